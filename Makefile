@@ -1,0 +1,127 @@
+# tfadesk - one Makefile, C11, every dependency through pkg-config.
+#   make            build ./tfadesk and ./tfadesk-verify
+#   make deps       install the Debian packages that are missing (root)
+#   make demo       deps + build + run the whole batch on samples/
+#   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
+#   make bench      benchmarks
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/tfadesk
+CC      ?= cc
+CXX     ?= c++
+PKG_CONFIG ?= pkg-config
+
+# Debian 12's libphonenumber-dev has no .pc file: mk/ holds one, searched last.
+PC_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/mk
+
+CORE_PKGS   = sqlite3 yaml-0.1 libsodium libpcre2-8 libphonenumber
+MAIL_PKGS   = libetpan gnutls libcurl
+VERIFY_PKGS = libmicrohttpd jansson libcurl
+
+CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN      = -Wall -Wextra
+ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc $(CXXFLAGS)
+ALL_LDFLAGS  = $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_CFLAGS   += $(SAN)
+ALL_CXXFLAGS += $(SAN)
+ALL_LDFLAGS  += $(SAN)
+B = build/san
+else
+B = build/rel
+endif
+
+pc_cflags = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --cflags $(1))
+pc_libs   = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1))
+
+CORE_SRCS   = $(wildcard src/*.c)
+CORE_CXX    = $(wildcard src/*.cc)
+MAIL_SRCS   = $(filter-out src/mail/main.c,$(wildcard src/mail/*.c))
+VERIFY_SRCS = $(filter-out src/verify/main.c,$(wildcard src/verify/*.c))
+UNIT_SRCS   = $(wildcard tests/unit/tst_*.c)
+
+CORE_OBJS   = $(CORE_SRCS:%.c=$(B)/%.o) $(CORE_CXX:%.cc=$(B)/%.o)
+MAIL_OBJS   = $(MAIL_SRCS:%.c=$(B)/%.o)
+VERIFY_OBJS = $(VERIFY_SRCS:%.c=$(B)/%.o)
+UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+CORE_LIBS   = $(call pc_libs,$(CORE_PKGS))
+MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
+VERIFY_LIBS = $(call pc_libs,$(VERIFY_PKGS))
+
+.PHONY: FORCE all deps demo check check-build bench install uninstall clean
+all: tfadesk tfadesk-verify
+
+# The binaries sit in the top folder; with SANITIZE=1 they are the sanitized build.
+tfadesk tfadesk-verify: %: $(B)/% FORCE
+	@cmp -s $< $@ || cp -f $< $@
+
+$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libcore.a
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(CORE_LIBS) -lpthread
+
+$(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+
+$(B)/libcore.a: $(CORE_OBJS)
+$(B)/libmail.a: $(MAIL_OBJS)
+$(B)/libverify.a: $(VERIFY_OBJS)
+$(B)/%.a:
+	@mkdir -p $(@D)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -MMD -MP -c -o $@ $<
+
+$(B)/src/%.o: src/%.cc
+	@mkdir -p $(@D)
+	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -c -o $@.o $<
+	$(CXX) -o $@ $@.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) \
+		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+deps:
+	@sh mk/deps.sh
+
+check-build: all $(UNIT_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh samples/demo.sh
+
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@B=$(B) sh tests/run.sh $(T)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/rules $(DESTDIR)$(DATADIR)/templates
+	install -m 755 tfadesk tfadesk-verify $(DESTDIR)$(BINDIR)/
+	for f in doc/*.1; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man1/; done; true
+	for f in doc/*.5; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man5/; done; true
+	for f in doc/*.8; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
+	install -m 644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
+	for f in templates/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/; done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/tfadesk $(DESTDIR)$(BINDIR)/tfadesk-verify
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build tfadesk tfadesk-verify tests/tmp samples/var

@@ -1,0 +1,574 @@
+/*
+ * config.c - the YAML configuration (DESIGN.md "Configuration").
+ *
+ * One table names every key, its type and where it lands in struct config.
+ * Unknown keys, wrong types and missing required keys are all reported, each
+ * as "file:line: key: why", before config_load() gives up (exit 78).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "tfadesk.h"
+
+enum ktype { K_STR, K_PATH, K_INT, K_BOOL, K_ENUM, K_INTLIST, K_SECTION };
+
+struct key {
+	const char *name;      /* dotted path */
+	enum ktype type;
+	size_t off;
+	size_t off_n;          /* K_INTLIST: offset of the count */
+	const char *choices;   /* K_ENUM: "a|b|c"; "move:" means a prefix */
+	long min, max;         /* K_INT and K_INTLIST items */
+};
+
+#define O(f) offsetof(struct config, f)
+#define STR(n, f) { n, K_STR, O(f), 0, NULL, 0, 0 }
+#define PATH(n, f) { n, K_PATH, O(f), 0, NULL, 0, 0 }
+#define INT(n, f, lo, hi) { n, K_INT, O(f), 0, NULL, lo, hi }
+#define BOOL(n, f) { n, K_BOOL, O(f), 0, NULL, 0, 0 }
+#define ENUM(n, f, c) { n, K_ENUM, O(f), 0, c, 0, 0 }
+#define INTS(n, f, fn, lo, hi) { n, K_INTLIST, O(f), O(fn), NULL, lo, hi }
+#define SECTION(n) { n, K_SECTION, 0, 0, NULL, 0, 0 }
+
+static const struct key keys[] = {
+	PATH("database", database),
+	STR("default_country", default_country),
+	PATH("rules", rules),
+	PATH("numbering", numbering),
+	PATH("templates", templates),
+	SECTION("log"),
+	BOOL("log.syslog", use_syslog),
+
+	SECTION("source"),
+	ENUM("source.type", source.type, "maildir|imap|imaps|pop3|pop3s"),
+	PATH("source.path", source.path),
+	STR("source.host", source.host),
+	INT("source.port", source.port, 1, 65535),
+	STR("source.user", source.user),
+	PATH("source.password_file", source.password_file),
+	ENUM("source.tls", source.tls, "implicit|starttls|none"),
+	PATH("source.ca_file", source.ca_file),
+	STR("source.mailbox", source.mailbox),
+	ENUM("source.after", source.after, "seen|delete|move:"),
+	INT("source.timeout", source.timeout, 1, 3600),
+	INT("source.batch", source.batch, 1, 100000),
+
+	SECTION("limits"),
+	INT("limits.max_bytes", limits.max_bytes, 1024, 1L << 30),
+	INT("limits.max_parts", limits.max_parts, 1, 100000),
+	INT("limits.max_depth", limits.max_depth, 1, 1000),
+
+	SECTION("reply"),
+	STR("reply.from", reply.from),
+	ENUM("reply.transport", reply.transport, "spool|smtp"),
+	PATH("reply.spool", reply.spool),
+	STR("reply.smtp_url", reply.smtp_url),
+	STR("reply.smtp_user", reply.smtp_user),
+	PATH("reply.smtp_password_file", reply.smtp_password_file),
+	PATH("reply.ca_file", reply.ca_file),
+	INT("reply.timeout", reply.timeout, 1, 3600),
+	INT("reply.max_attempts", reply.max_attempts, 1, 1000),
+
+	SECTION("security"),
+	BOOL("security.require_sender_auth", security.require_sender_auth),
+	STR("security.authserv_id", security.authserv_id),
+
+	SECTION("policy"),
+	ENUM("policy.overwrite_number", policy.overwrite_number, "review|reject"),
+
+	SECTION("sms"),
+	ENUM("sms.transport", sms.transport, "spool|http"),
+	PATH("sms.spool", sms.spool),
+	STR("sms.url", sms.url),
+	ENUM("sms.preset", sms.preset, "kannel|twilio|custom"),
+	ENUM("sms.method", sms.method, "GET|POST"),
+	STR("sms.body", sms.body),
+	STR("sms.content_type", sms.content_type),
+	ENUM("sms.auth", sms.auth, "none|basic|bearer"),
+	STR("sms.user", sms.user),
+	PATH("sms.password_file", sms.password_file),
+	PATH("sms.token_file", sms.token_file),
+	STR("sms.from", sms.from),
+	INTS("sms.accept_status", sms.accept_status, sms.n_accept_status,
+	    100, 599),
+	INT("sms.timeout", sms.timeout, 1, 600),
+
+	SECTION("verifier"),
+	STR("verifier.listen", verifier.listen),
+	INT("verifier.code_length", verifier.code_length, 4, 10),
+	INT("verifier.ttl_seconds", verifier.ttl_seconds, 30, 86400),
+	INT("verifier.max_attempts", verifier.max_attempts, 1, 100),
+	INT("verifier.resend_after_seconds", verifier.resend_after_seconds, 0,
+	    86400),
+	INT("verifier.max_sends_per_hour", verifier.max_sends_per_hour, 1, 1000),
+	INT("verifier.max_sends_per_dest_per_hour",
+	    verifier.max_sends_per_dest_per_hour, 1, 1000),
+	INTS("verifier.allowed_country_codes", verifier.allowed_country_codes,
+	    verifier.n_allowed_country_codes, 1, 999),
+	PATH("verifier.key_file", verifier.key_file),
+	INT("verifier.threads", verifier.threads, 1, 256),
+};
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+struct loader {
+	struct config *cfg;
+	const char *file;
+	yaml_document_t *doc;
+	int errors;
+	int seen[NKEYS];
+	int line[NKEYS];
+};
+
+static void PRINTFLIKE(3, 4)
+cerr(struct loader *l, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		log_warnx("%s:%d: %s", l->file, line, msg);
+	else
+		log_warnx("%s: %s", l->file, msg);
+	l->errors++;
+}
+
+static const struct key *
+find_key(const char *name, size_t *idx)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0) {
+			*idx = i;
+			return &keys[i];
+		}
+	return NULL;
+}
+
+static int
+scalar(yaml_node_t *n, const char **out)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return -1;
+	*out = (const char *)n->data.scalar.value;
+	return 0;
+}
+
+static int
+parse_long(const char *s, long *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 10);
+	return (errno || end == s || *end != '\0') ? -1 : 0;
+}
+
+static int
+enum_ok(const char *choices, const char *v)
+{
+	const char *p = choices;
+
+	while (*p) {
+		size_t n = strcspn(p, "|");
+		if (n > 0 && p[n - 1] == ':') {
+			if (strncmp(v, p, n) == 0 && v[n] != '\0')
+				return 1;
+		} else if (strlen(v) == n && strncmp(v, p, n) == 0)
+			return 1;
+		p += n;
+		if (*p == '|')
+			p++;
+	}
+	return 0;
+}
+
+static void
+set_value(struct loader *l, const struct key *k, const char *name,
+    yaml_node_t *n)
+{
+	char *base = (char *)l->cfg;
+	int line = (int)n->start_mark.line + 1;
+	const char *s;
+	long v;
+
+	if (k->type == K_INTLIST) {
+		long **arr = (long **)(void *)(base + k->off);
+		size_t *cnt = (size_t *)(void *)(base + k->off_n);
+		if (n->type != YAML_SEQUENCE_NODE) {
+			cerr(l, line, "%s: expected a list of numbers", name);
+			return;
+		}
+		free(*arr);
+		*arr = NULL;
+		*cnt = 0;
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		    it < n->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			int eline = e ? (int)e->start_mark.line + 1 : line;
+			if (scalar(e, &s) == -1 || parse_long(s, &v) == -1 ||
+			    v < k->min || v > k->max) {
+				cerr(l, eline, "%s: expected numbers from %ld to %ld",
+				    name, k->min, k->max);
+				continue;
+			}
+			*arr = xreallocarray(*arr, *cnt + 1, sizeof **arr);
+			(*arr)[(*cnt)++] = v;
+		}
+		return;
+	}
+	if (scalar(n, &s) == -1) {
+		cerr(l, line, "%s: expected a single value", name);
+		return;
+	}
+	switch (k->type) {
+	case K_STR:
+	case K_PATH:
+	case K_ENUM: {
+		char **dst = (char **)(void *)(base + k->off);
+		if (memchr(s, '\0', n->data.scalar.length) != NULL ||
+		    strpbrk(s, "\r\n") != NULL) {
+			cerr(l, line, "%s: line breaks are not allowed", name);
+			return;
+		}
+		if (k->type == K_ENUM && !enum_ok(k->choices, s)) {
+			cerr(l, line, "%s: '%s' is not one of %s", name, s,
+			    k->choices);
+			return;
+		}
+		if (*s == '\0' && k->type != K_STR) {
+			cerr(l, line, "%s: empty value", name);
+			return;
+		}
+		free(*dst);
+		*dst = k->type == K_PATH ? path_join(l->cfg->dir, s) :
+		    xstrdup(s);
+		break;
+	}
+	case K_INT:
+		if (parse_long(s, &v) == -1 || v < k->min || v > k->max) {
+			cerr(l, line, "%s: expected a number from %ld to %ld",
+			    name, k->min, k->max);
+			return;
+		}
+		*(long *)(void *)(base + k->off) = v;
+		break;
+	case K_BOOL:
+		if (strcmp(s, "true") == 0 || strcmp(s, "yes") == 0 ||
+		    strcmp(s, "on") == 0)
+			*(int *)(void *)(base + k->off) = 1;
+		else if (strcmp(s, "false") == 0 || strcmp(s, "no") == 0 ||
+		    strcmp(s, "off") == 0)
+			*(int *)(void *)(base + k->off) = 0;
+		else
+			cerr(l, line, "%s: expected true or false", name);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+walk(struct loader *l, yaml_node_t *map, const char *prefix)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+		const char *ks;
+		char *name;
+		size_t idx;
+		const struct key *k;
+		int line = kn ? (int)kn->start_mark.line + 1 : 0;
+
+		if (scalar(kn, &ks) == -1 || vn == NULL) {
+			cerr(l, line, "keys must be plain words");
+			continue;
+		}
+		name = *prefix ? xprintf("%s.%s", prefix, ks) : xstrdup(ks);
+		if ((k = find_key(name, &idx)) == NULL) {
+			cerr(l, line, "%s: unknown key", name);
+			free(name);
+			continue;
+		}
+		if (l->seen[idx])
+			cerr(l, line, "%s: given twice (first on line %d)", name,
+			    l->line[idx]);
+		l->seen[idx] = 1;
+		l->line[idx] = line;
+		if (k->type == K_SECTION) {
+			if (vn->type != YAML_MAPPING_NODE)
+				cerr(l, line, "%s: expected a section of keys",
+				    name);
+			else
+				walk(l, vn, name);
+		} else
+			set_value(l, k, name, vn);
+		free(name);
+	}
+}
+
+static void
+dflt(char **v, const char *s)
+{
+	if (*v == NULL)
+		*v = xstrdup(s);
+}
+
+static void
+dflt_path(struct config *c, char **v, const char *s)
+{
+	if (*v == NULL)
+		*v = path_join(c->dir, s);
+}
+
+static int
+key_line(struct loader *l, const char *name)
+{
+	size_t idx;
+	return find_key(name, &idx) ? l->line[idx] : 0;
+}
+
+static int
+given(struct loader *l, const char *name)
+{
+	size_t idx;
+	return find_key(name, &idx) && l->seen[idx];
+}
+
+static void
+require(struct loader *l, const char *name, const void *v, const char *when)
+{
+	if (v != NULL)
+		return;
+	const char *dot = strrchr(name, '.');
+	int line = 0;
+	if (dot) {
+		char *sec = xstrndup(name, (size_t)(dot - name));
+		line = key_line(l, sec);
+		free(sec);
+	}
+	cerr(l, line, "%s: required%s%s", name, when ? " " : "", when ? when : "");
+}
+
+static void
+defaults_and_checks(struct loader *l)
+{
+	struct config *c = l->cfg;
+	const char *t;
+
+	require(l, "database", c->database, NULL);
+	dflt(&c->default_country, "GB");
+	if (strlen(c->default_country) != 2 || c->default_country[0] < 'A' ||
+	    c->default_country[0] > 'Z' || c->default_country[1] < 'A' ||
+	    c->default_country[1] > 'Z')
+		cerr(l, key_line(l, "default_country"),
+		    "default_country: expected a two-letter country code like GB");
+	dflt_path(c, &c->rules, "rules/tickets.yaml");
+	dflt_path(c, &c->numbering, "rules/numbering.yaml");
+	dflt_path(c, &c->templates, "templates");
+
+	dflt(&c->source.type, "maildir");
+	t = c->source.type;
+	if (strcmp(t, "maildir") == 0)
+		require(l, "source.path", c->source.path, "when source.type is maildir");
+	else {
+		int imap = strncmp(t, "imap", 4) == 0;
+		int implicit = t[strlen(t) - 1] == 's';
+		require(l, "source.host", c->source.host, "for a mail server");
+		require(l, "source.user", c->source.user, "for a mail server");
+		require(l, "source.password_file", c->source.password_file,
+		    "for a mail server");
+		if (c->source.tls == NULL)
+			c->source.tls = xstrdup(implicit ? "implicit" : "starttls");
+		if (implicit && strcmp(c->source.tls, "implicit") != 0)
+			cerr(l, key_line(l, "source.tls"),
+			    "source.tls: %s means implicit TLS", t);
+		if (!implicit && strcmp(c->source.tls, "implicit") == 0)
+			cerr(l, key_line(l, "source.tls"),
+			    "source.tls: implicit TLS needs source.type %ss", t);
+		if (strcmp(c->source.tls, "none") == 0 && c->source.host &&
+		    !is_loopback_host(c->source.host))
+			cerr(l, key_line(l, "source.tls"),
+			    "source.tls: none is only allowed to a loopback address, not %s",
+			    c->source.host);
+		if (c->source.port == 0)
+			c->source.port = imap ? (implicit ? 993 : 143) :
+			    (implicit ? 995 : 110);
+	}
+	dflt(&c->source.mailbox, "INBOX");
+	dflt(&c->source.after, "seen");
+	if (c->source.timeout == 0)
+		c->source.timeout = 30;
+	if (c->source.batch == 0)
+		c->source.batch = 200;
+
+	if (c->limits.max_bytes == 0)
+		c->limits.max_bytes = 10L << 20;
+	if (c->limits.max_parts == 0)
+		c->limits.max_parts = 200;
+	if (c->limits.max_depth == 0)
+		c->limits.max_depth = 20;
+
+	dflt(&c->reply.transport, "spool");
+	if (strcmp(c->reply.transport, "spool") == 0)
+		dflt_path(c, &c->reply.spool, "var/outbox");
+	else
+		require(l, "reply.smtp_url", c->reply.smtp_url,
+		    "when reply.transport is smtp");
+	if (c->reply.smtp_url && strncmp(c->reply.smtp_url, "smtp://", 7) &&
+	    strncmp(c->reply.smtp_url, "smtps://", 8))
+		cerr(l, key_line(l, "reply.smtp_url"),
+		    "reply.smtp_url: must start with smtp:// or smtps://");
+	dflt(&c->reply.from, "SIP Trunk Plus Support <support@500.uk.com>");
+	if (c->reply.timeout == 0)
+		c->reply.timeout = 60;
+	if (c->reply.max_attempts == 0)
+		c->reply.max_attempts = 20;
+
+	if (!given(l, "security.require_sender_auth"))
+		c->security.require_sender_auth = 1;
+	if (c->security.require_sender_auth)
+		require(l, "security.authserv_id", c->security.authserv_id,
+		    "when security.require_sender_auth is on");
+	dflt(&c->policy.overwrite_number, "review");
+
+	dflt(&c->sms.transport, "spool");
+	if (strcmp(c->sms.transport, "spool") == 0)
+		dflt_path(c, &c->sms.spool, "var/sms");
+	else
+		require(l, "sms.url", c->sms.url, "when sms.transport is http");
+	dflt(&c->sms.preset, "kannel");
+	if (c->sms.timeout == 0)
+		c->sms.timeout = 10;
+
+	dflt(&c->verifier.listen, "127.0.0.1:8025");
+	if (c->verifier.code_length == 0)
+		c->verifier.code_length = 6;
+	if (c->verifier.ttl_seconds == 0)
+		c->verifier.ttl_seconds = 300;
+	if (c->verifier.max_attempts == 0)
+		c->verifier.max_attempts = 5;
+	if (!given(l, "verifier.resend_after_seconds"))
+		c->verifier.resend_after_seconds = 30;
+	if (c->verifier.max_sends_per_hour == 0)
+		c->verifier.max_sends_per_hour = 5;
+	if (c->verifier.max_sends_per_dest_per_hour == 0)
+		c->verifier.max_sends_per_dest_per_hour = 10;
+	if (c->verifier.n_allowed_country_codes == 0) {
+		c->verifier.allowed_country_codes = xcalloc(2, sizeof(long));
+		c->verifier.allowed_country_codes[0] = 44;
+		c->verifier.allowed_country_codes[1] = 353;
+		c->verifier.n_allowed_country_codes = 2;
+	}
+	if (c->verifier.key_file == NULL) {
+		char *slash = c->database ? strrchr(c->database, '/') : NULL;
+		c->verifier.key_file = slash ?
+		    xprintf("%.*s/verifier.key", (int)(slash - c->database),
+			c->database) : path_join(c->dir, "verifier.key");
+	}
+	if (c->verifier.threads == 0)
+		c->verifier.threads = 4;
+}
+
+static char *
+absolute(const char *file)
+{
+	char *r = realpath(file, NULL);
+	if (r == NULL)
+		fatal("realpath %s", file);
+	return r;
+}
+
+struct config *
+config_load(const char *file)
+{
+	struct loader l;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	FILE *fp;
+	struct config *c;
+	char *slash;
+
+	if (file == NULL) {
+		if (access("tfadesk.yaml", F_OK) == 0)
+			file = "tfadesk.yaml";
+		else
+			file = "/etc/tfadesk/tfadesk.yaml";
+	}
+	if ((fp = fopen(file, "rb")) == NULL) {
+		log_warn("config: %s", file);
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->file = absolute(file);
+	c->dir = xstrdup(c->file);
+	slash = strrchr(c->dir, '/');
+	slash[slash == c->dir ? 1 : 0] = '\0';
+
+	memset(&l, 0, sizeof l);
+	l.cfg = c;
+	l.file = file;
+	l.doc = &doc;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc)) {
+		cerr(&l, (int)parser.problem_mark.line + 1, "YAML error: %s",
+		    parser.problem ? parser.problem : "unreadable");
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		config_free(c);
+		return NULL;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE)
+		cerr(&l, root ? (int)root->start_mark.line + 1 : 0,
+		    "expected a mapping of keys at the top");
+	else
+		walk(&l, root, "");
+	yaml_document_delete(&doc);
+	if (l.errors == 0)
+		defaults_and_checks(&l);
+	if (l.errors) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++) {
+		char *base = (char *)c;
+		switch (keys[i].type) {
+		case K_STR:
+		case K_PATH:
+		case K_ENUM:
+		case K_INTLIST:
+			free(*(void **)(void *)(base + keys[i].off));
+			break;
+		default:
+			break;
+		}
+	}
+	free(c->file);
+	free(c->dir);
+	free(c);
+}

@@ -1,0 +1,107 @@
+/* log.c - one line per message: "prog: what failed: why". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "tfadesk.h"
+
+static const char *prog = "tfadesk";
+static int to_syslog;
+static int verbosity;
+
+void
+log_init(const char *name, int use_syslog, int verbose)
+{
+	prog = name;
+	verbosity = verbose;
+	if (use_syslog && !to_syslog)
+		openlog(name, LOG_PID, LOG_MAIL);
+	to_syslog = use_syslog;
+}
+
+const char *
+log_prog(void)
+{
+	return prog;
+}
+
+static void
+vlog(int pri, int add_errno, const char *fmt, va_list ap)
+{
+	char msg[2048];
+	int saved = errno;
+
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	if (add_errno) {
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
+	}
+	/* Nothing we print may smuggle a line break into a log. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (pri <= LOG_WARNING || verbosity > (pri == LOG_DEBUG))
+		fprintf(stderr, "%s: %s\n", prog, msg);
+	if (to_syslog)
+		syslog(pri, "%s", msg);
+	errno = saved;
+}
+
+#define LOGFN(name, pri, e)                       \
+	void name(const char *fmt, ...)           \
+	{                                         \
+		va_list ap;                       \
+		va_start(ap, fmt);                \
+		vlog(pri, e, fmt, ap);            \
+		va_end(ap);                       \
+	}
+LOGFN(log_warn, LOG_WARNING, 1)
+LOGFN(log_warnx, LOG_WARNING, 0)
+LOGFN(log_info, LOG_INFO, 0)
+LOGFN(log_debug, LOG_DEBUG, 0)
+
+void
+log_syslog(const char *fmt, ...)
+{
+	va_list ap;
+	char msg[2048];
+
+	if (!to_syslog)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	syslog(LOG_NOTICE, "%s", msg);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, 1, fmt, ap);
+	va_end(ap);
+	exit(EX_SOFTWARE);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, 0, fmt, ap);
+	va_end(ap);
+	exit(EX_SOFTWARE);
+}
+
+void
+die(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(LOG_ERR, 0, fmt, ap);
+	va_end(ap);
+	exit(status);
+}

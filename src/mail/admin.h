@@ -1,0 +1,63 @@
+/*
+ * admin.h - the staff-facing commands of tfadesk (admin.c, queue.c,
+ * import.c) and what they share with main.c.
+ */
+#ifndef ADMIN_H
+#define ADMIN_H
+
+#include <stddef.h>
+
+struct config;
+struct store;
+struct numbering;
+
+/* main.c: what every command gets */
+struct cmd_env {
+	const char *config_file;   /* -c, or NULL for the default places */
+	struct config *cfg;        /* loaded on demand by env_config() */
+	struct store *store;
+	struct numbering *numbering;
+	/* options, wherever they stood on the command line */
+	int json, dry_run, wait, verbose;
+	const char *phone, *account, *user, *state, *by, *note, *reason;
+	unsigned given;            /* OPT_* bits of the options given */
+};
+enum {
+	OPT_JSON = 1 << 0, OPT_PHONE = 1 << 1, OPT_ACCOUNT = 1 << 2,
+	OPT_USER = 1 << 3, OPT_STATE = 1 << 4, OPT_BY = 1 << 5,
+	OPT_NOTE = 1 << 6, OPT_REASON = 1 << 7, OPT_DRY_RUN = 1 << 8,
+	OPT_WAIT = 1 << 9
+};
+/* Exits 64 naming the first option given that the command does not take. */
+void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
+void usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+struct config *env_config(struct cmd_env *);       /* exits 78 */
+struct store *env_store(struct cmd_env *);         /* exits 69/75/78 */
+struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
+
+/* import.c */
+struct import_stats {
+	size_t accounts, users, contacts;          /* rows changed */
+	size_t total_accounts, total_users, total_contacts;
+};
+int import_file(struct store *, const struct numbering *, const char *region,
+    const char *file, const char *actor, struct import_stats *);
+int valid_text(const char *);
+int parse_contact(const char *, char **addr, char **display);
+
+/* table.c: aligned plain-text tables */
+struct table;
+struct table *table_new(size_t ncols, ...);   /* the column titles */
+void table_row(struct table *, ...);          /* ncols strings, NULL = "-" */
+void table_print(struct table *);             /* and frees it */
+
+/* admin.c and queue.c: each returns an exit status */
+int cmd_db(struct cmd_env *, int argc, char **argv);
+int cmd_account(struct cmd_env *, int argc, char **argv);
+int cmd_user(struct cmd_env *, int argc, char **argv);
+int cmd_perm(struct cmd_env *, int argc, char **argv);
+int cmd_audit(struct cmd_env *, int argc, char **argv);
+int cmd_queue(struct cmd_env *, int argc, char **argv);
+
+#endif

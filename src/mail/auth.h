@@ -1,0 +1,45 @@
+/*
+ * auth.h - is the From address authenticated? (RFC 8601
+ * Authentication-Results, written by our own receiving host.)
+ *
+ * Only the topmost Authentication-Results header whose authserv-id equals
+ * AUTHSERV_ID (compared without regard to ASCII case, as a domain name;
+ * never a prefix or suffix match) is read: our MX prepends its header, so
+ * anything with another authserv-id, and anything below the first trusted
+ * header, may have been written by the sender and is ignored.
+ *
+ * The sender is authenticated when that header shows
+ *   dkim=pass with header.d (else the domain of header.i) aligned, or
+ *   spf=pass with the domain of smtp.mailfrom aligned
+ * with the From domain. Aligned means: the same domain, or the From domain
+ * is a subdomain of it (d=example.com covers From: noc@mail.example.com),
+ * and it has at least two labels. This is stricter than DMARC's relaxed
+ * mode (which also accepts a signing subdomain of the From domain) and
+ * needs no public-suffix list: a pass for d=co.uk would need a key in
+ * co.uk itself. Comments (nested), quoted strings, method versions
+ * ("dkim/1") and a version after the authserv-id are understood; a header
+ * that stops making sense is read only up to that point.
+ */
+#ifndef AUTH_H
+#define AUTH_H
+
+#include <stddef.h>
+
+struct msg;
+
+/* 1 authenticated, 0 not; WHY (>= 128 bytes advisable) says what was
+ * found, for the ticket's reason. */
+int auth_check(const struct msg *, const char *authserv_id, char *why,
+    size_t whylen);
+
+/* 1 when DOMAIN is aligned with FROM_DOMAIN as described above. */
+int auth_aligned(const char *from_domain, const char *domain);
+
+/* Parses one header value: 1 when its authserv-id is AUTHSERV_ID, and then
+ * *dkim_d / *spf_d (owned, lowercased, NULL if none) are the first
+ * passing DKIM and SPF domains that are aligned with FROM_DOMAIN, or else
+ * the first passing ones at all; *summary (owned) lists every method=result. */
+int auth_parse(const char *value, const char *authserv_id,
+    const char *from_domain, char **dkim_d, char **spf_d, char **summary);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * batch.c - one cron run: fetch, process, send, under an exclusive lock.
+ *
+ * The lock is flock(2) on DATABASE.lock, next to the database: a second
+ * batch exits 75 at once (or waits with --wait), so two batches never
+ * process at the same time; the kernel drops the lock when the process
+ * dies, so a killed batch never leaves a stale lock behind.
+ *
+ * --dry-run changes nothing anywhere: the source is only read (fetch's
+ * dry_run: nothing stored, no flag, move or delete on the server), the
+ * whole run happens inside one database transaction that is rolled back
+ * at the end (process's writes included: the store nests transactions as
+ * savepoints), and send only prints what it would send. While a dry run
+ * lasts, other writers of the database (the verifier) wait for it.
+ *
+ * Every step runs even when an earlier one failed (tickets already stored
+ * are still processed, replies already queued still sent); the exit status
+ * is the worst one: any hard error, else 75 when a server was unreachable
+ * or the lock busy, else 0. Nothing is lost on 75: mail stays on the
+ * source, replies stay queued.
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "mail.h"
+#include "source.h"
+
+static int worst(int, int);
+static void progress(int on, const char *what);
+
+static int
+worst(int a, int b)
+{
+	if (a != EX_OK && a != EX_TEMPFAIL)
+		return a;
+	if (b != EX_OK && b != EX_TEMPFAIL)
+		return b;
+	return a == EX_TEMPFAIL || b == EX_TEMPFAIL ? EX_TEMPFAIL : EX_OK;
+}
+
+/* A progress line on a terminal; cleared with what == NULL. */
+static void
+progress(int on, const char *what)
+{
+	if (!on)
+		return;
+	if (what)
+		fprintf(stderr, "\r\033[K%s: batch: %s...", log_prog(), what);
+	else
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
+int
+batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
+{
+	struct fetch_stats fs;
+	struct process_stats ps;
+	struct send_stats ss;
+	struct store *s = NULL;
+	char *lockpath;
+	int fd, rc = EX_OK, r, tty = !quiet && isatty(STDERR_FILENO);
+
+	memset(&fs, 0, sizeof fs);
+	memset(&ps, 0, sizeof ps);
+	memset(&ss, 0, sizeof ss);
+
+	lockpath = xprintf("%s.lock", cfg->database);
+	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("batch: lock %s", lockpath);
+		free(lockpath);
+		return EX_CANTCREAT;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK || !wait) {
+			if (errno == EWOULDBLOCK)
+				log_warnx("batch: another batch is running "
+				    "(%s is locked)", lockpath);
+			else
+				log_warn("batch: lock %s", lockpath);
+			close(fd);
+			free(lockpath);
+			return EX_TEMPFAIL;
+		}
+		progress(tty, "waiting for the other batch");
+		log_info("batch: waiting for %s", lockpath);
+		while (flock(fd, LOCK_EX) == -1) {
+			if (errno != EINTR) {
+				log_warn("batch: lock %s", lockpath);
+				close(fd);
+				free(lockpath);
+				return EX_TEMPFAIL;
+			}
+		}
+	}
+
+	if ((s = store_open(cfg->database, 0)) == NULL) {
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (dry_run && store_begin(s) == -1) {
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+
+	progress(tty, "fetching mail");
+	r = fetch_run(cfg, s, dry_run, &fs);
+	rc = worst(rc, r);
+
+	progress(tty, "processing tickets");
+	r = process_run(cfg, s, &ps);
+	rc = worst(rc, r);
+
+	progress(tty, "sending replies");
+	r = send_run(cfg, s, dry_run, &ss);
+	rc = worst(rc, r);
+	progress(tty, NULL);
+
+	if (dry_run)
+		store_rollback(s);
+
+	if (!quiet)
+		printf("%sfetched %zu, applied %zu, needs_review %zu, "
+		    "rejected %zu, ignored %zu, sent %zu, failed %zu\n",
+		    dry_run ? "dry run (nothing changed): " : "",
+		    fs.stored, ps.applied, ps.needs_review, ps.rejected,
+		    ps.ignored, ss.sent, ss.failed);
+	log_syslog("batch: %sfetched %zu, applied %zu, needs_review %zu, "
+	    "rejected %zu, ignored %zu, sent %zu, failed %zu, deferred %zu, "
+	    "exit %d", dry_run ? "dry run: " : "", fs.stored, ps.applied,
+	    ps.needs_review, ps.rejected, ps.ignored, ss.sent, ss.failed,
+	    ss.deferred, rc);
+out:
+	store_close(s);
+	/* closing the file drops the lock; the file itself stays */
+	close(fd);
+	free(lockpath);
+	return rc;
+}

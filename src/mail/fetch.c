@@ -1,0 +1,345 @@
+/*
+ * fetch.c - the intake commands: `tfadesk fetch` polls the configured source
+ * into the ticket store, `tfadesk ingest` stores messages given as files or
+ * on stdin (an MTA pipe, as rt-mailgate).
+ *
+ * Never lose, never duplicate (STYLE.md §2): a message is stored (its source
+ * key and its Message-ID, else a SHA-256 of the raw bytes) and the store
+ * transaction committed before the source is told to flag, move or delete
+ * it. To keep the fsyncs down, up to source.batch messages share one
+ * transaction (each store_ticket_add is a savepoint inside it); the server
+ * side changes of the group follow its COMMIT. A kill at any instant leaves
+ * either the group unstored and untouched on the server, or stored and
+ * maybe not yet flagged: the next run finds the key stored and only flags.
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "mail/mime.h"
+#include "mail/source.h"
+
+/* The longest a group transaction stays open while messages arrive. */
+#define GROUP_SECONDS 1
+
+struct group {
+	struct source_msg *msgs;   /* stored, waiting for commit() */
+	size_t n, cap;
+	int in_tx;
+	time_t started;
+};
+
+static char *msg_key(const char *, size_t);
+static int group_flush(struct source *, struct group *);
+static int fetch_lock(const char *);
+
+/*
+ * One fetch at a time per database: two would read the same messages and
+ * both move them (a server copies before it expunges). The lock is the
+ * file DATABASE-fetch.lock, held with flock until exit (so a kill frees it).
+ * Returns the descriptor, -1 when another fetch holds it, -2 on error.
+ */
+static int
+fetch_lock(const char *db)
+{
+	char *path = xprintf("%s-fetch.lock", db);
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		log_warn("fetch: %s", path);
+		free(path);
+		return -2;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			log_warnx("fetch: another fetch is running (%s)",
+			    path);
+		else
+			log_warn("fetch: lock %s", path);
+		close(fd);
+		free(path);
+		return errno == EWOULDBLOCK ? -1 : -2;
+	}
+	free(path);
+	return fd;
+}
+
+/* Message-ID without <>, else "sha256:<hex of the raw bytes>". Owned. */
+static char *
+msg_key(const char *raw, size_t len)
+{
+	unsigned char h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof h + 1];
+	char *id = mime_message_id(raw, len), *k;
+
+	if (id != NULL && *id != '\0') {
+		k = xstrdup(id);
+		free(id);
+		return k;
+	}
+	free(id);
+	crypto_hash_sha256(h, (const unsigned char *)raw, len);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	return xprintf("sha256:%s", hex);
+}
+
+/*
+ * Commits the group's transaction, then applies the source's after-action
+ * to each of its messages. Returns SRC_OK, or SRC_TEMP when the store could
+ * not commit (nothing of the group was changed on the server).
+ */
+static int
+group_flush(struct source *src, struct group *g)
+{
+	int rc = SRC_OK, r;
+	size_t i;
+
+	if (g->in_tx) {
+		g->in_tx = 0;
+		if (store_commit(src->store) == -1)
+			rc = SRC_TEMP;
+	}
+	for (i = 0; i < g->n; i++) {
+		if (rc == SRC_OK) {
+			r = src->ops->commit(src, &g->msgs[i]);
+			if (r == SRC_TEMP || r == SRC_BOX_BAD ||
+			    r == SRC_REFUSED)
+				rc = r;
+		}
+		source_msg_clear(&g->msgs[i]);
+	}
+	g->n = 0;
+	if (rc == SRC_OK && src->ops->flush)
+		rc = src->ops->flush(src);
+	return rc;
+}
+
+int
+fetch_run(const struct config *cfg, struct store *store, int dry_run,
+    struct fetch_stats *st)
+{
+	const struct source_ops *ops = source_lookup(cfg->source.type);
+	struct source src;
+	struct source_msg m;
+	struct group g;
+	size_t batch = cfg->source.batch > 0 ? (size_t)cfg->source.batch : 200;
+	int rc, known, r, lockfd;
+	int64_t id;
+	char *msgkey;
+
+	memset(st, 0, sizeof *st);
+	if (ops == NULL) {
+		log_warnx("source: source.type %s: unknown",
+		    cfg->source.type ? cfg->source.type : "(unset)");
+		return EX_CONFIG;
+	}
+	if (sodium_init() < 0)
+		fatalx("fetch: libsodium cannot start");
+	if ((lockfd = fetch_lock(store_path(store))) < 0)
+		return EX_TEMPFAIL;
+	memset(&src, 0, sizeof src);
+	src.ops = ops;
+	src.cfg = cfg;
+	src.store = store;
+	src.dry_run = dry_run;
+	memset(&g, 0, sizeof g);
+
+	if ((rc = ops->open(&src)) != SRC_OK) {
+		ops->close(&src);
+		close(lockfd);
+		return source_exit(rc);
+	}
+	for (;;) {
+		memset(&m, 0, sizeof m);
+		r = ops->next(&src, &m);
+		if (r == SRC_EOF)
+			break;
+		if (r == SRC_MSG_BAD) {
+			/* logged by the source; the message stays there */
+			st->failed++;
+			source_msg_clear(&m);
+			continue;
+		}
+		if (r != SRC_OK) {
+			rc = r;
+			source_msg_clear(&m);
+			break;
+		}
+		st->seen++;
+		known = m.raw == NULL ? 1 : store_source_known(store, m.key);
+		if (known == -1) {
+			rc = SRC_TEMP;
+			source_msg_clear(&m);
+			break;
+		}
+		if (dry_run) {
+			if (known)
+				st->dup++;
+			else
+				st->stored++;
+			source_msg_clear(&m);
+			continue;
+		}
+		if (!known) {
+			if (!g.in_tx) {
+				if (store_begin(store) == -1) {
+					rc = SRC_TEMP;
+					source_msg_clear(&m);
+					break;
+				}
+				g.in_tx = 1;
+				g.started = time(NULL);
+			}
+			msgkey = msg_key(m.raw, m.len);
+			r = store_ticket_add(store, m.key, msgkey, m.raw, m.len,
+			    &id);
+			free(msgkey);
+			if (r == -1) {
+				/* logged by the store; nothing of the group is
+				 * stored nor changed on the server */
+				log_warnx("source: %s: not stored, left on the "
+				    "source", m.key);
+				rc = SRC_TEMP;
+				source_msg_clear(&m);
+				break;
+			}
+			if (r == 0)
+				st->stored++;
+			else
+				st->dup++;
+		} else
+			st->dup++;
+		free(m.raw);
+		m.raw = NULL;
+		if (g.n == g.cap) {
+			g.cap = g.cap ? g.cap * 2 : 64;
+			g.msgs = xreallocarray(g.msgs, g.cap, sizeof *g.msgs);
+		}
+		g.msgs[g.n++] = m;
+		if (g.n >= batch || (g.in_tx &&
+		    time(NULL) - g.started >= GROUP_SECONDS)) {
+			if ((r = group_flush(&src, &g)) != SRC_OK) {
+				rc = r;
+				break;
+			}
+		}
+	}
+	if (rc == SRC_OK || rc == SRC_MSG_BAD) {
+		if ((r = group_flush(&src, &g)) != SRC_OK)
+			rc = r;
+	} else {
+		/* a failure mid-group: drop what is not committed */
+		if (g.in_tx) {
+			store_rollback(store);
+			g.in_tx = 0;
+		}
+		for (size_t i = 0; i < g.n; i++)
+			source_msg_clear(&g.msgs[i]);
+		g.n = 0;
+	}
+	free(g.msgs);
+	ops->close(&src);
+	close(lockfd);
+	return source_exit(rc);
+}
+
+/* An envelope "From " line (mbox, some MTA pipes) is not part of the
+ * message. */
+static void
+strip_envelope(char **raw, size_t *len)
+{
+	char *nl;
+	size_t skip;
+
+	if (*len < 5 || memcmp(*raw, "From ", 5) != 0)
+		return;
+	if ((nl = memchr(*raw, '\n', *len)) == NULL)
+		return;
+	skip = (size_t)(nl + 1 - *raw);
+	memmove(*raw, *raw + skip, *len - skip);
+	*len -= skip;
+	(*raw)[*len] = '\0';
+}
+
+static int
+ingest_one(const struct config *cfg, struct store *store, const char *file)
+{
+	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
+	size_t max = (size_t)cfg->limits.max_bytes, len, i;
+	char *raw, *msgkey, *key;
+	int64_t id;
+	int r;
+
+	if (read_file(file, max, &raw, &len) == -1) {
+		if (errno == EFBIG) {
+			log_warnx("ingest: %s: message over limits.max_bytes "
+			    "(%zu)", name, max);
+			return EX_DATAERR;
+		}
+		log_warn("ingest: %s", name);
+		return errno == ENOENT || errno == EACCES || errno == EISDIR ?
+		    EX_NOINPUT : EX_TEMPFAIL;
+	}
+	strip_envelope(&raw, &len);
+	for (i = 0; i < len; i++)
+		if (raw[i] != '\r' && raw[i] != '\n' && raw[i] != ' ' &&
+		    raw[i] != '\t')
+			break;
+	if (i == len) {
+		log_warnx("ingest: %s: empty message", name);
+		free(raw);
+		return EX_DATAERR;
+	}
+	msgkey = msg_key(raw, len);
+	key = xprintf("ingest:%s", msgkey);
+	r = store_ticket_add(store, key, msgkey, raw, len, &id);
+	if (r == -1)
+		log_warnx("ingest: %s: not stored, try again later", name);
+	else
+		log_info("ingest: %s: %s ticket %lld", name,
+		    r == 0 ? "stored as" : "already stored as",
+		    (long long)id);
+	free(key);
+	free(msgkey);
+	free(raw);
+	return r == -1 ? EX_TEMPFAIL : EX_OK;
+}
+
+/* Worst first: a retry (75) beats a refusal of one input. */
+static int
+worse(int a, int b)
+{
+	static const int order[] = { EX_TEMPFAIL, EX_NOINPUT, EX_DATAERR,
+	    EX_OK };
+
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (a == order[i] || b == order[i])
+			return order[i];
+	return a;
+}
+
+int
+ingest_run(const struct config *cfg, struct store *store, char **files,
+    int n)
+{
+	int rc = EX_OK;
+
+	if (sodium_init() < 0)
+		fatalx("ingest: libsodium cannot start");
+	if (n <= 0)
+		return ingest_one(cfg, store, "-");
+	for (int i = 0; i < n; i++)
+		rc = worse(rc, ingest_one(cfg, store, files[i]));
+	return rc;
+}

@@ -1,0 +1,585 @@
+/*
+ * import.c - `tfadesk db import FILE.yaml`: resellers, end clients, users and
+ * contacts (DESIGN.md "Data"). The whole file is checked first; any problem
+ * is reported as "file:line: what: why" and nothing is changed. Importing the
+ * same file again changes nothing.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "phone.h"
+#include "admin.h"
+
+struct imp_user {
+	struct user u;
+	int line;
+};
+
+struct imp_account {
+	struct account a;
+	int line;
+};
+
+struct imp_contact {
+	char *reseller, *addr, *display;
+	int line;
+};
+
+struct importer {
+	const char *file;
+	yaml_document_t doc;
+	const struct numbering *numbering;
+	const char *region;
+	int errors;
+	struct imp_account *acc; size_t nacc;
+	struct imp_user *usr; size_t nusr;
+	struct imp_contact *con; size_t ncon;
+};
+
+static void PRINTFLIKE(3, 4)
+ierr(struct importer *im, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", im->file, line, msg);
+	im->errors++;
+}
+
+static int
+line_of(yaml_node_t *n)
+{
+	return n ? (int)n->start_mark.line + 1 : 0;
+}
+
+static yaml_node_t *
+node(struct importer *im, int idx)
+{
+	return yaml_document_get_node(&im->doc, idx);
+}
+
+/* IDs as the portal writes them: letters, digits and . _ - only. */
+static int
+valid_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+/* Valid UTF-8 text with no control characters, 1..200 bytes. */
+int
+valid_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 200)
+		return 0;
+	while (*p) {
+		int len;
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		if (*p < 0x80)
+			len = 1;
+		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
+			len = 2;
+		else if ((*p & 0xf0) == 0xe0)
+			len = 3;
+		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		for (int i = 1; i < len; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		p += len;
+	}
+	return 1;
+}
+
+/* "Ops <ops@acme.example>" or "ops@acme.example" */
+int
+parse_contact(const char *s, char **addr, char **display)
+{
+	const char *lt = strchr(s, '<'), *gt, *at;
+	char *a;
+
+	*display = NULL;
+	if (lt) {
+		gt = strchr(lt, '>');
+		if (gt == NULL || gt[1] != '\0')
+			return -1;
+		a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+		if (lt > s) {
+			char *d = xstrndup(s, (size_t)(lt - s));
+			char *t = str_trim(d);
+			size_t tl = strlen(t);
+			if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
+				t[tl - 1] = '\0';
+				t++;
+			}
+			if (*t)
+				*display = xstrdup(t);
+			free(d);
+		}
+	} else
+		a = xstrdup(s);
+	at = strchr(a, '@');
+	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strlen(a) > 254) {
+		free(a);
+		free(*display);
+		*display = NULL;
+		return -1;
+	}
+	for (const char *p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    *p == ',' || *p == ';' || *p == '"' || *p == 0x7f) {
+			free(a);
+			free(*display);
+			*display = NULL;
+			return -1;
+		}
+	/* the domain is case-insensitive: keep it lower case */
+	str_lower(strchr(a, '@'));
+	*addr = a;
+	return 0;
+}
+
+static const char *
+scalar(yaml_node_t *n)
+{
+	if (n == NULL || n->type != YAML_SCALAR_NODE)
+		return NULL;
+	return (const char *)n->data.scalar.value;
+}
+
+struct field {
+	const char *name;
+	yaml_node_t *value;
+};
+
+/* Picks the known keys out of a mapping; unknown keys are errors. */
+static int
+fields(struct importer *im, yaml_node_t *map, const char *what,
+    struct field *f, size_t nf)
+{
+	if (map == NULL || map->type != YAML_MAPPING_NODE) {
+		ierr(im, line_of(map), "%s: expected a mapping of keys", what);
+		return -1;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(im, p->key);
+		const char *ks = scalar(k);
+		size_t i;
+		for (i = 0; ks && i < nf; i++)
+			if (strcmp(ks, f[i].name) == 0)
+				break;
+		if (ks == NULL || i == nf) {
+			ierr(im, line_of(k), "%s: unknown key '%s'", what,
+			    ks ? ks : "?");
+			continue;
+		}
+		if (f[i].value)
+			ierr(im, line_of(k), "%s: '%s' given twice", what, ks);
+		f[i].value = node(im, p->value);
+	}
+	return 0;
+}
+
+static int
+get_bool(struct importer *im, yaml_node_t *n, const char *what, int *out)
+{
+	const char *s;
+
+	*out = 0;
+	if (n == NULL)
+		return 0;
+	s = scalar(n);
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
+		*out = 1;
+	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") ||
+	    !strcmp(s, "off")))
+		*out = 0;
+	else {
+		ierr(im, line_of(n), "%s: expected true or false", what);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+get_id(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+    const char *what)
+{
+	const char *s = scalar(n);
+
+	if (n == NULL) {
+		ierr(im, line_of(map), "%s: 'id' is missing", what);
+		return NULL;
+	}
+	if (s == NULL || !valid_id(s)) {
+		ierr(im, line_of(n), "%s: id must be 1-64 letters, digits, "
+		    "'.', '_' or '-'", what);
+		return NULL;
+	}
+	return xstrdup(s);
+}
+
+static char *
+get_name(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+    const char *what)
+{
+	const char *s = scalar(n);
+
+	if (n == NULL) {
+		ierr(im, line_of(map), "%s: 'name' is missing", what);
+		return NULL;
+	}
+	if (s == NULL || !valid_text(s)) {
+		ierr(im, line_of(n), "%s: name must be 1-200 characters of "
+		    "UTF-8 text without control characters", what);
+		return NULL;
+	}
+	return xstrdup(s);
+}
+
+static int
+seq_items(struct importer *im, yaml_node_t *n, const char *what,
+    yaml_node_item_t **start, yaml_node_item_t **top)
+{
+	*start = *top = NULL;
+	if (n == NULL)
+		return 0;
+	if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
+		return 0;           /* "users:" with nothing after it */
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ierr(im, line_of(n), "%s: expected a list", what);
+		return -1;
+	}
+	*start = n->data.sequence.items.start;
+	*top = n->data.sequence.items.top;
+	return 0;
+}
+
+static void
+add_users(struct importer *im, yaml_node_t *list, const char *account)
+{
+	yaml_node_item_t *it, *top;
+	char what[128];
+
+	snprintf(what, sizeof what, "account %s: users", account);
+	if (seq_items(im, list, what, &it, &top) == -1)
+		return;
+	for (; it < top; it++) {
+		yaml_node_t *m = node(im, *it);
+		struct field f[] = { { "id", NULL }, { "name", NULL },
+		    { "phone", NULL } };
+		struct imp_user iu;
+
+		memset(&iu, 0, sizeof iu);
+		iu.line = line_of(m);
+		if (fields(im, m, what, f, 3) == -1)
+			continue;
+		snprintf(what, sizeof what, "account %s: user", account);
+		iu.u.id = get_id(im, m, f[0].value, what);
+		if (iu.u.id)
+			snprintf(what, sizeof what, "user %s", iu.u.id);
+		iu.u.name = get_name(im, m, f[1].value, what);
+		iu.u.account = xstrdup(account);
+		if (f[2].value) {
+			const char *p = scalar(f[2].value), *why = NULL;
+			char e164[20];
+			if (p == NULL)
+				ierr(im, line_of(f[2].value), "%s: phone: "
+				    "expected a number", what);
+			else if (*p == '\0')
+				;   /* phone: "" means none */
+			else if (phone_normalize(im->numbering, p, im->region,
+			    e164, &why) == -1) {
+				char *m2 = mask_phone(p);
+				ierr(im, line_of(f[2].value), "%s: phone %s: %s",
+				    what, m2, why);
+				free(m2);
+			} else
+				iu.u.phone = xstrdup(e164);
+		}
+		im->usr = xreallocarray(im->usr, im->nusr + 1, sizeof *im->usr);
+		im->usr[im->nusr++] = iu;
+		snprintf(what, sizeof what, "account %s: users", account);
+	}
+}
+
+static void
+add_account(struct importer *im, yaml_node_t *m, const char *reseller)
+{
+	struct field f[] = { { "id", NULL }, { "name", NULL },
+	    { reseller ? "use_2fa" : "twofa", NULL }, { "users", NULL },
+	    { "contacts", NULL }, { "end_clients", NULL },
+	    { "reseller", NULL } };
+	/* contacts and end_clients only for resellers; reseller only for a
+	 * top-level end client */
+	size_t nf = 4;
+	const char *kind = reseller ? "end client" : "reseller";
+	struct imp_account ia;
+	char what[128];
+
+	memset(&ia, 0, sizeof ia);
+	ia.line = line_of(m);
+	if (reseller == NULL)
+		nf = 6;
+	else if (*reseller == '\0') {
+		/* top-level end_clients: entry must name its reseller */
+		f[4] = f[6];
+		nf = 5;
+	}
+	if (fields(im, m, kind, f, nf) == -1)
+		return;
+	ia.a.id = get_id(im, m, f[0].value, kind);
+	snprintf(what, sizeof what, "%s %s", kind, ia.a.id ? ia.a.id : "?");
+	ia.a.name = get_name(im, m, f[1].value, what);
+	get_bool(im, f[2].value, what, &ia.a.twofa);
+	ia.a.kind = reseller ? ACCOUNT_END_CLIENT : ACCOUNT_RESELLER;
+	if (reseller && *reseller == '\0') {
+		const char *r = scalar(f[4].value);
+		if (f[4].value == NULL || r == NULL || !valid_id(r))
+			ierr(im, ia.line, "%s: an end client must be listed "
+			    "under a reseller, or name one with 'reseller:'",
+			    what);
+		else
+			ia.a.reseller = xstrdup(r);
+	} else if (reseller)
+		ia.a.reseller = xstrdup(reseller);
+	if (ia.a.id == NULL) {
+		account_clear(&ia.a);
+		return;
+	}
+	im->acc = xreallocarray(im->acc, im->nacc + 1, sizeof *im->acc);
+	im->acc[im->nacc++] = ia;
+	add_users(im, f[3].value, ia.a.id);
+	if (reseller)
+		return;
+
+	yaml_node_item_t *it, *top;
+	snprintf(what, sizeof what, "reseller %s: contacts", ia.a.id);
+	if (seq_items(im, f[4].value, what, &it, &top) == 0)
+		for (; it < top; it++) {
+			yaml_node_t *c = node(im, *it);
+			const char *s = scalar(c);
+			struct imp_contact ic;
+			memset(&ic, 0, sizeof ic);
+			ic.line = line_of(c);
+			if (s == NULL || !valid_text(s) ||
+			    parse_contact(s, &ic.addr, &ic.display) == -1) {
+				ierr(im, ic.line, "%s: not an e-mail address",
+				    what);
+				continue;
+			}
+			ic.reseller = xstrdup(ia.a.id);
+			im->con = xreallocarray(im->con, im->ncon + 1,
+			    sizeof *im->con);
+			im->con[im->ncon++] = ic;
+		}
+	snprintf(what, sizeof what, "reseller %s: end_clients", ia.a.id);
+	char *rid = xstrdup(ia.a.id);
+	if (seq_items(im, f[5].value, what, &it, &top) == 0)
+		for (; it < top; it++)
+			add_account(im, node(im, *it), rid);
+	free(rid);
+}
+
+static void
+check_references(struct importer *im, struct store *s)
+{
+	for (size_t i = 0; i < im->nacc; i++) {
+		struct imp_account *a = &im->acc[i];
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(im->acc[j].a.id, a->a.id) == 0)
+				ierr(im, a->line, "account %s: duplicate ID "
+				    "(first on line %d)", a->a.id,
+				    im->acc[j].line);
+		if (a->a.reseller == NULL)
+			continue;
+		int found = 0;
+		for (size_t j = 0; j < im->nacc; j++)
+			if (im->acc[j].a.kind == ACCOUNT_RESELLER &&
+			    strcmp(im->acc[j].a.id, a->a.reseller) == 0)
+				found = 1;
+		if (!found) {
+			struct account db;
+			if (store_account_get(s, a->a.reseller, &db) == 0 &&
+			    db.kind == ACCOUNT_RESELLER)
+				found = 1;
+			account_clear(&db);
+		}
+		if (!found)
+			ierr(im, a->line, "end client %s: reseller %s does not "
+			    "exist", a->a.id, a->a.reseller);
+	}
+	for (size_t i = 0; i < im->nusr; i++) {
+		struct imp_user *u = &im->usr[i];
+		if (u->u.id == NULL || u->u.name == NULL)
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (im->usr[j].u.id && strcmp(im->usr[j].u.id,
+			    u->u.id) == 0)
+				ierr(im, u->line, "user %s: duplicate ID "
+				    "(first on line %d)", u->u.id,
+				    im->usr[j].line);
+		for (size_t j = 0; j < im->nacc; j++)
+			if (strcmp(im->acc[j].a.id, u->u.id) == 0)
+				ierr(im, u->line, "user %s: the same ID as "
+				    "account on line %d", u->u.id,
+				    im->acc[j].line);
+	}
+	/* an existing account may not change kind under our feet */
+	for (size_t i = 0; i < im->nacc; i++) {
+		struct account db;
+		if (store_account_get(s, im->acc[i].a.id, &db) == 0 &&
+		    db.kind != im->acc[i].a.kind)
+			ierr(im, im->acc[i].line, "account %s: already exists "
+			    "as a%s", db.id, db.kind == ACCOUNT_RESELLER ?
+			    " reseller" : "n end client");
+		account_clear(&db);
+	}
+}
+
+static void
+importer_free(struct importer *im)
+{
+	for (size_t i = 0; i < im->nacc; i++)
+		account_clear(&im->acc[i].a);
+	for (size_t i = 0; i < im->nusr; i++)
+		user_clear(&im->usr[i].u);
+	for (size_t i = 0; i < im->ncon; i++) {
+		free(im->con[i].reseller);
+		free(im->con[i].addr);
+		free(im->con[i].display);
+	}
+	free(im->acc);
+	free(im->usr);
+	free(im->con);
+}
+
+int
+import_file(struct store *s, const struct numbering *numbering,
+    const char *region, const char *file, const char *actor,
+    struct import_stats *st)
+{
+	struct importer im;
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	FILE *fp;
+	int rc = EX_DATAERR;
+
+	memset(&im, 0, sizeof im);
+	memset(st, 0, sizeof *st);
+	im.file = file;
+	im.numbering = numbering;
+	im.region = region;
+	if ((fp = fopen(file, "rb")) == NULL) {
+		log_warn("import: %s", file);
+		return EX_NOINPUT;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &im.doc)) {
+		log_warnx("%s:%d: YAML error: %s", file,
+		    (int)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "unreadable");
+		yaml_parser_delete(&parser);
+		fclose(fp);
+		return EX_DATAERR;
+	}
+	yaml_parser_delete(&parser);
+	fclose(fp);
+
+	root = yaml_document_get_root_node(&im.doc);
+	if (root == NULL)
+		ierr(&im, 1, "the file is empty");
+	else {
+		struct field f[] = { { "resellers", NULL },
+		    { "end_clients", NULL } };
+		yaml_node_item_t *it, *top;
+		if (fields(&im, root, "top level", f, 2) == 0) {
+			if (seq_items(&im, f[0].value, "resellers", &it,
+			    &top) == 0)
+				for (; it < top; it++)
+					add_account(&im, node(&im, *it), NULL);
+			if (seq_items(&im, f[1].value, "end_clients", &it,
+			    &top) == 0)
+				for (; it < top; it++)
+					add_account(&im, node(&im, *it), "");
+		}
+	}
+	if (im.errors == 0)
+		check_references(&im, s);
+	if (im.errors) {
+		log_warnx("import: %s: %d problem%s, nothing changed", file,
+		    im.errors, im.errors == 1 ? "" : "s");
+		goto out;
+	}
+
+	rc = EX_SOFTWARE;
+	if (store_begin(s) == -1) {
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	/* resellers first: end clients refer to them */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < im.nacc; i++) {
+			struct account *a = &im.acc[i].a;
+			if ((pass == 0) != (a->kind == ACCOUNT_RESELLER))
+				continue;
+			int r = store_put_account(s, a, actor);
+			if (r == -1)
+				goto fail;
+			if (r == 0)
+				st->accounts++;
+		}
+	for (size_t i = 0; i < im.nusr; i++) {
+		int r = store_put_user(s, &im.usr[i].u, actor);
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			st->users++;
+	}
+	for (size_t i = 0; i < im.ncon; i++) {
+		int r = store_put_contact(s, im.con[i].reseller, im.con[i].addr,
+		    im.con[i].display, actor);
+		if (r == -1)
+			goto fail;
+		if (r == 0)
+			st->contacts++;
+	}
+	if (store_commit(s) == -1)
+		goto out;
+	st->total_accounts = im.nacc;
+	st->total_users = im.nusr;
+	st->total_contacts = im.ncon;
+	rc = EX_OK;
+	goto out;
+fail:
+	store_rollback(s);
+out:
+	yaml_document_delete(&im.doc);
+	importer_free(&im);
+	return rc;
+}

@@ -1,0 +1,326 @@
+/*
+ * main.c - tfadesk: options, the command table, and the shared set-up
+ * (configuration, database) that every command gets on demand.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "phone.h"
+#include "admin.h"
+#include "mail.h"
+#include "source.h"
+
+static const char usage_text[] =
+"usage: tfadesk [-c FILE] [-v] COMMAND [ARGS]\n"
+"\n"
+"Accounts (the portal's data):\n"
+"  db init                            create or migrate the schema\n"
+"  db import FILE.yaml                load resellers, end clients, users, contacts\n"
+"  account list [--json]\n"
+"  account show ID [--json]\n"
+"  user edit USER_ID --phone NUMBER   set a user's mobile (\"\" or none clears)\n"
+"  perm grant|revoke ACCOUNT_ID use_2fa\n"
+"  audit [--account ID] [--user ID] [--json]\n"
+"\n"
+"Mail:\n"
+"  fetch                              poll the mail source into the ticket store\n"
+"  ingest [FILE.eml ...]              store messages from files or stdin\n"
+"  process                            classify, validate and apply tickets\n"
+"  send                               deliver queued replies\n"
+"  batch [--dry-run] [--wait]         fetch + process + send under a lock\n"
+"\n"
+"Staff queue:\n"
+"  queue list [--state STATE] [--json]\n"
+"  queue show TICKET_ID\n"
+"  queue approve TICKET_ID --by NAME [--note TEXT]\n"
+"  queue reject TICKET_ID --by NAME --reason TEXT\n"
+"  queue retry TICKET_ID\n"
+"\n"
+"Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
+"  -n check the configuration only, -v verbose, --help, --version.\n"
+"Each command takes --help. See tfadesk(1) and tfadesk.yaml(5).\n";
+
+struct command {
+	const char *name;
+	int (*fn)(struct cmd_env *, int, char **);
+	unsigned opts;
+	const char *usage;
+};
+
+static int cmd_fetch(struct cmd_env *, int, char **);
+static int cmd_ingest(struct cmd_env *, int, char **);
+static int cmd_process(struct cmd_env *, int, char **);
+static int cmd_send(struct cmd_env *, int, char **);
+static int cmd_batch(struct cmd_env *, int, char **);
+
+static const struct command commands[] = {
+	{ "db", cmd_db, 0,
+	    "db init | db import FILE.yaml" },
+	{ "account", cmd_account, OPT_JSON,
+	    "account list [--json] | account show ID [--json]" },
+	{ "user", cmd_user, OPT_PHONE,
+	    "user edit USER_ID --phone NUMBER" },
+	{ "perm", cmd_perm, 0,
+	    "perm grant|revoke ACCOUNT_ID use_2fa" },
+	{ "audit", cmd_audit, OPT_JSON | OPT_ACCOUNT | OPT_USER,
+	    "audit [--account ID] [--user ID] [--json]" },
+	{ "fetch", cmd_fetch, OPT_DRY_RUN, "fetch [--dry-run]" },
+	{ "ingest", cmd_ingest, 0, "ingest [FILE.eml ...]   (stdin when none)" },
+	{ "process", cmd_process, 0, "process" },
+	{ "send", cmd_send, OPT_DRY_RUN, "send [--dry-run]" },
+	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
+	    "batch [--dry-run] [--wait]" },
+	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
+	    OPT_REASON,
+	    "queue list [--state STATE] [--json] | queue show ID |\n"
+	    "       queue approve ID --by NAME [--note TEXT] |\n"
+	    "       queue reject ID --by NAME --reason TEXT | queue retry ID" },
+	{ NULL, NULL, 0, NULL }
+};
+
+static const char *current_usage;
+
+void
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s%s%s\n", log_prog(), cmd ? cmd : "",
+	    cmd ? ": " : "", msg);
+	if (current_usage)
+		fprintf(stderr, "usage: tfadesk %s\n", current_usage);
+	else
+		fputs(usage_text, stderr);
+	exit(EX_USAGE);
+}
+
+void
+env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
+{
+	static const char *const names[] = { "--json", "--phone", "--account",
+	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
+	    "--wait" };
+	unsigned extra = env->given & ~allowed;
+
+	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
+		if (extra & (1u << i))
+			usage_error(cmd, "%s is not an option of this command",
+			    names[i]);
+}
+
+struct config *
+env_config(struct cmd_env *env)
+{
+	if (env->cfg == NULL) {
+		env->cfg = config_load(env->config_file);
+		if (env->cfg == NULL)
+			die(EX_CONFIG, "configuration: %s: not usable",
+			    env->config_file ? env->config_file :
+			    "tfadesk.yaml or /etc/tfadesk/tfadesk.yaml");
+		log_init(log_prog(), env->cfg->use_syslog, env->verbose);
+	}
+	return env->cfg;
+}
+
+struct store *
+env_store(struct cmd_env *env)
+{
+	if (env->store == NULL) {
+		struct config *cfg = env_config(env);
+		env->store = store_open(cfg->database, 0);
+		if (env->store == NULL)
+			exit(EX_UNAVAILABLE);
+	}
+	return env->store;
+}
+
+struct numbering *
+env_numbering(struct cmd_env *env)
+{
+	if (env->numbering == NULL) {
+		struct config *cfg = env_config(env);
+		env->numbering = numbering_load(cfg->numbering);
+		if (env->numbering == NULL)
+			die(EX_CONFIG, "numbering: %s: not usable",
+			    cfg->numbering);
+	}
+	return env->numbering;
+}
+
+static int
+cmd_fetch(struct cmd_env *env, int argc, char **argv)
+{
+	struct fetch_stats st;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		usage_error("fetch", "takes no arguments");
+	memset(&st, 0, sizeof st);
+	rc = fetch_run(env_config(env), env_store(env), env->dry_run, &st);
+	printf("fetched %zu new, %zu already stored, %zu failed\n", st.stored,
+	    st.dup, st.failed);
+	return rc;
+}
+
+static int
+cmd_ingest(struct cmd_env *env, int argc, char **argv)
+{
+	struct config *cfg = config_load(env->config_file);
+	struct store *s;
+	int rc;
+
+	/* An MTA pipe retries on 75: every failure to start is temporary
+	 * except a broken configuration. */
+	if (cfg == NULL)
+		die(EX_CONFIG, "configuration: not usable");
+	env->cfg = cfg;
+	if ((s = store_open(cfg->database, 0)) == NULL)
+		return EX_TEMPFAIL;
+	env->store = s;
+	rc = ingest_run(cfg, s, argv + 1, argc - 1);
+	return rc;
+}
+
+static int
+cmd_process(struct cmd_env *env, int argc, char **argv)
+{
+	struct process_stats st;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		usage_error("process", "takes no arguments");
+	memset(&st, 0, sizeof st);
+	rc = process_run(env_config(env), env_store(env), &st);
+	printf("applied %zu, needs_review %zu, rejected %zu, ignored %zu\n",
+	    st.applied, st.needs_review, st.rejected, st.ignored);
+	return rc;
+}
+
+static int
+cmd_send(struct cmd_env *env, int argc, char **argv)
+{
+	struct send_stats st;
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		usage_error("send", "takes no arguments");
+	memset(&st, 0, sizeof st);
+	rc = send_run(env_config(env), env_store(env), env->dry_run, &st);
+	printf("sent %zu, failed %zu, deferred %zu\n", st.sent, st.failed,
+	    st.deferred);
+	return rc;
+}
+
+static int
+cmd_batch(struct cmd_env *env, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1)
+		usage_error("batch", "takes no arguments");
+	return batch_run(env_config(env), env->dry_run, env->wait, 0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "phone", required_argument, NULL, 'p' },
+		{ "account", required_argument, NULL, 'a' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "state", required_argument, NULL, 's' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "note", required_argument, NULL, 'N' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "dry-run", no_argument, NULL, 'd' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct cmd_env env;
+	const struct command *cmd;
+	int ch, help = 0, check_only = 0, rc;
+
+	log_init("tfadesk", 0, 0);
+	memset(&env, 0, sizeof env);
+	while ((ch = getopt_long(argc, argv, "c:hnvV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': env.config_file = optarg; break;
+		case 'h': help = 1; break;
+		case 'n': check_only = 1; break;
+		case 'v': env.verbose++; break;
+		case 'V':
+			printf("tfadesk %s\n", TFADESK_VERSION);
+			return EX_OK;
+		case 'j': env.json = 1; env.given |= OPT_JSON; break;
+		case 'p': env.phone = optarg; env.given |= OPT_PHONE; break;
+		case 'a': env.account = optarg; env.given |= OPT_ACCOUNT; break;
+		case 'u': env.user = optarg; env.given |= OPT_USER; break;
+		case 's': env.state = optarg; env.given |= OPT_STATE; break;
+		case 'b': env.by = optarg; env.given |= OPT_BY; break;
+		case 'N': env.note = optarg; env.given |= OPT_NOTE; break;
+		case 'r': env.reason = optarg; env.given |= OPT_REASON; break;
+		case 'd': env.dry_run = 1; env.given |= OPT_DRY_RUN; break;
+		case 'w': env.wait = 1; env.given |= OPT_WAIT; break;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init("tfadesk", 0, env.verbose);
+
+	if (check_only) {
+		if (env_config(&env) == NULL)
+			return EX_CONFIG;
+		env_numbering(&env);
+		printf("configuration OK\n");
+		config_free(env.cfg);
+		numbering_free(env.numbering);
+		return EX_OK;
+	}
+	if (argc == 0) {
+		if (help) {
+			fputs(usage_text, stdout);
+			return EX_OK;
+		}
+		fputs(usage_text, stderr);
+		return EX_USAGE;
+	}
+	for (cmd = commands; cmd->name; cmd++)
+		if (strcmp(cmd->name, argv[0]) == 0)
+			break;
+	if (cmd->name == NULL)
+		usage_error(NULL, "unknown command '%s'", argv[0]);
+	current_usage = cmd->usage;
+	if (help) {
+		printf("usage: tfadesk %s\n", cmd->usage);
+		return EX_OK;
+	}
+	env_allow(&env, cmd->name, cmd->opts);
+	rc = cmd->fn(&env, argc, argv);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		log_warnx("stdout: write error");
+		rc = EX_IOERR;
+	}
+	store_close(env.store);
+	numbering_free(env.numbering);
+	config_free(env.cfg);
+	return rc;
+}

@@ -1,0 +1,1896 @@
+/*
+ * mime.c - a raw RFC 5322 message to clean UTF-8 text.
+ *
+ * The header block is read here (every header kept in order, unfolded,
+ * RFC 2047 decoded); the MIME structure comes from libetpan's mailmime_parse;
+ * transfer encodings and charsets are undone here so that bad input can
+ * never produce invalid UTF-8. Self-contained: no tfadesk.h, no aborts.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "mime.h"
+#include "mime-int.h"
+
+#define MAX_HEADERS	5000		/* more are read past, not kept */
+#define MSGID_SCAN	(256u << 10)	/* mime_message_id reads this much */
+#define MAX_MSGID	998
+
+struct rawhdr {
+	const char *name;
+	size_t namelen;
+	const char *val;	/* raw, with folds */
+	size_t vallen;
+};
+
+struct walk {
+	const struct msg_limits *lim;
+	struct mbuf text;
+	size_t parts;
+	int nplain, nhtml;
+	int badenc;
+	const char *error;
+};
+
+static const char *find_eol(const char *, const char *);
+static void unfold(struct mbuf *, const char *, size_t);
+static void hdr_decode(struct mbuf *, const char *, size_t);
+static char *extract_id(const char *, size_t);
+static int scan_headers(const char *, size_t, struct rawhdr **, size_t *,
+    size_t *);
+static void parse_from(struct msg *, const char *, size_t, int);
+static void walk_mime(struct walk *, struct mailmime *, size_t);
+static void add_part_text(struct walk *, struct mailmime *);
+static void decode_cte(struct mbuf *, int, const char *, size_t, int *);
+static void split_text(struct msg *, struct mbuf *, struct mbuf *,
+    struct mbuf *);
+static void part_bounds(const char *, size_t, size_t *, size_t *,
+    size_t *);
+
+/* ---- mbuf ---------------------------------------------------------- */
+
+int
+mbuf_reserve(struct mbuf *b, size_t more)
+{
+	size_t ncap;
+	char *np;
+
+	if (b->oom)
+		return -1;
+	if (b->len + more + 1 <= b->cap)
+		return 0;
+	if (more > SIZE_MAX / 4 - b->len)
+		goto fail;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < b->len + more + 1)
+		ncap *= 2;
+	np = realloc(b->p, ncap);
+	if (np == NULL)
+		goto fail;
+	b->p = np;
+	b->cap = ncap;
+	b->p[b->len] = '\0';
+	return 0;
+fail:
+	b->oom = 1;
+	return -1;
+}
+
+void
+mbuf_add(struct mbuf *b, const void *s, size_t n)
+{
+	if (mbuf_reserve(b, n) == -1)
+		return;
+	if (n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+mbuf_adds(struct mbuf *b, const char *s)
+{
+	mbuf_add(b, s, strlen(s));
+}
+
+void
+mbuf_addc(struct mbuf *b, int c)
+{
+	if (b->len + 2 <= b->cap && !b->oom) {
+		b->p[b->len++] = (char)c;
+		b->p[b->len] = '\0';
+		return;
+	}
+	if (mbuf_reserve(b, 1) == -1)
+		return;
+	b->p[b->len++] = (char)c;
+	b->p[b->len] = '\0';
+}
+
+void
+mbuf_add_cp(struct mbuf *b, unsigned long cp)
+{
+	char u[4];
+
+	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = 0xFFFD;
+	if (cp < 0x80) {
+		mbuf_addc(b, (int)cp);
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		mbuf_add(b, u, 2);
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		mbuf_add(b, u, 3);
+	} else {
+		u[0] = (char)(0xF0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		mbuf_add(b, u, 4);
+	}
+}
+
+char *
+mbuf_steal(struct mbuf *b)
+{
+	char *s;
+
+	if (b->oom) {
+		mbuf_free(b);
+		return NULL;
+	}
+	if (b->p == NULL)
+		s = strdup("");
+	else
+		s = b->p;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return s;
+}
+
+void
+mbuf_free(struct mbuf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+int
+mime_strncaseeq(const char *a, size_t alen, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return alen == n && strncasecmp(a, lit, n) == 0;
+}
+
+/* ---- UTF-8 and charsets -------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at S (at most N bytes), else 0. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n, unsigned long *cpp)
+{
+	unsigned long cp;
+	size_t len, i;
+
+	if (s[0] < 0x80) {
+		*cpp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		len = 2;
+		cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		len = 3;
+		cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	*cpp = cp;
+	return len;
+}
+
+int
+mime_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t i = 0, k;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(p + i, n - i, &cp);
+		if (k == 0)
+			return 0;
+		i += k;
+	}
+	return 1;
+}
+
+void
+mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned long cp;
+	size_t i = 0, run, k;
+
+	if (mbuf_reserve(b, n) == -1)
+		return;
+	while (i < n) {
+		/* fast path: a run of plain printable ASCII */
+		run = i;
+		while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
+			run++;
+		if (run > i) {
+			mbuf_add(b, s + i, run - i);
+			i = run;
+			continue;
+		}
+		if (p[i] < 0x80) {
+			unsigned char c = p[i++];
+
+			if (mode == MU_KEEP) {
+				if (c != 0)
+					mbuf_addc(b, c);
+			} else if (mode == MU_HEADER) {
+				if (c == '\t' || c == '\r' || c == '\n')
+					mbuf_addc(b, ' ');
+			} else if (c == '\r') {
+				mbuf_addc(b, '\n');
+				if (i < n && p[i] == '\n')
+					i++;
+			} else if (c == '\n' || c == '\t' || c == '\f')
+				mbuf_addc(b, c);
+			continue;
+		}
+		k = utf8_seq(p + i, n - i, &cp);
+		if (k == 0) {
+			mbuf_add(b, "\xEF\xBF\xBD", 3);
+			i++;
+		} else {
+			if (cp == 0xFEFF && b->len == 0)
+				;	/* byte-order mark */
+			else
+				mbuf_add(b, s + i, k);
+			i += k;
+		}
+	}
+}
+
+static const unsigned short cp1252_hi[32] = {
+	0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+	0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178,
+};
+
+unsigned long
+mime_cp1252(unsigned char c)
+{
+	if (c >= 0x80 && c < 0xA0)
+		return cp1252_hi[c - 0x80];
+	return c;
+}
+
+static void
+cp1252_add(struct mbuf *b, const char *s, size_t n, int mode)
+{
+	struct mbuf t = { 0 };
+	size_t i;
+
+	if (mbuf_reserve(&t, n + n / 2) == -1) {
+		b->oom = 1;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			mbuf_addc(&t, c);
+		else
+			mbuf_add_cp(&t, mime_cp1252(c));
+	}
+	if (t.oom)
+		b->oom = 1;
+	else
+		mime_utf8_add(b, t.p, t.len, mode);
+	mbuf_free(&t);
+}
+
+/* Normalised charset name into OUT (lowercase, no quotes, no *lang). */
+static void
+cs_norm(const char *cs, char *out, size_t outsz)
+{
+	size_t i = 0;
+
+	while (*cs == ' ' || *cs == '"' || *cs == '\'')
+		cs++;
+	for (; *cs && *cs != '"' && *cs != '*' && *cs != ' ' &&
+	    i + 1 < outsz; cs++)
+		out[i++] = (char)tolower((unsigned char)*cs);
+	out[i] = '\0';
+}
+
+static int
+cs_is(const char *cs, const char *const *names)
+{
+	for (; *names; names++)
+		if (strcmp(cs, *names) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const cs_utf8[] = { "utf-8", "utf8", "unicode-1-1-utf-8",
+    "x-unicode20utf8", NULL };
+static const char *const cs_ascii[] = { "", "us-ascii", "ascii", "us",
+    "ansi_x3.4-1968", "iso646-us", "default", "unknown", "x-unknown",
+    "unknown-8bit", "x-user-defined", "iso-8859-1-i", NULL };
+static const char *const cs_1252[] = { "iso-8859-1", "iso8859-1",
+    "iso_8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252",
+    "x-cp1252", "cp819", "ibm819", "iso-ir-100", "iso_8859-1:1987",
+    "windows-1252-i", NULL };
+
+static const struct { const char *from, *to; } cs_alias[] = {
+	{ "ks_c_5601-1987", "CP949" }, { "ks_c_5601", "CP949" },
+	{ "gb2312", "GB18030" }, { "gbk", "GB18030" }, { "x-gbk", "GB18030" },
+	{ "cn-gb", "GB18030" }, { "x-sjis", "SHIFT_JIS" },
+	{ "shift-jis", "SHIFT_JIS" }, { "iso-8859-8-i", "ISO-8859-8" },
+	{ "x-mac-roman", "MACINTOSH" }, { "macintosh", "MACINTOSH" },
+	{ "iso-8859-9", "WINDOWS-1254" }, { "tis-620", "CP874" },
+	{ "windows-874", "CP874" }, { "unicode-1-1-utf-7", "UTF-7" },
+	{ "x-euc-jp", "EUC-JP" }, { "big5", "BIG5-HKSCS" },
+	{ NULL, NULL }
+};
+
+void
+mime_to_utf8(struct mbuf *b, const char *charset, const char *s, size_t n,
+    int mode)
+{
+	char cs[64];
+	const char *name;
+	struct mbuf t = { 0 };
+	iconv_t cd;
+	char *in, *out;
+	size_t inleft, outleft, r, i;
+
+	cs_norm(charset ? charset : "", cs, sizeof(cs));
+	if (cs_is(cs, cs_utf8)) {
+		mime_utf8_add(b, s, n, mode);
+		return;
+	}
+	if (cs_is(cs, cs_ascii)) {
+		/* undeclared 8-bit: UTF-8 when it is, else Windows-1252 */
+		if (mime_utf8_valid(s, n))
+			mime_utf8_add(b, s, n, mode);
+		else
+			cp1252_add(b, s, n, mode);
+		return;
+	}
+	if (cs_is(cs, cs_1252)) {
+		cp1252_add(b, s, n, mode);
+		return;
+	}
+	name = cs;
+	for (i = 0; cs_alias[i].from; i++)
+		if (strcmp(cs, cs_alias[i].from) == 0) {
+			name = cs_alias[i].to;
+			break;
+		}
+	cd = iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1) {
+		cp1252_add(b, s, n, mode);	/* unknown charset */
+		return;
+	}
+	if (mbuf_reserve(&t, n * 2 + 16) == -1) {
+		iconv_close(cd);
+		b->oom = 1;
+		return;
+	}
+	in = (char *)(uintptr_t)s;
+	inleft = n;
+	while (inleft > 0) {
+		out = t.p + t.len;
+		outleft = t.cap - t.len - 1;
+		r = iconv(cd, &in, &inleft, &out, &outleft);
+		t.len = (size_t)(out - t.p);
+		if (r != (size_t)-1)
+			break;
+		if (errno == E2BIG) {
+			if (mbuf_reserve(&t, inleft * 2 + 16) == -1)
+				break;
+		} else if (errno == EILSEQ) {
+			mbuf_add(&t, "\xEF\xBF\xBD", 3);
+			in++;
+			inleft--;
+			iconv(cd, NULL, NULL, NULL, NULL);
+		} else {	/* EINVAL: truncated sequence at the end */
+			mbuf_add(&t, "\xEF\xBF\xBD", 3);
+			break;
+		}
+	}
+	/* flush any shift state (ISO-2022-JP, UTF-7) */
+	if (!t.oom && mbuf_reserve(&t, 16) == 0) {
+		out = t.p + t.len;
+		outleft = t.cap - t.len - 1;
+		iconv(cd, NULL, NULL, &out, &outleft);
+		t.len = (size_t)(out - t.p);
+	}
+	iconv_close(cd);
+	if (t.oom)
+		b->oom = 1;
+	else
+		mime_utf8_add(b, t.p, t.len, mode);	/* validate anyway */
+	mbuf_free(&t);
+}
+
+/* ---- transfer encodings -------------------------------------------- */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static const signed char b64tab[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18,
+	['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+	['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+	['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+	['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54,
+	['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+	['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	['-'] = 63, ['_'] = 64,	/* URL-safe alphabet, seen in the wild */
+};
+
+/* Tolerant base64: skips whitespace; counts other junk in *bad. */
+static void
+b64_decode(struct mbuf *b, const char *s, size_t n, int *bad)
+{
+	unsigned long acc = 0;
+	int bits = 0;
+	size_t i;
+
+	if (mbuf_reserve(b, n / 4 * 3 + 3) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int v = b64tab[c];
+
+		if (v == 0) {
+			if (c == '=' || c == ' ' || c == '\t' || c == '\r' ||
+			    c == '\n')
+				continue;
+			if (bad)
+				(*bad)++;
+			continue;
+		}
+		acc = (acc << 6) | (unsigned long)(v - 1);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			b->p[b->len++] = (char)((acc >> bits) & 0xFF);
+		}
+	}
+	b->p[b->len] = '\0';
+}
+
+/* Quoted-printable (RFC 2045 6.7), tolerant of bad escapes. With HDR, the
+ * RFC 2047 Q form: '_' is a space. */
+static void
+qp_decode(struct mbuf *b, const char *s, size_t n, int hdr)
+{
+	size_t i, j;
+	int h, l;
+
+	if (mbuf_reserve(b, n) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '_' && hdr) {
+			b->p[b->len++] = ' ';
+		} else if (c != '=') {
+			b->p[b->len++] = c;
+		} else if (i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
+		    (l = hexval(s[i + 2])) >= 0) {
+			b->p[b->len++] = (char)(h * 16 + l);
+			i += 2;
+		} else {
+			/* soft line break: "=" then optional blanks, EOL */
+			j = i + 1;
+			while (j < n && (s[j] == ' ' || s[j] == '\t'))
+				j++;
+			if (j < n && s[j] == '\r')
+				j++;
+			if (j < n && s[j] == '\n') {
+				i = j;
+			} else if (j >= n) {
+				i = n;
+			} else
+				b->p[b->len++] = '=';
+		}
+	}
+	b->p[b->len] = '\0';
+}
+
+static void
+decode_cte(struct mbuf *b, int enc, const char *s, size_t n, int *bad)
+{
+	if (enc == MAILMIME_MECHANISM_BASE64)
+		b64_decode(b, s, n, bad);
+	else if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
+		qp_decode(b, s, n, 0);
+	else
+		mbuf_add(b, s, n);	/* 7bit, 8bit, binary, unknown */
+}
+
+/* ---- headers ------------------------------------------------------- */
+
+static const char *
+find_eol(const char *p, const char *end)
+{
+	const char *q = memchr(p, '\n', (size_t)(end - p));
+
+	return q ? q : end;
+}
+
+/* Split the header block into RAWHDR entries; *BODY is where the body
+ * starts. Lines that are not headers (an mbox "From " line, garbage) are
+ * skipped. Returns -1 on OOM. */
+static int
+scan_headers(const char *raw, size_t len, struct rawhdr **hp, size_t *np,
+    size_t *body)
+{
+	const char *p = raw, *end = raw + len, *eol, *c, *q;
+	struct rawhdr *h = NULL, *nh;
+	size_t n = 0, cap = 0;
+
+	*hp = NULL;
+	*np = 0;
+	while (p < end) {
+		eol = find_eol(p, end);
+		if (p[0] == '\n' || (p[0] == '\r' && p + 1 < end &&
+		    p[1] == '\n') || (p[0] == '\r' && p + 1 == end)) {
+			p = eol < end ? eol + 1 : end;
+			break;		/* empty line: end of headers */
+		}
+		if (p[0] == ' ' || p[0] == '\t') {
+			p = eol < end ? eol + 1 : end;	/* stray fold */
+			continue;
+		}
+		for (c = p; c < eol && *c != ':' && (unsigned char)*c > ' ' &&
+		    (unsigned char)*c < 127; c++)
+			;
+		q = c;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (c == p || q >= eol || *q != ':') {
+			p = eol < end ? eol + 1 : end;	/* not a header */
+			continue;
+		}
+		/* the value runs on over continuation lines */
+		{
+			const char *v = q + 1, *ve = eol;
+
+			while (ve < end && ve + 1 < end &&
+			    (ve[1] == ' ' || ve[1] == '\t')) {
+				/* do not run a fold into the blank line */
+				const char *nx = ve + 1, *ne = find_eol(nx, end);
+				const char *k = nx;
+
+				while (k < ne && (*k == ' ' || *k == '\t' ||
+				    *k == '\r'))
+					k++;
+				if (k == ne)
+					break;
+				ve = ne;
+			}
+			if (n < MAX_HEADERS) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 32;
+					nh = realloc(h, cap * sizeof(*h));
+					if (nh == NULL) {
+						free(h);
+						return -1;
+					}
+					h = nh;
+				}
+				h[n].name = p;
+				h[n].namelen = (size_t)(c - p);
+				h[n].val = v;
+				h[n].vallen = (size_t)(ve - v);
+				n++;
+			}
+			p = ve < end ? ve + 1 : end;
+		}
+	}
+	*hp = h;
+	*np = n;
+	*body = (size_t)(p - raw);
+	return 0;
+}
+
+/* Unfold: drop CR and LF (the folding whitespace that follows stays). */
+static void
+unfold(struct mbuf *b, const char *s, size_t n)
+{
+	size_t i, st = 0;
+
+	if (mbuf_reserve(b, n) == -1)
+		return;
+	for (i = 0; i < n; i++)
+		if (s[i] == '\r' || s[i] == '\n') {
+			mbuf_add(b, s + st, i - st);
+			st = i + 1;
+		}
+	mbuf_add(b, s + st, n - st);
+}
+
+/* Parse an encoded word at S (ending before END). On success fill charset
+ * (CS, CSLEN), encoding, text, and return its length. */
+static size_t
+ew_parse(const char *s, const char *end, const char **cs, size_t *cslen,
+    int *enc, const char **txt, size_t *txtlen)
+{
+	const char *p = s + 2, *t;
+
+	if (end - s < 8 || s[0] != '=' || s[1] != '?')
+		return 0;
+	*cs = p;
+	while (p < end && *p != '?' && (unsigned char)*p > ' ' &&
+	    p - *cs < 64)
+		p++;
+	if (p >= end || *p != '?' || p == *cs)
+		return 0;
+	*cslen = (size_t)(p - *cs);
+	p++;
+	if (p + 1 >= end || p[1] != '?')
+		return 0;
+	*enc = toupper((unsigned char)*p);
+	if (*enc != 'Q' && *enc != 'B')
+		return 0;
+	p += 2;
+	t = p;
+	while (p < end && *p != '?' && p - t < 2000)
+		p++;
+	if (p + 1 >= end || p[0] != '?' || p[1] != '=')
+		return 0;
+	*txt = t;
+	*txtlen = (size_t)(p - t);
+	return (size_t)(p + 2 - s);
+}
+
+/* Decode RFC 2047 words in an unfolded value (also where RFC 2047 says
+ * they may not be: mail programs do that), adjacent words joined, so a
+ * character split across two words survives. Appends raw UTF-8 (MU_KEEP
+ * later cleaned by the caller). */
+static void
+hdr_decode(struct mbuf *out, const char *s, size_t n)
+{
+	const char *p = s, *end = s + n, *lit = s, *q, *cs = NULL, *txt;
+	const char *pcs = NULL;
+	size_t pcslen = 0, cslen, txtlen, k;
+	struct mbuf pend = { 0 };
+	char csbuf[65];
+	int enc, prev_ew = 0;
+
+	while (p < end) {
+		q = memchr(p, '=', (size_t)(end - p));
+		if (q == NULL)
+			break;
+		k = ew_parse(q, end, &cs, &cslen, &enc, &txt, &txtlen);
+		if (k == 0) {
+			p = q + 1;
+			continue;
+		}
+		/* literal text between the previous word and this one */
+		if (q > lit) {
+			const char *w = lit;
+
+			while (w < q && (*w == ' ' || *w == '\t'))
+				w++;
+			if (!(prev_ew && w == q)) {
+				if (pend.len) {
+					memcpy(csbuf, pcs, pcslen);
+					csbuf[pcslen] = '\0';
+					mime_to_utf8(out, csbuf, pend.p,
+					    pend.len, MU_KEEP);
+					pend.len = 0;
+				}
+				mime_to_utf8(out, NULL, lit,
+				    (size_t)(q - lit), MU_KEEP);
+			}
+		}
+		if (pend.len && (pcslen != cslen ||
+		    strncasecmp(pcs, cs, cslen) != 0)) {
+			memcpy(csbuf, pcs, pcslen);
+			csbuf[pcslen] = '\0';
+			mime_to_utf8(out, csbuf, pend.p, pend.len, MU_KEEP);
+			pend.len = 0;
+		}
+		pcs = cs;
+		pcslen = cslen;
+		if (enc == 'B')
+			b64_decode(&pend, txt, txtlen, NULL);
+		else
+			qp_decode(&pend, txt, txtlen, 1);
+		prev_ew = 1;
+		p = lit = q + k;
+	}
+	if (pend.len) {
+		memcpy(csbuf, pcs, pcslen);
+		csbuf[pcslen] = '\0';
+		mime_to_utf8(out, csbuf, pend.p, pend.len, MU_KEEP);
+	}
+	if (pend.oom)
+		out->oom = 1;
+	mbuf_free(&pend);
+	if (lit < end)
+		mime_to_utf8(out, NULL, lit, (size_t)(end - lit), MU_KEEP);
+}
+
+/* The decoded, cleaned value of a raw header value: one line, valid UTF-8,
+ * runs of blanks collapsed, trimmed. NULL on OOM. */
+static char *
+hdr_value(const char *raw, size_t n, int decode)
+{
+	struct mbuf u = { 0 }, d = { 0 }, c = { 0 };
+	size_t i;
+	int sp = 0;
+
+	unfold(&u, raw, n);
+	if (decode)
+		hdr_decode(&d, u.p ? u.p : "", u.len);
+	else
+		mime_to_utf8(&d, NULL, u.p ? u.p : "", u.len, MU_KEEP);
+	mime_utf8_add(&c, d.p ? d.p : "", d.len, MU_HEADER);
+	if (u.oom || d.oom)
+		c.oom = 1;
+	mbuf_free(&u);
+	mbuf_free(&d);
+	if (c.oom) {
+		mbuf_free(&c);
+		return NULL;
+	}
+	/* collapse blanks in place and trim */
+	{
+		size_t o = 0;
+
+		for (i = 0; i < c.len; i++) {
+			if (c.p[i] == ' ') {
+				sp = 1;
+				continue;
+			}
+			if (sp && o > 0)
+				c.p[o++] = ' ';
+			sp = 0;
+			c.p[o++] = c.p[i];
+		}
+		c.len = o;
+		if (c.p)
+			c.p[o] = '\0';
+	}
+	return mbuf_steal(&c);
+}
+
+/* "<id>" (first one) from a raw value; bare tokens accepted. */
+static char *
+extract_id(const char *s, size_t n)
+{
+	const char *p = s, *end = s + n, *lt, *gt;
+	char *id;
+	size_t i, o = 0;
+
+	lt = memchr(s, '<', n);
+	if (lt) {
+		gt = memchr(lt, '>', (size_t)(end - lt));
+		if (gt == NULL)
+			gt = end;
+		p = lt + 1;
+		end = gt;
+	}
+	if ((size_t)(end - p) > 4 * MAX_MSGID)
+		return NULL;
+	id = malloc((size_t)(end - p) + 1);
+	if (id == NULL)
+		return NULL;
+	for (; p < end; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c <= ' ' || c == 127 || c == '<' || c == '>') {
+			if (!lt && o > 0 && (c == ' ' || c == '\t'))
+				break;	/* bare id: first token only */
+			continue;
+		}
+		if (c >= 128)
+			continue;	/* ids are ASCII */
+		id[o++] = (char)c;
+	}
+	id[o] = '\0';
+	for (i = 0; i < o && id[i] != '@'; i++)
+		;
+	if (o == 0 || o > MAX_MSGID) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+char *
+mime_message_id(const char *raw, size_t len)
+{
+	const char *p = raw, *end, *eol, *v;
+	struct mbuf u = { 0 };
+	char *id;
+
+	if (raw == NULL)
+		return NULL;
+	end = raw + (len < MSGID_SCAN ? len : MSGID_SCAN);
+	while (p < end) {
+		eol = find_eol(p, end);
+		if (p[0] == '\n' || (p[0] == '\r' && (p + 1 == end ||
+		    p[1] == '\n')))
+			break;
+		if (eol - p >= 11 && strncasecmp(p, "message-id", 10) == 0) {
+			v = p + 10;
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			if (v < eol && *v == ':') {
+				v++;
+				mbuf_add(&u, v, (size_t)(eol - v));
+				while (eol < end && eol + 1 < end &&
+				    (eol[1] == ' ' || eol[1] == '\t')) {
+					p = eol + 1;
+					eol = find_eol(p, end);
+					mbuf_add(&u, p, (size_t)(eol - p));
+				}
+				if (u.oom)
+					return NULL;
+				id = extract_id(u.p, u.len);
+				mbuf_free(&u);
+				return id;
+			}
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+	return NULL;
+}
+
+const char *
+msg_header(const struct msg *m, const char *name)
+{
+	size_t i;
+
+	if (m == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < m->nheaders; i++)
+		if (strcasecmp(m->headers[i].name, name) == 0)
+			return m->headers[i].value;
+	return NULL;
+}
+
+/* addr-spec with its domain lowercased; NULL if not a plausible address. */
+static char *
+clean_addr(const char *a)
+{
+	char *s, *at;
+	size_t i;
+
+	if (a == NULL || strchr(a, '@') == NULL ||
+	    !mime_utf8_valid(a, strlen(a)))
+		return NULL;
+	for (i = 0; a[i]; i++)
+		if ((unsigned char)a[i] <= ' ' || a[i] == 127)
+			return NULL;
+	if (i > 320)
+		return NULL;
+	s = strdup(a);
+	if (s == NULL)
+		return NULL;
+	at = strrchr(s, '@');
+	for (; *at; at++)
+		*at = (char)tolower((unsigned char)*at);
+	return s;
+}
+
+/* From (WHICH 0) or Reply-To (1) from a raw unfolded value. */
+static void
+parse_from(struct msg *m, const char *v, size_t n, int which)
+{
+	struct mailimf_address_list *al = NULL;
+	struct mailimf_mailbox *first = NULL;
+	clistiter *it, *jt;
+	size_t idx = 0;
+	int count = 0;
+
+	if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR)
+		return;
+	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+		struct mailimf_address *a = clist_content(it);
+
+		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
+			if (first == NULL)
+				first = a->ad_data.ad_mailbox;
+			count++;
+		} else if (a->ad_data.ad_group->grp_mb_list) {
+			clist *l = a->ad_data.ad_group->grp_mb_list->mb_list;
+
+			for (jt = clist_begin(l); jt; jt = clist_next(jt)) {
+				if (first == NULL)
+					first = clist_content(jt);
+				count++;
+			}
+		}
+	}
+	if (which == 0) {
+		m->from_count += count;
+		if (first && m->from_addr == NULL) {
+			m->from_addr = clean_addr(first->mb_addr_spec);
+			if (m->from_addr && first->mb_display_name) {
+				char *dn = first->mb_display_name;
+				size_t dl = strlen(dn), k, o = 0;
+
+				/* libetpan may leave the quotes on */
+				if (dl >= 2 && dn[0] == '"' && dn[dl - 1] == '"') {
+					for (k = 1; k + 1 < dl; k++) {
+						if (dn[k] == '\\' && k + 2 < dl)
+							k++;
+						dn[o++] = dn[k];
+					}
+					dn[o] = '\0';
+					dl = o;
+				}
+				m->from_name = hdr_value(dn, dl, 1);
+				if (m->from_name && m->from_name[0] == '\0') {
+					free(m->from_name);
+					m->from_name = NULL;
+				}
+			}
+		}
+	} else if (first && m->reply_to_addr == NULL)
+		m->reply_to_addr = clean_addr(first->mb_addr_spec);
+	mailimf_address_list_free(al);
+}
+
+/* ---- body ---------------------------------------------------------- */
+
+static const char *
+ct_param(struct mailmime_content *ct, const char *name)
+{
+	clistiter *it;
+
+	if (ct == NULL || ct->ct_parameters == NULL)
+		return NULL;
+	for (it = clist_begin(ct->ct_parameters); it; it = clist_next(it)) {
+		struct mailmime_parameter *pa = clist_content(it);
+
+		if (pa->pa_name && strcasecmp(pa->pa_name, name) == 0)
+			return pa->pa_value;
+	}
+	return NULL;
+}
+
+static int
+ct_has_param_prefix(struct mailmime_content *ct, const char *pfx)
+{
+	clistiter *it;
+
+	if (ct == NULL || ct->ct_parameters == NULL)
+		return 0;
+	for (it = clist_begin(ct->ct_parameters); it; it = clist_next(it)) {
+		struct mailmime_parameter *pa = clist_content(it);
+
+		if (pa->pa_name && strncasecmp(pa->pa_name, pfx,
+		    strlen(pfx)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is this single part an attachment rather than body text? */
+static int
+is_attachment(struct mailmime *mm)
+{
+	clistiter *it, *jt;
+
+	if (ct_has_param_prefix(mm->mm_content_type, "name"))
+		return 1;
+	if (mm->mm_mime_fields == NULL)
+		return 0;
+	for (it = clist_begin(mm->mm_mime_fields->fld_list); it;
+	    it = clist_next(it)) {
+		struct mailmime_field *f = clist_content(it);
+		struct mailmime_disposition *d;
+
+		if (f->fld_type != MAILMIME_FIELD_DISPOSITION)
+			continue;
+		d = f->fld_data.fld_disposition;
+		if (d == NULL)
+			continue;
+		if (d->dsp_type && d->dsp_type->dsp_type ==
+		    MAILMIME_DISPOSITION_TYPE_ATTACHMENT)
+			return 1;
+		for (jt = clist_begin(d->dsp_parms); jt; jt = clist_next(jt)) {
+			struct mailmime_disposition_parm *pa = clist_content(jt);
+
+			if (pa->pa_type == MAILMIME_DISPOSITION_PARM_FILENAME)
+				return 1;
+			if (pa->pa_type == MAILMIME_DISPOSITION_PARM_PARAMETER &&
+			    pa->pa_data.pa_parameter->pa_name &&
+			    strncasecmp(pa->pa_data.pa_parameter->pa_name,
+			    "filename", 8) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* 0 other, 1 text/plain, 2 text/html */
+static int
+text_kind(struct mailmime *mm)
+{
+	struct mailmime_content *ct = mm->mm_content_type;
+	struct mailmime_type *t;
+
+	if (ct == NULL)
+		return 1;
+	t = ct->ct_type;
+	if (t == NULL || t->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
+	    t->tp_data.tp_discrete_type == NULL ||
+	    t->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT)
+		return 0;
+	if (ct->ct_subtype == NULL || strcasecmp(ct->ct_subtype, "plain") == 0)
+		return 1;
+	if (strcasecmp(ct->ct_subtype, "html") == 0)
+		return 2;
+	return 0;
+}
+
+/* Does the subtree hold a body part of kind K? */
+static int
+has_kind(struct mailmime *mm, int k, int depth)
+{
+	clistiter *it;
+
+	if (depth > 64)
+		return 0;
+	if (mm->mm_type == MAILMIME_SINGLE)
+		return !is_attachment(mm) && text_kind(mm) == k;
+	if (mm->mm_type == MAILMIME_MULTIPLE)
+		for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); it;
+		    it = clist_next(it))
+			if (has_kind(clist_content(it), k, depth + 1))
+				return 1;
+	return 0;
+}
+
+/* Undo RFC 3676 format=flowed (soft breaks end in a space). */
+static void
+unflow(struct mbuf *out, const char *s, size_t n, int delsp)
+{
+	const char *p = s, *end = s + n, *eol;
+	size_t ll;
+
+	while (p < end) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		ll = (size_t)(eol - p);
+		if (ll > 0 && p[0] == ' ')	/* space-stuffing */
+			p++, ll--;
+		if (ll > 0 && p[ll - 1] == ' ' && !(ll == 3 &&
+		    memcmp(p, "-- ", 3) == 0) && p[0] != '>') {
+			mbuf_add(out, p, delsp ? ll - 1 : ll);
+		} else {
+			mbuf_add(out, p, ll);
+			if (eol < end)
+				mbuf_addc(out, '\n');
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+}
+
+/* Guess a charset from an HTML <meta>, for HTML parts without one. */
+static int
+html_charset(const char *s, size_t n, char *cs, size_t cssz)
+{
+	size_t i, j, lim = n < 2048 ? n : 2048;
+
+	for (i = 0; i + 8 < lim; i++) {
+		if (strncasecmp(s + i, "charset=", 8) != 0)
+			continue;
+		i += 8;
+		while (i < lim && (s[i] == '"' || s[i] == '\''))
+			i++;
+		for (j = 0; i < lim && j + 1 < cssz && (isalnum(
+		    (unsigned char)s[i]) || s[i] == '-' || s[i] == '_' ||
+		    s[i] == ':' || s[i] == '.'); i++)
+			cs[j++] = s[i];
+		cs[j] = '\0';
+		return j > 0;
+	}
+	return 0;
+}
+
+static void
+add_part_text(struct walk *w, struct mailmime *mm)
+{
+	struct mailmime_data *d = mm->mm_data.mm_single;
+	struct mbuf dec = { 0 }, u = { 0 };
+	const char *charset;
+	char csbuf[64];
+	int kind, bad = 0, enc;
+	size_t nonws = 0, i;
+
+	kind = text_kind(mm);
+	if (kind == 0 || is_attachment(mm) || d == NULL ||
+	    d->dt_type != MAILMIME_DATA_TEXT)
+		return;
+	enc = d->dt_encoded ? d->dt_encoding : MAILMIME_MECHANISM_8BIT;
+	decode_cte(&dec, enc, d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length, &bad);
+	if (enc == MAILMIME_MECHANISM_BASE64 && bad > 0) {
+		for (i = 0; i < d->dt_data.dt_text.dt_length; i++)
+			if (!isspace((unsigned char)
+			    d->dt_data.dt_text.dt_data[i]))
+				nonws++;
+		if ((size_t)bad * 20 > nonws)
+			w->badenc = 1;
+	}
+	charset = ct_param(mm->mm_content_type, "charset");
+	if (charset == NULL && kind == 2 && dec.p &&
+	    html_charset(dec.p, dec.len, csbuf, sizeof(csbuf)))
+		charset = csbuf;
+	mime_to_utf8(&u, charset, dec.p ? dec.p : "", dec.len, MU_TEXT);
+	if (dec.oom)
+		u.oom = 1;
+	mbuf_free(&dec);
+	if (u.oom) {
+		w->text.oom = 1;
+		mbuf_free(&u);
+		return;
+	}
+	if (w->text.len > 0 && w->text.p[w->text.len - 1] != '\n')
+		mbuf_addc(&w->text, '\n');
+	if (kind == 2) {
+		char *t = html_to_text(u.p ? u.p : "", u.len);
+
+		if (t == NULL)
+			w->text.oom = 1;
+		else
+			mbuf_adds(&w->text, t);
+		free(t);
+		w->nhtml++;
+	} else {
+		const char *fmt = ct_param(mm->mm_content_type, "format");
+		const char *dsp = ct_param(mm->mm_content_type, "delsp");
+
+		if (fmt && strcasecmp(fmt, "flowed") == 0)
+			unflow(&w->text, u.p ? u.p : "", u.len,
+			    dsp && strcasecmp(dsp, "yes") == 0);
+		else
+			mbuf_add(&w->text, u.p ? u.p : "", u.len);
+		w->nplain++;
+	}
+	mbuf_free(&u);
+}
+
+/* A message/rfc822 part: a short header then its text. */
+static void
+add_forwarded(struct walk *w, struct mailmime *mm)
+{
+	static const char *const keep[] = { "From", "Date", "Subject", "To",
+	    NULL };
+	struct mailmime_data *d = mm->mm_body;
+	struct rawhdr *h = NULL;
+	size_t nh = 0, body, i, k;
+	char *v;
+
+	if (w->text.len > 0 && w->text.p[w->text.len - 1] != '\n')
+		mbuf_addc(&w->text, '\n');
+	mbuf_adds(&w->text, "\n---------- Forwarded message ---------\n");
+	if (d && d->dt_type == MAILMIME_DATA_TEXT &&
+	    scan_headers(d->dt_data.dt_text.dt_data,
+	    d->dt_data.dt_text.dt_length, &h, &nh, &body) == 0) {
+		for (k = 0; keep[k]; k++)
+			for (i = 0; i < nh; i++) {
+				if (!mime_strncaseeq(h[i].name, h[i].namelen,
+				    keep[k]))
+					continue;
+				v = hdr_value(h[i].val, h[i].vallen, 1);
+				if (v == NULL) {
+					w->text.oom = 1;
+					break;
+				}
+				mbuf_adds(&w->text, keep[k]);
+				mbuf_adds(&w->text, ": ");
+				mbuf_adds(&w->text, v);
+				mbuf_addc(&w->text, '\n');
+				free(v);
+				break;
+			}
+		free(h);
+	}
+	mbuf_addc(&w->text, '\n');
+}
+
+static void
+walk_mime(struct walk *w, struct mailmime *mm, size_t depth)
+{
+	clistiter *it;
+	const char *sub;
+	struct mailmime *pick = NULL;
+
+	if (w->error || mm == NULL)
+		return;
+	if (++w->parts > w->lim->max_parts) {
+		w->error = "too many MIME parts";
+		return;
+	}
+	if (depth > w->lim->max_depth) {
+		w->error = "MIME nesting too deep";
+		return;
+	}
+	switch (mm->mm_type) {
+	case MAILMIME_SINGLE:
+		add_part_text(w, mm);
+		break;
+	case MAILMIME_MESSAGE:
+		if (mm->mm_parent != NULL)
+			add_forwarded(w, mm);
+		walk_mime(w, mm->mm_data.mm_message.mm_msg_mime,
+		    mm->mm_parent ? depth + 1 : depth);
+		break;
+	case MAILMIME_MULTIPLE:
+		sub = mm->mm_content_type && mm->mm_content_type->ct_subtype ?
+		    mm->mm_content_type->ct_subtype : "mixed";
+		if (strcasecmp(sub, "alternative") == 0) {
+			/* count every alternative against the limits */
+			for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+			    it; it = clist_next(it)) {
+				struct mailmime *c = clist_content(it);
+
+				if (pick == NULL && has_kind(c, 1, 0))
+					pick = c;
+			}
+			if (pick == NULL)
+				for (it = clist_begin(
+				    mm->mm_data.mm_multipart.mm_mp_list); it;
+				    it = clist_next(it))
+					if (has_kind(clist_content(it), 2, 0)) {
+						pick = clist_content(it);
+						break;
+					}
+			w->parts += clist_count(
+			    mm->mm_data.mm_multipart.mm_mp_list);
+			if (pick) {
+				w->parts--;
+				walk_mime(w, pick, depth + 1);
+			}
+			if (w->parts > w->lim->max_parts && !w->error)
+				w->error = "too many MIME parts";
+		} else if (strcasecmp(sub, "related") == 0 ||
+		    strcasecmp(sub, "signed") == 0 ||
+		    strcasecmp(sub, "encrypted") == 0) {
+			it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+			if (it)
+				walk_mime(w, clist_content(it), depth + 1);
+			w->parts += clist_count(
+			    mm->mm_data.mm_multipart.mm_mp_list);
+			if (it)
+				w->parts--;
+			if (w->parts > w->lim->max_parts && !w->error)
+				w->error = "too many MIME parts";
+		} else {
+			for (it = clist_begin(mm->mm_data.mm_multipart.mm_mp_list);
+			    it && !w->error; it = clist_next(it))
+				walk_mime(w, clist_content(it), depth + 1);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Cheap upper bounds, before libetpan builds a tree: the number of
+ * Content-Type header lines naming multipart/ or message/ (bounds its
+ * recursion), and the number of lines that start with one of the declared
+ * boundaries (bounds the parts, so a small message of 300,000 empty parts
+ * cannot cost memory). */
+#define MAX_BOUNDS 64
+
+static void
+part_bounds(const char *s, size_t n, size_t *nest, size_t *delims,
+    size_t *depth)
+{
+	const char *p = s, *end = s + n, *eol, *v, *b;
+	const char *bs[MAX_BOUNDS];
+	size_t bl[MAX_BOUNDS], nb = 0, k, len, sp = 0;
+
+	/* bs[0..sp) is also the stack of open multiparts, for *DEPTH */
+	*nest = *delims = *depth = 0;
+	while (p < end) {
+		eol = find_eol(p, end);
+		if (eol - p > 13 && (p[0] == 'C' || p[0] == 'c') &&
+		    strncasecmp(p, "content-type:", 13) == 0) {
+			/* the value, first line plus one fold */
+			const char *ve = eol;
+
+			if (ve + 1 < end && (ve[1] == ' ' || ve[1] == '\t'))
+				ve = find_eol(ve + 1, end);
+			for (v = p + 13; v < ve && (*v == ' ' || *v == '\t' ||
+			    *v == '\r' || *v == '\n'); v++)
+				;
+			if ((ve - v >= 10 && strncasecmp(v, "multipart/",
+			    10) == 0) || (ve - v >= 8 && strncasecmp(v,
+			    "message/", 8) == 0))
+				(*nest)++;
+			b = nb < MAX_BOUNDS ? memmem(v, (size_t)(ve - v),
+			    "oundary=", 8) : NULL;
+			if (b) {
+				b += 8;
+				if (b < ve && *b == '"') {
+					b++;
+					for (len = 0; b + len < ve &&
+					    b[len] != '"'; len++)
+						;
+				} else
+					for (len = 0; b + len < ve && b[len] >
+					    ' ' && b[len] != ';'; len++)
+						;
+				if (len > 0 && len <= 200) {
+					nb = sp;	/* closed ones are done */
+					bs[nb] = b;
+					bl[nb++] = len;
+					sp = nb;
+					if (sp > *depth)
+						*depth = sp;
+				}
+			}
+		} else if (eol - p >= 3 && p[0] == '-' && p[1] == '-') {
+			for (k = 0; k < sp; k++)
+				if ((size_t)(eol - p) >= bl[k] + 2 &&
+				    memcmp(p + 2, bs[k], bl[k]) == 0) {
+					(*delims)++;
+					/* "--b--" closes it, "--b" a part in it */
+					if ((size_t)(eol - p) >= bl[k] + 4 &&
+					    p[bl[k] + 2] == '-' &&
+					    p[bl[k] + 3] == '-')
+						sp = k;
+					else
+						sp = k + 1;
+					break;
+				}
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+}
+
+/* ---- quoted history and signature ---------------------------------- */
+
+struct line {
+	const char *s;
+	size_t n;
+};
+
+static int
+lstarts(const struct line *l, const char *pfx)
+{
+	size_t k = strlen(pfx);
+
+	return l->n >= k && strncasecmp(l->s, pfx, k) == 0;
+}
+
+/* The line without leading blanks, '*' (bold) and trailing blanks. */
+static struct line
+ltrim(struct line l)
+{
+	while (l.n > 0 && (l.s[0] == ' ' || l.s[0] == '\t' || l.s[0] == '*'))
+		l.s++, l.n--;
+	while (l.n > 0 && (l.s[l.n - 1] == ' ' || l.s[l.n - 1] == '\t' ||
+	    l.s[l.n - 1] == '*' || l.s[l.n - 1] == '\r'))
+		l.n--;
+	return l;
+}
+
+static int
+lends(const struct line *l, const char *sfx)
+{
+	size_t k = strlen(sfx);
+
+	return l->n >= k && strncasecmp(l->s + l->n - k, sfx, k) == 0;
+}
+
+static int
+is_attribution_end(const struct line *t)
+{
+	return lends(t, "wrote:") || lends(t, "a \xC3\xA9" "crit :") ||
+	    lends(t, "a \xC3\xA9" "crit:") ||
+	    lends(t, "a \xC3\xA9" "crit\xC2\xA0:") ||
+	    lends(t, "escribi\xC3\xB3:") || lends(t, "schreef:") ||
+	    lends(t, "ha scritto:") || lends(t, "skrev:") ||
+	    lends(t, "kirjoitti:") || lends(t, "napisa\xC5\x82:") ||
+	    lends(t, "\xD0\xBD\xD0\xB0\xD0\xBF\xD0\xB8\xD1\x81\xD0\xB0\xD0\xBB:") ||
+	    (lends(t, ":") && t->n < 400 && memmem(t->s, t->n, " schrieb ",
+	    9) != NULL);
+}
+
+static int
+is_attribution_start(const struct line *t)
+{
+	return lstarts(t, "On ") || lstarts(t, "Le ") || lstarts(t, "Am ") ||
+	    lstarts(t, "El ") || lstarts(t, "Op ") || lstarts(t, "Il ") ||
+	    lstarts(t, "Den ") || lstarts(t, "W dniu ");
+}
+
+/* Lines of the "From: / Sent: / To: / Subject:" header of a quoted mail. */
+static int
+is_hdr_block(const struct line *L, size_t n, size_t i)
+{
+	struct line t = ltrim(L[i]);
+	size_t j, seen = 0;
+	int date = 0, subj = 0;
+
+	if (!(lstarts(&t, "From:") || lstarts(&t, "De :") ||
+	    lstarts(&t, "Von:") || lstarts(&t, "De:")))
+		return 0;
+	for (j = i + 1; j < n && seen < 6; j++) {
+		t = ltrim(L[j]);
+		if (t.n == 0)
+			continue;
+		seen++;
+		if (lstarts(&t, "Sent:") || lstarts(&t, "Date:") ||
+		    lstarts(&t, "Envoy\xC3\xA9 :") || lstarts(&t, "Gesendet:"))
+			date = 1;
+		else if (lstarts(&t, "Subject:") || lstarts(&t, "To:") ||
+		    lstarts(&t, "Objet :") || lstarts(&t, "Betreff:") ||
+		    lstarts(&t, "Cc:") || lstarts(&t, "\xC3\x80 :") ||
+		    lstarts(&t, "An:"))
+			subj = 1;
+	}
+	return date && subj;
+}
+
+/* 0: no; 1: quote header (all below is quoted); 2: attribution line(s)
+ * introducing ">" lines (*SPAN lines long). */
+static int
+quote_header(const struct line *L, size_t n, size_t i, size_t *span)
+{
+	struct line t = ltrim(L[i]), t2;
+	size_t j;
+
+	*span = 1;
+	if (t.n == 0)
+		return 0;
+	if (t.n >= 10 && t.s[0] == '-' && (memmem(t.s, t.n, "Original Message",
+	    16) || memmem(t.s, t.n, "Forwarded message", 17) ||
+	    memmem(t.s, t.n, "Forwarded Message", 17) ||
+	    memmem(t.s, t.n, "original message", 16)))
+		return 1;
+	if (lstarts(&t, "Begin forwarded message:") ||
+	    lstarts(&t, "Start of forwarded message"))
+		return 1;
+	if (t.n >= 20 && t.s[0] == '_' && t.s[t.n - 1] == '_' && i + 1 < n) {
+		for (j = i + 1; j < n && ltrim(L[j]).n == 0 && j < i + 3; j++)
+			;
+		if (j < n && is_hdr_block(L, n, j))
+			return 1;
+	}
+	if (is_hdr_block(L, n, i))
+		return 1;
+	/* attribution: "On ... wrote:" over up to three lines; any line(s)
+	 * ending so when ">" lines follow */
+	while (t.n > 0 && (t.s[0] == '-' || t.s[0] == ' '))
+		t.s++, t.n--;
+	if (t.n == 0 || t.n > 300 || t.s[0] == '>')
+		return 0;
+	{
+		size_t tot = t.n, sp, maxsp = 3, k;
+		int start = is_attribution_start(&t);
+
+		if (!start) {
+			/* a date must be in it: "02.04.2012 14:20 ..." */
+			for (k = 0; k < t.n && !isdigit((unsigned char)t.s[k]);
+			    k++)
+				;
+			if (k == t.n)
+				return 0;
+			maxsp = 2;
+		}
+		if (!start && (t.s[t.n - 1] == '.' || t.s[t.n - 1] == '!' ||
+		    t.s[t.n - 1] == '?'))
+			return 0;	/* a sentence, not a date line */
+		for (sp = 1; sp <= maxsp && i + sp <= n; sp++) {
+			t2 = sp == 1 ? t : ltrim(L[i + sp - 1]);
+			if (sp > 1) {
+				if (t2.n == 0 || t2.s[0] == '>' ||
+				    is_attribution_start(&t2))
+					break;
+				tot += t2.n;
+			}
+			if (tot > 400)
+				break;
+			if (!is_attribution_end(&t2))
+				continue;
+			for (j = i + sp; j < n && ltrim(L[j]).n == 0; j++)
+				;
+			*span = sp;
+			if (j < n && L[j].n > 0 && L[j].s[0] == '>')
+				return 2;
+			if (start)
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+static int
+is_sig_start(const struct line *l)
+{
+	struct line t;
+
+	if ((l->n == 3 && memcmp(l->s, "-- ", 3) == 0) ||
+	    (l->n == 2 && memcmp(l->s, "--", 2) == 0))
+		return 1;
+	t = ltrim(*l);
+	return t.n < 60 && (lstarts(&t, "Sent from my ") ||
+	    lstarts(&t, "Get Outlook for ") ||
+	    lstarts(&t, "Sent from Mail for Windows") ||
+	    lstarts(&t, "Sent from Outlook") ||
+	    lstarts(&t, "Envoy\xC3\xA9 de mon "));
+}
+
+static void
+add_line(struct mbuf *b, const struct line *l)
+{
+	mbuf_add(b, l->s, l->n);
+	mbuf_addc(b, '\n');
+}
+
+/* Trim blank lines at both ends, in place. */
+static void
+trim_lines(struct mbuf *b)
+{
+	size_t st = 0, e = b->len;
+
+	if (b->p == NULL)
+		return;
+	while (st < e && (b->p[st] == '\n' || b->p[st] == ' ' ||
+	    b->p[st] == '\t')) {
+		size_t k = st;
+
+		while (k < e && (b->p[k] == ' ' || b->p[k] == '\t'))
+			k++;
+		if (k < e && b->p[k] != '\n')
+			break;
+		st = k < e ? k + 1 : e;
+	}
+	while (e > st && (b->p[e - 1] == '\n' || b->p[e - 1] == ' ' ||
+	    b->p[e - 1] == '\t'))
+		e--;
+	memmove(b->p, b->p + st, e - st);
+	b->len = e - st;
+	b->p[b->len] = '\0';
+}
+
+static void
+split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
+{
+	const char *s = m->text, *p, *end, *eol;
+	struct line *L = NULL;
+	size_t n = 0, cap = 0, i, span, k;
+	int insig = 0, r;
+
+	end = s + strlen(s);
+	for (p = s; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (eol == NULL)
+			eol = end;
+		if (n == cap) {
+			struct line *nl;
+
+			cap = cap ? cap * 2 : 64;
+			nl = realloc(L, cap * sizeof(*L));
+			if (nl == NULL) {
+				free(L);
+				nt->oom = 1;
+				return;
+			}
+			L = nl;
+		}
+		L[n].s = p;
+		L[n].n = (size_t)(eol - p);
+		n++;
+		if (eol == end)
+			break;
+	}
+	for (i = 0; i < n; i++) {
+		r = quote_header(L, n, i, &span);
+		if (r == 1) {
+			for (; i < n; i++)
+				add_line(qt, &L[i]);
+			break;
+		}
+		if (r == 2) {
+			for (k = 0; k < span; k++)
+				add_line(qt, &L[i + k]);
+			i += span - 1;
+			insig = 0;
+			continue;
+		}
+		if (L[i].n > 0 && L[i].s[0] == '>') {
+			add_line(qt, &L[i]);
+			continue;
+		}
+		if (!insig && is_sig_start(&L[i]))
+			insig = 1;
+		add_line(insig ? sg : nt, &L[i]);
+	}
+	free(L);
+	trim_lines(nt);
+	trim_lines(qt);
+	trim_lines(sg);
+}
+
+/* Trim trailing blanks of every line, and blank lines at both ends. */
+static void
+tidy_text(struct mbuf *b)
+{
+	size_t i, o = 0;
+
+	if (b->p == NULL)
+		return;
+	for (i = 0; i < b->len; i++) {
+		if (b->p[i] == '\n')
+			while (o > 0 && (b->p[o - 1] == ' ' ||
+			    b->p[o - 1] == '\t'))
+				o--;
+		b->p[o++] = b->p[i];
+	}
+	b->len = o;
+	b->p[o] = '\0';
+	trim_lines(b);
+}
+
+/* ---- msg ----------------------------------------------------------- */
+
+static int
+set_str(char **dst, const char *raw, size_t n, int decode)
+{
+	if (*dst)
+		return 0;
+	*dst = hdr_value(raw, n, decode);
+	return *dst ? 0 : -1;
+}
+
+struct msg *
+msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
+{
+	static const struct msg_limits deflim = MSG_LIMITS_DEFAULT;
+	struct msg_limits lim = limits ? *limits : deflim;
+	struct msg *m;
+	struct rawhdr *h = NULL;
+	size_t nh = 0, body = 0, i, idx = 0;
+	struct mailmime *mime = NULL;
+	struct walk w;
+	struct mbuf nt = { 0 }, qt = { 0 }, sg = { 0 }, u = { 0 };
+	int r;
+
+	if (lim.max_bytes == 0)
+		lim.max_bytes = deflim.max_bytes;
+	if (lim.max_parts == 0)
+		lim.max_parts = deflim.max_parts;
+	if (lim.max_depth == 0)
+		lim.max_depth = deflim.max_depth;
+	if (raw == NULL)
+		len = 0;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	memset(&w, 0, sizeof(w));
+	w.lim = &lim;
+
+	if (len > lim.max_bytes) {
+		w.error = "message too large";
+		/* headers only, from a bounded prefix */
+		len = lim.max_bytes;
+	}
+	if (scan_headers(raw ? raw : "", len, &h, &nh, &body) == -1)
+		goto oom;
+	m->headers = calloc(nh ? nh : 1, sizeof(*m->headers));
+	if (m->headers == NULL)
+		goto oom;
+	for (i = 0; i < nh; i++) {
+		struct msg_header *mh = &m->headers[i];
+		const char *nm = h[i].name, *v = h[i].val;
+		size_t nl = h[i].namelen, vl = h[i].vallen;
+
+		mh->name = strndup(nm, nl);
+		mh->value = hdr_value(v, vl, 1);
+		m->nheaders++;
+		if (mh->name == NULL || mh->value == NULL)
+			goto oom;
+		if (mime_strncaseeq(nm, nl, "Subject")) {
+			if (m->subject == NULL &&
+			    (m->subject = strdup(mh->value)) == NULL)
+				goto oom;
+		} else if (mime_strncaseeq(nm, nl, "Message-ID")) {
+			if (m->message_id == NULL) {
+				u.len = 0;
+				unfold(&u, v, vl);
+				if (u.oom)
+					goto oom;
+				m->message_id = extract_id(u.p, u.len);
+			}
+		} else if (mime_strncaseeq(nm, nl, "From") ||
+		    mime_strncaseeq(nm, nl, "Reply-To")) {
+			u.len = 0;
+			unfold(&u, v, vl);
+			if (u.oom)
+				goto oom;
+			parse_from(m, u.p, u.len, nl == 4 ? 0 : 1);
+		} else if (mime_strncaseeq(nm, nl, "In-Reply-To")) {
+			if (set_str(&m->in_reply_to, v, vl, 0) == -1)
+				goto oom;
+		} else if (mime_strncaseeq(nm, nl, "References")) {
+			if (set_str(&m->references, v, vl, 0) == -1)
+				goto oom;
+		} else if (mime_strncaseeq(nm, nl, "Return-Path") &&
+		    m->return_path == NULL) {
+			char *rp = hdr_value(v, vl, 0), *lt, *gt;
+
+			if (rp == NULL)
+				goto oom;
+			lt = strchr(rp, '<');
+			if (lt) {
+				gt = strchr(lt, '>');
+				if (gt)
+					*gt = '\0';
+				memmove(rp, lt + 1, strlen(lt + 1) + 1);
+			}
+			/* trim */
+			{
+				char *a = rp, *e;
+
+				while (*a == ' ')
+					a++;
+				memmove(rp, a, strlen(a) + 1);
+				e = rp + strlen(rp);
+				while (e > rp && e[-1] == ' ')
+					*--e = '\0';
+			}
+			m->return_path = rp;
+		}
+	}
+	mbuf_free(&u);
+	free(h);
+	h = NULL;
+	if (m->subject == NULL && (m->subject = strdup("")) == NULL)
+		goto oom;
+
+	/* body */
+	if (w.error == NULL) {
+		size_t nest, delims, depth;
+
+		/* bounds libetpan's work; the walk checks exactly (the
+		 * estimate can count boundaries quoted in text: leeway) */
+		part_bounds(raw ? raw : "", len, &nest, &delims, &depth);
+		if (nest > lim.max_parts || delims > 2 * lim.max_parts + 2)
+			w.error = "too many MIME parts";
+		else if (depth > lim.max_depth + 4)
+			w.error = "MIME nesting too deep";
+	}
+	if (w.error == NULL && len > 0) {
+		r = mailmime_parse(raw, len, &idx, &mime);
+		if (r == MAILIMF_ERROR_MEMORY)
+			goto oom;
+		if (r == MAILIMF_NO_ERROR && mime != NULL) {
+			walk_mime(&w, mime, 0);
+		} else {
+			/* not MIME we understand: the body as 8-bit text */
+			mime_to_utf8(&w.text, NULL, raw + body, len - body,
+			    MU_TEXT);
+			w.nplain++;
+		}
+	}
+	if (mime)
+		mailmime_free(mime);
+	mime = NULL;
+	if (w.text.oom)
+		goto oom;
+	tidy_text(&w.text);
+	if (w.error == NULL && w.badenc)
+		w.error = "text part has undecodable base64";
+	if (w.error) {
+		if ((m->error = strdup(w.error)) == NULL)
+			goto oom;
+	}
+	m->html_only = w.nhtml > 0 && w.nplain == 0;
+	if ((m->text = mbuf_steal(&w.text)) == NULL)
+		goto oom;
+	split_text(m, &nt, &qt, &sg);
+	m->new_text = mbuf_steal(&nt);
+	m->quoted = mbuf_steal(&qt);
+	m->signature = mbuf_steal(&sg);
+	if (m->new_text == NULL || m->quoted == NULL || m->signature == NULL)
+		goto oom;
+	return m;
+oom:
+	if (mime)
+		mailmime_free(mime);
+	free(h);
+	mbuf_free(&u);
+	mbuf_free(&w.text);
+	mbuf_free(&nt);
+	mbuf_free(&qt);
+	mbuf_free(&sg);
+	msg_free(m);
+	return NULL;
+}
+
+void
+msg_free(struct msg *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nheaders; i++) {
+		free(m->headers[i].name);
+		free(m->headers[i].value);
+	}
+	free(m->headers);
+	free(m->message_id);
+	free(m->subject);
+	free(m->from_addr);
+	free(m->from_name);
+	free(m->reply_to_addr);
+	free(m->in_reply_to);
+	free(m->references);
+	free(m->return_path);
+	free(m->text);
+	free(m->new_text);
+	free(m->quoted);
+	free(m->signature);
+	free(m->error);
+	free(m);
+}

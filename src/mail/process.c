@@ -1,0 +1,1153 @@
+/*
+ * process.c - classify, validate and apply stored tickets (tfadesk process,
+ * queue approve|reject|retry).
+ *
+ * Reply templates used (templates/NAME.txt) and the variables given to
+ * them, besides the standard to, subject, re_subject, ticket_id, from:
+ *   twofa_enabled    reseller_id, reseller_name, users [{id, name,
+ *                    phone_masked}], note
+ *   twofa_already    reseller_id, reseller_name, note
+ *   twofa_missing    reseller_id, reseller_name, missing [{id, name}],
+ *                    reason, note
+ *   numbers_result   reseller_id, reseller_name, users [{id, name,
+ *                    phone_masked, result, reason}], reason, note
+ *   passed_to_staff  reseller_id, reseller_name (when known), reason, note
+ *   staff_rejected   reseller_id, reseller_name (when known), reason, note
+ *   sender_unknown   reason
+ * Numbers handed to templates are masked here already (reply.c masks
+ * again whatever else looks like a number).
+ *
+ * One ticket is one transaction: the changes, their audit rows (actor
+ * "ticket:ID", or "staff:NAME" for queue approve/reject), the ticket's new
+ * state and its reply are committed together or not at all. A ticket that
+ * is no longer new is left alone by process_run, so running it again
+ * changes nothing; "queue retry" processes a ticket again but never sends
+ * a second automatic reply.
+ *
+ * Outcomes (DESIGN.md "Decisions that tests rely on"):
+ *   loop or bounce mail, unreadable mail, no From    ignored, no reply
+ *   no rule matched (kind staff)                     needs_review
+ *   sender not a contact of any reseller             rejected
+ *   sender a contact but not authenticated           needs_review
+ *   twofa_setup: switched on -> applied; already on -> applied; users
+ *     without a valid mobile -> rejected, nothing changed, reply lists them
+ *   missing_number: each user on its own; the ticket is needs_review if
+ *     any user waits for staff, else applied if any number was registered
+ *     or already there, else rejected.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "phone.h"
+#include "tmpl.h"
+#include "mail/mail.h"
+#include "mail/mime.h"
+#include "mail/rules.h"
+#include "mail/auth.h"
+
+#define REASON_MAX	1000
+
+/* What was decided for one user of a missing-number report. */
+enum res { R_APPLIED, R_ALREADY, R_REVIEW, R_REJECTED };
+static const char *const res_names[] = {
+	"applied", "already", "review", "rejected"
+};
+/* As the reply puts it. */
+static const char *const res_words[] = {
+	"registered", "already registered, nothing changed",
+	"passed to our support staff for a check", "not registered"
+};
+
+struct judged {
+	const struct rentry *e;
+	struct user u;          /* the record, when found */
+	int have_user;
+	char phone[20];         /* the number given, normalised, or "" */
+	enum res res;
+	const char *code;       /* short reason for scripts */
+	char *reason;           /* for people; owned */
+};
+
+/* Everything process_ticket works with. */
+struct job {
+	const struct config *cfg;
+	struct store *s;
+	const struct approval *ap;
+	int64_t id;
+	char actor[96];
+	struct ticket t;
+	struct msg *msg;
+	struct rmatch rm;
+	char **resellers;       /* the sender is a contact of these */
+	size_t nresellers;
+	struct account reseller;  /* the one the ticket is about, if known */
+	int have_reseller;
+	int auth_ok;
+	char auth_why[256];
+	/* outcome */
+	enum ticket_state state;
+	struct buf reason;
+	char *fields, *results;
+	const char *tmpl;       /* reply template, NULL: none */
+	struct tv *vars;
+	int changed;
+};
+
+static struct {
+	const struct config *cfg;
+	struct rules *rules;
+	struct numbering *nb;
+	int loaded;
+} ctx;
+
+static char *our_address(const char *);
+static int name_match(const char *, const char *);
+static void fields_json(struct job *);
+static int decide(struct job *);
+
+/* ---- configuration ------------------------------------------------- */
+
+/* Loads the rules and the numbering policy once. EX_CONFIG when either is
+ * bad (every problem already printed with file and line). */
+int
+process_init(const struct config *cfg)
+{
+	if (ctx.loaded && ctx.cfg == cfg)
+		return 0;
+	process_done();
+	if ((ctx.rules = rules_load(cfg->rules)) == NULL)
+		return EX_CONFIG;
+	if ((ctx.nb = numbering_load(cfg->numbering)) == NULL) {
+		rules_free(ctx.rules);
+		ctx.rules = NULL;
+		return EX_CONFIG;
+	}
+	ctx.cfg = cfg;
+	ctx.loaded = 1;
+	return 0;
+}
+
+void
+process_done(void)
+{
+	rules_free(ctx.rules);
+	numbering_free(ctx.nb);
+	memset(&ctx, 0, sizeof ctx);
+}
+
+/* The addr-spec of "Name <addr>" or "addr", lowercased. Owned. */
+static char *
+our_address(const char *from)
+{
+	const char *lt, *gt;
+	char *a;
+
+	if (from == NULL)
+		return NULL;
+	if ((lt = strrchr(from, '<')) != NULL &&
+	    (gt = strchr(lt, '>')) != NULL)
+		a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	else
+		a = xstrdup(from);
+	return str_lower(a);
+}
+
+/* ---- names --------------------------------------------------------- */
+
+/* Latin-1 Supplement and Latin Extended-A letters without their accents,
+ * lower case; "" for what is not a letter. */
+static const char *const fold_c0[64] = {
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
+	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
+	"o", "u", "u", "u", "u", "y", "th", "ss",
+	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
+	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
+	"o", "u", "u", "u", "u", "y", "th", "y"
+};
+static const char fold_100[] =
+	"aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii**jjkkklllllllll"
+	"lnnnnnnnnnnoooooo**rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+/* Appends the folded form of the code point at *P (advancing it). */
+static void
+fold_char(struct buf *b, const unsigned char **pp)
+{
+	const unsigned char *p = *pp;
+	unsigned cp;
+	int n;
+
+	if (p[0] < 0x80) {
+		char c = (char)p[0];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		buf_addc(b, c);
+		*pp = p + 1;
+		return;
+	}
+	if ((p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80)
+		cp = (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F), n = 2;
+	else if ((p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 &&
+	    (p[2] & 0xC0) == 0x80)
+		cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 |
+		    (p[2] & 0x3F), n = 3;
+	else {
+		/* 4-byte or broken: copy the lead byte and its tail as is */
+		n = 1;
+		while ((p[n] & 0xC0) == 0x80 && n < 4)
+			n++;
+		buf_add(b, p, (size_t)n);
+		*pp = p + n;
+		return;
+	}
+	*pp = p + n;
+	if (cp >= 0x300 && cp <= 0x36F)          /* combining accents */
+		return;
+	if (cp == 0xA0 || cp == 0x2002 || cp == 0x2003 || cp == 0x2009 ||
+	    cp == 0x202F) {
+		buf_addc(b, ' ');
+		return;
+	}
+	if (cp == 0x2018 || cp == 0x2019 || cp == 0x2032 || cp == 0x60) {
+		buf_addc(b, '\'');
+		return;
+	}
+	if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013) {
+		buf_addc(b, '-');
+		return;
+	}
+	if (cp >= 0xC0 && cp <= 0xFF && fold_c0[cp - 0xC0]) {
+		buf_adds(b, fold_c0[cp - 0xC0]);
+		return;
+	}
+	if (cp >= 0x100 && cp <= 0x17F) {
+		if (cp == 0x132 || cp == 0x133)
+			buf_adds(b, "ij");
+		else if (cp == 0x152 || cp == 0x153)
+			buf_adds(b, "oe");
+		else
+			buf_addc(b, fold_100[cp - 0x100]);
+		return;
+	}
+	buf_add(b, p, (size_t)n);
+}
+
+/*
+ * A name as compared: accents folded, lower case, single spaces, and
+ * "Surname, First" turned round. Owned.
+ */
+static char *
+name_key(const char *name)
+{
+	struct buf f, k;
+	const unsigned char *p = (const unsigned char *)name;
+	char *comma, *s;
+
+	buf_init(&f);
+	while (*p)
+		fold_char(&f, &p);
+	s = f.s ? f.s : (char *)"";
+	buf_init(&k);
+	comma = strchr(s, ',');
+	if (comma && strchr(comma + 1, ',') == NULL) {
+		*comma = '\0';
+		buf_adds(&k, comma + 1);
+		buf_addc(&k, ' ');
+		buf_adds(&k, s);
+	} else
+		buf_adds(&k, s);
+	buf_free(&f);
+	/* collapse blanks */
+	s = k.s ? k.s : (char *)"";
+	char *out = xmalloc(strlen(s) + 1), *o = out;
+	int sp = 0;
+	for (; *s; s++) {
+		if (*s == ' ' || *s == '\t') {
+			sp = o != out;
+			continue;
+		}
+		if (sp)
+			*o++ = ' ';
+		sp = 0;
+		*o++ = *s;
+	}
+	*o = '\0';
+	buf_free(&k);
+	return out;
+}
+
+/* Same name, forgiving case, spacing, accents and "Surname, First". */
+static int
+name_match(const char *given, const char *record)
+{
+	char *a, *b;
+	int eq;
+
+	if (given == NULL || record == NULL)
+		return 0;
+	a = name_key(given);
+	b = name_key(record);
+	eq = *a != '\0' && strcmp(a, b) == 0;
+	free(a);
+	free(b);
+	return eq;
+}
+
+/* ---- small helpers ------------------------------------------------- */
+
+static void
+reason_add(struct job *j, const char *fmt, ...) PRINTFLIKE(2, 3);
+
+static void
+reason_add(struct job *j, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+
+	if (j->reason.len >= REASON_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (j->reason.len)
+		buf_adds(&j->reason, "; ");
+	buf_adds(&j->reason, tmp);
+	if (j->reason.len > REASON_MAX)
+		buf_adds(&j->reason, " ...");
+}
+
+static void
+outcome(struct job *j, enum ticket_state st, const char *tmpl)
+{
+	j->state = st;
+	j->tmpl = tmpl;
+}
+
+/* A value safe to hand to a template and to show: no controls, at most
+ * 100 bytes, never NULL. */
+static const char *
+safe(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		s = "";
+	for (; *s && n + 1 < outlen && n < 100; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s;
+	/* never end inside a UTF-8 sequence */
+	while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80) {
+		size_t k = n - 1;
+		while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
+			k--;
+		int need = ((unsigned char)out[k] & 0xE0) == 0xC0 ? 2 :
+		    ((unsigned char)out[k] & 0xF0) == 0xE0 ? 3 : 4;
+		if ((int)(n - k) == need)
+			break;
+		n = k;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+static void
+tv_safe(struct tv *t, const char *name, const char *v)
+{
+	char b[128];
+
+	tv_set(t, name, safe(v, b, sizeof b));
+}
+
+static void
+set_reseller_vars(struct job *j)
+{
+	if (j->have_reseller) {
+		tv_safe(j->vars, "reseller_id", j->reseller.id);
+		tv_safe(j->vars, "reseller_name", j->reseller.name);
+	}
+}
+
+static int
+in_list(char **l, size_t n, const char *s)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(l[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* "4474******56" for digits or text with digits; "" for none. Owned. */
+static char *
+masked(const char *s)
+{
+	char d[24];
+	size_t n = 0;
+
+	for (; s && *s && n + 1 < sizeof d; s++)
+		if (*s >= '0' && *s <= '9')
+			d[n++] = *s;
+	d[n] = '\0';
+	return n ? mask_phone(d) : xstrdup("");
+}
+
+/* ---- the decisions ------------------------------------------------- */
+
+/* Which reseller the ticket is about: the only one the sender is a
+ * contact of, or the one of those named in the ticket. 0 found, 1 not
+ * (the reason says why), -1 error. */
+static int
+pick_reseller(struct job *j)
+{
+	const char *pick = NULL;
+	size_t named = 0;
+
+	if (j->nresellers == 1)
+		pick = j->resellers[0];
+	else {
+		for (size_t i = 0; i < j->rm.naccounts; i++)
+			if (in_list(j->resellers, j->nresellers, j->rm.accounts[i]) &&
+			    (pick == NULL || strcmp(pick, j->rm.accounts[i]) != 0)) {
+				pick = j->rm.accounts[i];
+				named++;
+			}
+		if (named != 1) {
+			struct buf l;
+			buf_init(&l);
+			for (size_t i = 0; i < j->nresellers; i++)
+				buf_addf(&l, "%s%s", i ? ", " : "", j->resellers[i]);
+			reason_add(j, "the sender is a contact of several resellers "
+			    "(%s) and the ticket %s", l.s, named ? "names more "
+			    "than one of them" : "does not say which one");
+			buf_free(&l);
+			return 1;
+		}
+	}
+	if (store_account_get(j->s, pick, &j->reseller) != 0) {
+		log_warnx("ticket %lld: reseller %s not found", (long long)j->id,
+		    pick);
+		return -1;
+	}
+	j->have_reseller = 1;
+	return 0;
+}
+
+static int
+do_twofa(struct job *j)
+{
+	struct user *u = NULL;
+	size_t n = 0, nmiss = 0;
+	int rc;
+
+	if ((rc = pick_reseller(j)) != 0) {
+		if (rc > 0)
+			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		return rc < 0 ? -1 : 0;
+	}
+	/* An account named in the ticket that is not this reseller: a
+	 * careful agent would ask. */
+	for (size_t i = 0; i < j->rm.naccounts; i++)
+		if (strcmp(j->rm.accounts[i], j->reseller.id) != 0) {
+			char b[128];
+			reason_add(j, "the ticket names account %s, which is not the "
+			    "reseller account %s of the sender",
+			    safe(j->rm.accounts[i], b, sizeof b), j->reseller.id);
+			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+			return 0;
+		}
+	if (j->reseller.twofa) {
+		reason_add(j, "2FA was already on for %s; nothing changed",
+		    j->reseller.id);
+		outcome(j, TICKET_APPLIED, "twofa_already");
+		return 0;
+	}
+	if (store_account_users(j->s, j->reseller.id, &u, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char e164[20];
+		const char *why = NULL;
+		if (u[i].phone && phone_normalize(ctx.nb, u[i].phone,
+		    j->cfg->default_country, e164, &why) == 0)
+			continue;
+		struct tv *m = tv_add(j->vars, "missing");
+		tv_safe(m, "id", u[i].id);
+		tv_safe(m, "name", u[i].name);
+		if (u[i].phone)
+			tv_set(m, "reason", "the number we hold cannot receive "
+			    "SMS codes");
+		if (nmiss++ == 0)
+			reason_add(j, "2FA not switched on for %s: no valid mobile "
+			    "number for", j->reseller.id);
+		buf_addf(&j->reason, "%s %s (%s)", nmiss > 1 ? "," : "",
+		    u[i].id, u[i].phone ? why : "none");
+	}
+	if (nmiss) {
+		outcome(j, TICKET_REJECTED, "twofa_missing");
+		users_free(u, n);
+		return 0;
+	}
+	if (store_account_set_twofa(j->s, j->reseller.id, 1, j->actor, j->id) != 0) {
+		users_free(u, n);
+		return -1;
+	}
+	j->changed = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct tv *it = tv_add(j->vars, "users");
+		char *mk = masked(u[i].phone);
+		tv_safe(it, "id", u[i].id);
+		tv_safe(it, "name", u[i].name);
+		tv_set(it, "phone_masked", mk);
+		free(mk);
+	}
+	reason_add(j, "2FA switched on for %s (%zu user%s, all with a mobile "
+	    "number)", j->reseller.id, n, n == 1 ? "" : "s");
+	outcome(j, TICKET_APPLIED, "twofa_enabled");
+	users_free(u, n);
+	return 0;
+}
+
+static void
+judge_set(struct judged *jd, enum res r, const char *code, const char *fmt,
+    ...) PRINTFLIKE(4, 5);
+
+static void
+judge_set(struct judged *jd, enum res r, const char *code, const char *fmt,
+    ...)
+{
+	va_list ap;
+	char tmp[256];
+
+	jd->res = r;
+	jd->code = code;
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	free(jd->reason);
+	jd->reason = xstrdup(tmp);
+}
+
+/* Judges one user of a report, reading only. 0, or -1 on a store error. */
+static int
+judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
+{
+	const struct rentry *e = jd->e;
+	const char *why = NULL;
+	char *rid = NULL;
+	int rc, staff = j->ap != NULL;
+
+	if (e->user_id == NULL) {
+		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "no_user_id",
+		    "no user account ID given");
+		return 0;
+	}
+	rc = store_user_get(j->s, e->user_id, &jd->u);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		jd->have_user = 1;
+	if (rc == 0 && store_account_reseller(j->s, jd->u.account, &rid) < 0)
+		return -1;
+	if (rc != 0 || rid == NULL || !in_list(j->resellers, j->nresellers, rid)) {
+		/* Unknown, or another reseller's: the same answer for both,
+		 * so that the reply tells nothing about other resellers. */
+		judge_set(jd, R_REJECTED, rc != 0 ? "unknown_user" :
+		    "other_reseller", "we have no user with this ID on your "
+		    "accounts");
+		free(rid);
+		return 0;
+	}
+	if (e->account_id && strcmp(e->account_id, jd->u.account) != 0 &&
+	    strcmp(e->account_id, rid) != 0) {
+		judge_set(jd, R_REJECTED, "account_mismatch", "this user is not "
+		    "on the account given");
+		free(rid);
+		return 0;
+	}
+	free(rid);
+	if (e->name == NULL) {
+		if (!staff) {
+			judge_set(jd, R_REVIEW, "no_name", "no name given; our staff "
+			    "will check the request");
+			return 0;
+		}
+	} else if (!name_match(e->name, jd->u.name)) {
+		judge_set(jd, R_REJECTED, "name_mismatch", "the name given does "
+		    "not match the name we hold for this user");
+		return 0;
+	}
+	if (e->mobile == NULL) {
+		judge_set(jd, R_REJECTED, "no_number", "no mobile number given");
+		return 0;
+	}
+	if (phone_normalize(ctx.nb, e->mobile, j->cfg->default_country,
+	    jd->phone, &why) != 0) {
+		jd->phone[0] = '\0';
+		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
+		    "%s", why ? why : "not a valid mobile number");
+		return 0;
+	}
+	for (size_t k = 0; k < idx; k++)
+		if (all[k].e->user_id && strcmp(all[k].e->user_id, e->user_id) == 0 &&
+		    all[k].phone[0] && strcmp(all[k].phone, jd->phone) != 0) {
+			judge_set(jd, R_REJECTED, "conflict", "two different numbers "
+			    "were given for this user");
+			return 0;
+		}
+	if (jd->u.phone == NULL || jd->u.phone[0] == '\0') {
+		judge_set(jd, R_APPLIED, "set", "registered");
+		return 0;
+	}
+	if (strcmp(jd->u.phone, jd->phone) == 0) {
+		judge_set(jd, R_ALREADY, "same", "this number was already "
+		    "registered; nothing changed");
+		return 0;
+	}
+	if (staff) {
+		judge_set(jd, R_APPLIED, "overwrite_approved", "registered in "
+		    "place of the old number (approved by our staff)");
+		return 0;
+	}
+	if (strcmp(j->cfg->policy.overwrite_number, "reject") == 0)
+		judge_set(jd, R_REJECTED, "overwrite_refused", "this user already "
+		    "has a different mobile number, which we never replace "
+		    "automatically; please contact support");
+	else
+		judge_set(jd, R_REVIEW, "overwrite", "this user already has a "
+		    "different mobile number; our staff will check the change");
+	return 0;
+}
+
+static void
+results_json(struct job *j, struct judged *jd, size_t n)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		char *np = masked(jd[i].phone), *op = NULL;
+		char s1[128], s2[128];
+		if (jd[i].have_user && jd[i].u.phone)
+			op = mask_phone(jd[i].u.phone);
+		buf_adds(&b, i ? ",{\"user\":" : "{\"user\":");
+		json_escape(&b, jd[i].e->user_id ? safe(jd[i].e->user_id, s1,
+		    sizeof s1) : NULL);
+		buf_adds(&b, ",\"name\":");
+		json_escape(&b, jd[i].e->name ? safe(jd[i].e->name, s2,
+		    sizeof s2) : NULL);
+		buf_adds(&b, ",\"account\":");
+		json_escape(&b, jd[i].have_user &&
+		    strcmp(jd[i].code, "other_reseller") != 0 ? jd[i].u.account :
+		    NULL);
+		buf_adds(&b, ",\"phone\":");
+		json_escape(&b, *np ? np : NULL);
+		buf_adds(&b, ",\"old\":");
+		json_escape(&b, op);
+		buf_adds(&b, ",\"result\":");
+		json_escape(&b, res_names[jd[i].res]);
+		buf_adds(&b, ",\"code\":");
+		json_escape(&b, jd[i].code);
+		buf_adds(&b, ",\"reason\":");
+		json_escape(&b, jd[i].reason);
+		buf_adds(&b, ",\"how\":");
+		json_escape(&b, jd[i].e->how);
+		buf_addc(&b, '}');
+		free(np);
+		free(op);
+	}
+	buf_addc(&b, ']');
+	free(j->results);
+	j->results = buf_steal(&b);
+}
+
+static int
+do_numbers(struct job *j)
+{
+	struct judged *jd;
+	size_t n = j->rm.nentries, napplied = 0, nalready = 0, nreview = 0;
+	int rc = 0;
+
+	if (n == 0) {
+		reason_add(j, "no user account ID and mobile number could be read "
+		    "from the ticket");
+		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		return 0;
+	}
+	if (j->rm.truncated) {
+		reason_add(j, "more users in one ticket than the rules allow");
+		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		return 0;
+	}
+	if (j->nresellers == 1 && store_account_get(j->s, j->resellers[0],
+	    &j->reseller) == 0)
+		j->have_reseller = 1;
+	jd = xcalloc(n, sizeof *jd);
+	for (size_t i = 0; i < n; i++) {
+		jd[i].e = &j->rm.entries[i];
+		if (judge(j, &jd[i], jd, i) < 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	/* A user named twice with different numbers: none of them is used. */
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(jd[i].code, "conflict") == 0)
+			for (size_t k = 0; k < i; k++)
+				if (jd[k].e->user_id && strcmp(jd[k].e->user_id,
+				    jd[i].e->user_id) == 0 && jd[k].res != R_REJECTED)
+					judge_set(&jd[k], R_REJECTED, "conflict",
+					    "two different numbers were given for "
+					    "this user");
+	for (size_t i = 0; i < n; i++) {
+		struct tv *it;
+		char *mk;
+
+		if (jd[i].res == R_APPLIED) {
+			if (store_user_set_phone(j->s, jd[i].u.id, jd[i].phone,
+			    j->actor, j->id) != 0) {
+				rc = -1;
+				goto out;
+			}
+			j->changed = 1;
+			napplied++;
+		} else if (jd[i].res == R_ALREADY)
+			nalready++;
+		else if (jd[i].res == R_REVIEW)
+			nreview++;
+		it = tv_add(j->vars, "users");
+		tv_safe(it, "id", jd[i].e->user_id ? jd[i].e->user_id : "(none)");
+		tv_safe(it, "name", jd[i].have_user && jd[i].res != R_REJECTED ?
+		    jd[i].u.name : jd[i].e->name);
+		mk = masked(jd[i].phone[0] ? jd[i].phone : jd[i].e->mobile);
+		tv_set(it, "phone_masked", *mk ? mk : "(no number)");
+		free(mk);
+		tv_set(it, "result", res_words[jd[i].res]);
+		if (jd[i].res != R_APPLIED)
+			tv_set(it, "reason", jd[i].reason);
+		{
+			char b1[128];
+			reason_add(j, "%s: %s%s%s",
+			    jd[i].e->user_id ? safe(jd[i].e->user_id, b1,
+			    sizeof b1) : "(no user ID)", res_names[jd[i].res],
+			    jd[i].res == R_APPLIED ? "" : " - ",
+			    jd[i].res == R_APPLIED ? "" : jd[i].reason);
+		}
+	}
+	results_json(j, jd, n);
+	if (nreview)
+		outcome(j, TICKET_NEEDS_REVIEW, "numbers_result");
+	else if (napplied || nalready)
+		outcome(j, TICKET_APPLIED, "numbers_result");
+	else
+		outcome(j, TICKET_REJECTED, "numbers_result");
+out:
+	for (size_t i = 0; i < n; i++) {
+		user_clear(&jd[i].u);
+		free(jd[i].reason);
+	}
+	free(jd);
+	return rc;
+}
+
+/* The checks every ticket goes through, then the work for its kind.
+ * 0 with j->state and j->tmpl set, or -1 on a store error. */
+static int
+decide(struct job *j)
+{
+	const char *why = NULL;
+	char *ours;
+	int automatic;
+
+	/* RFC 3834: never answer automatic mail, never act on it */
+	ours = our_address(j->cfg->reply.from);
+	automatic = msg_is_automatic(j->msg, ours, &why);
+	free(ours);
+	if (automatic) {
+		reason_add(j, "automatic mail (%s): not acted on, not answered",
+		    why ? why : "loop protection");
+		outcome(j, TICKET_IGNORED, NULL);
+		return 0;
+	}
+	if (j->msg->error) {
+		char b[128];
+		reason_add(j, "the message could not be read: %s",
+		    safe(j->msg->error, b, sizeof b));
+		outcome(j, TICKET_IGNORED, NULL);
+		return 0;
+	}
+	if (j->msg->from_addr == NULL || j->msg->from_count != 1) {
+		reason_add(j, "%s", j->msg->from_count > 1 ? "more than one From "
+		    "address: not acted on" : "no usable From address");
+		outcome(j, TICKET_IGNORED, NULL);
+		return 0;
+	}
+
+	rules_match(ctx.rules, j->msg, &j->rm);
+	fields_json(j);
+	if (store_contact_resellers(j->s, j->msg->from_addr, &j->resellers,
+	    &j->nresellers) < 0)
+		return -1;
+	if (j->cfg->security.require_sender_auth)
+		j->auth_ok = auth_check(j->msg, j->cfg->security.authserv_id,
+		    j->auth_why, sizeof j->auth_why);
+	else {
+		j->auth_ok = 1;
+		snprintf(j->auth_why, sizeof j->auth_why, "sender authentication "
+		    "not required");
+	}
+
+	if (j->rm.kind == RK_STAFF) {
+		reason_add(j, "not a 2FA set-up or missing-number request: left "
+		    "for staff");
+		if (j->ap) {
+			char b[128];
+			buf_reset(&j->reason);
+			reason_add(j, "closed by %s%s%s", safe(j->ap->by, b, sizeof b),
+			    j->ap->note ? ": " : "", j->ap->note ? j->ap->note : "");
+			outcome(j, TICKET_APPLIED, NULL);
+			return 0;
+		}
+		/* acknowledge only to known contacts: no backscatter */
+		outcome(j, TICKET_NEEDS_REVIEW, j->nresellers && j->auth_ok ?
+		    "passed_to_staff" : NULL);
+		if (j->nresellers == 1 && store_account_get(j->s,
+		    j->resellers[0], &j->reseller) == 0)
+			j->have_reseller = 1;
+		return 0;
+	}
+	if (j->nresellers == 0) {
+		char b[128];
+		reason_add(j, "the sender %s is not a contact of any reseller",
+		    safe(j->msg->from_addr, b, sizeof b));
+		/* answer only an address that proved itself, or all when
+		 * authentication is off: never a forged one */
+		outcome(j, TICKET_REJECTED, j->auth_ok ? "sender_unknown" : NULL);
+		return 0;
+	}
+	if (!j->auth_ok && j->ap == NULL) {
+		reason_add(j, "%s", j->auth_why);
+		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		if (j->nresellers == 1 && store_account_get(j->s,
+		    j->resellers[0], &j->reseller) == 0)
+			j->have_reseller = 1;
+		return 0;
+	}
+	if (j->rm.kind == RK_TWOFA_SETUP)
+		return do_twofa(j);
+	return do_numbers(j);
+}
+
+static void
+fields_json(struct job *j)
+{
+	struct buf b;
+	char s[128];
+
+	buf_init(&b);
+	buf_adds(&b, "{\"rule\":");
+	json_escape(&b, j->rm.rule);
+	buf_addf(&b, ",\"rule_line\":%d,\"kind\":", j->rm.rule_line);
+	json_escape(&b, rule_kind_name(j->rm.kind));
+	buf_adds(&b, ",\"accounts\":[");
+	for (size_t i = 0; i < j->rm.naccounts; i++) {
+		if (i)
+			buf_addc(&b, ',');
+		json_escape(&b, safe(j->rm.accounts[i], s, sizeof s));
+	}
+	buf_adds(&b, "],\"users\":[");
+	for (size_t i = 0; i < j->rm.nentries; i++) {
+		const struct rentry *e = &j->rm.entries[i];
+		char *mk = masked(e->mobile);
+		buf_adds(&b, i ? ",{\"user_id\":" : "{\"user_id\":");
+		json_escape(&b, e->user_id ? safe(e->user_id, s, sizeof s) : NULL);
+		buf_adds(&b, ",\"name\":");
+		json_escape(&b, e->name ? safe(e->name, s, sizeof s) : NULL);
+		buf_adds(&b, ",\"account_id\":");
+		json_escape(&b, e->account_id ? safe(e->account_id, s, sizeof s) :
+		    NULL);
+		buf_adds(&b, ",\"mobile\":");
+		json_escape(&b, e->mobile ? mk : NULL);
+		buf_adds(&b, ",\"how\":");
+		json_escape(&b, e->how);
+		buf_addc(&b, '}');
+		free(mk);
+	}
+	buf_addf(&b, "],\"truncated\":%s}", j->rm.truncated ? "true" : "false");
+	free(j->fields);
+	j->fields = buf_steal(&b);
+}
+
+static void
+job_free(struct job *j)
+{
+	ticket_clear(&j->t);
+	msg_free(j->msg);
+	rmatch_clear(&j->rm);
+	for (size_t i = 0; i < j->nresellers; i++)
+		free(j->resellers[i]);
+	free(j->resellers);
+	account_clear(&j->reseller);
+	buf_free(&j->reason);
+	free(j->fields);
+	free(j->results);
+	tv_free(j->vars);
+}
+
+/* Has the ticket had a reply already (queue retry)? */
+static int
+replied_before(struct store *s, int64_t id)
+{
+	struct outbox_row *rows = NULL;
+	size_t n = 0;
+
+	if (store_outbox_list(s, id, &rows, &n) != 0)
+		return 0;
+	outbox_free(rows, n);
+	return n > 0;
+}
+
+/* Writes the outcome: ticket row (with its audit row) and the reply. */
+static int
+record(struct job *j)
+{
+	struct ticket out;
+	char subj[256];
+	int rc;
+
+	memset(&out, 0, sizeof out);
+	out.id = j->id;
+	out.kind = j->state == TICKET_IGNORED ? NULL :
+	    (char *)rule_kind_name(j->rm.kind);
+	out.state = j->state;
+	out.reason = j->reason.s ? j->reason.s : (char *)"";
+	out.from_addr = j->msg ? j->msg->from_addr : NULL;
+	if (j->msg && j->msg->subject) {
+		size_t k = strlen(j->msg->subject) < 200 ? strlen(j->msg->subject) : 200;
+		while (k > 0 && ((unsigned char)j->msg->subject[k] & 0xC0) == 0x80)
+			k--;
+		memcpy(subj, j->msg->subject, k);
+		subj[k] = '\0';
+		out.subject = subj;
+	}
+	out.fields = j->fields;
+	out.results = j->results;
+	out.account = j->have_reseller ? j->reseller.id : NULL;
+	if (store_ticket_set(j->s, &out, j->actor) != 0)
+		return -1;
+	if (j->tmpl == NULL)
+		return 0;
+	if (j->ap == NULL && replied_before(j->s, j->id))
+		return 0;
+	set_reseller_vars(j);
+	tv_set(j->vars, "reason", out.reason);
+	if (j->ap && j->ap->note)
+		tv_set(j->vars, "note", j->ap->note);
+	rc = reply_queue(j->cfg, j->s, j->msg, j->id, j->tmpl, j->vars);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- entry points -------------------------------------------------- */
+
+static int
+job_start(struct job *j, const struct config *cfg, struct store *s,
+    int64_t id, const char *by)
+{
+	char b[64];
+
+	memset(j, 0, sizeof *j);
+	j->cfg = cfg;
+	j->s = s;
+	j->id = id;
+	buf_init(&j->reason);
+	if ((j->vars = tv_new()) == NULL)
+		fatalx("process: out of memory");
+	if (by)
+		snprintf(j->actor, sizeof j->actor, "staff:%s",
+		    safe(by, b, sizeof b));
+	else
+		snprintf(j->actor, sizeof j->actor, "ticket:%lld", (long long)id);
+	if (store_begin(s) != 0)
+		return -1;
+	if (store_ticket_get(s, id, 1, &j->t) != 0) {
+		log_warnx("ticket %lld: not found", (long long)id);
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse(struct job *j)
+{
+	struct msg_limits lim = MSG_LIMITS_DEFAULT;
+
+	if (j->cfg->limits.max_bytes > 0)
+		lim.max_bytes = (size_t)j->cfg->limits.max_bytes;
+	if (j->cfg->limits.max_parts > 0)
+		lim.max_parts = (size_t)j->cfg->limits.max_parts;
+	if (j->cfg->limits.max_depth > 0)
+		lim.max_depth = (size_t)j->cfg->limits.max_depth;
+	j->msg = msg_parse(j->t.raw ? j->t.raw : "", j->t.raw_len, &lim);
+	if (j->msg == NULL)
+		fatalx("ticket %lld: out of memory", (long long)j->id);
+	return 0;
+}
+
+/* One ticket in one transaction. ONLY_NEW: leave it alone unless it is
+ * still new (process_run; another run may have been first). */
+static int
+run_one(const struct config *cfg, struct store *s, int64_t id,
+    const struct approval *ap, int only_new)
+{
+	struct job j;
+	int rc;
+
+	if (process_init(cfg) != 0)
+		return -1;
+	if (job_start(&j, cfg, s, id, ap ? ap->by : NULL) != 0) {
+		job_free(&j);
+		return -1;
+	}
+	j.ap = ap;
+	if (only_new && j.t.state != TICKET_NEW) {
+		store_rollback(s);
+		rc = (int)j.t.state;
+		job_free(&j);
+		return rc;
+	}
+	if (ap && j.t.state != TICKET_NEEDS_REVIEW) {
+		log_warnx("ticket %lld: is %s, only needs_review tickets can be "
+		    "approved", (long long)id, ticket_state_name(j.t.state));
+		store_rollback(s);
+		job_free(&j);
+		return -1;
+	}
+	parse(&j);
+	if (decide(&j) != 0 || record(&j) != 0) {
+		store_rollback(s);
+		log_warnx("ticket %lld: not processed; it stays %s",
+		    (long long)id, ticket_state_name(j.t.state));
+		job_free(&j);
+		return -1;
+	}
+	if (store_commit(s) != 0) {
+		store_rollback(s);
+		job_free(&j);
+		return -1;
+	}
+	log_info("ticket %lld: %s: %s", (long long)id,
+	    ticket_state_name(j.state), j.reason.s ? j.reason.s : "");
+	rc = (int)j.state;
+	job_free(&j);
+	return rc;
+}
+
+int
+process_ticket(const struct config *cfg, struct store *s, int64_t id,
+    const struct approval *ap)
+{
+	return run_one(cfg, s, id, ap, 0);
+}
+
+int
+process_reject(const struct config *cfg, struct store *s, int64_t id,
+    const char *by, const char *reason)
+{
+	struct job j;
+	char b[512];
+
+	if (job_start(&j, cfg, s, id, by) != 0) {
+		job_free(&j);
+		return -1;
+	}
+	if (j.t.state != TICKET_NEEDS_REVIEW && j.t.state != TICKET_NEW) {
+		log_warnx("ticket %lld: is %s, only new or needs_review tickets "
+		    "can be rejected", (long long)id,
+		    ticket_state_name(j.t.state));
+		store_rollback(s);
+		job_free(&j);
+		return -1;
+	}
+	parse(&j);
+	if (j.t.account && store_account_get(s, j.t.account, &j.reseller) == 0)
+		j.have_reseller = 1;
+	set_reseller_vars(&j);
+	snprintf(b, sizeof b, "%s", reason ? reason : "");
+	reason_add(&j, "rejected by %s: %s", by, b);
+	j.fields = j.t.fields ? xstrdup(j.t.fields) : NULL;
+	j.results = j.t.results ? xstrdup(j.t.results) : NULL;
+	j.rm.kind = RK_STAFF;
+	outcome(&j, TICKET_REJECTED, "staff_rejected");
+	{
+		/* keep the kind the ticket had */
+		struct ticket out;
+		memset(&out, 0, sizeof out);
+		out.id = id;
+		out.kind = j.t.kind;
+		out.state = TICKET_REJECTED;
+		out.reason = j.reason.s;
+		out.from_addr = j.t.from_addr;
+		out.subject = j.t.subject;
+		out.fields = j.fields;
+		out.results = j.results;
+		out.account = j.t.account;
+		tv_set(j.vars, "reason", b);
+		if (store_ticket_set(s, &out, j.actor) != 0 ||
+		    (!j.msg->error && reply_queue(cfg, s, j.msg, id,
+		    "staff_rejected", j.vars) < 0)) {
+			store_rollback(s);
+			job_free(&j);
+			return -1;
+		}
+	}
+	if (store_commit(s) != 0) {
+		store_rollback(s);
+		job_free(&j);
+		return -1;
+	}
+	job_free(&j);
+	return TICKET_REJECTED;
+}
+
+int
+process_run(const struct config *cfg, struct store *s,
+    struct process_stats *st)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, failed = 0;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	if ((rc = process_init(cfg)) != 0)
+		return rc;
+	if (store_ticket_ids(s, TICKET_NEW, &ids, &n) != 0) {
+		process_done();
+		return EX_TEMPFAIL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		switch (run_one(cfg, s, ids[i], NULL, 1)) {
+		case TICKET_APPLIED:
+			st->applied++;
+			break;
+		case TICKET_NEEDS_REVIEW:
+			st->needs_review++;
+			break;
+		case TICKET_REJECTED:
+			st->rejected++;
+			break;
+		case TICKET_IGNORED:
+			st->ignored++;
+			break;
+		default:
+			failed++;     /* logged; the ticket stays new */
+			break;
+		}
+	}
+	free(ids);
+	process_done();
+	if (failed)
+		log_warnx("process: %zu ticket%s not processed (they stay new)",
+		    failed, failed == 1 ? "" : "s");
+	return failed ? EX_TEMPFAIL : EX_OK;
+}

@@ -1,0 +1,680 @@
+/*
+ * source-imap.c - IMAP and IMAPS through libetpan.
+ *
+ * State kept in the store's kv table, per mailbox:
+ *   "imap:USER@HOST:PORT/MAILBOX" = "UIDVALIDITY LASTUID"
+ * LASTUID is the highest UID whose after-action (flag, move, delete) is
+ * done; it is written only after that, so a crash makes the next run look
+ * at those messages again, find their keys stored and only redo the
+ * server-side step. Message keys are "imap:USER@HOST/MAILBOX:UV:UID".
+ *
+ * A changed UIDVALIDITY means the server renumbered the mailbox: the UIDs we
+ * remember mean nothing. We warn and scan the whole mailbox again; every
+ * message stored before is recognised by its Message-ID (or the hash of its
+ * bytes) in store_ticket_add, so nothing is lost and nothing is stored twice.
+ *
+ * Memory stays bounded whatever the mailbox size: UIDs and sizes are read in
+ * windows of UID_WINDOW UIDs (UID FETCH a:b (UID RFC822.SIZE)), and bodies in
+ * chunks of at most source.batch messages and CHUNK_BYTES bytes with
+ * BODY.PEEK[] (nothing is flagged by reading). Flag changes are queued by
+ * commit() and sent as one UID STORE/MOVE per group by flush().
+ */
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "mail/source.h"
+
+#define UID_WINDOW	5000u
+#define CHUNK_BYTES	(8u << 20)
+
+struct meta {
+	uint32_t uid, size;
+};
+
+struct body {
+	uint32_t uid;
+	const char *p;      /* borrowed from the fetch result */
+	size_t len;
+};
+
+struct imap {
+	mailimap *s;
+	char *host, *user, *mailbox, *folder;  /* folder: move target */
+	char *where;        /* "user@host/mailbox" for log lines */
+	char *statekey, *keyprefix;
+	uint32_t uidvalidity, uidnext, scan, lastuid;
+	int has_move, has_uidplus;
+	int broken;         /* the connection failed: no LOGOUT */
+
+	struct meta *meta;  /* the current UID window */
+	size_t nmeta, imeta, capmeta;
+
+	clist *chunk;       /* owned fetch result holding the bodies */
+	struct body *bodies;
+	size_t nbodies, ibody, capbodies;
+
+	uint32_t *pend;     /* committed, after-action not yet sent */
+	size_t npend, cappend;
+};
+
+static int imap_open(struct source *);
+static int imap_next(struct source *, struct source_msg *);
+static int imap_commit(struct source *, struct source_msg *);
+static int imap_flush(struct source *);
+static void imap_close(struct source *);
+
+const struct source_ops source_imap_ops = {
+	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close
+};
+
+/* One place that turns a failed libetpan call into a graded result. */
+static int
+imap_bad(struct imap *im, const char *what, int r)
+{
+	const char *resp = im->s && im->s->imap_response ?
+	    im->s->imap_response : "";
+
+	switch (r) {
+	case MAILIMAP_ERROR_STREAM:
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
+		log_warnx("source: %s: %s: connection failed or timed out",
+		    im->where, what);
+		im->broken = 1;
+		return SRC_TEMP;
+	case MAILIMAP_ERROR_SSL:
+		log_warnx("source: %s: %s: TLS handshake failed", im->where,
+		    what);
+		return SRC_REFUSED;
+	case MAILIMAP_ERROR_LOGIN:
+		log_warnx("source: %s: login refused%s%s", im->where,
+		    *resp ? ": " : "", resp);
+		return SRC_REFUSED;
+	case MAILIMAP_ERROR_STARTTLS:
+		log_warnx("source: %s: STARTTLS refused%s%s", im->where,
+		    *resp ? ": " : "", resp);
+		return SRC_REFUSED;
+	case MAILIMAP_ERROR_PARSE:
+		log_warnx("source: %s: %s: unreadable answer from the server",
+		    im->where, what);
+		im->broken = 1;
+		return SRC_TEMP;
+	default:
+		log_warnx("source: %s: %s failed (libetpan %d)%s%s",
+		    im->where, what, r, *resp ? ": " : "", resp);
+		return SRC_BOX_BAD;
+	}
+}
+
+static void
+tls_cb(struct mailstream_ssl_context *ctx, void *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	/* SNI carries names only, never address literals (RFC 6066) */
+	if (inet_pton(AF_INET, host, &a4) != 1 &&
+	    inet_pton(AF_INET6, host, &a6) != 1)
+		mailstream_ssl_set_server_name(ctx, host);
+}
+
+static void
+read_caps(struct imap *im)
+{
+	struct mailimap_capability_data *cap = NULL;
+	clistiter *it;
+
+	if (mailimap_capability(im->s, &cap) != MAILIMAP_NO_ERROR ||
+	    cap == NULL)
+		return;
+	for (it = clist_begin(cap->cap_list); it; it = clist_next(it)) {
+		struct mailimap_capability *c = clist_content(it);
+		if (c->cap_type != MAILIMAP_CAPABILITY_NAME ||
+		    c->cap_data.cap_name == NULL)
+			continue;
+		if (strcasecmp(c->cap_data.cap_name, "MOVE") == 0)
+			im->has_move = 1;
+		else if (strcasecmp(c->cap_data.cap_name, "UIDPLUS") == 0)
+			im->has_uidplus = 1;
+	}
+	mailimap_capability_data_free(cap);
+}
+
+/* Connect, TLS, certificate check, login. */
+static int
+imap_connect(struct source *src, struct imap *im)
+{
+	const struct config *cfg = src->cfg;
+	const char *tls = cfg->source.tls ? cfg->source.tls :
+	    strcmp(cfg->source.type, "imaps") == 0 ? "implicit" : "starttls";
+	uint16_t port = (uint16_t)(cfg->source.port ? cfg->source.port :
+	    strcmp(tls, "implicit") == 0 ? 993 : 143);
+	char *pass = NULL;
+	int r;
+
+	if (strcmp(tls, "none") == 0 && !is_loopback_host(im->host)) {
+		log_warnx("source: %s: source.tls none is only allowed to a "
+		    "loopback address", im->where);
+		return SRC_CONFIG;
+	}
+	if (cfg->source.password_file == NULL ||
+	    read_secret_file(cfg->source.password_file, &pass) == -1) {
+		log_warn("source: %s: source.password_file %s", im->where,
+		    cfg->source.password_file ? cfg->source.password_file :
+		    "is not set");
+		return SRC_CONFIG;
+	}
+	im->s = mailimap_new(0, NULL);
+	if (im->s == NULL)
+		fatalx("source: out of memory");
+	mailimap_set_timeout(im->s, cfg->source.timeout > 0 ?
+	    (time_t)cfg->source.timeout : 30);
+	if (strcmp(tls, "implicit") == 0)
+		r = mailimap_ssl_connect_with_callback(im->s, im->host, port,
+		    tls_cb, im->host);
+	else
+		r = mailimap_socket_connect(im->s, im->host, port);
+	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
+	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
+		r = imap_bad(im, "connect", r);
+		goto out;
+	}
+	if (strcmp(tls, "starttls") == 0 &&
+	    (r = mailimap_socket_starttls_with_callback(im->s, tls_cb,
+	    im->host)) != MAILIMAP_NO_ERROR) {
+		r = imap_bad(im, "STARTTLS", r == MAILIMAP_ERROR_EXTENSION ?
+		    MAILIMAP_ERROR_STARTTLS : r);
+		goto out;
+	}
+	if (strcmp(tls, "none") != 0 &&
+	    source_tls_verify(im->s->imap_stream, cfg->source.ca_file,
+	    im->host) == -1) {
+		r = SRC_REFUSED;
+		goto out;
+	}
+	if ((r = mailimap_login(im->s, im->user, pass)) != MAILIMAP_NO_ERROR) {
+		r = imap_bad(im, "login", r);
+		goto out;
+	}
+	read_caps(im);
+	r = SRC_OK;
+out:
+	if (pass) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	return r;
+}
+
+static int
+imap_open(struct source *src)
+{
+	const struct config *cfg = src->cfg;
+	struct imap *im = xcalloc(1, sizeof *im);
+	const char *after = cfg->source.after ? cfg->source.after : "seen";
+	struct mailimap_selection_info *si;
+	char *state = NULL, *val;
+	unsigned long uv, last;
+	int r;
+
+	src->priv = im;
+	if (cfg->source.host == NULL || cfg->source.user == NULL) {
+		log_warnx("source: imap: source.host and source.user are "
+		    "needed");
+		return SRC_CONFIG;
+	}
+	im->host = xstrdup(cfg->source.host);
+	im->user = xstrdup(cfg->source.user);
+	im->mailbox = xstrdup(cfg->source.mailbox ? cfg->source.mailbox :
+	    "INBOX");
+	im->where = xprintf("%s@%s/%s", im->user, im->host, im->mailbox);
+	if (strncmp(after, "move:", 5) == 0 && after[5] != '\0')
+		im->folder = xstrdup(after + 5);
+	else if (strcmp(after, "seen") != 0 && strcmp(after, "delete") != 0) {
+		log_warnx("source: %s: source.after %s: not usable", im->where,
+		    after);
+		return SRC_CONFIG;
+	}
+	im->statekey = xprintf("imap:%s@%s:%ld/%s", im->user, im->host,
+	    cfg->source.port, im->mailbox);
+
+	if ((r = imap_connect(src, im)) != SRC_OK)
+		return r;
+	if (im->folder && !src->dry_run) {
+		/* NO when it exists already: fine */
+		(void)mailimap_create(im->s, im->folder);
+	}
+	if ((r = mailimap_select(im->s, im->mailbox)) != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "SELECT", r);
+	si = im->s->imap_selection_info;
+	im->uidvalidity = si->sel_uidvalidity;
+	im->uidnext = si->sel_uidnext;
+	im->keyprefix = xprintf("imap:%s@%s/%s:%" PRIu32 ":", im->user,
+	    im->host, im->mailbox, im->uidvalidity);
+
+	/* Where we left off. */
+	im->scan = 1;
+	r = store_kv_get(src->store, im->statekey, &state);
+	if (r == -1)
+		return SRC_TEMP;
+	if (r == 0 && sscanf(state, "%lu %lu", &uv, &last) == 2) {
+		if (uv == im->uidvalidity) {
+			im->scan = (uint32_t)last + 1;
+			im->lastuid = (uint32_t)last;
+		} else {
+			log_warnx("source: %s: UIDVALIDITY changed from %lu "
+			    "to %" PRIu32 ": the server renumbered the "
+			    "mailbox; scanning all of it again (messages "
+			    "already stored are recognised by Message-ID)",
+			    im->where, uv, im->uidvalidity);
+			if (!src->dry_run) {
+				val = xprintf("%" PRIu32 " 0", im->uidvalidity);
+				r = store_kv_set(src->store, im->statekey, val);
+				free(val);
+				if (r == -1) {
+					free(state);
+					return SRC_TEMP;
+				}
+			}
+		}
+	}
+	free(state);
+	log_debug("source: %s: UIDVALIDITY %" PRIu32 " UIDNEXT %" PRIu32
+	    ", from UID %" PRIu32, im->where, im->uidvalidity, im->uidnext,
+	    im->scan);
+	return SRC_OK;
+}
+
+/* Reads the next window of UIDs and sizes into im->meta. */
+static int
+read_window(struct imap *im)
+{
+	struct mailimap_set *set;
+	struct mailimap_fetch_type *ft;
+	clist *res = NULL;
+	clistiter *it, *j;
+	uint32_t hi;
+	int r;
+
+	im->nmeta = im->imeta = 0;
+	while (im->nmeta == 0) {
+		if (im->uidnext != 0 && im->scan >= im->uidnext)
+			return SRC_EOF;
+		if (im->scan == 0)      /* wrapped */
+			return SRC_EOF;
+		if (im->uidnext != 0)
+			hi = im->uidnext - 1 - im->scan < UID_WINDOW - 1 ?
+			    im->uidnext - 1 : im->scan + UID_WINDOW - 1;
+		else
+			hi = 0;         /* scan:* */
+		set = mailimap_set_new_interval(im->scan, hi);
+		ft = mailimap_fetch_type_new_fetch_att_list_empty();
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+		    mailimap_fetch_att_new_uid());
+		mailimap_fetch_type_new_fetch_att_list_add(ft,
+		    mailimap_fetch_att_new_rfc822_size());
+		r = mailimap_uid_fetch(im->s, set, ft, &res);
+		mailimap_fetch_type_free(ft);
+		mailimap_set_free(set);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_bad(im, "UID FETCH (sizes)", r);
+		for (it = clist_begin(res); it; it = clist_next(it)) {
+			struct mailimap_msg_att *ma = clist_content(it);
+			struct meta mt = { 0, 0 };
+			int have_size = 0;
+			for (j = clist_begin(ma->att_list); j; j = clist_next(j)) {
+				struct mailimap_msg_att_item *item =
+				    clist_content(j);
+				struct mailimap_msg_att_static *st;
+				if (item->att_type !=
+				    MAILIMAP_MSG_ATT_ITEM_STATIC)
+					continue;
+				st = item->att_data.att_static;
+				if (st->att_type == MAILIMAP_MSG_ATT_UID)
+					mt.uid = st->att_data.att_uid;
+				else if (st->att_type ==
+				    MAILIMAP_MSG_ATT_RFC822_SIZE) {
+					mt.size = st->att_data.att_rfc822_size;
+					have_size = 1;
+				}
+			}
+			if (mt.uid < im->scan || !have_size ||
+			    (hi != 0 && mt.uid > hi))
+				continue;
+			if (im->nmeta == im->capmeta) {
+				im->capmeta = im->capmeta ? im->capmeta * 2 :
+				    256;
+				im->meta = xreallocarray(im->meta, im->capmeta,
+				    sizeof *im->meta);
+			}
+			im->meta[im->nmeta++] = mt;
+		}
+		mailimap_fetch_list_free(res);
+		res = NULL;
+		if (hi == 0) {
+			im->scan = 0;   /* one pass over scan:* */
+			if (im->nmeta == 0)
+				return SRC_EOF;
+		} else
+			im->scan = hi + 1 == 0 ? 0 : hi + 1;
+	}
+	/* the server answers in sequence order, which is UID order; make
+	 * sure, since the watermark relies on it */
+	for (size_t i = 1; i < im->nmeta; i++) {
+		struct meta t = im->meta[i];
+		size_t k = i;
+		while (k > 0 && im->meta[k - 1].uid > t.uid) {
+			im->meta[k] = im->meta[k - 1];
+			k--;
+		}
+		im->meta[k] = t;
+	}
+	return SRC_OK;
+}
+
+static void
+free_chunk(struct imap *im)
+{
+	if (im->chunk)
+		mailimap_fetch_list_free(im->chunk);
+	im->chunk = NULL;
+	im->nbodies = im->ibody = 0;
+}
+
+static int
+cmp_body(const void *a, const void *b)
+{
+	const struct body *x = a, *y = b;
+
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+/*
+ * Fetches the bodies of the window's messages from index FROM on that are
+ * not stored yet and not too big, up to source.batch messages and
+ * CHUNK_BYTES, in one UID FETCH.
+ */
+static int
+read_chunk(struct source *src, struct imap *im, size_t from)
+{
+	size_t max = (size_t)src->cfg->limits.max_bytes, n = 0, bytes = 0;
+	size_t batch = src->cfg->source.batch > 0 ?
+	    (size_t)src->cfg->source.batch : 200;
+	struct mailimap_set *set = mailimap_set_new_empty();
+	struct mailimap_fetch_type *ft;
+	clistiter *it, *j;
+	char *key;
+	int r, known;
+
+	free_chunk(im);
+	for (size_t i = from; i < im->nmeta && n < batch; i++) {
+		if (im->meta[i].size > max)
+			continue;
+		key = xprintf("%s%" PRIu32, im->keyprefix, im->meta[i].uid);
+		known = store_source_known(src->store, key);
+		free(key);
+		if (known == -1) {
+			mailimap_set_free(set);
+			return SRC_TEMP;
+		}
+		if (known)
+			continue;
+		if (n > 0 && bytes + im->meta[i].size > CHUNK_BYTES)
+			break;
+		mailimap_set_add_single(set, im->meta[i].uid);
+		bytes += im->meta[i].size;
+		n++;
+	}
+	if (n == 0) {
+		mailimap_set_free(set);
+		return SRC_OK;
+	}
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	r = mailimap_uid_fetch(im->s, set, ft, &im->chunk);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		im->chunk = NULL;
+		return imap_bad(im, "UID FETCH (bodies)", r);
+	}
+	for (it = clist_begin(im->chunk); it; it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+		struct body b = { 0, NULL, 0 };
+		for (j = clist_begin(ma->att_list); j; j = clist_next(j)) {
+			struct mailimap_msg_att_item *item = clist_content(j);
+			struct mailimap_msg_att_static *st;
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			st = item->att_data.att_static;
+			if (st->att_type == MAILIMAP_MSG_ATT_UID)
+				b.uid = st->att_data.att_uid;
+			else if (st->att_type == MAILIMAP_MSG_ATT_BODY_SECTION &&
+			    st->att_data.att_body_section->sec_body_part) {
+				b.p = st->att_data.att_body_section->
+				    sec_body_part;
+				b.len = st->att_data.att_body_section->
+				    sec_length;
+			}
+		}
+		if (b.uid == 0 || b.p == NULL)
+			continue;
+		if (im->nbodies == im->capbodies) {
+			im->capbodies = im->capbodies ? im->capbodies * 2 : 64;
+			im->bodies = xreallocarray(im->bodies, im->capbodies,
+			    sizeof *im->bodies);
+		}
+		im->bodies[im->nbodies++] = b;
+	}
+	qsort(im->bodies, im->nbodies, sizeof *im->bodies, cmp_body);
+	return SRC_OK;
+}
+
+static const struct body *
+find_body(struct imap *im, uint32_t uid)
+{
+	struct body k = { uid, NULL, 0 };
+
+	if (im->nbodies == 0)
+		return NULL;
+	return bsearch(&k, im->bodies, im->nbodies, sizeof k, cmp_body);
+}
+
+static int
+imap_next(struct source *src, struct source_msg *msg)
+{
+	struct imap *im = src->priv;
+	size_t max = (size_t)src->cfg->limits.max_bytes;
+	const struct body *b;
+	struct meta *mt;
+	uint32_t *up;
+	int r, known;
+
+	memset(msg, 0, sizeof *msg);
+	for (;;) {
+		if (im->imeta >= im->nmeta) {
+			free_chunk(im);
+			if ((r = read_window(im)) != SRC_OK)
+				return r;
+		}
+		mt = &im->meta[im->imeta];
+		msg->key = xprintf("%s%" PRIu32, im->keyprefix, mt->uid);
+		up = xmalloc(sizeof *up);
+		*up = mt->uid;
+		msg->priv = up;
+		if (mt->size > max) {
+			im->imeta++;
+			log_warnx("source: %s: uid %" PRIu32 ": %" PRIu32
+			    " bytes, over limits.max_bytes (%zu): left on the "
+			    "server", im->where, mt->uid, mt->size, max);
+			return SRC_MSG_BAD;
+		}
+		b = find_body(im, mt->uid);
+		if (b == NULL) {
+			known = store_source_known(src->store, msg->key);
+			if (known == -1) {
+				source_msg_clear(msg);
+				return SRC_TEMP;
+			}
+			if (known) {
+				im->imeta++;
+				return SRC_OK;      /* raw NULL: only commit */
+			}
+			if ((r = read_chunk(src, im, im->imeta)) != SRC_OK) {
+				source_msg_clear(msg);
+				return r;
+			}
+			b = find_body(im, mt->uid);
+		}
+		im->imeta++;
+		if (b == NULL) {
+			/* expunged by someone else meanwhile */
+			log_debug("source: %s: uid %" PRIu32 ": gone",
+			    im->where, mt->uid);
+			source_msg_clear(msg);
+			continue;
+		}
+		msg->raw = xmalloc(b->len + 1);
+		memcpy(msg->raw, b->p, b->len);
+		msg->raw[b->len] = '\0';
+		msg->len = b->len;
+		return SRC_OK;
+	}
+}
+
+static int
+imap_commit(struct source *src, struct source_msg *msg)
+{
+	struct imap *im = src->priv;
+
+	if (src->dry_run || msg->priv == NULL)
+		return SRC_OK;
+	if (im->npend == im->cappend) {
+		im->cappend = im->cappend ? im->cappend * 2 : 256;
+		im->pend = xreallocarray(im->pend, im->cappend,
+		    sizeof *im->pend);
+	}
+	im->pend[im->npend++] = *(uint32_t *)msg->priv;
+	return SRC_OK;
+}
+
+static int
+store_flag(struct imap *im, struct mailimap_set *set,
+    struct mailimap_flag *flag)
+{
+	struct mailimap_flag_list *fl = mailimap_flag_list_new_empty();
+	struct mailimap_store_att_flags *sa;
+	int r;
+
+	mailimap_flag_list_add(fl, flag);
+	sa = mailimap_store_att_flags_new_add_flags_silent(fl);
+	r = mailimap_uid_store(im->s, set, sa);
+	mailimap_store_att_flags_free(sa);
+	return r;
+}
+
+/* \Deleted, then expunge just those (UIDPLUS) or every \Deleted one. */
+static int
+delete_set(struct imap *im, struct mailimap_set *set)
+{
+	int r;
+
+	if ((r = store_flag(im, set, mailimap_flag_new_deleted())) !=
+	    MAILIMAP_NO_ERROR)
+		return imap_bad(im, "UID STORE \\Deleted", r);
+	if (im->has_uidplus)
+		r = mailimap_uid_expunge(im->s, set);
+	else
+		r = mailimap_expunge(im->s);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "EXPUNGE", r);
+	return SRC_OK;
+}
+
+/* Sends the queued after-actions, then records how far we got. */
+static int
+imap_flush(struct source *src)
+{
+	struct imap *im = src->priv;
+	struct mailimap_set *set;
+	uint32_t top = im->lastuid;
+	char *val;
+	int r = SRC_OK;
+
+	if (src->dry_run || im->npend == 0)
+		return SRC_OK;
+	set = mailimap_set_new_empty();
+	for (size_t i = 0; i < im->npend; i++) {
+		mailimap_set_add_single(set, im->pend[i]);
+		if (im->pend[i] > top)
+			top = im->pend[i];
+	}
+	if (im->folder == NULL && strcmp(src->cfg->source.after, "delete") ==
+	    0)
+		r = delete_set(im, set);
+	else if (im->folder == NULL) {
+		r = store_flag(im, set, mailimap_flag_new_seen());
+		if (r != MAILIMAP_NO_ERROR)
+			r = imap_bad(im, "UID STORE \\Seen", r);
+	} else if (im->has_move) {
+		r = mailimap_uid_move(im->s, set, im->folder);
+		if (r != MAILIMAP_NO_ERROR)
+			r = imap_bad(im, "UID MOVE", r);
+	} else {
+		r = mailimap_uid_copy(im->s, set, im->folder);
+		if (r != MAILIMAP_NO_ERROR)
+			r = imap_bad(im, "UID COPY", r);
+		else
+			r = delete_set(im, set);
+	}
+	mailimap_set_free(set);
+	if (r != SRC_OK)
+		return r;
+	im->npend = 0;
+	im->lastuid = top;
+	val = xprintf("%" PRIu32 " %" PRIu32, im->uidvalidity, top);
+	r = store_kv_set(src->store, im->statekey, val);
+	free(val);
+	return r == -1 ? SRC_TEMP : SRC_OK;
+}
+
+static void
+imap_close(struct source *src)
+{
+	struct imap *im = src->priv;
+
+	if (im == NULL)
+		return;
+	free_chunk(im);
+	if (im->s) {
+		if (!im->broken &&
+		    im->s->imap_state != MAILIMAP_STATE_DISCONNECTED)
+			(void)mailimap_logout(im->s);
+		mailimap_free(im->s);
+	}
+	free(im->host);
+	free(im->user);
+	free(im->mailbox);
+	free(im->folder);
+	free(im->where);
+	free(im->statekey);
+	free(im->keyprefix);
+	free(im->meta);
+	free(im->bodies);
+	free(im->pend);
+	free(im);
+	src->priv = NULL;
+}

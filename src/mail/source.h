@@ -1,0 +1,86 @@
+/*
+ * source.h - where tickets come from: one ops table per kind of mailbox, as
+ * fdm's struct fetch and isync's struct driver.
+ *
+ * The order that makes a kill -9 safe at any instant:
+ *   1. next() hands over one message; nothing changes on the server yet.
+ *   2. fetch.c stores it (store_ticket_add: one transaction, keyed by the
+ *      source key and by the Message-ID) or finds its key already stored.
+ *   3. only then commit() flags, moves or deletes it per source.after.
+ */
+#ifndef SOURCE_H
+#define SOURCE_H
+
+#include <stddef.h>
+
+struct config;
+struct store;
+
+enum {
+	SRC_OK = 0,    /* a message / the call worked */
+	SRC_EOF,       /* no more messages */
+	SRC_MSG_BAD,   /* this message failed; go on with the next */
+	SRC_BOX_BAD,   /* the mailbox cannot be used (UIDVALIDITY changed...) */
+	SRC_TEMP,      /* server unreachable, timeout: retry later (exit 75) */
+	SRC_CONFIG,    /* bad settings (exit 78) */
+	SRC_REFUSED,   /* certificate or login refused by/for the server (69) */
+};
+
+/*
+ * One message handed over by next(). RAW may be NULL when the source itself
+ * found KEY already stored (store_source_known) and skipped the download:
+ * fetch.c then only calls commit(). PRIV is owned by the source and freed by
+ * source_msg_clear() with free().
+ */
+struct source_msg {
+	char *key;     /* owned: stable identity in this source */
+	char *raw;     /* owned, NULL: already stored, not downloaded */
+	size_t len;
+	void *priv;    /* owned by the source (uid, file name...), free()d */
+};
+
+struct source;
+
+struct source_ops {
+	const char *name;   /* "maildir", "imap", ... */
+	int (*open)(struct source *);
+	int (*next)(struct source *, struct source_msg *);
+	/* Only for a message whose key is durably stored (committed). May
+	 * just queue the server-side change; flush() applies the queue. */
+	int (*commit)(struct source *, struct source_msg *);
+	/* Optional (NULL): apply queued commits; also called before close. */
+	int (*flush)(struct source *);
+	void (*close)(struct source *);
+};
+
+struct source {
+	const struct source_ops *ops;
+	const struct config *cfg;   /* borrowed */
+	struct store *store;        /* borrowed: for UIDVALIDITY/UID state */
+	int dry_run;                /* no server-side change at all */
+	void *priv;
+};
+
+void source_msg_clear(struct source_msg *);
+const struct source_ops *source_lookup(const char *type);
+/* SRC_* of a failed call to an exit status (sysexits). */
+int source_exit(int src);
+
+extern const struct source_ops source_maildir_ops;
+extern const struct source_ops source_imap_ops;
+extern const struct source_ops source_pop3_ops;
+
+/* source-tls.c: check the peer chain of an established TLS stream (a
+ * libetpan mailstream *) against CA_FILE (NULL: system trust) and HOST.
+ * Returns 0 or -1 with the reason logged as "source: HOST: ...". */
+int source_tls_verify(void *mailstream, const char *ca_file,
+    const char *host);
+
+/* fetch.c: poll the configured source into the ticket store. */
+struct fetch_stats { size_t seen, stored, dup, failed; };
+int fetch_run(const struct config *, struct store *, int dry_run,
+    struct fetch_stats *);       /* returns an exit status */
+/* ingest: store raw messages from files or stdin. */
+int ingest_run(const struct config *, struct store *, char **files, int n);
+
+#endif

@@ -1,0 +1,95 @@
+/* table.c - aligned plain-text tables for people (JSON is for scripts). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfadesk.h"
+#include "admin.h"
+
+struct table {
+	size_t ncols, nrows;
+	char **cells;        /* (nrows + 1) * ncols, row 0 the titles */
+};
+
+/* Display width: code points, control characters shown as '?'. */
+static size_t
+width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			w++;
+	return w;
+}
+
+static char *
+cell(const char *s)
+{
+	char *c = xstrdup(s ? s : "-");
+
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return c;
+}
+
+struct table *
+table_new(size_t ncols, ...)
+{
+	struct table *t = xcalloc(1, sizeof *t);
+	va_list ap;
+
+	t->ncols = ncols;
+	t->cells = xcalloc(ncols, sizeof *t->cells);
+	va_start(ap, ncols);
+	for (size_t i = 0; i < ncols; i++)
+		t->cells[i] = cell(va_arg(ap, const char *));
+	va_end(ap);
+	return t;
+}
+
+void
+table_row(struct table *t, ...)
+{
+	va_list ap;
+	size_t base;
+
+	t->nrows++;
+	t->cells = xreallocarray(t->cells, (t->nrows + 1) * t->ncols,
+	    sizeof *t->cells);
+	base = t->nrows * t->ncols;
+	va_start(ap, t);
+	for (size_t i = 0; i < t->ncols; i++)
+		t->cells[base + i] = cell(va_arg(ap, const char *));
+	va_end(ap);
+}
+
+void
+table_print(struct table *t)
+{
+	size_t *w = xcalloc(t->ncols, sizeof *w);
+
+	for (size_t r = 0; r <= t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t cw = width(t->cells[r * t->ncols + c]);
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	for (size_t r = 0; r <= t->nrows; r++) {
+		for (size_t c = 0; c < t->ncols; c++) {
+			const char *s = t->cells[r * t->ncols + c];
+			if (c + 1 == t->ncols)
+				printf("%s\n", s);
+			else
+				printf("%s%*s", s, (int)(w[c] - width(s) + 2),
+				    "");
+		}
+	}
+	for (size_t i = 0; i < (t->nrows + 1) * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(w);
+	free(t);
+}

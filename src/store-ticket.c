@@ -1,0 +1,434 @@
+/*
+ * store-ticket.c - tickets, the source identities that delivered them, and
+ * the outbox of replies.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tfadesk.h"
+#include "store-int.h"
+
+static const char *const state_names[] = {
+	"new", "applied", "needs_review", "rejected", "ignored"
+};
+
+const char *
+ticket_state_name(enum ticket_state s)
+{
+	if ((unsigned)s >= sizeof state_names / sizeof state_names[0])
+		return "?";
+	return state_names[s];
+}
+
+int
+ticket_state_parse(const char *name, enum ticket_state *out)
+{
+	for (size_t i = 0; i < sizeof state_names / sizeof state_names[0]; i++)
+		if (strcmp(name, state_names[i]) == 0) {
+			*out = (enum ticket_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+void
+ticket_clear(struct ticket *t)
+{
+	if (t == NULL)
+		return;
+	free(t->msgkey);
+	free(t->source);
+	free(t->raw);
+	free(t->kind);
+	free(t->reason);
+	free(t->from_addr);
+	free(t->subject);
+	free(t->fields);
+	free(t->results);
+	free(t->account);
+	memset(t, 0, sizeof *t);
+}
+
+void
+tickets_free(struct ticket *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		ticket_clear(&t[i]);
+	free(t);
+}
+
+int
+store_source_known(struct store *s, const char *source_key)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM ticket_sources "
+	    "WHERE source_key = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, source_key);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_err(s, "source key");
+}
+
+int
+store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
+    const char *raw, size_t len, int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc, dup = 0;
+	time_t now = now_time();
+
+	if (store_begin(s) == -1)
+		return -1;
+	st = store_stmt(s, "SELECT id FROM tickets WHERE msgkey = ?");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, msgkey);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		dup = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_err(s, "ticket lookup");
+		goto fail;
+	}
+	if (!dup) {
+		st = store_stmt(s, "INSERT INTO tickets (msgkey, source, raw, "
+		    "received, updated) VALUES (?, ?, ?, ?, ?)");
+		if (st == NULL)
+			goto fail;
+		store_bind_text(st, 1, msgkey);
+		store_bind_text(st, 2, source_key);
+		sqlite3_bind_blob64(st, 3, raw, len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now);
+		sqlite3_bind_int64(st, 5, now);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			store_err(s, "ticket insert");
+			goto fail;
+		}
+		*id = sqlite3_last_insert_rowid(s->db);
+	}
+	st = store_stmt(s, "INSERT OR IGNORE INTO ticket_sources (source_key, "
+	    "ticket_id, at) VALUES (?, ?, ?)");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, source_key);
+	sqlite3_bind_int64(st, 2, *id);
+	sqlite3_bind_int64(st, 3, now);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_err(s, "ticket source");
+		goto fail;
+	}
+	if (store_commit(s) == -1)
+		return -1;
+	return dup;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+#define TICKET_COLS "id, msgkey, source, received, kind, state, reason, " \
+	"from_addr, subject, fields, results, account"
+
+static void
+read_ticket(sqlite3_stmt *st, struct ticket *t)
+{
+	const char *state = (const char *)sqlite3_column_text(st, 5);
+	enum ticket_state ts = TICKET_NEW;
+
+	t->id = sqlite3_column_int64(st, 0);
+	t->msgkey = store_col_text(st, 1);
+	t->source = store_col_text(st, 2);
+	t->received = (time_t)sqlite3_column_int64(st, 3);
+	t->kind = store_col_text(st, 4);
+	if (state)
+		ticket_state_parse(state, &ts);
+	t->state = ts;
+	t->reason = store_col_text(st, 6);
+	t->from_addr = store_col_text(st, 7);
+	t->subject = store_col_text(st, 8);
+	t->fields = store_col_text(st, 9);
+	t->results = store_col_text(st, 10);
+	t->account = store_col_text(st, 11);
+}
+
+int
+store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " TICKET_COLS ", raw "
+	    "FROM tickets WHERE id = ?");
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_ticket(st, t);
+		if (with_raw) {
+			const void *b = sqlite3_column_blob(st, 12);
+			size_t n = (size_t)sqlite3_column_bytes(st, 12);
+			t->raw = xmalloc(n + 1);
+			if (n)
+				memcpy(t->raw, b, n);
+			t->raw[n] = '\0';
+			t->raw_len = n;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket");
+}
+
+int
+store_ticket_ids(struct store *s, enum ticket_state state, int64_t **out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tickets "
+	    "WHERE state = ? ORDER BY id");
+	int64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, ticket_state_name(state));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xreallocarray(v, cap, sizeof *v);
+		}
+		v[cnt++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket ids");
+}
+
+int
+store_ticket_list(struct store *s, int state, struct ticket **out, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " TICKET_COLS " FROM tickets "
+	    "WHERE ?1 IS NULL OR state = ?1 ORDER BY id");
+	struct ticket *v = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, state < 0 ? NULL :
+	    ticket_state_name((enum ticket_state)state));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		memset(&v[cnt], 0, sizeof v[cnt]);
+		read_ticket(st, &v[cnt++]);
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket list");
+}
+
+int
+store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
+{
+	sqlite3_stmt *st;
+	struct ticket old;
+	int rc;
+
+	if ((rc = store_ticket_get(s, t->id, 0, &old)) != 0)
+		return rc;
+	st = store_stmt(s, "UPDATE tickets SET kind = ?, state = ?, reason = ?, "
+	    "from_addr = ?, subject = ?, fields = ?, results = ?, account = ?, "
+	    "updated = ? WHERE id = ?");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, t->kind);
+	store_bind_text(st, 2, ticket_state_name(t->state));
+	store_bind_text(st, 3, t->reason);
+	store_bind_text(st, 4, t->from_addr);
+	store_bind_text(st, 5, t->subject);
+	store_bind_text(st, 6, t->fields);
+	store_bind_text(st, 7, t->results);
+	store_bind_text(st, 8, t->account);
+	sqlite3_bind_int64(st, 9, now_time());
+	sqlite3_bind_int64(st, 10, t->id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_err(s, "ticket update");
+		goto fail;
+	}
+	if (old.state != t->state) {
+		char *nv = xprintf("%s%s%s", ticket_state_name(t->state),
+		    t->reason ? ": " : "", t->reason ? t->reason : "");
+		rc = store_audit(s, actor, "ticket.state", t->account, NULL,
+		    ticket_state_name(old.state), nv, t->id);
+		free(nv);
+		if (rc == -1)
+			goto fail;
+	}
+	ticket_clear(&old);
+	return 0;
+fail:
+	ticket_clear(&old);
+	return -1;
+}
+
+static const char *const outbox_names[] = { "queued", "sent", "failed" };
+
+void
+outbox_clear(struct outbox_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->msgid);
+	free(r->mail_from);
+	free(r->rcpt);
+	free(r->message);
+	free(r->last_error);
+	memset(r, 0, sizeof *r);
+}
+
+void
+outbox_free(struct outbox_row *r, size_t n)
+{
+	for (size_t i = 0; r && i < n; i++)
+		outbox_clear(&r[i]);
+	free(r);
+}
+
+int
+store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO outbox (ticket_id, msgid, "
+	    "mail_from, rcpt, message, state, attempts, next_try, created) "
+	    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (r->ticket_id > 0)
+		sqlite3_bind_int64(st, 1, r->ticket_id);
+	store_bind_text(st, 2, r->msgid);
+	store_bind_text(st, 3, r->mail_from);
+	store_bind_text(st, 4, r->rcpt);
+	sqlite3_bind_blob64(st, 5, r->message, r->message_len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, r->next_try);
+	sqlite3_bind_int64(st, 7, now_time());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, "outbox insert");
+	if (id)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+#define OUTBOX_COLS "id, ticket_id, msgid, mail_from, rcpt, message, state, " \
+	"attempts, next_try, last_error"
+
+static int
+outbox_rows(struct store *s, sqlite3_stmt *st, struct outbox_row **out,
+    size_t *n)
+{
+	struct outbox_row *v = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct outbox_row *r;
+		const char *state = (const char *)sqlite3_column_text(st, 6);
+		size_t len = (size_t)sqlite3_column_bytes(st, 5);
+		const void *msg = sqlite3_column_blob(st, 5);
+
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		r = &v[cnt++];
+		memset(r, 0, sizeof *r);
+		r->id = sqlite3_column_int64(st, 0);
+		r->ticket_id = sqlite3_column_int64(st, 1);
+		r->msgid = store_col_text(st, 2);
+		r->mail_from = store_col_text(st, 3);
+		r->rcpt = store_col_text(st, 4);
+		r->message = xmalloc(len + 1);
+		if (len)
+			memcpy(r->message, msg, len);
+		r->message[len] = '\0';
+		r->message_len = len;
+		r->state = OUTBOX_QUEUED;
+		for (int i = 0; state && i < 3; i++)
+			if (strcmp(state, outbox_names[i]) == 0)
+				r->state = (enum outbox_state)i;
+		r->attempts = sqlite3_column_int(st, 7);
+		r->next_try = (time_t)sqlite3_column_int64(st, 8);
+		r->last_error = store_col_text(st, 9);
+	}
+	sqlite3_reset(st);
+	*out = v;
+	*n = cnt;
+	return rc == SQLITE_DONE ? 0 : store_err(s, "outbox");
+}
+
+int
+store_outbox_due(struct store *s, time_t now, struct outbox_row **out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox "
+	    "WHERE state = 'queued' AND next_try <= ? ORDER BY id");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return outbox_rows(s, st, out, n);
+}
+
+int
+store_outbox_list(struct store *s, int64_t ticket_id, struct outbox_row **out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox "
+	    "WHERE ?1 = 0 OR ticket_id = ?1 ORDER BY id");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, ticket_id);
+	return outbox_rows(s, st, out, n);
+}
+
+int
+store_outbox_mark(struct store *s, int64_t id, enum outbox_state state,
+    int attempts, time_t next_try, const char *error)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE outbox SET state = ?, "
+	    "attempts = ?, next_try = ?, last_error = ?, "
+	    "sent = CASE WHEN ? = 'sent' THEN ? ELSE sent END WHERE id = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, outbox_names[state]);
+	sqlite3_bind_int(st, 2, attempts);
+	sqlite3_bind_int64(st, 3, next_try);
+	store_bind_text(st, 4, error);
+	store_bind_text(st, 5, outbox_names[state]);
+	sqlite3_bind_int64(st, 6, now_time());
+	sqlite3_bind_int64(st, 7, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, "outbox mark");
+	return 0;
+}

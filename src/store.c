@@ -1,0 +1,424 @@
+/*
+ * store.c - the database: opening, schema migrations, transactions, the
+ * audit log and a small key/value table for sources' state.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tfadesk.h"
+#include "store-int.h"
+
+/*
+ * Migrations: schema[i] takes user_version i to i + 1. Never edit a step
+ * that has shipped; add one.
+ */
+static const char *const schema[] = {
+	/* 1: the first schema */
+	"CREATE TABLE accounts ("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('reseller', 'end_client')),"
+	"  reseller TEXT REFERENCES accounts(id),"
+	"  name TEXT NOT NULL,"
+	"  twofa INTEGER NOT NULL DEFAULT 0 CHECK (twofa IN (0, 1)),"
+	"  CHECK ((kind = 'reseller') = (reseller IS NULL)));"
+	"CREATE INDEX accounts_reseller ON accounts(reseller);"
+	"CREATE TABLE users ("
+	"  id TEXT PRIMARY KEY,"
+	"  account TEXT NOT NULL REFERENCES accounts(id),"
+	"  name TEXT NOT NULL,"
+	"  phone TEXT CHECK (phone IS NULL OR (length(phone) BETWEEN 7 AND 15"
+	"    AND phone NOT GLOB '*[^0-9]*')));"
+	"CREATE INDEX users_account ON users(account);"
+	"CREATE TABLE contacts ("
+	"  reseller TEXT NOT NULL REFERENCES accounts(id),"
+	"  addr TEXT NOT NULL COLLATE NOCASE,"
+	"  display TEXT,"
+	"  PRIMARY KEY (reseller, addr));"
+	"CREATE INDEX contacts_addr ON contacts(addr COLLATE NOCASE);"
+	/* the portal's Options > Permissions of an end client (use_2fa) */
+	"CREATE TABLE permissions ("
+	"  account TEXT NOT NULL REFERENCES accounts(id),"
+	"  perm TEXT NOT NULL CHECK (perm IN ('use_2fa')),"
+	"  PRIMARY KEY (account, perm));"
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  msgkey TEXT NOT NULL UNIQUE,"
+	"  source TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  kind TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'new' CHECK (state IN"
+	"    ('new', 'applied', 'needs_review', 'rejected', 'ignored')),"
+	"  reason TEXT,"
+	"  from_addr TEXT,"
+	"  subject TEXT,"
+	"  fields TEXT,"
+	"  results TEXT,"
+	"  account TEXT,"
+	"  updated INTEGER NOT NULL);"
+	"CREATE INDEX tickets_state ON tickets(state, id);"
+	/* every source identity that delivered a ticket (IMAP uid, UIDL...) */
+	"CREATE TABLE ticket_sources ("
+	"  source_key TEXT PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  at INTEGER NOT NULL);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  account TEXT,"
+	"  user TEXT,"
+	"  old TEXT,"
+	"  new TEXT,"
+	"  ticket_id INTEGER);"
+	"CREATE INDEX audit_account ON audit(account);"
+	"CREATE INDEX audit_user ON audit(user);"
+	"CREATE INDEX audit_ticket ON audit(ticket_id);"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  msgid TEXT NOT NULL UNIQUE,"
+	"  mail_from TEXT NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  message BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN"
+	"    ('queued', 'sent', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  sent INTEGER);"
+	"CREATE INDEX outbox_due ON outbox(state, next_try);"
+	"CREATE INDEX outbox_ticket ON outbox(ticket_id);"
+	"CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT);"
+	/* the verifier (tfadesk-verify) */
+	"CREATE TABLE challenges ("
+	"  user_id TEXT PRIMARY KEY,"
+	"  dest TEXT NOT NULL,"
+	"  code_hash BLOB,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL);"
+	"CREATE TABLE sms_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id TEXT,"
+	"  dest TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL);"
+	"CREATE INDEX sms_log_user ON sms_log(user_id, at);"
+	"CREATE INDEX sms_log_dest ON sms_log(dest, at);",
+};
+#define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
+
+int
+store_err(struct store *s, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+sqlite3_stmt *
+store_stmt(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < s->ncache; i++)
+		if (s->cache[i].sql == sql) {
+			st = s->cache[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store: prepare: %s: %.60s", sqlite3_errmsg(s->db), sql);
+		return NULL;
+	}
+	if (s->ncache == sizeof s->cache / sizeof s->cache[0]) {
+		/* full: drop the oldest */
+		sqlite3_finalize(s->cache[0].st);
+		memmove(&s->cache[0], &s->cache[1],
+		    (s->ncache - 1) * sizeof s->cache[0]);
+		s->ncache--;
+	}
+	s->cache[s->ncache].sql = sql;
+	s->cache[s->ncache].st = st;
+	s->ncache++;
+	return st;
+}
+
+int
+store_bind_text(sqlite3_stmt *st, int idx, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, v, -1, SQLITE_STATIC);
+}
+
+char *
+store_col_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("store: %s: %s", s->path, err ? err : "failed");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *path, int flags)
+{
+	struct store *s;
+	int oflags;
+
+	if (!(flags & STORE_CREATE) && access(path, F_OK) == -1) {
+		log_warnx("store: %s: no database here (run tfadesk db init)",
+		    path);
+		return NULL;
+	}
+	if (flags & STORE_CREATE) {
+		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir_p(dir, 0750) == -1) {
+				log_warn("store: mkdir %s", dir);
+				free(dir);
+				return NULL;
+			}
+		}
+		free(dir);
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	s->readonly = (flags & STORE_RDONLY) != 0;
+	oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & STORE_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store: %s: %s", path,
+		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		store_close(s);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA foreign_keys = ON") == -1 ||
+	    (!s->readonly && (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL") == -1))) {
+		store_close(s);
+		return NULL;
+	}
+	if (!(flags & STORE_CREATE)) {
+		int v = store_version(s);
+		if (v != SCHEMA_VERSION) {
+			log_warnx("store: %s: schema version %d, this tfadesk "
+			    "needs %d (run tfadesk db init)", path, v,
+			    SCHEMA_VERSION);
+			store_close(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void
+store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+const char *
+store_path(struct store *s)
+{
+	return s->path;
+}
+
+int
+store_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_err(s, "user_version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int
+store_migrate(struct store *s)
+{
+	int v;
+	char pragma[64];
+
+	if (store_begin(s) == -1)
+		return -1;
+	if ((v = store_version(s)) < 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		log_warnx("store: %s: schema version %d is newer than this "
+		    "tfadesk (%d)", s->path, v, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < SCHEMA_VERSION; v++) {
+		if (exec(s, schema[v]) == -1)
+			goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		if (exec(s, pragma) == -1)
+			goto fail;
+		log_info("store: schema migrated to version %d", v + 1);
+	}
+	return store_commit(s);
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_begin(struct store *s)
+{
+	char sql[48];
+
+	if (s->depth == 0)
+		snprintf(sql, sizeof sql, "BEGIN IMMEDIATE");
+	else
+		snprintf(sql, sizeof sql, "SAVEPOINT sp%d", s->depth);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_err(s, "begin");
+	s->depth++;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	char sql[48];
+
+	if (s->depth <= 0)
+		fatalx("store: commit outside a transaction");
+	s->depth--;
+	if (s->depth == 0)
+		snprintf(sql, sizeof sql, "COMMIT");
+	else
+		snprintf(sql, sizeof sql, "RELEASE sp%d", s->depth);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		store_err(s, "commit");
+		s->depth++;
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	char sql[64];
+
+	if (s->depth <= 0)
+		return;
+	s->depth--;
+	if (s->depth == 0)
+		snprintf(sql, sizeof sql, "ROLLBACK");
+	else
+		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
+		    s->depth, s->depth);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		store_err(s, "rollback");
+}
+
+int
+store_audit(struct store *s, const char *actor, const char *action,
+    const char *account, const char *user, const char *old_value,
+    const char *new_value, int64_t ticket_id)
+{
+	static const char sql[] = "INSERT INTO audit (at, actor, action, "
+	    "account, user, old, new, ticket_id) VALUES (?,?,?,?,?,?,?,?)";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	char *at;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	at = time_iso(now_time());
+	store_bind_text(st, 1, at);
+	store_bind_text(st, 2, actor);
+	store_bind_text(st, 3, action);
+	store_bind_text(st, 4, account);
+	store_bind_text(st, 5, user);
+	store_bind_text(st, 6, old_value);
+	store_bind_text(st, 7, new_value);
+	if (ticket_id > 0)
+		sqlite3_bind_int64(st, 8, ticket_id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	free(at);
+	if (rc != SQLITE_DONE)
+		return store_err(s, "audit");
+	return 0;
+}
+
+int
+store_kv_get(struct store *s, const char *key, char **value)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM kv WHERE key = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, key);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*value = store_col_text(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return store_err(s, "kv get");
+}
+
+int
+store_kv_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO kv (key, value) "
+	    "VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, key);
+	store_bind_text(st, 2, value);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, "kv set");
+	return 0;
+}

@@ -1,0 +1,169 @@
+/*
+ * store.h - the account database (SQLite, WAL, foreign keys on).
+ *
+ * Only files named store*.c (and src/verify/vstore.c) include sqlite3.h; they
+ * reach the handle through store-int.h. Every statement is prepared.
+ *
+ * Return convention: 0 ok, 1 not found / already there (where said), -1
+ * error (already logged as "store: what: sqlite's message").
+ *
+ * Writes: callers wrap a change in store_begin()/store_commit() (BEGIN
+ * IMMEDIATE) and write its audit row with store_audit() inside the same
+ * transaction; store_rollback() on any failure. The store_*_set functions
+ * below write their own audit row but never open a transaction themselves.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+#define STORE_RDONLY 0x1
+#define STORE_CREATE 0x2
+
+/* store.c */
+struct store *store_open(const char *path, int flags); /* NULL: logged */
+void store_close(struct store *);
+int store_migrate(struct store *);        /* create or upgrade the schema */
+int store_version(struct store *);        /* PRAGMA user_version */
+int store_begin(struct store *);
+int store_commit(struct store *);
+void store_rollback(struct store *);
+int store_audit(struct store *, const char *actor, const char *action,
+    const char *account, const char *user, const char *old_value,
+    const char *new_value, int64_t ticket_id /* 0: none */);
+int store_kv_get(struct store *, const char *key, char **value); /* 1: none */
+int store_kv_set(struct store *, const char *key, const char *value);
+const char *store_path(struct store *); /* borrowed */
+
+/* store-account.c */
+enum account_kind { ACCOUNT_RESELLER = 1, ACCOUNT_END_CLIENT = 2 };
+
+struct account {
+	char *id;
+	enum account_kind kind;
+	char *reseller;     /* parent reseller id; NULL for a reseller */
+	char *name;
+	int twofa;          /* reseller: 2FA flag; end client: use_2fa */
+};
+
+struct user {
+	char *id;
+	char *account;
+	char *name;
+	char *phone;        /* E.164 digits without '+', NULL if none */
+};
+
+void account_clear(struct account *);
+void user_clear(struct user *);
+void users_free(struct user *, size_t);
+
+int store_account_get(struct store *, const char *id, struct account *);
+int store_account_list(struct store *, struct account **, size_t *);
+int store_account_users(struct store *, const char *account_id,
+    struct user **, size_t *);
+int store_user_get(struct store *, const char *user_id, struct user *);
+/* Reseller that an account belongs to: itself for a reseller. 1: none. */
+int store_account_reseller(struct store *, const char *account_id, char **);
+/* Resellers whose contact list holds ADDR (case-insensitive). */
+int store_contact_resellers(struct store *, const char *addr, char ***ids,
+    size_t *n);
+int store_contacts(struct store *, const char *reseller_id, char ***addrs,
+    size_t *n);
+/* Writes with their audit row (action user.phone / account.twofa). */
+int store_user_set_phone(struct store *, const char *user_id,
+    const char *phone, const char *actor, int64_t ticket_id);
+int store_account_set_twofa(struct store *, const char *account_id, int on,
+    const char *actor, int64_t ticket_id);
+
+/* Import rows (used by import.c inside one transaction). Idempotent:
+ * returns 1 when the row already held these values. */
+int store_put_account(struct store *, const struct account *,
+    const char *actor);
+int store_put_user(struct store *, const struct user *, const char *actor);
+int store_put_contact(struct store *, const char *reseller_id,
+    const char *addr, const char *display, const char *actor);
+
+struct audit_row {
+	int64_t id;
+	char *at, *actor, *action, *account, *user, *old_value, *new_value;
+	int64_t ticket_id;
+};
+void audit_rows_free(struct audit_row *, size_t);
+/* Filters may be NULL; ticket_id 0 = any. Oldest first. */
+int store_audit_list(struct store *, const char *account, const char *user,
+    int64_t ticket_id, struct audit_row **, size_t *);
+
+/* store-ticket.c */
+enum ticket_state {
+	TICKET_NEW = 0, TICKET_APPLIED, TICKET_NEEDS_REVIEW, TICKET_REJECTED,
+	TICKET_IGNORED
+};
+const char *ticket_state_name(enum ticket_state);
+int ticket_state_parse(const char *, enum ticket_state *);
+
+struct ticket {
+	int64_t id;
+	char *msgkey;       /* Message-ID, else "sha256:<hex>" of the raw bytes */
+	char *source;       /* first source key that delivered it */
+	char *raw; size_t raw_len;   /* only when asked for */
+	time_t received;
+	char *kind;         /* NULL until processed */
+	enum ticket_state state;
+	char *reason;
+	char *from_addr;
+	char *subject;
+	char *fields;       /* JSON text: extracted fields */
+	char *results;      /* JSON text: per-user results */
+	char *account;      /* reseller the ticket was matched to */
+};
+void ticket_clear(struct ticket *);
+void tickets_free(struct ticket *, size_t);
+
+/* Is this source identity (e.g. "imap:support@host/INBOX:uv:uid") stored? */
+int store_source_known(struct store *, const char *source_key);
+/* Stores a raw message once. Returns 0 stored (new ticket, *id set), 1 it
+ * was already there under the same msgkey (the source key is recorded as
+ * another delivery of it), -1 error. Runs its own transaction. */
+int store_ticket_add(struct store *, const char *source_key,
+    const char *msgkey, const char *raw, size_t len, int64_t *id);
+int store_ticket_get(struct store *, int64_t id, int with_raw,
+    struct ticket *);
+/* IDs of tickets in STATE, oldest first. */
+int store_ticket_ids(struct store *, enum ticket_state, int64_t **, size_t *);
+/* All tickets (state < 0) or one state, without raw, oldest first. */
+int store_ticket_list(struct store *, int state, struct ticket **, size_t *);
+/* Records the outcome (kind, state, reason, fields, results, account) and a
+ * ticket.state audit row by ACTOR. Call inside a transaction. */
+int store_ticket_set(struct store *, const struct ticket *, const char *actor);
+
+/* Outbox of replies. */
+enum outbox_state { OUTBOX_QUEUED = 0, OUTBOX_SENT, OUTBOX_FAILED };
+struct outbox_row {
+	int64_t id;
+	int64_t ticket_id;
+	char *msgid;        /* Message-ID of the reply, fixed when queued */
+	char *mail_from;    /* envelope sender */
+	char *rcpt;         /* envelope recipient */
+	char *message; size_t message_len;  /* the complete RFC 5322 message */
+	enum outbox_state state;
+	int attempts;
+	time_t next_try;
+	char *last_error;
+};
+void outbox_clear(struct outbox_row *);
+void outbox_free(struct outbox_row *, size_t);
+/* Queue inside the caller's transaction. */
+int store_outbox_add(struct store *, const struct outbox_row *, int64_t *id);
+/* Rows queued and due (next_try <= NOW). */
+int store_outbox_due(struct store *, time_t now, struct outbox_row **,
+    size_t *);
+int store_outbox_list(struct store *, int64_t ticket_id,
+    struct outbox_row **, size_t *);
+int store_outbox_mark(struct store *, int64_t id, enum outbox_state,
+    int attempts, time_t next_try, const char *error);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * tfadesk.h - shared types and prototypes of the core (the .c files directly in src/), linked by
+ * both tfadesk and tfadesk-verify. Library handles (sqlite3, yaml_parser_t,
+ * CURL, libetpan) never appear here.
+ *
+ * Memory: what a function returns belongs to the caller ("owned") unless the
+ * comment says "borrowed". Every _free(NULL) does nothing.
+ */
+#ifndef TFADESK_H
+#define TFADESK_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+#include <time.h>
+
+#define TFADESK_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define PRINTFLIKE(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN __attribute__((noreturn))
+#else
+#define PRINTFLIKE(a, b)
+#define NORETURN
+#endif
+
+/* log.c: one line per message, "prog: what failed: why", to stderr and to
+ * syslog when log_init() was asked to. */
+void log_init(const char *prog, int use_syslog, int verbose);
+const char *log_prog(void);
+void log_warn(const char *fmt, ...) PRINTFLIKE(1, 2);  /* adds strerror(errno) */
+void log_warnx(const char *fmt, ...) PRINTFLIKE(1, 2);
+void log_info(const char *fmt, ...) PRINTFLIKE(1, 2);  /* stderr only if verbose */
+void log_debug(const char *fmt, ...) PRINTFLIKE(1, 2); /* only if verbose > 1 */
+void log_syslog(const char *fmt, ...) PRINTFLIKE(1, 2); /* syslog only (when on) */
+void fatal(const char *fmt, ...) NORETURN PRINTFLIKE(1, 2);  /* exit 70 + errno */
+void fatalx(const char *fmt, ...) NORETURN PRINTFLIKE(1, 2); /* exit 70 */
+void die(int status, const char *fmt, ...) NORETURN PRINTFLIKE(2, 3);
+
+/* xmalloc.c: abort the program on out-of-memory. */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+void *xreallocarray(void *, size_t, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+int xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
+char *xprintf(const char *, ...) PRINTFLIKE(1, 2); /* returns the string */
+
+/* buf.c: a growable byte buffer, always NUL-terminated. */
+struct buf {
+	char *s;
+	size_t len, cap;
+};
+void buf_init(struct buf *);
+void buf_free(struct buf *);
+void buf_reset(struct buf *);
+void buf_add(struct buf *, const void *, size_t);
+void buf_adds(struct buf *, const char *);
+void buf_addc(struct buf *, int);
+void buf_addf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+char *buf_steal(struct buf *); /* owned, buffer reset */
+
+/* util.c */
+char *mask_phone(const char *digits);   /* "4478******56", owned */
+int streq_ci(const char *, const char *);
+char *str_trim(char *);                 /* in place */
+char *str_lower(char *);                /* ASCII, in place */
+int path_is_abs(const char *);
+char *path_join(const char *dir, const char *file); /* owned */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+int read_secret_file(const char *path, char **out); /* first line, no EOL */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+int mkdir_p(const char *path, int mode);
+int is_loopback_host(const char *host);
+int json_escape(struct buf *, const char *s); /* appends "..." quoted */
+time_t now_time(void);                 /* TFADESK_NOW overrides, for tests */
+char *time_iso(time_t);                /* "2026-11-28T13:40:00Z", owned */
+
+/* config.c: the YAML configuration of DESIGN.md. Every string is owned by
+ * the struct; paths are already made absolute (relative to the file). */
+struct config {
+	char *file;            /* absolute path of the file read */
+	char *dir;             /* its folder */
+
+	char *database;
+	char *default_country; /* ISO 3166 alpha-2 */
+	char *rules;
+	char *numbering;
+	char *templates;       /* folder */
+	int use_syslog;        /* log.syslog */
+
+	struct {
+		char *type;    /* maildir imap imaps pop3 pop3s */
+		char *path;
+		char *host;
+		long port;     /* 0: the protocol default */
+		char *user;
+		char *password_file;
+		char *tls;     /* implicit starttls none; default per type */
+		char *ca_file;
+		char *mailbox;
+		char *after;   /* seen | delete | move:FOLDER */
+		long timeout;  /* seconds */
+		long batch;    /* messages per UID FETCH */
+	} source;
+
+	struct {               /* limits on each incoming message */
+		long max_bytes;
+		long max_parts;
+		long max_depth;
+	} limits;
+
+	struct {
+		char *from;
+		char *transport;      /* spool smtp */
+		char *spool;
+		char *smtp_url;
+		char *smtp_user;
+		char *smtp_password_file;
+		char *ca_file;
+		long timeout;
+		long max_attempts;    /* then the row is marked failed */
+	} reply;
+
+	struct {
+		int require_sender_auth;
+		char *authserv_id;
+	} security;
+
+	struct {
+		char *overwrite_number; /* review reject */
+	} policy;
+
+	struct {
+		char *transport;   /* spool http */
+		char *spool;
+		char *url;
+		char *preset;      /* kannel twilio custom */
+		char *method;      /* POST GET */
+		char *body;        /* template: {{to}} {{text}} {{from}} */
+		char *content_type;
+		char *auth;        /* none basic bearer */
+		char *user;
+		char *password_file;
+		char *token_file;
+		char *from;        /* sender id */
+		long *accept_status; size_t n_accept_status;
+		long timeout;
+	} sms;
+
+	struct {
+		char *listen;
+		long code_length;
+		long ttl_seconds;
+		long max_attempts;
+		long resend_after_seconds;
+		long max_sends_per_hour;
+		long max_sends_per_dest_per_hour;
+		long *allowed_country_codes; size_t n_allowed_country_codes;
+		char *key_file;
+		long threads;
+	} verifier;
+};
+
+/* Reads FILE, or with FILE NULL the default locations. On any error prints
+ * every problem as "file:line: key: why" and returns NULL (callers exit 78). */
+struct config *config_load(const char *file);
+void config_free(struct config *);
+
+#endif

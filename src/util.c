@@ -1,0 +1,267 @@
+/* util.c - small helpers shared by both programs. */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "tfadesk.h"
+
+/* "447890123456" -> "4478******56": country code and the start of the
+ * national number stay readable, the rest never leaves the database. */
+char *
+mask_phone(const char *digits)
+{
+	size_t n, i;
+	char *m;
+
+	if (digits == NULL || *digits == '\0')
+		return xstrdup("(none)");
+	n = strlen(digits);
+	m = xstrdup(digits);
+	if (n <= 6) {
+		for (i = 0; i < n; i++)
+			m[i] = '*';
+		return m;
+	}
+	for (i = 4; i < n - 2; i++)
+		m[i] = '*';
+	return m;
+}
+
+int
+streq_ci(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcasecmp(a, b) == 0;
+}
+
+char *
+str_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+	    e[-1] == '\n'))
+		*--e = '\0';
+	return s;
+}
+
+char *
+str_lower(char *s)
+{
+	for (char *p = s; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return s;
+}
+
+int
+path_is_abs(const char *p)
+{
+	return p[0] == '/';
+}
+
+char *
+path_join(const char *dir, const char *file)
+{
+	if (path_is_abs(file) || dir == NULL || *dir == '\0')
+		return xstrdup(file);
+	size_t n = strlen(dir);
+	return xprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
+}
+
+/* Reads at most MAX bytes; a bigger file is an error (EFBIG). */
+int
+read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	struct buf b;
+	char chunk[65536];
+	ssize_t r;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	for (;;) {
+		r = read(fd, chunk, sizeof chunk);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (b.len + (size_t)r > max) {
+			r = -1;
+			errno = EFBIG;
+			break;
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	if (fd != STDIN_FILENO) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	if (r < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*len = b.len;
+	*out = buf_steal(&b);
+	return 0;
+}
+
+int
+read_secret_file(const char *path, char **out)
+{
+	char *s;
+	size_t n;
+
+	if (read_file(path, 4096, &s, &n) == -1)
+		return -1;
+	s[strcspn(s, "\r\n")] = '\0';
+	*out = s;
+	return 0;
+}
+
+/* Write to a temporary name, fsync, rename: readers never see half. */
+int
+write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = xprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, e;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd == -1) {
+		free(tmp);
+		return -1;
+	}
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto fail;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fsync(fd) == -1 || close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	free(tmp);
+	return 0;
+fail:
+	e = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	errno = e;
+	return -1;
+}
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char *p = xstrdup(path), *s;
+
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, mode) == -1 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	if (mkdir(p, mode) == -1 && errno != EEXIST) {
+		free(p);
+		return -1;
+	}
+	free(p);
+	return 0;
+}
+
+int
+is_loopback_host(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (host == NULL)
+		return 0;
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+int
+json_escape(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (s == NULL) {
+		buf_adds(b, "null");
+		return 0;
+	}
+	buf_addc(b, '"');
+	for (; *p; p++) {
+		switch (*p) {
+		case '"': buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				buf_addf(b, "\\u%04x", *p);
+			else
+				buf_addc(b, *p);
+		}
+	}
+	buf_addc(b, '"');
+	return 0;
+}
+
+time_t
+now_time(void)
+{
+	const char *s = getenv("TFADESK_NOW");
+	if (s && *s)
+		return (time_t)strtoll(s, NULL, 10);
+	return time(NULL);
+}
+
+char *
+time_iso(time_t t)
+{
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(s);
+}

@@ -1,0 +1,512 @@
+/*
+ * serve.c - the verifier as an HTTP JSON service (libmicrohttpd + jansson).
+ *
+ *   POST /v1/challenges        {"user_id": "U1001"}
+ *   POST /v1/challenges/check  {"user_id": "U1001", "code": "123456"}
+ *   GET  /healthz
+ *
+ * 200 {"outcome": "..."} for every decision (plus "message" for
+ * no_mobile); 503 {"outcome": "error", "error": "..."} with Retry-After for
+ * a temporary failure (SMS gateway or database); 400 {"error": "..."} for a
+ * body that is not exactly the object above (bad JSON, wrong type, unknown
+ * or missing field, duplicate key); 404, 405, 413 (body over 4 KiB). The
+ * body is read as JSON whatever the Content-Type. Headers are bounded by
+ * MHD's per-connection memory limit (MHD itself answers 431).
+ *
+ * MHD runs a pool of verifier.threads threads, each with its own epoll
+ * loop and its own SQLite connection (store.h: a store is not shared
+ * between threads); writers are serialized in-process (verifier.c).
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "verify.h"
+
+#define MAX_BODY      4096
+#define MAX_HEADERS   (16 * 1024)   /* MHD's buffer per connection */
+#define CONN_TIMEOUT  15            /* seconds idle */
+#define MAX_CONNS     1024
+
+struct req {
+	struct buf body;
+	int too_big;
+	int answered;
+	size_t discarded;
+};
+
+static struct verifier *V;
+static pthread_key_t store_key;
+static volatile int stopping;
+
+static struct store *thread_store(void);
+static void store_dtor(void *);
+static enum MHD_Result reply(struct MHD_Connection *, unsigned, struct buf *,
+    const char *);
+static enum MHD_Result reply_error(struct MHD_Connection *, unsigned,
+    const char *, const char *);
+static enum MHD_Result route(struct MHD_Connection *, const char *,
+    const char *, struct req *);
+static enum MHD_Result handler(void *, struct MHD_Connection *, const char *,
+    const char *, const char *, const char *, size_t *, void **);
+static void completed(void *, struct MHD_Connection *, void **,
+    enum MHD_RequestTerminationCode);
+static void mhd_log(void *, const char *, va_list);
+static int parse_listen(const char *, struct sockaddr_storage *, int *);
+
+/* The WAL checkpointer: every 200 ms, off the request path. */
+static void *
+checkpointer(void *arg)
+{
+	struct store *s = arg;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+	while (!stopping) {
+		nanosleep(&ts, NULL);
+		vstore_checkpoint(s);
+	}
+	vstore_checkpoint(s);
+	return NULL;
+}
+
+static void
+store_dtor(void *p)
+{
+	store_close(p);
+}
+
+/* This thread's connection, opened on first use. NULL: logged. */
+static struct store *
+thread_store(void)
+{
+	struct store *s = pthread_getspecific(store_key);
+
+	if (s)
+		return s;
+	if ((s = store_open(V->cfg->database, 0)) == NULL)
+		return NULL;
+	if (verifier_store_setup(s, 1) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	pthread_setspecific(store_key, s);
+	return s;
+}
+
+/* Sends B (JSON text) with STATUS; RETRY adds Retry-After. */
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, struct buf *b,
+    const char *allow)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	buf_addc(b, '\n');
+	r = MHD_create_response_from_buffer(b->len, b->s,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "30");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result
+reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
+    const char *allow)
+{
+	struct buf b;
+	enum MHD_Result rc;
+
+	buf_init(&b);
+	buf_adds(&b, "{\"error\": ");
+	json_escape(&b, msg);
+	buf_addc(&b, '}');
+	rc = reply(c, status, &b, allow);
+	buf_free(&b);
+	return rc;
+}
+
+static enum MHD_Result
+reply_result(struct MHD_Connection *c, const struct vresult *r)
+{
+	struct buf b;
+	enum MHD_Result rc;
+	unsigned status = MHD_HTTP_OK;
+
+	buf_init(&b);
+	buf_adds(&b, "{\"outcome\": ");
+	json_escape(&b, voutcome_name(r->outcome));
+	if (r->outcome == V_NO_MOBILE && r->message) {
+		buf_adds(&b, ", \"message\": ");
+		json_escape(&b, r->message);
+	}
+	if (r->outcome == V_ERROR) {
+		buf_adds(&b, ", \"error\": ");
+		json_escape(&b, r->error ? r->error : "temporary failure");
+		status = MHD_HTTP_SERVICE_UNAVAILABLE;
+	}
+	buf_addc(&b, '}');
+	rc = reply(c, status, &b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * Parses BODY as exactly {"user_id": STRING[, "code": STRING]} (code
+ * present iff WANT_CODE). NULL and *err (static or in errbuf) on anything
+ * else.
+ */
+static json_t *
+parse_body(const struct buf *body, int want_code, const char **user_id,
+    const char **code, char *errbuf, size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *val;
+	const char *key;
+	size_t n;
+
+	*user_id = *code = NULL;
+	root = json_loadb(body->s ? body->s : "", body->len,
+	    JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(errbuf, errlen, "bad JSON: %s (line %d, column %d)",
+		    je.text, je.line, je.column);
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(errbuf, errlen, "the body must be a JSON object");
+		goto bad;
+	}
+	json_object_foreach(root, key, val) {
+		if (strcmp(key, "user_id") != 0 &&
+		    !(want_code && strcmp(key, "code") == 0)) {
+			struct buf k;
+
+			buf_init(&k);
+			json_escape(&k, key);
+			snprintf(errbuf, errlen, "unknown field: %.64s%s", k.s,
+			    k.len > 64 ? "..." : "");
+			buf_free(&k);
+			goto bad;
+		}
+		if (!json_is_string(val)) {
+			snprintf(errbuf, errlen, "%s: must be a string", key);
+			goto bad;
+		}
+		n = json_string_length(val);
+		if (strlen(json_string_value(val)) != n) {
+			snprintf(errbuf, errlen, "%s: contains NUL", key);
+			goto bad;
+		}
+		if (strcmp(key, "user_id") == 0)
+			*user_id = json_string_value(val);
+		else
+			*code = json_string_value(val);
+	}
+	if (*user_id == NULL) {
+		snprintf(errbuf, errlen, "user_id: missing");
+		goto bad;
+	}
+	if (want_code && *code == NULL) {
+		snprintf(errbuf, errlen, "code: missing");
+		goto bad;
+	}
+	if (!verifier_valid_user_id(*user_id)) {
+		snprintf(errbuf, errlen, "user_id: must be 1 to 128 printable "
+		    "characters without spaces");
+		goto bad;
+	}
+	if (want_code && !verifier_valid_code(*code)) {
+		snprintf(errbuf, errlen, "code: too long");
+		goto bad;
+	}
+	return root;
+bad:
+	json_decref(root);
+	return NULL;
+}
+
+static enum MHD_Result
+route(struct MHD_Connection *c, const char *url, const char *method,
+    struct req *rq)
+{
+	int start = strcmp(url, "/v1/challenges") == 0;
+	int check = strcmp(url, "/v1/challenges/check") == 0;
+	const char *user_id, *code;
+	char err[256];
+	struct vresult r;
+	struct store *s;
+	json_t *root;
+	enum MHD_Result rc;
+
+	if (strcmp(url, "/healthz") == 0) {
+		struct buf b;
+
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method not allowed", "GET, HEAD");
+		if ((s = thread_store()) == NULL || store_version(s) < 1) {
+			buf_init(&b);
+			buf_adds(&b, "{\"status\": \"unavailable\"}");
+			rc = reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, &b, NULL);
+			buf_free(&b);
+			return rc;
+		}
+		buf_init(&b);
+		buf_adds(&b, "{\"status\": \"ok\"}");
+		rc = reply(c, MHD_HTTP_OK, &b, NULL);
+		buf_free(&b);
+		return rc;
+	}
+	if (!start && !check)
+		return reply_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	if (strcmp(method, "POST") != 0)
+		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    "method not allowed", "POST");
+	if (rq->too_big)
+		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+		    "request body too large", NULL);
+	if ((root = parse_body(&rq->body, check, &user_id, &code, err,
+	    sizeof err)) == NULL)
+		return reply_error(c, MHD_HTTP_BAD_REQUEST, err, NULL);
+	if ((s = thread_store()) == NULL) {
+		memset(&r, 0, sizeof r);
+		r.outcome = V_ERROR;
+		r.error = "database unavailable";
+	} else if (start)
+		verifier_start(V, s, user_id, &r);
+	else
+		verifier_check(V, s, user_id, code, &r);
+	rc = reply_result(c, &r);
+	vresult_clear(&r);
+	json_decref(root);
+	return rc;
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *data_size, void **con_cls)
+{
+	struct req *rq = *con_cls;
+	const char *cl;
+
+	(void)cls;
+	(void)version;
+	if (rq == NULL) {
+		rq = xcalloc(1, sizeof *rq);
+		buf_init(&rq->body);
+		*con_cls = rq;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
+			/* answer now; MHD closes the connection after */
+			rq->too_big = rq->answered = 1;
+			return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			    "request body too large", NULL);
+		}
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		if (rq->answered) {
+			*data_size = 0;
+			return MHD_YES;
+		}
+		if (rq->too_big || rq->body.len + *data_size > MAX_BODY) {
+			/* keep reading (a chunked body has no length to
+			 * refuse up front) and answer 413 at the end, but
+			 * hang up on a client that goes on and on */
+			rq->too_big = 1;
+			rq->discarded += *data_size;
+			*data_size = 0;
+			return rq->discarded > 16 * MAX_BODY ? MHD_NO : MHD_YES;
+		}
+		buf_add(&rq->body, data, *data_size);
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->answered)
+		return MHD_YES;
+	rq->answered = 1;
+	return route(c, url, method, rq);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct req *rq = *con_cls;
+
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		msg[--n] = '\0';
+	log_warnx("serve: %s", msg);
+}
+
+/* "127.0.0.1:8025", "[::1]:8025", "localhost:8025", "*:8025". */
+static int
+parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	char host[128];
+	const char *colon, *port;
+	char *end;
+	long p;
+
+	memset(ss, 0, sizeof *ss);
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+		if (close == NULL || close[1] != ':' ||
+		    (size_t)(close - spec - 1) >= sizeof host)
+			return -1;
+		snprintf(host, sizeof host, "%.*s", (int)(close - spec - 1),
+		    spec + 1);
+		port = close + 2;
+	} else {
+		if ((colon = strrchr(spec, ':')) == NULL ||
+		    (size_t)(colon - spec) >= sizeof host)
+			return -1;
+		snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+		port = colon + 1;
+	}
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || errno || p < 1 || p > 65535)
+		return -1;
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof host, "127.0.0.1");
+	if (strcmp(host, "*") == 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "0.0.0.0");
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		*v6 = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		*v6 = 1;
+		return 0;
+	}
+	return -1;
+}
+
+int
+serve_run(struct verifier *v, const char *listen)
+{
+	struct sockaddr_storage ss;
+	struct MHD_Daemon *d;
+	struct store *s;
+	sigset_t set;
+	pthread_t ckpt;
+	unsigned flags;
+	int v6, sig;
+
+	V = v;
+	v->serialize = 1;
+	if (parse_listen(listen, &ss, &v6) == -1) {
+		log_warnx("serve: listen %s: want ADDR:PORT (IP address, "
+		    "[IPv6] or localhost)", listen);
+		return EX_USAGE;
+	}
+	/* fail early on a database that is missing or too old; this
+	 * connection is then the checkpointer's */
+	if ((s = store_open(v->cfg->database, 0)) == NULL)
+		return EX_UNAVAILABLE;
+	if (verifier_check_templates(v) == -1) {
+		store_close(s);
+		return EX_CONFIG;
+	}
+	if (pthread_key_create(&store_key, store_dtor) != 0)
+		fatalx("pthread_key_create failed");
+
+	/* MHD's threads inherit this mask: only the main thread gets
+	 * SIGINT/SIGTERM, through sigwait. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	    MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)v->cfg->verifier.threads,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MAX_HEADERS,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_END);
+	if (d == NULL) {
+		log_warnx("serve: cannot listen on %s (address in use or not "
+		    "ours?)", listen);
+		store_close(s);
+		return EX_UNAVAILABLE;
+	}
+	if (pthread_create(&ckpt, NULL, checkpointer, s) != 0)
+		fatalx("pthread_create failed");
+	log_info("serve: listening on %s, %ld threads, sms %s", listen,
+	    v->cfg->verifier.threads, sms_describe(v->sms));
+	log_syslog("serve: listening on %s", listen);
+
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP)
+			continue;
+		break;
+	}
+	log_info("serve: signal %d: stopping", sig);
+	MHD_stop_daemon(d);
+	stopping = 1;
+	pthread_join(ckpt, NULL);
+	store_close(s);
+	pthread_key_delete(store_key);
+	return 0;
+}

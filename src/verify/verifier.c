@@ -1,0 +1,587 @@
+/*
+ * verifier.c - the decisions of tfadesk-verify: whether a login needs a
+ * code, whether a code may be sent (policy and limits), and whether a code
+ * given back is right. Shared by the CLI and the HTTP service.
+ *
+ * A challenge row moves through these states:
+ *
+ *   start:  (none) -> sending -> pending         SMS accepted
+ *                            \-> failed          gateway failure; hash gone
+ *   check:  pending -> used                      right code (single use)
+ *           pending -> locked                    max_attempts wrong codes
+ *           pending -> expired                   checked after expires_at
+ *   a new start replaces the row whatever its state (attempts back to 0);
+ *   a blocked destination deletes it, so no earlier code can be approved.
+ *
+ * Every decision that concerns a 2FA login writes one audit row (actor
+ * "verifier", action "verify.<outcome>", the number masked, never the
+ * code) in the same transaction as its state change. Every check and every
+ * send reservation runs under BEGIN IMMEDIATE, so that attempt counting is
+ * atomic across threads and processes: of many parallel checks of one right
+ * code exactly one is approved.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tfadesk.h"
+#include "store.h"
+#include "tmpl.h"
+#include "verify.h"
+
+#define ACTOR "verifier"
+
+static int dest_allowed(const struct config *, const char *);
+static int wbegin(struct verifier *, struct store *);
+static int wcommit(struct verifier *, struct store *);
+static void wrollback(struct verifier *, struct store *);
+static char *render(const struct verifier *, const char *,
+    const struct tv *);
+static void fail(struct vresult *, const char *);
+static int audit(struct store *, const char *, const char *, const char *,
+    const char *);
+static void start_unknown(struct verifier *, struct store *, const char *,
+    time_t, struct vresult *);
+static void start_send(struct verifier *, struct store *,
+    const struct user *, time_t, struct vresult *);
+
+/* Inside one serve process writers queue here rather than in SQLite's busy
+ * handler, whose sleeps would show in the latency. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const outcome_names[] = {
+	[V_SENT] = "sent", [V_NOT_REQUIRED] = "not_required",
+	[V_BLOCKED] = "blocked", [V_NO_MOBILE] = "no_mobile",
+	[V_RATE_LIMITED] = "rate_limited", [V_UNKNOWN_USER] = "unknown_user",
+	[V_APPROVED] = "approved", [V_DENIED] = "denied",
+	[V_EXPIRED] = "expired", [V_LOCKED] = "locked", [V_ERROR] = "error",
+};
+
+const char *
+voutcome_name(enum voutcome o)
+{
+	if ((unsigned)o >= sizeof outcome_names / sizeof outcome_names[0])
+		return "error";
+	return outcome_names[o];
+}
+
+void
+vresult_clear(struct vresult *r)
+{
+	if (r == NULL)
+		return;
+	free(r->message);
+	memset(r, 0, sizeof *r);
+}
+
+struct verifier *
+verifier_new(const struct config *cfg)
+{
+	struct verifier *v;
+	const char *why;
+
+	if (otp_init() == -1) {
+		log_warnx("verifier: libsodium: cannot initialise");
+		return NULL;
+	}
+	v = xcalloc(1, sizeof *v);
+	v->cfg = cfg;
+	if (otp_key_load(cfg->verifier.key_file, v->key, &why) == -1) {
+		if (errno)
+			log_warn("verifier: key_file %s: %s",
+			    cfg->verifier.key_file, why);
+		else
+			log_warnx("verifier: key_file %s: %s",
+			    cfg->verifier.key_file, why);
+		verifier_free(v);
+		return NULL;
+	}
+	if ((v->sms = sms_new(cfg)) == NULL) {
+		verifier_free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void
+verifier_free(struct verifier *v)
+{
+	if (v == NULL)
+		return;
+	sms_free(v->sms);
+	sodium_memzero(v->key, sizeof v->key);
+	free(v);
+}
+
+int
+verifier_store_setup(struct store *s, int serving)
+{
+	return vstore_tune(s, serving);
+}
+
+int
+verifier_valid_user_id(const char *id)
+{
+	size_t n = 0;
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		if (*p <= 0x20 || *p == 0x7f)
+			return 0;
+		if (++n > 128)
+			return 0;
+	}
+	return n > 0;
+}
+
+int
+verifier_valid_code(const char *code)
+{
+	return strlen(code) <= 32;
+}
+
+/* Destination country codes: E.164 country codes are a prefix code, so a
+ * number belongs to country code CC exactly when its digits start with CC. */
+static int
+dest_allowed(const struct config *cfg, const char *digits)
+{
+	char cc[16];
+	size_t n = strlen(digits);
+
+	if (n < 7 || n > 15 || strspn(digits, "0123456789") != n)
+		return 0;
+	for (size_t i = 0; i < cfg->verifier.n_allowed_country_codes; i++) {
+		snprintf(cc, sizeof cc, "%ld",
+		    cfg->verifier.allowed_country_codes[i]);
+		if (strncmp(digits, cc, strlen(cc)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+wbegin(struct verifier *v, struct store *s)
+{
+	if (v->serialize)
+		pthread_mutex_lock(&write_lock);
+	if (store_begin(s) == -1) {
+		if (v->serialize)
+			pthread_mutex_unlock(&write_lock);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+wcommit(struct verifier *v, struct store *s)
+{
+	int rc = store_commit(s);
+
+	if (v->serialize)
+		pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
+static void
+wrollback(struct verifier *v, struct store *s)
+{
+	store_rollback(s);
+	if (v->serialize)
+		pthread_mutex_unlock(&write_lock);
+}
+
+/* Renders templates/NAME; trailing white space trimmed. NULL: logged. */
+static char *
+render(const struct verifier *v, const char *name, const struct tv *ctx)
+{
+	char *err = NULL, *out;
+	size_t n;
+
+	out = tmpl_render_file(v->cfg->templates, name, ctx, &err);
+	if (out == NULL) {
+		log_warnx("verifier: %s/%s: %s", v->cfg->templates, name,
+		    err ? err : "cannot render");
+		free(err);
+		return NULL;
+	}
+	n = strlen(out);
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	return out;
+}
+
+int
+verifier_check_templates(struct verifier *v)
+{
+	struct tv *tv = tv_new();
+	char *a, *b;
+	int rc;
+
+	if (tv == NULL)
+		fatalx("out of memory");
+	tv_set(tv, "user_id", "U0");
+	tv_set(tv, "name", "A User");
+	tv_set(tv, "account", "R0");
+	tv_set(tv, "reseller", "R0");
+	tv_set(tv, "code", "000000");
+	tv_set(tv, "minutes", "5");
+	tv_set(tv, "seconds", "300");
+	a = render(v, "lockout.txt", tv);
+	b = render(v, "sms_code.txt", tv);
+	rc = a && b && *a && *b ? 0 : -1;
+	if (a && b && (!*a || !*b))
+		log_warnx("verifier: %s: lockout.txt or sms_code.txt renders "
+		    "empty", v->cfg->templates);
+	free(a);
+	free(b);
+	tv_free(tv);
+	return rc;
+}
+
+static void
+fail(struct vresult *r, const char *why)
+{
+	r->outcome = V_ERROR;
+	r->error = why;
+}
+
+static int
+audit(struct store *s, const char *action, const char *account,
+    const char *user, const char *detail)
+{
+	return store_audit(s, ACTOR, action, account, user, NULL, detail, 0);
+}
+
+/*
+ * unknown_user: the same work as a real start up to the send (an account
+ * lookup, both limit queries, a code and its hash, one write transaction
+ * with its audit row), so that the answer takes as long as a refusal for a
+ * known user. Only a real send (the gateway's round trip) takes longer.
+ */
+static void
+start_unknown(struct verifier *v, struct store *s, const char *user_id,
+    time_t now, struct vresult *r)
+{
+	struct account a;
+	char code[OTP_MAX_DIGITS + 1];
+	unsigned char hash[OTP_HASH_BYTES];
+	time_t last;
+	long n;
+
+	if (store_account_get(s, "\001", &a) == 0)
+		account_clear(&a);
+	otp_generate(code, (size_t)v->cfg->verifier.code_length);
+	otp_hash(v->key, user_id, code, hash);
+	sodium_memzero(code, sizeof code);
+	if (wbegin(v, s) == -1) {
+		fail(r, "database unavailable");
+		return;
+	}
+	if (vstore_sends_user(s, user_id, now - 3600, &n, &last) == -1 ||
+	    vstore_sends_dest(s, "0", now - 3600, &n) == -1 ||
+	    audit(s, "verify.unknown_user", NULL, user_id, NULL) == -1 ||
+	    wcommit(v, s) == -1) {
+		wrollback(v, s);
+		fail(r, "database unavailable");
+		return;
+	}
+	r->outcome = V_UNKNOWN_USER;
+}
+
+void
+verifier_start(struct verifier *v, struct store *s, const char *user_id,
+    struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	struct user u;
+	struct account a;
+	struct tv *tv;
+	char *masked;
+	time_t now = now_time();
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if ((rc = store_user_get(s, user_id, &u)) == -1) {
+		fail(r, "database unavailable");
+		return;
+	}
+	if (rc == 1) {
+		start_unknown(v, s, user_id, now, r);
+		return;
+	}
+	if ((rc = store_account_get(s, u.account, &a)) != 0) {
+		if (rc == 1)
+			log_warnx("verifier: user %s: account %s not found",
+			    u.id, u.account);
+		user_clear(&u);
+		fail(r, "database unavailable");
+		return;
+	}
+
+	if (!a.twofa) {
+		r->outcome = V_NOT_REQUIRED;
+		goto out;
+	}
+
+	if (u.phone == NULL || *u.phone == '\0') {
+		/* The portal's lockout rule: refuse the login, tell the user
+		 * how to get a number registered. */
+		if ((tv = tv_new()) == NULL)
+			fatalx("out of memory");
+		tv_set(tv, "user_id", u.id);
+		tv_set(tv, "name", u.name);
+		tv_set(tv, "account", a.id);
+		tv_set(tv, "reseller", a.reseller ? a.reseller : a.id);
+		r->message = render(v, "lockout.txt", tv);
+		tv_free(tv);
+		if (r->message == NULL) {
+			fail(r, "lockout template unusable");
+			goto out;
+		}
+		if (wbegin(v, s) == -1) {
+			fail(r, "database unavailable");
+			goto out;
+		}
+		if (audit(s, "verify.no_mobile", a.id, u.id, NULL) == -1 ||
+		    wcommit(v, s) == -1) {
+			wrollback(v, s);
+			fail(r, "database unavailable");
+			goto out;
+		}
+		r->outcome = V_NO_MOBILE;
+		goto out;
+	}
+
+	if (!dest_allowed(cfg, u.phone)) {
+		/* SMS pumping: never send, and no earlier code may pass. */
+		masked = mask_phone(u.phone);
+		if (wbegin(v, s) == -1) {
+			free(masked);
+			fail(r, "database unavailable");
+			goto out;
+		}
+		if (vstore_chal_drop(s, u.id) == -1 ||
+		    audit(s, "verify.blocked", a.id, u.id, masked) == -1 ||
+		    wcommit(v, s) == -1) {
+			wrollback(v, s);
+			fail(r, "database unavailable");
+		} else {
+			log_info("verifier: %s: %s: country not allowed: "
+			    "blocked", u.id, masked);
+			r->outcome = V_BLOCKED;
+		}
+		free(masked);
+		goto out;
+	}
+
+	start_send(v, s, &u, now, r);
+out:
+	user_clear(&u);
+	account_clear(&a);
+}
+
+/* Reserve (limits, sms_log row, challenge "sending") in one transaction,
+ * send outside it, then record the result in a second one. */
+static void
+start_send(struct verifier *v, struct store *s, const struct user *u,
+    time_t now, struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	char code[OTP_MAX_DIGITS + 1], *text, *masked, *detail;
+	unsigned char hash[OTP_HASH_BYTES];
+	const char *why = NULL, *limit = NULL;
+	struct tv *tv;
+	time_t last, keep;
+	long nuser, ndest;
+	int64_t logid;
+	int sent;
+
+	otp_generate(code, (size_t)cfg->verifier.code_length);
+	otp_hash(v->key, u->id, code, hash);
+	if ((tv = tv_new()) == NULL)
+		fatalx("out of memory");
+	tv_set(tv, "code", code);
+	tv_setf(tv, "minutes", "%ld", (cfg->verifier.ttl_seconds + 59) / 60);
+	tv_setf(tv, "seconds", "%ld", cfg->verifier.ttl_seconds);
+	tv_set(tv, "user_id", u->id);
+	text = render(v, "sms_code.txt", tv);
+	tv_free(tv);
+	sodium_memzero(code, sizeof code);
+	if (text == NULL) {
+		fail(r, "SMS template unusable");
+		return;
+	}
+	masked = mask_phone(u->phone);
+
+	if (wbegin(v, s) == -1)
+		goto dberr;
+	if (vstore_sends_user(s, u->id, now - 3600, &nuser, &last) == -1 ||
+	    vstore_sends_dest(s, u->phone, now - 3600, &ndest) == -1)
+		goto dberr_tx;
+	if (last > 0 && now - last < cfg->verifier.resend_after_seconds)
+		limit = "resend cool-down";
+	else if (nuser >= cfg->verifier.max_sends_per_hour)
+		limit = "user's sends per hour";
+	else if (ndest >= cfg->verifier.max_sends_per_dest_per_hour)
+		limit = "number's sends per hour";
+	if (limit) {
+		detail = xprintf("%s: %s", masked, limit);
+		if (audit(s, "verify.rate_limited", u->account, u->id,
+		    detail) == -1) {
+			free(detail);
+			goto dberr_tx;
+		}
+		free(detail);
+		if (wcommit(v, s) == -1)
+			goto dberr;
+		r->outcome = V_RATE_LIMITED;
+		goto done;
+	}
+	keep = cfg->verifier.resend_after_seconds > 3600 ?
+	    cfg->verifier.resend_after_seconds : 3600;
+	if (vstore_smslog_prune(s, u->id, now - keep - 60) == -1 ||
+	    vstore_smslog_add(s, u->id, u->phone, now, "sending",
+	    &logid) == -1 ||
+	    vstore_chal_put(s, u->id, u->phone, hash, now,
+	    now + cfg->verifier.ttl_seconds, "sending") == -1 ||
+	    wcommit(v, s) == -1)
+		goto dberr_tx;
+
+	sent = sms_send(v->sms, u->phone, text, &why) == 0;
+
+	if (wbegin(v, s) == -1)
+		goto dberr;
+	detail = sent ? xstrdup(masked) : xprintf("%s: %s", masked, why);
+	if (vstore_smslog_set(s, logid, sent ? "sent" : "failed") == -1 ||
+	    vstore_chal_move(s, u->id, now, "sending",
+	    sent ? "pending" : "failed", !sent) == -1 ||
+	    audit(s, sent ? "verify.sent" : "verify.send_failed", u->account,
+	    u->id, detail) == -1) {
+		free(detail);
+		goto dberr_tx;
+	}
+	free(detail);
+	if (wcommit(v, s) == -1)
+		goto dberr;
+	if (sent) {
+		log_info("verifier: %s: code sent to %s", u->id, masked);
+		r->outcome = V_SENT;
+	} else
+		fail(r, "SMS gateway unavailable");
+	goto done;
+
+dberr_tx:
+	wrollback(v, s);
+dberr:
+	fail(r, "database unavailable");
+done:
+	sodium_memzero(text, strlen(text));
+	free(text);
+	free(masked);
+}
+
+void
+verifier_check(struct verifier *v, struct store *s, const char *user_id,
+    const char *code, struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	unsigned char hash[OTP_HASH_BYTES];
+	struct user u;
+	struct vchal c;
+	const char *action, *detail_s = NULL;
+	char *detail = NULL, *masked = NULL;
+	size_t clen = strlen(code);
+	int well_formed, known, right, rc;
+	time_t now = now_time();
+
+	memset(r, 0, sizeof *r);
+	well_formed = clen == (size_t)cfg->verifier.code_length &&
+	    strspn(code, "0123456789") == clen;
+	/* Always hash, so that a malformed code costs the same. */
+	otp_hash(v->key, user_id, code, hash);
+	if ((known = store_user_get(s, user_id, &u)) == -1) {
+		fail(r, "database unavailable");
+		return;
+	}
+	known = known == 0;
+
+	if (wbegin(v, s) == -1) {
+		fail(r, "database unavailable");
+		goto out;
+	}
+	if ((rc = vstore_chal_get(s, user_id, &c)) == -1)
+		goto dberr_tx;
+	right = rc == 0 && c.has_hash && otp_equal(hash, c.hash);
+	if (rc == 1 || !known) {
+		r->outcome = V_DENIED;
+		detail_s = "no pending code";
+	} else if (strcmp(c.state, "locked") == 0) {
+		r->outcome = V_LOCKED;
+		detail_s = "challenge locked";
+	} else if (strcmp(c.state, "expired") == 0) {
+		r->outcome = V_EXPIRED;
+		detail_s = "code expired";
+	} else if (strcmp(c.state, "pending") != 0) {
+		r->outcome = V_DENIED;
+		detail_s = strcmp(c.state, "used") == 0 ? "code already used" :
+		    "no pending code";
+	} else if (now >= c.expires_at) {
+		if (vstore_chal_set(s, user_id, "expired", c.attempts, 1) == -1)
+			goto dberr_tx;
+		r->outcome = V_EXPIRED;
+		detail_s = "code expired";
+	} else if (right && well_formed && u.phone &&
+	    strcmp(u.phone, c.dest) == 0 && dest_allowed(cfg, c.dest)) {
+		if (vstore_chal_set(s, user_id, "used", c.attempts, 1) == -1)
+			goto dberr_tx;
+		r->outcome = V_APPROVED;
+		masked = mask_phone(c.dest);
+		detail_s = masked;
+	} else {
+		c.attempts++;
+		if (c.attempts >= cfg->verifier.max_attempts) {
+			if (vstore_chal_set(s, user_id, "locked", c.attempts,
+			    1) == -1)
+				goto dberr_tx;
+			r->outcome = V_LOCKED;
+			detail = xprintf("wrong code %d of %ld: locked",
+			    c.attempts, cfg->verifier.max_attempts);
+		} else {
+			if (vstore_chal_set(s, user_id, "pending", c.attempts,
+			    0) == -1)
+				goto dberr_tx;
+			r->outcome = V_DENIED;
+			detail = xprintf("wrong code %d of %ld", c.attempts,
+			    cfg->verifier.max_attempts);
+		}
+		detail_s = detail;
+	}
+	switch (r->outcome) {
+	case V_APPROVED: action = "verify.approved"; break;
+	case V_EXPIRED: action = "verify.expired"; break;
+	case V_LOCKED: action = "verify.locked"; break;
+	default: action = "verify.denied"; break;
+	}
+	if (audit(s, action, known ? u.account : NULL, user_id,
+	    detail_s) == -1)
+		goto dberr_tx;
+	if (wcommit(v, s) == -1) {
+		fail(r, "database unavailable");
+		goto out;
+	}
+	if (r->outcome == V_LOCKED && detail)
+		log_info("verifier: %s: %s", user_id, detail);
+	goto out;
+
+dberr_tx:
+	wrollback(v, s);
+	fail(r, "database unavailable");
+out:
+	sodium_memzero(hash, sizeof hash);
+	free(detail);
+	free(masked);
+	user_clear(&u);
+}

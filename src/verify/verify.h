@@ -1,0 +1,114 @@
+/*
+ * verify.h - inside tfadesk-verify: the verifier's decisions (verifier.c),
+ * its tables (vstore.c), SMS delivery (sms.c) and the HTTP service
+ * (serve.c). Links the core (tfadesk.h, store.h, tmpl.h), never mail code.
+ */
+#ifndef VERIFY_H
+#define VERIFY_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "otp.h"
+
+struct config;
+struct store;
+struct sms;
+
+/* Outcomes of start and check (DESIGN.md). V_ERROR is a temporary failure
+ * (SMS gateway or database unavailable): the CLI exits 75, the service
+ * answers 503 with {"outcome": "error"}. */
+enum voutcome {
+	V_SENT = 0, V_NOT_REQUIRED, V_BLOCKED, V_NO_MOBILE, V_RATE_LIMITED,
+	V_UNKNOWN_USER,
+	V_APPROVED, V_DENIED, V_EXPIRED, V_LOCKED,
+	V_ERROR
+};
+const char *voutcome_name(enum voutcome);
+
+/* The verifier: configuration, key and gateway, shared by every thread
+ * (read-only after verifier_new, except the gateway, which is
+ * thread-safe). Each thread brings its own struct store. */
+struct verifier {
+	const struct config *cfg;     /* borrowed */
+	unsigned char key[OTP_KEY_BYTES];
+	struct sms *sms;              /* owned */
+	int serialize;                /* serve: one writer at a time */
+};
+
+struct vresult {
+	enum voutcome outcome;
+	char *message;                /* owned; no_mobile: the lockout text */
+	const char *error;            /* static; V_ERROR: what failed */
+};
+void vresult_clear(struct vresult *);
+
+/* verifier.c. NULL: logged (callers exit 78 or 69). */
+struct verifier *verifier_new(const struct config *);
+void verifier_free(struct verifier *);
+/* Renders both templates once with sample values: 0 or -1 (logged). */
+int verifier_check_templates(struct verifier *);
+/* A user ID the verifier accepts at all: 1..128 bytes, printable, no
+ * spaces. Anything else is a bad request (CLI 65, HTTP 400). */
+int verifier_valid_user_id(const char *);
+/* Code of at most 32 bytes (anything shorter is simply a wrong code). */
+int verifier_valid_code(const char *);
+void verifier_start(struct verifier *, struct store *, const char *user_id,
+    struct vresult *);
+void verifier_check(struct verifier *, struct store *, const char *user_id,
+    const char *code, struct vresult *);
+/* The per-connection tuning of the verifier's database handle. */
+int verifier_store_setup(struct store *, int serving);
+
+/* vstore.c: the challenges and sms_log tables. 0 ok, 1 not found, -1
+ * error (logged). Writes run inside the caller's transaction. */
+struct vchal {
+	char dest[32];
+	unsigned char hash[OTP_HASH_BYTES];
+	int has_hash;
+	time_t created_at, expires_at;
+	int attempts;
+	char state[16];   /* sending pending used locked expired failed */
+};
+/* synchronous=NORMAL; SERVING: no automatic checkpoints (see below). */
+int vstore_tune(struct store *, int serving);
+int vstore_checkpoint(struct store *);
+int vstore_chal_get(struct store *, const char *user_id, struct vchal *);
+int vstore_chal_put(struct store *, const char *user_id, const char *dest,
+    const unsigned char *hash, time_t created_at, time_t expires_at,
+    const char *state);
+/* Sets state and attempts; CLEAR_HASH forgets the code hash. */
+int vstore_chal_set(struct store *, const char *user_id, const char *state,
+    int attempts, int clear_hash);
+/* Makes STATE_FROM -> STATE_TO only if the row is still in STATE_FROM and
+ * its created_at is CREATED: 0 done, 1 the row has moved on. */
+int vstore_chal_move(struct store *, const char *user_id, time_t created_at,
+    const char *state_from, const char *state_to, int clear_hash);
+int vstore_chal_drop(struct store *, const char *user_id);
+/* Send attempts to a user or a destination since SINCE; *last_sent: the
+ * newest status 'sent' (0 if none). */
+int vstore_sends_user(struct store *, const char *user_id, time_t since,
+    long *count, time_t *last_sent);
+int vstore_sends_dest(struct store *, const char *dest, time_t since,
+    long *count);
+int vstore_smslog_add(struct store *, const char *user_id, const char *dest,
+    time_t at, const char *status, int64_t *id);
+int vstore_smslog_set(struct store *, int64_t id, const char *status);
+/* Forgets a user's sms_log rows older than BEFORE (the audit log keeps
+ * the history; sms_log only feeds the limits). */
+int vstore_smslog_prune(struct store *, const char *user_id, time_t before);
+
+/* sms.c: delivery by spool or HTTP. */
+struct sms *sms_new(const struct config *); /* NULL: logged (config) */
+void sms_free(struct sms *);
+/* 0 accepted by the gateway (or spooled); -1 failed (logged), *why set to
+ * a short static reason. The text is never logged. */
+int sms_send(struct sms *, const char *to_digits, const char *text,
+    const char **why);
+/* For tests and the man page: the effective request shape, one line. */
+const char *sms_describe(const struct sms *);
+
+/* serve.c: runs the HTTP service until SIGINT/SIGTERM; an exit status. */
+int serve_run(struct verifier *, const char *listen);
+
+#endif

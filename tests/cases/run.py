@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""tests/cases/run.py - driver of tests/t_cases.sh (see expect.tsv).
+
+For each case: a fresh database from accounts.yaml, `tfadesk ingest`,
+`process`, `send`, then the expected kind, state, phones, 2FA flags and
+replies. Then the same again (process twice, ingest twice): nothing may
+change. Then staff approve / reject / retry on a few cases. Every reply
+written is checked: no full phone number, no injected header.
+Usage: run.py [CASE-PREFIX...]
+"""
+import email, json, os, quopri, re, shutil, subprocess, sys, tempfile
+
+TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+TF = os.environ.get("TFADESK") or os.path.join(TOP, "tfadesk")
+CASES = os.path.join(TOP, "tests", "cases")
+fails = 0
+
+
+def say(ok, what):
+    global fails
+    if not ok:
+        fails += 1
+    print(("ok - " if ok else "NOT OK - ") + what)
+
+
+def config(d, extra=""):
+    cfg = os.path.join(d, "tfadesk.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"""database: {d}/db
+default_country: GB
+rules: {TOP}/rules/tickets.yaml
+numbering: {TOP}/rules/numbering.yaml
+templates: {TOP}/templates
+source:
+  type: maildir
+  path: {d}/maildir
+reply:
+  from: "SIP Trunk Plus Support <support@500.uk.com>"
+  transport: spool
+  spool: {d}/outbox
+security:
+  require_sender_auth: true
+  authserv_id: mx.500.uk.com
+policy:
+  overwrite_number: {extra.get('policy.overwrite_number', 'review') if isinstance(extra, dict) else 'review'}
+sms:
+  transport: spool
+  spool: {d}/sms
+""")
+    return cfg
+
+
+def tf(cfg, *args, check=True, stdin=None):
+    p = subprocess.run([TF, "-c", cfg] + list(args), capture_output=True, text=True,
+                       input=stdin, env=dict(os.environ, TFADESK_NOW="1795000000"))
+    if check and p.returncode != 0:
+        print(f"    tfadesk {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()[:500]}")
+    return p
+
+
+def queue(cfg):
+    p = tf(cfg, "queue", "list", "--json")
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        print("    queue list --json: not JSON: " + p.stdout[:200])
+        return []
+
+
+def account(cfg, acct):
+    p = tf(cfg, "account", "show", acct, "--json")
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return None
+
+
+USER_ACCOUNTS = {}
+
+
+def user_phone(cfg, uid):
+    acct = USER_ACCOUNTS.get(uid)
+    a = account(cfg, acct) if acct else None
+    for u in (a or {}).get("users", []):
+        if u["id"] == uid:
+            return u["phone"]
+    return "(missing)"
+
+
+def snapshot(cfg):
+    return {a: account(cfg, a) for a in sorted(set(USER_ACCOUNTS.values()))}
+
+
+def replies(d):
+    nd = os.path.join(d, "outbox", "new")
+    return sorted(os.path.join(nd, f) for f in os.listdir(nd)) if os.path.isdir(nd) else []
+
+
+def check_reply(path, name):
+    raw = open(path, "rb").read()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    msg = email.message_from_bytes(raw)
+    lines = head.split(b"\r\n")
+    bad = [l for l in lines if re.match(rb"(?i)(bcc|cc|x-injected):", l)]
+    say(not bad, f"{name}: reply has no injected header ({bad[:1]})")
+    if (msg.get("Content-Transfer-Encoding") or "").lower() == "quoted-printable":
+        body = quopri.decodestring(body)
+    text = body.decode("utf-8", "replace") + "\n" + str(msg.get("Subject"))
+    full = re.findall(r"\d[\d ()\-]{6,}\d", text)
+    full = [f for f in full if len(re.sub(r"\D", "", f)) >= 7]
+    say(not full, f"{name}: reply shows no number in full ({full[:2]})")
+    say(msg.get("Auto-Submitted") == "auto-replied" and msg.get("In-Reply-To"),
+        f"{name}: reply is auto-replied and threaded")
+
+
+def run_case(tmp, template_db, name, kind, state, checks):
+    d = os.path.join(tmp, name)
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    opts = {c[4:].split("=", 1)[0]: c[4:].split("=", 1)[1] for c in checks if c.startswith("opt:")}
+    cfg = config(d, opts)
+    shutil.copy(template_db, os.path.join(d, "db"))
+    eml = os.path.join(CASES, name + ".eml")
+    tf(cfg, "ingest", eml)
+    p = tf(cfg, "process", check=False)
+    say(p.returncode == 0, f"{name}: process exits 0 ({p.returncode}: {p.stderr.strip()[:300]})")
+    tf(cfg, "send")
+    q = queue(cfg)
+    if len(q) != 1:
+        say(False, f"{name}: one ticket stored, got {len(q)}")
+        return
+    t = q[0]
+    got_kind = t.get("kind") or "-"
+    say(got_kind == kind, f"{name}: kind {kind} (got {got_kind})")
+    say(t.get("state") == state, f"{name}: state {state} (got {t.get('state')}: {t.get('reason')})")
+    for c in checks:
+        if c.startswith("opt:"):
+            continue
+        if c.startswith("replies="):
+            n = len(replies(d))
+            say(n == int(c[8:]), f"{name}: {c} (got {n})")
+        elif c.startswith("reason~"):
+            want = c[7:].replace("_", " ")
+            say(want in (t.get("reason") or ""), f"{name}: reason has '{want}' ({t.get('reason')})")
+        elif ".twofa=" in c:
+            acct, want = c.split(".twofa=")
+            a = account(cfg, acct)
+            got = a and a.get("twofa")
+            say(a is not None and str(got).lower() == want, f"{name}: {c} (got {got})")
+        elif "=" in c:
+            uid, want = c.split("=", 1)
+            got = user_phone(cfg, uid)
+            say((got if got is not None else "null") == want, f"{name}: {c} (got {got})")
+        else:
+            say(False, f"{name}: unknown check {c}")
+    for r in replies(d):
+        check_reply(r, name)
+    # Again: processing and ingesting the same mail changes nothing.
+    before = (snapshot(cfg), queue(cfg), len(replies(d)))
+    tf(cfg, "ingest", eml)
+    p = tf(cfg, "process")
+    tf(cfg, "send")
+    after = (snapshot(cfg), queue(cfg), len(replies(d)))
+    say(before == after and "applied 0, needs_review 0, rejected 0, ignored 0" in p.stdout,
+        f"{name}: ingest + process again changes nothing")
+    return cfg, d
+
+
+def audit(cfg):
+    p = tf(cfg, "audit", "--json")
+    try:
+        return json.loads(p.stdout)
+    except ValueError:
+        return []
+
+
+def staff_scenarios(tmp, template_db):
+    # approve an overwrite: applied by staff, audited as staff
+    d = os.path.join(tmp, "staff-approve")
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    cfg = config(d, {})
+    shutil.copy(template_db, os.path.join(d, "db"))
+    tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
+    tf(cfg, "process")
+    tid = str(queue(cfg)[0]["id"])
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", "--note", "Checked by phone with Acme.")
+    say(p.returncode == 0, "approve: exit 0")
+    say(queue(cfg)[0]["state"] == "applied", "approve: overwrite now applied")
+    say(user_phone(cfg, "U2002") == "447400654321", "approve: U2002 has the new number")
+    rows = [r for r in audit(cfg) if r.get("action") == "user.phone" and r.get("user") == "U2002"]
+    say(len(rows) == 1 and rows[0].get("actor") == "staff:alice", f"approve: audited as staff:alice ({rows})")
+    tf(cfg, "send")
+    say(len(replies(d)) == 2, f"approve: the staff decision sends its own reply ({len(replies(d))})")
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", check=False)
+    say(user_phone(cfg, "U2002") == "447400654321" and len(audit(cfg)) == len(audit(cfg)), "approve again: nothing changes")
+    for r in replies(d):
+        check_reply(r, "staff-approve")
+
+    # approve an unauthenticated ticket: staff vouch for the sender, the number is still validated
+    d = os.path.join(tmp, "staff-approve-auth")
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    cfg = config(d, {})
+    shutil.copy(template_db, os.path.join(d, "db"))
+    tf(cfg, "ingest", os.path.join(CASES, "18-forged-no-auth.eml"))
+    tf(cfg, "process")
+    tid = str(queue(cfg)[0]["id"])
+    tf(cfg, "queue", "approve", tid, "--by", "bob")
+    say(queue(cfg)[0]["state"] == "applied" and user_phone(cfg, "U2001") == "447400666777",
+        "approve of an unauthenticated ticket applies after staff checked it")
+
+    # reject: state rejected, reply, nothing changed
+    d = os.path.join(tmp, "staff-reject")
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    cfg = config(d, {})
+    shutil.copy(template_db, os.path.join(d, "db"))
+    tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
+    tf(cfg, "process")
+    tid = str(queue(cfg)[0]["id"])
+    p = tf(cfg, "queue", "reject", tid, "--by", "carol", "--reason", "Please call us to confirm.")
+    t = queue(cfg)[0]
+    say(t["state"] == "rejected" and "carol" in (t.get("reason") or ""), f"reject: rejected by carol ({t})")
+    say(user_phone(cfg, "U2002") == "447400123456", "reject: number unchanged")
+    tf(cfg, "send")
+    say(len(replies(d)) == 2, "reject: reply sent")
+    rows = [r for r in audit(cfg) if r.get("action") == "ticket.state" and r.get("actor") == "staff:carol"]
+    say(len(rows) == 1, "reject: audited as staff:carol")
+
+    # retry: processes again, never a second automatic reply
+    d = os.path.join(tmp, "staff-retry")
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    cfg = config(d, {})
+    shutil.copy(template_db, os.path.join(d, "db"))
+    tf(cfg, "ingest", os.path.join(CASES, "01-twofa-missing.eml"))
+    tf(cfg, "process")
+    tf(cfg, "user", "edit", "U1002", "--phone", "07400 777888")
+    tid = str(queue(cfg)[0]["id"])
+    tf(cfg, "queue", "retry", tid)
+    tf(cfg, "send")
+    a = account(cfg, "R100")
+    say(a and a["twofa"] is True and queue(cfg)[0]["state"] == "applied", "retry: 2FA on once every user has a number")
+    say(len(replies(d)) == 1, f"retry: still one automatic reply ({len(replies(d))})")
+
+
+def main():
+    only = sys.argv[1:]
+    tmp = tempfile.mkdtemp(prefix="tfadesk-cases.")
+    try:
+        base = os.path.join(tmp, "base")
+        os.makedirs(base)
+        cfg = config(base, {})
+        tf(cfg, "db", "init")
+        p = tf(cfg, "db", "import", os.path.join(CASES, "accounts.yaml"))
+        if p.returncode != 0:
+            print("cannot import tests/cases/accounts.yaml")
+            return 1
+        for a in ("R100", "C200", "R200", "C300", "R300"):
+            for u in account(cfg, a)["users"]:
+                USER_ACCOUNTS[u["id"]] = a
+        template_db = os.path.join(base, "db")
+        for line in open(os.path.join(CASES, "expect.tsv")):
+            f = line.split()
+            if not f or f[0].startswith("#"):
+                continue
+            if only and not any(f[0].startswith(o) for o in only):
+                continue
+            run_case(tmp, template_db, f[0], f[1], f[2], f[3:])
+        if not only:
+            staff_scenarios(tmp, template_db)
+    finally:
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            print("kept " + tmp)
+    print(f"{fails} failed")
+    return 1 if fails else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

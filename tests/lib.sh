@@ -1,0 +1,60 @@
+# tests/lib.sh - sourced by the test scripts: a scratch folder, a config,
+# and small assertions. $TOP is the checkout, tfadesk is on PATH.
+set -u
+: "${TOP:=$(cd "$(dirname "$0")/.." && pwd)}"
+PATH="${TFADESK_PATH:-$TOP}:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/tfadesk-test.XXXXXX")
+chmod 755 "$T"
+cleanup_hooks=
+on_exit() { eval "$cleanup_hooks"; rm -rf "$T"; }
+trap on_exit EXIT
+trap 'exit 1' INT TERM
+at_exit() { cleanup_hooks="$1; $cleanup_hooks"; }
+
+fails=0
+ok() { echo "ok - $*"; }
+not_ok() { echo "NOT OK - $*"; fails=$((fails + 1)); }
+# check DESCRIPTION COMMAND...: the command must succeed
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+# expect_exit CODE DESCRIPTION COMMAND...
+expect_exit() {
+	want=$1 d=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"; got=$?
+	if [ "$got" = "$want" ]; then ok "$d"; else
+		not_ok "$d (exit $got, wanted $want)"; sed 's/^/    /' "$T/err" | head -5; fi
+}
+# contains FILE TEXT DESCRIPTION
+contains() {
+	if grep -qF -- "$2" "$1"; then ok "$3"; else
+		not_ok "$3: '$2' not in $1:"; sed 's/^/    /' "$1" | head -10; fi
+}
+lacks() {
+	if grep -qF -- "$2" "$1"; then not_ok "$3: '$2' found in $1"; else ok "$3"; fi
+}
+finish() { echo "$fails failed"; [ "$fails" -eq 0 ]; }
+
+# write_config FILE [extra YAML]: a local config in $T, database $T/db.
+write_config() {
+	cat > "$1" <<YAML
+database: $T/var/tfadesk.db
+default_country: GB
+rules: $TOP/rules/tickets.yaml
+numbering: $TOP/rules/numbering.yaml
+templates: $TOP/templates
+source:
+  type: maildir
+  path: $T/maildir
+reply:
+  from: "SIP Trunk Plus Support <support@500.uk.com>"
+  transport: spool
+  spool: $T/outbox
+security:
+  require_sender_auth: true
+  authserv_id: mx.500.uk.com
+sms:
+  transport: spool
+  spool: $T/sms
+${2:-}
+YAML
+	mkdir -p "$T/maildir/new" "$T/maildir/cur" "$T/maildir/tmp"
+}

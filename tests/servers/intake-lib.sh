@@ -1,0 +1,78 @@
+# tests/servers/intake-lib.sh - sourced by the intake tests after tests/lib.sh:
+# a private Dovecot, message generators and a source config.
+DOVECOT_DIR=$T/dovecot
+MB=$DOVECOT_DIR/mail/support/Maildir
+DB=$T/var/tfadesk.db
+: "${IMAP_PORT:=10143}" "${POP3_PORT:=10110}" "${IMAPS_PORT:=10993}" "${POP3S_PORT:=10995}"
+export IMAP_PORT POP3_PORT IMAPS_PORT POP3S_PORT
+
+# dovecot_start: skip (77) when Dovecot or sqlite3 is missing.
+dovecot_start() {
+	command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+	bash "$TOP/tests/servers/start-dovecot.sh" "$DOVECOT_DIR" >/dev/null
+	rc=$?
+	[ $rc -eq 77 ] && { echo "dovecot not installed"; exit 77; }
+	[ $rc -eq 0 ] || { echo "dovecot did not start"; exit 1; }
+	at_exit "bash '$TOP/tests/servers/stop-dovecot.sh' '$DOVECOT_DIR'"
+	echo secret > "$T/imap.pw"
+}
+
+# mkmsg N [SUBJECT] [MESSAGE-ID|-]: a small CRLF message on stdout.
+mkmsg() {
+	n=$1 s=${2:-"ticket $1"} id=${3:-"<msg$1.$$@example.com>"}
+	printf 'From: Customer %s <c%s@example.com>\r\n' "$n" "$n"
+	printf 'To: support@500.uk.com\r\nSubject: %s\r\n' "$s"
+	printf 'Date: Thu, 27 Nov 2025 10:00:00 +0000\r\n'
+	[ "$id" = - ] || printf 'Message-ID: %s\r\n' "$id"
+	printf '\r\nHello, this is message %s.\r\nUser ID: U%s\r\n' "$n" "$n"
+}
+
+# drop NAME < message: deliver into the support Maildir's new/ as the mail owner.
+# Names sort in delivery order, so Dovecot assigns UIDs in that order.
+drop() {
+	cat > "$MB/tmp/$1" && chown nobody: "$MB/tmp/$1" 2>/dev/null
+	mv "$MB/tmp/$1" "$MB/new/$1"
+}
+
+# source_config FILE TYPE PORT TLS [AFTER] [HOST] [extra source lines]
+source_config() {
+	f=$1 type=$2 port=$3 tls=$4 after=${5:-seen} host=${6:-127.0.0.1}
+	cat > "$f" <<YAML
+database: $DB
+default_country: GB
+rules: $TOP/rules/tickets.yaml
+numbering: $TOP/rules/numbering.yaml
+templates: $TOP/templates
+source:
+  type: $type
+  host: $host
+  port: $port
+  user: support
+  password_file: $T/imap.pw
+  tls: $tls
+  ca_file: $DOVECOT_DIR/tls/ca.pem
+  mailbox: INBOX
+  after: $after
+  timeout: 10
+${7:-}
+reply:
+  from: "SIP Trunk Plus Support <support@500.uk.com>"
+  transport: spool
+  spool: $T/outbox
+security:
+  require_sender_auth: false
+sms:
+  transport: spool
+  spool: $T/sms
+YAML
+}
+
+sql() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
+tickets() { sql "SELECT count(*) FROM tickets"; }
+# distinct Message-IDs stored more than once (must be 0)
+dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey HAVING count(*) > 1)"; }
+# files in a maildir folder (new+cur), optionally with a flag
+nfiles() { find "$1/new" "$1/cur" -type f 2>/dev/null | grep -c "${2:-.}"; }
+nseen() { find "$1/cur" -type f 2>/dev/null | grep -c ':2,[A-Za-z]*S'; }
+# is_eq WANT GOT DESCRIPTION
+is_eq() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3: got '$2', wanted '$1'"; fi; }

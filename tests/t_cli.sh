@@ -1,0 +1,121 @@
+#!/bin/sh
+# t_cli.sh - the admin commands against a temporary database.
+. "$(dirname "$0")/lib.sh"
+C="$T/tfadesk.yaml"
+write_config "$C"
+tf() { tfadesk -c "$C" "$@"; }
+
+expect_exit 0 "--help" tfadesk --help
+contains "$T/out" "queue approve" "--help lists the commands"
+expect_exit 0 "--version" tfadesk --version
+expect_exit 64 "unknown command" tfadesk -c "$C" frobnicate
+for c in db account user perm audit fetch ingest process send batch queue; do
+	expect_exit 0 "$c --help" tfadesk "$c" --help
+	contains "$T/out" "usage: tfadesk $c" "$c --help shows its usage"
+done
+expect_exit 69 "no database yet" tf account list
+expect_exit 0 "-n checks the config" tfadesk -c "$C" -n
+contains "$T/out" "configuration OK" "-n says OK"
+printf 'database: x\nbogus: 1\n' > "$T/bad.yaml"
+expect_exit 78 "bad config exits 78" tfadesk -c "$T/bad.yaml" account list
+contains "$T/err" "bad.yaml:2: bogus: unknown key" "config error names file, line, key"
+
+expect_exit 0 "db init" tf db init
+expect_exit 0 "db init again" tf db init
+expect_exit 0 "db import" tf db import "$TOP/samples/accounts.yaml"
+expect_exit 0 "db import again" tf db import "$TOP/samples/accounts.yaml"
+contains "$T/out" "changed 0, 0, 0" "importing twice changes nothing"
+
+tf account show R100 --json > "$T/r100.json"
+contains "$T/r100.json" '"id":"R100","kind":"reseller","reseller":null,"name":"Acme Telecom","twofa":false' "account show --json shape"
+contains "$T/r100.json" '{"id":"U1001","name":"Jane Smith","phone":"447890123456"}' "phone stored as E.164 digits"
+contains "$T/r100.json" '{"id":"U1002","name":"Raj Patel","phone":null}' "no phone is null"
+tf account show C200 --json > "$T/c200.json"
+contains "$T/c200.json" '"kind":"end_client","reseller":"R100"' "end client shape"
+contains "$T/c200.json" '"twofa":true' "end client twofa is use_2fa"
+expect_exit 0 "account list" tf account list
+contains "$T/out" "R100  reseller" "account list is a table"
+expect_exit 0 "--json after the argument" tf account show --json C200
+expect_exit 65 "unknown account" tf account show NOPE
+
+# user edit: as people type numbers
+expect_exit 0 "user edit" tf user edit U1002 --phone "+44 (0)7400 234 999"
+tf account show R100 --json > "$T/r.json"
+contains "$T/r.json" '"phone":"447400234999"' "normalised to E.164"
+expect_exit 65 "landline refused" tf user edit U1002 --phone "020 7946 0123"
+contains "$T/err" "landline" "landline named"
+expect_exit 65 "invalid refused" tf user edit U1002 --phone "07700 900123"
+expect_exit 65 "garbage refused" tf user edit U1002 --phone "'; DROP TABLE users; --"
+tf account show R100 --json > "$T/r.json"
+contains "$T/r.json" '"phone":"447400234999"' "refused edits changed nothing"
+expect_exit 64 "user edit needs --phone" tf user edit U1002
+expect_exit 65 "unknown user" tf user edit U9999 --phone 07400123456
+
+# perm
+expect_exit 0 "perm revoke" tf perm revoke C200 use_2fa
+tf account show C200 --json > "$T/c.json"
+contains "$T/c.json" '"twofa":false' "use_2fa revoked"
+expect_exit 0 "perm grant" tf perm grant C200 use_2fa
+tf account show C200 --json > "$T/c.json"
+contains "$T/c.json" '"twofa":true' "use_2fa granted"
+expect_exit 0 "reseller 2FA when all have mobiles" tf perm grant R100 use_2fa
+expect_exit 0 "clear a number" tf user edit U1002 --phone none
+contains "$T/err" "cannot log in" "warns about the lockout"
+tf user edit U4001 --phone none >/dev/null
+expect_exit 65 "reseller 2FA refused when users lack mobiles" tf perm grant R300 use_2fa
+contains "$T/err" "user U4001 (Priya Shah) has no mobile number" "names who lacks a mobile"
+expect_exit 64 "unknown permission" tf perm grant C200 use_3fa
+
+# audit
+expect_exit 0 "audit --json" tf audit --user U1002 --json
+contains "$T/out" '"action":"user.phone"' "phone change audited"
+contains "$T/out" '"new":"4474******99"' "audit shows the number masked"
+lacks "$T/out" "447400234999" "no whole number in the audit"
+expect_exit 0 "audit --account" tf audit --account R100
+contains "$T/out" "account.use_2fa" "audit by reseller includes end clients"
+expect_exit 64 "option of another command" tf audit --phone 1
+
+# import: a bad file changes nothing and names the line
+before=$(tf account list --json)
+bad() {
+	printf '%s\n' "$2" > "$T/bad.yaml"
+	expect_exit 65 "import refuses $1" tf db import "$T/bad.yaml"
+	contains "$T/err" "$3" "import names the problem: $1"
+	[ "$(tf account list --json)" = "$before" ] && ok "$1: nothing changed" || not_ok "$1: data changed"
+}
+bad "broken YAML" 'resellers:
+  - id: R900
+    name: [unclosed' "bad.yaml:4: YAML error"
+bad "duplicate IDs" 'resellers:
+  - {id: R901, name: One}
+  - {id: R901, name: Two}' "bad.yaml:3: account R901: duplicate ID (first on line 2)"
+bad "duplicate user" 'resellers:
+  - id: R902
+    name: X
+    users:
+      - {id: U9, name: A}
+      - {id: U9, name: B}' "bad.yaml:6: user U9: duplicate ID"
+bad "end client with no reseller" 'end_clients:
+  - {id: C900, name: Orphan}' "bad.yaml:2: end client C900: an end client must be listed under a reseller"
+bad "end client of an unknown reseller" 'end_clients:
+  - {id: C901, name: Orphan, reseller: R404}' "reseller R404 does not exist"
+bad "invalid phone" 'resellers:
+  - id: R903
+    name: X
+    users:
+      - {id: U903, name: A, phone: "07700 900123"}' "bad.yaml:5: user U903: phone"
+bad "landline" 'resellers:
+  - id: R904
+    name: X
+    users:
+      - {id: U904, name: A, phone: "0161 496 0000"}' "bad.yaml:5"
+bad "unknown key" 'resellers:
+  - {id: R905, name: X, colour: red}' "bad.yaml:2: reseller: unknown key 'colour'"
+bad "bad id" 'resellers:
+  - {id: "R1; DROP TABLE accounts", name: X}' "bad.yaml:2: reseller: id must be"
+bad "bad contact" 'resellers:
+  - {id: R906, name: X, contacts: ["not an address"]}' "bad.yaml:2: reseller R906: contacts: not an e-mail address"
+bad "control characters in a name" 'resellers:
+  - {id: R907, name: "A\u0007B"}' "name must be"
+expect_exit 66 "missing import file" tf db import "$T/none.yaml"
+finish

@@ -1,0 +1,205 @@
+#!/bin/sh
+# t_verify_http.sh - tfadesk-verify serve: each endpoint and outcome, the
+# 400s (bad JSON, wrong types, unknown fields), size limits, hostile bytes,
+# a gateway failure (503), and concurrency: 50 parallel checks of one right
+# code give exactly one approval. Port: VERIFY_PORT or the first free one
+# in 18025..18099.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/verify-lib.sh"
+command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
+C="$T/tfadesk.yaml"
+write_config "$C" "verifier:
+  resend_after_seconds: 30
+  max_attempts: 5
+  max_sends_per_hour: 5
+  threads: 4"
+SMS=$T/sms
+NOW=1800000000
+TFADESK_NOW=$NOW; export TFADESK_NOW
+check "fixture" verify_fixture "$C"
+PORT=${VERIFY_PORT:-$(free_port 18025 18099)}
+URL=http://127.0.0.1:$PORT
+
+tfadesk-verify -c "$C" serve --listen "127.0.0.1:$PORT" 2>"$T/serve.err" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+check "serve answers" wait_http "$URL/healthz"
+
+# req METHOD PATH [BODY]: prints "STATUS BODY" (one line)
+req() {
+	if [ $# -ge 3 ]; then
+		curl -s -o "$T/body" -w '%{http_code}' -X "$1" \
+		    -H 'Content-Type: application/json' --data-binary "$3" \
+		    "$URL$2" > "$T/status"
+	else
+		curl -s -o "$T/body" -w '%{http_code}' -X "$1" "$URL$2" \
+		    > "$T/status"
+	fi
+	echo "$(cat "$T/status") $(tr -d '\n' < "$T/body")"
+}
+# expect_req DESCRIPTION "WANT" METHOD PATH [BODY]: exact status and body
+expect_req() {
+	d=$1 want=$2; shift 2
+	got=$(req "$@")
+	if [ "$got" = "$want" ]; then ok "$d"; else
+		not_ok "$d: got '$got', wanted '$want'"; fi
+}
+# expect_400 DESCRIPTION BODY [PATH]
+expect_400() {
+	got=$(req POST "${3:-/v1/challenges}" "$2")
+	case "$got" in
+	'400 {"error": "'*'"}') ok "$1" ;;
+	*) not_ok "$1: got '$got', wanted 400 with a JSON error" ;;
+	esac
+}
+
+expect_req "GET /healthz" '200 {"status": "ok"}' GET /healthz
+curl -s -D "$T/headers" -o /dev/null "$URL/healthz"
+contains "$T/headers" "Content-Type: application/json" "JSON content type"
+
+# start: each outcome
+expect_req "not_required" '200 {"outcome": "not_required"}' POST /v1/challenges '{"user_id": "U5"}'
+expect_req "unknown_user" '200 {"outcome": "unknown_user"}' POST /v1/challenges '{"user_id": "U999"}'
+expect_req "blocked" '200 {"outcome": "blocked"}' POST /v1/challenges '{"user_id": "U3"}'
+got=$(req POST /v1/challenges '{"user_id": "U2"}')
+case "$got" in
+'200 {"outcome": "no_mobile", "message": "'*reseller*'"}') ok "no_mobile with the lockout message" ;;
+*) not_ok "no_mobile: got '$got'" ;;
+esac
+expect_req "sent" '200 {"outcome": "sent"}' POST /v1/challenges '{"user_id": "U1"}'
+set -- $(take_sms "$SMS"); code=${2:-x}
+check "SMS spooled to the user's number" test "${1:-}" = 447400123456
+expect_req "rate_limited" '200 {"outcome": "rate_limited"}' POST /v1/challenges '{"user_id": "U1"}'
+
+# check
+wrong=$(printf '%06d' $(( (1${code} + 1) % 1000000 )))
+expect_req "denied" '200 {"outcome": "denied"}' POST /v1/challenges/check "{\"user_id\": \"U1\", \"code\": \"$wrong\"}"
+expect_req "approved" '200 {"outcome": "approved"}' POST /v1/challenges/check "{\"code\": \"$code\", \"user_id\": \"U1\"}"
+expect_req "replay: denied" '200 {"outcome": "denied"}' POST /v1/challenges/check "{\"user_id\": \"U1\", \"code\": \"$code\"}"
+# expiry: a code sent 400 s ago (by the CLI, at another time)
+TFADESK_NOW=$((NOW - 400)) tfadesk-verify -c "$C" start U4 >/dev/null
+set -- $(take_sms "$SMS"); code4=${2:-x}
+expect_req "expired" '200 {"outcome": "expired"}' POST /v1/challenges/check "{\"user_id\": \"U4\", \"code\": \"$code4\"}"
+
+# bad requests
+expect_400 "not JSON" 'user_id=U1'
+expect_400 "truncated JSON" '{"user_id": "U1"'
+expect_400 "empty body" ''
+expect_400 "an array" '["U1"]'
+expect_400 "a string" '"U1"'
+expect_400 "user_id a number" '{"user_id": 1001}'
+expect_400 "user_id null" '{"user_id": null}'
+expect_400 "user_id an object" '{"user_id": {"id": "U1"}}'
+expect_400 "code a number" '{"user_id": "U1", "code": 123456}' /v1/challenges/check
+expect_400 "code missing" '{"user_id": "U1"}' /v1/challenges/check
+expect_400 "user_id missing" '{}'
+expect_400 "unknown field" '{"user_id": "U1", "admin": true}'
+expect_400 "code given to start" '{"user_id": "U1", "code": "1"}'
+expect_400 "duplicate key" '{"user_id": "U5", "user_id": "U1"}'
+expect_400 "NUL in a string" '{"user_id": "U1\u0000x"}'
+expect_400 "user_id with a newline" '{"user_id": "U1\nX"}'
+expect_400 "user_id too long" "{\"user_id\": \"$(printf '%0200d' 0)\"}"
+expect_400 "code too long" "{\"user_id\": \"U1\", \"code\": \"$(printf '%040d' 0)\"}" /v1/challenges/check
+expect_400 "invalid UTF-8" "$(printf '{"user_id": "U\377"}')"
+expect_400 "trailing garbage" '{"user_id": "U1"} x'
+big=$(head -c 6000 /dev/zero | tr '\0' 'a')
+got=$(req POST /v1/challenges "{\"user_id\": \"$big\"}")
+case "$got" in 413*) ok "body over the limit: 413" ;; *) not_ok "big body: $got" ;; esac
+curl -s -o "$T/body" -w '%{http_code}' -H 'Transfer-Encoding: chunked' \
+    --data-binary "{\"user_id\": \"$big\"}" "$URL/v1/challenges" > "$T/status"
+check "chunked body over the limit: 413" test "$(cat "$T/status")" = 413
+code_h=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' 'a')" "$URL/healthz")
+case "$code_h" in 4*) ok "huge header refused ($code_h)" ;; *) not_ok "huge header: $code_h" ;; esac
+expect_req "unknown path: 404" '404 {"error": "not found"}' GET /v1/nope
+expect_req "GET a POST endpoint: 405" '405 {"error": "method not allowed"}' GET /v1/challenges
+expect_req "POST /healthz: 405" '405 {"error": "method not allowed"}' POST /healthz '{}'
+
+# hostile bytes on the socket, then the service still answers
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 - "$PORT" <<'PY'
+import os, socket, sys
+port = int(sys.argv[1])
+junk = [b"\x00\xff" * 4000, b"GET /" + b"A" * 70000 + b" HTTP/1.1\r\n\r\n",
+        b"POST /v1/challenges HTTP/1.1\r\nContent-Length: -5\r\n\r\n{}",
+        b"POST /v1/challenges HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        b"POST /v1/challenges HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        os.urandom(3000)]
+for j in junk:
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    try:
+        s.sendall(j); s.recv(4096)
+    except OSError:
+        pass
+    s.close()
+PY
+fi
+expect_req "still up after hostile input" '200 {"status": "ok"}' GET /healthz
+
+# concurrency: 50 parallel checks of one right code, exactly one approval
+expect_req "sent to U6" '200 {"outcome": "sent"}' POST /v1/challenges '{"user_id": "U6"}'
+set -- $(take_sms "$SMS"); code6=${2:-x}
+mkdir -p "$T/par"
+i=0 pids=
+while [ $i -lt 50 ]; do
+	curl -s -o "$T/par/$i" -H 'Content-Type: application/json' \
+	    --data-binary "{\"user_id\": \"U6\", \"code\": \"$code6\"}" \
+	    "$URL/v1/challenges/check" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+# (not "wait": the server is a child too)
+wait_jobs() { for j in $pids; do wait "$j"; done; pids=; }
+wait_jobs
+n_ok=$(cat "$T"/par/* | grep -c '"approved"')
+n_no=$(cat "$T"/par/* | grep -c '"denied"')
+check "50 parallel right checks: exactly 1 approved ($n_ok)" test "$n_ok" = 1
+check "... and 49 denied ($n_no)" test "$n_no" = 49
+
+# 50 parallel wrong checks: exactly max_attempts counted, the rest locked
+TFADESK_NOW=$((NOW + 100)) tfadesk-verify -c "$C" start U6 >/dev/null
+set -- $(take_sms "$SMS"); code6=${2:-x}
+wrong=$(printf '%06d' $(( (1${code6} + 3) % 1000000 )))
+rm -f "$T"/par/*
+i=0
+while [ $i -lt 50 ]; do
+	curl -s -o "$T/par/$i" --data-binary "{\"user_id\": \"U6\", \"code\": \"$wrong\"}" \
+	    "$URL/v1/challenges/check" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait_jobs
+n_no=$(cat "$T"/par/* | grep -c '"denied"')
+n_lk=$(cat "$T"/par/* | grep -c '"locked"')
+check "50 parallel wrong checks: 4 denied ($n_no)" test "$n_no" = 4
+check "... and 46 locked ($n_lk)" test "$n_lk" = 46
+expect_req "locked, even the right code" '200 {"outcome": "locked"}' POST /v1/challenges/check "{\"user_id\": \"U6\", \"code\": \"$code6\"}"
+
+# stop: SIGTERM ends it with status 0
+kill -TERM $pid; wait $pid; rc=$?
+check "SIGTERM stops serve with status 0 ($rc)" test "$rc" = 0
+lacks "$T/serve.err" "$code" "the log never shows a code"
+
+# a gateway failure: 503 with outcome error, and the code is not usable
+cat > "$T/down.yaml" <<YAML
+database: $T/var/tfadesk.db
+templates: $TOP/templates
+numbering: $TOP/rules/numbering.yaml
+source: {type: maildir, path: $T/maildir}
+security: {require_sender_auth: false}
+sms: {transport: http, preset: kannel, url: "http://127.0.0.1:9/cgi-bin/sendsms", timeout: 2}
+verifier: {resend_after_seconds: 0}
+YAML
+TFADESK_NOW=$((NOW + 200)); export TFADESK_NOW
+tfadesk-verify -c "$T/down.yaml" serve --listen "127.0.0.1:$PORT" 2>"$T/serve2.err" &
+pid=$!
+at_exit "kill $pid 2>/dev/null"
+check "serve (gateway down) answers" wait_http "$URL/healthz"
+curl -s -D "$T/headers" -o "$T/body" --data-binary '{"user_id": "U6"}' "$URL/v1/challenges"
+contains "$T/headers" "503" "gateway down: 503"
+contains "$T/headers" "Retry-After" "gateway down: Retry-After"
+contains "$T/body" '"outcome": "error"' "gateway down: outcome error"
+st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
+check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
+kill -TERM $pid; wait $pid
+
+finish

@@ -1,0 +1,159 @@
+/*
+ * tst_config.c - the YAML configuration: defaults, relative paths, and every
+ * kind of error named with its file, line and key.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tfadesk.h"
+#include "check.h"
+
+static char dir[] = "/tmp/tst_config.XXXXXX";
+
+/* Loads TEXT as a config; returns it (or NULL) and what went to stderr. */
+static struct config *
+load(const char *text, char *err, size_t errsz)
+{
+	char *path = xprintf("%s/tfadesk.yaml", dir);
+	char *errf = xprintf("%s/stderr", dir);
+	FILE *fp = fopen(path, "w");
+	int saved, fd;
+	struct config *c;
+	ssize_t n;
+
+	fputs(text, fp);
+	fclose(fp);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	c = config_load(path);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fd = open(errf, O_RDONLY);
+	n = read(fd, err, errsz - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	free(path);
+	free(errf);
+	return c;
+}
+
+struct bad {
+	const char *yaml;
+	const char *want;   /* in the error output */
+};
+
+int
+main(void)
+{
+	char err[4096];
+	struct config *c;
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	log_init("tst_config", 0, 0);
+
+	/* a minimal file: defaults fill the rest; paths are absolute */
+	c = load("database: var/t.db\nsource:\n  path: mail\nsecurity:\n  authserv_id: mx.example\n",
+	    err, sizeof err);
+	CHECK(c != NULL, "minimal config refused: %s", err);
+	if (c) {
+		char *want = xprintf("%s/var/t.db", dir);
+		CHECK(strcmp(c->database, want) == 0, "database %s", c->database);
+		free(want);
+		CHECK(strcmp(c->default_country, "GB") == 0, "country");
+		CHECK(c->security.require_sender_auth == 1,
+		    "sender auth must default to on");
+		CHECK(c->verifier.code_length == 6, "code length");
+		CHECK(c->verifier.n_allowed_country_codes == 2, "countries");
+		CHECK(c->verifier.resend_after_seconds == 30, "resend");
+		CHECK(strstr(c->verifier.key_file, "/var/verifier.key") != NULL,
+		    "key file beside the database: %s", c->verifier.key_file);
+		CHECK(strcmp(c->policy.overwrite_number, "review") == 0,
+		    "overwrite");
+		config_free(c);
+	}
+
+	/* a full file as in DESIGN.md */
+	c = load(
+	    "database: /srv/t.db\n"
+	    "default_country: IE\n"
+	    "source:\n  type: imaps\n  host: imap.example.com\n  port: 993\n"
+	    "  user: support\n  password_file: secrets/imap\n"
+	    "  tls: implicit\n  mailbox: INBOX\n  after: move:Done\n"
+	    "reply:\n  transport: smtp\n  smtp_url: smtps://mail.example.com\n"
+	    "security:\n  require_sender_auth: false\n"
+	    "verifier:\n  allowed_country_codes: [44, 353, 1]\n"
+	    "  resend_after_seconds: 0\n",
+	    err, sizeof err);
+	CHECK(c != NULL, "full config refused: %s", err);
+	if (c) {
+		CHECK(strcmp(c->database, "/srv/t.db") == 0, "absolute kept");
+		CHECK(c->source.port == 993, "port");
+		CHECK(strcmp(c->source.after, "move:Done") == 0, "after");
+		CHECK(strstr(c->source.password_file, "/secrets/imap") &&
+		    c->source.password_file[0] == '/', "secret path relative "
+		    "to the file");
+		CHECK(c->verifier.n_allowed_country_codes == 3 &&
+		    c->verifier.allowed_country_codes[2] == 1, "list");
+		CHECK(c->verifier.resend_after_seconds == 0, "explicit 0 kept");
+		CHECK(c->security.require_sender_auth == 0, "false");
+		config_free(c);
+	}
+
+	static const struct bad bad[] = {
+		{ "database: a.db\nfrobnicate: 1\n", "tfadesk.yaml:2: frobnicate: unknown key" },
+		{ "database: a.db\nsource:\n  type: maildir\n  path: x\n  colour: red\n",
+		  ":5: source.colour: unknown key" },
+		{ "source:\n  type: maildir\n  path: x\nsecurity:\n  authserv_id: a\n",
+		  "database: required" },
+		{ "database: a.db\nsource:\n  type: carrier-pigeon\n",
+		  ":3: source.type: 'carrier-pigeon' is not one of" },
+		{ "database: a.db\nsource:\n  type: imap\n  host: h\n  user: u\n"
+		  "  password_file: p\n  port: 99999\n", ":7: source.port: expected a number" },
+		{ "database: a.db\nsource:\n  type: imap\n  user: u\n  password_file: p\n",
+		  "source.host: required" },
+		{ "database: a.db\nsource:\n  type: imap\n  host: mail.example.com\n"
+		  "  user: u\n  password_file: p\n  tls: none\n",
+		  ":7: source.tls: none is only allowed to a loopback" },
+		{ "database: [a, b]\n", ":1: database: expected a single value" },
+		{ "database: a.db\nsecurity:\n  require_sender_auth: maybe\n",
+		  ":3: security.require_sender_auth: expected true or false" },
+		{ "database: a.db\nsecurity:\n  require_sender_auth: true\n",
+		  "security.authserv_id: required" },
+		{ "database: a.db\nverifier:\n  allowed_country_codes: [44, x]\n",
+		  ":3: verifier.allowed_country_codes: expected numbers" },
+		{ "database: a.db\ndatabase: b.db\n", ":2: database: given twice" },
+		{ "database: a.db\nsource: [1]\n", ":2: source: expected a section" },
+		{ "database: a.db\n  bad: : indent\n", "YAML error" },
+		{ "- just\n- a list\n", "expected a mapping" },
+		{ "database: a.db\nsource:\n  type: maildir\n  path: x\n  after: \"move:\"\n",
+		  "source.after: 'move:' is not one of" },
+		{ "database: a.db\nreply:\n  transport: smtp\n  smtp_url: http://x\n",
+		  "reply.smtp_url: must start with smtp://" },
+		{ "database: a.db\ndefault_country: England\n",
+		  "default_country: expected a two-letter" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		c = load(bad[i].yaml, err, sizeof err);
+		CHECK(c == NULL, "bad config %zu accepted", i);
+		CHECK(strstr(err, bad[i].want) != NULL,
+		    "bad config %zu: wanted \"%s\" in:\n%s", i, bad[i].want, err);
+		config_free(c);
+	}
+	/* every error is reported, not only the first */
+	c = load("database: a.db\nfoo: 1\nbar: 2\n", err, sizeof err);
+	CHECK(c == NULL && strstr(err, ":2: foo") && strstr(err, ":3: bar"),
+	    "all errors in one pass: %s", err);
+
+	char *cmd = xprintf("rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cleanup failed\n");
+	free(cmd);
+	return DONE();
+}

@@ -1,0 +1,576 @@
+/* tst_mime.c - the MIME module (src/mail/mime.c, html.c, loop.c): a table
+ * of fixture messages (the .eml files in tests/fixtures/mail, as Outlook, Gmail, Apple
+ * Mail and Thunderbird write them) and inline messages with what must come
+ * out; html_to_text and mime_message_id tables; every fixture truncated at
+ * many offsets and mutated; a speed figure. One line per case; exit 1 on
+ * any failure. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mime_inv.h"
+
+static int fails, cases;
+static char fixdir[4096];
+
+struct tcase {
+	const char *name;
+	const char *file;		/* fixture, or NULL and RAW */
+	const char *raw;
+	const char *subject;		/* exact */
+	const char *from_addr;		/* exact; "-" must be NULL */
+	const char *from_name;
+	const char *msgid;
+	const char *return_path;
+	const char *has[4];		/* new_text contains */
+	const char *not[4];		/* new_text does not contain */
+	const char *quoted;		/* quoted contains */
+	const char *sig;		/* signature contains */
+	const char *text;		/* whole text contains */
+	const char *header[2];		/* msg_header(NAME) == VALUE */
+	char err;			/* 'y' error set, default none */
+	char html;			/* 'y', 'n' or don't care */
+	char autom;			/* 'y', 'n' or don't care */
+	int from_count;
+	struct msg_limits lim;		/* zero: NULL limits */
+};
+
+#define H "From: Jane Smith <noc@acme.example>\r\nTo: support@500.uk.com\r\n"
+
+static const struct tcase tcases[] = {
+	/* ---- fixtures ---- */
+	{ .name = "outlook reply, QP windows-1252, From/Sent block",
+	  .file = "outlook-reply-2fa.eml", .subject = "RE: 2FA Set Up",
+	  .from_addr = "noc@acme.example", .from_name = "Jane Smith",
+	  .msgid = "AM9PR03MB7012C6F0E4B5A1D2A3F4B5C6D7E8F9A0B1C2D@"
+	  "AM9PR03MB7012.eurprd03.prod.outlook.com",
+	  .return_path = "noc@acme.example",
+	  .has = { "2FA switched on for our reseller account R100 \xE2\x80\x93",
+	  "Jane Smith" }, .not = { "07400 555666", "Sent:" },
+	  .quoted = "07400 555666", .html = 'n', .autom = 'n',
+	  .header = { "Thread-Topic", "2FA Set Up" } },
+	{ .name = "gmail alternative, wrapped attribution, > quotes",
+	  .file = "gmail-missing-number.eml",
+	  .subject = "Re: Login problem - missing mobile number",
+	  .from_addr = "ravi@widgets.example", .from_name = "Ravi Kumar",
+	  .has = { "User ID: U2001", "Name: Bob Jones",
+	  "Mobile: 07400 123456" }, .not = { "999888", "wrote:" },
+	  .quoted = "07400 999888", .html = 'n', .autom = 'n' },
+	{ .name = "gmail HTML only, base64, table rows, gmail_quote",
+	  .file = "gmail-html-only-table.eml",
+	  .has = { "U2001 | Bob Jones | 07400 123456",
+	  "U2002 | Am\xC3\xA9lie Dupont | 07400 654321", "Thanks & regards," },
+	  .not = { "111222", "<div", "gmail_quote" }, .quoted = "> ",
+	  .html = 'y' },
+	{ .name = "apple mail, encoded subject, iPhone signature",
+	  .file = "apple-mail-reply.eml", .subject = "Re: 2FA Set Up",
+	  .has = { "go ahead with 2FA for R100. Jane\xE2\x80\x99s team" },
+	  .not = { "222333", "iPhone" }, .quoted = "07400 222333",
+	  .sig = "Sent from my iPhone", .html = 'n' },
+	{ .name = "thunderbird latin1 8bit flowed, encoded From",
+	  .file = "thunderbird-latin1-flowed.eml",
+	  .subject = "R\xC3\xA9ponse: missing number",
+	  .from_addr = "Jose.Muller@widgets.example",
+	  .from_name = "Jos\xC3\xA9 M\xC3\xBCller",
+	  .has = { "(Bob M\xC3\xBCller, caf\xC3\xA9 manager) the number is "
+	  "07400 123456" }, .not = { "Which user" },
+	  .sig = "Jos\xC3\xA9 M\xC3\xBCller", .quoted = "Which user" },
+	{ .name = "outlook HTML only cp1252, table of MsoNormal cells",
+	  .file = "outlook-html-only-1252.eml",
+	  .from_name = "Fran\xC3\xA7ois Dupont",
+	  .has = { "U2001 | Bob Jones | 07400 123456",
+	  "can\xE2\x80\x99t log in", "Fran\xC3\xA7ois & team \xE2\x9C\x93" },
+	  .not = { "SCRIPTTEXT", "ignored title", "MsoNormal", "&nbsp;" },
+	  .html = 'y' },
+	{ .name = "encoded words split across folds and inside a character",
+	  .file = "encoded-subject-split.eml",
+	  .subject = "RE: 2FA Set Up \xE2\x80\x93 caf\xC3\xA9",
+	  .from_name = "Jos\xC3\xA9 Garc\xC3\xAD" "a" },
+	{ .name = "gmail inline forward", .file = "gmail-forward.eml",
+	  .has = { "Please see below" }, .not = { "765432" },
+	  .quoted = "07400 765432" },
+	{ .name = "forward as attachment (message/rfc822)",
+	  .file = "forward-as-attachment.eml",
+	  .has = { "See the attached request." }, .not = { "765432" },
+	  .quoted = "My mobile is 07400 765432" },
+	{ .name = "attachments are not text", .file = "attachment-mixed.eml",
+	  .has = { "Please find the users list attached." },
+	  .not = { "SECRET-ATTACHMENT", "PDF", "iVBOR" } },
+	{ .name = "DSN bounce", .file = "dsn-bounce.eml", .return_path = "",
+	  .autom = 'y', .from_addr = "MAILER-DAEMON@mx.500.uk.com" },
+	{ .name = "outlook auto-reply", .file = "outlook-auto-reply.eml",
+	  .autom = 'y' },
+	{ .name = "vacation with X-Autoreply", .file = "vacation-x-autoreply.eml",
+	  .autom = 'y' },
+	{ .name = "list mail", .file = "list-mail.eml", .autom = 'y' },
+	{ .name = "missing end boundary", .file = "malformed-no-end-boundary.eml",
+	  .has = { "User ID: U2001, mobile 07400 123456." }, .not = { "AAEC" } },
+	{ .name = "bad base64", .file = "malformed-bad-base64.eml", .err = 'y' },
+	{ .name = "garbage charset falls back to windows-1252",
+	  .file = "malformed-garbage-charset.eml",
+	  .subject = "caf\xC3\xA9 ticket",
+	  .has = { "The caf\xC3\xA9 user U2001 \xE2\x80\x93 number 07400 123456." } },
+	{ .name = "deep nesting", .file = "malformed-deep-nesting.eml", .err = 'y',
+	  .not = { "innermost" } },
+	{ .name = "1000 parts", .file = "malformed-1000-parts.eml", .err = 'y' },
+	{ .name = "invalid UTF-8 replaced", .file = "malformed-invalid-utf8.eml",
+	  .has = { "User U2001 \xEF\xBF\xBD(", "ok done" } },
+	{ .name = "thunderbird HTML reply, blockquote cite, moz-signature",
+	  .file = "thunderbird-html-reply.eml",
+	  .has = { "Confirmed, please enable 2FA." }, .not = { "333444" },
+	  .quoted = "> Bob Jones has 07400 333444", .sig = "Ravi Kumar",
+	  .html = 'y' },
+	{ .name = "koi8-r through iconv", .file = "koi8r-qp.eml",
+	  .subject = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82",
+	  .has = { "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82, U2001" } },
+	{ .name = "outlook web, underscore separator, Get Outlook sig",
+	  .file = "outlook-web-underscore.eml",
+	  .has = { "Done \xE2\x80\x93 all numbers are in." },
+	  .not = { "999000", "Outlook" }, .quoted = "U1002 Raj Patel",
+	  .sig = "Get Outlook for iOS" },
+	{ .name = "apple mail french \"a \xC3\xA9" "crit\"",
+	  .file = "apple-mail-french.eml",
+	  .subject = "Re\xC2\xA0: 2FA Set Up",
+	  .has = { "merci d\xE2\x80\x99" "activer la 2FA" },
+	  .not = { "888777", "crit" }, .quoted = "888777" },
+
+	/* ---- subjects ---- */
+	{ .name = "subject base64", .raw = H "Subject: =?UTF-8?B?UkU6IDJGQSBTZXQgVXA=?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject base64 without padding",
+	  .raw = H "Subject: =?utf-8?b?UkU6IDJGQSBTZXQgVXA?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject plain folded", .raw = H "Subject: RE:\r\n 2FA\r\n\tSet Up\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject mixed words",
+	  .raw = H "Subject: =?utf-8?q?RE:?= 2FA =?utf-8?q?Set_Up?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject iso-8859-1 Q", .raw = H "Subject: =?iso-8859-1?q?RE=3A_2FA_Set_Up?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject windows-1252 dash",
+	  .raw = H "Subject: =?windows-1252?Q?RE:_2FA_Set_Up_=96_R100?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up \xE2\x80\x93 R100" },
+	{ .name = "subject words with no space between",
+	  .raw = H "Subject: =?utf-8?Q?RE:_2FA?==?utf-8?Q?_Set_Up?=\r\n\r\nx\r\n",
+	  .subject = "RE: 2FA Set Up" },
+	{ .name = "subject RFC 2231 language tag",
+	  .raw = H "Subject: =?UTF-8*en?Q?2FA_Set_Up?=\r\n\r\nx\r\n",
+	  .subject = "2FA Set Up" },
+	{ .name = "subject encoded CRLF cannot inject a header",
+	  .raw = H "Subject: =?utf-8?Q?RE:=0D=0ABcc:_x@evil.example=00?=\r\n\r\nx\r\n",
+	  .subject = "RE: Bcc: x@evil.example" },
+	{ .name = "subject unterminated encoded word is literal",
+	  .raw = H "Subject: =?utf-8?Q?abc\r\n\r\nx\r\n", .subject = "=?utf-8?Q?abc" },
+	{ .name = "subject raw 8-bit UTF-8", .raw = H "Subject: Caf\xC3\xA9\r\n\r\nx\r\n",
+	  .subject = "Caf\xC3\xA9" },
+	{ .name = "subject raw latin1", .raw = H "Subject: Caf\xE9\r\n\r\nx\r\n",
+	  .subject = "Caf\xC3\xA9" },
+	{ .name = "no subject", .raw = H "\r\nbody\r\n", .subject = "",
+	  .has = { "body" } },
+
+	/* ---- addresses ---- */
+	{ .name = "from quoted name with comma",
+	  .raw = "From: \"Smith, Jane\" <Jane@ACME.Example>\r\n\r\nx\r\n",
+	  .from_addr = "Jane@acme.example", .from_name = "Smith, Jane" },
+	{ .name = "from encoded name in quotes",
+	  .raw = "From: \"=?utf-8?Q?J=C3=B6rg?=\" <j@x.example>\r\n\r\nx\r\n",
+	  .from_addr = "j@x.example", .from_name = "J\xC3\xB6rg" },
+	{ .name = "from bare address with comment",
+	  .raw = "From: jane@acme.example (Jane)\r\n\r\nx\r\n",
+	  .from_addr = "jane@acme.example" },
+	{ .name = "from two mailboxes", .raw = "From: a@x.example, b@y.example\r\n\r\nx\r\n",
+	  .from_addr = "a@x.example", .from_count = 2 },
+	{ .name = "from unparsable", .raw = "From: Jane Smith\r\n\r\nx\r\n",
+	  .from_addr = "-" },
+	{ .name = "from folded", .raw = "From: Jane Smith\r\n <jane@acme.example>\r\n\r\nx\r\n",
+	  .from_addr = "jane@acme.example", .from_name = "Jane Smith" },
+	{ .name = "reply-to", .raw = H "Reply-To: Ops <OPS@Acme.example>\r\n\r\nx\r\n",
+	  .from_addr = "noc@acme.example" },
+
+	/* ---- loop protection ---- */
+	{ .name = "null return-path", .raw = "Return-Path: <>\r\n" H "\r\nx\r\n",
+	  .return_path = "", .autom = 'y' },
+	{ .name = "auto-submitted no is fine", .raw = H "Auto-Submitted: no\r\n\r\nx\r\n",
+	  .autom = 'n' },
+	{ .name = "auto-submitted auto-generated",
+	  .raw = H "Auto-Submitted: auto-generated; owner-email=\"x@y\"\r\n\r\nx\r\n",
+	  .autom = 'y' },
+	{ .name = "precedence bulk", .raw = H "Precedence: Bulk\r\n\r\nx\r\n", .autom = 'y' },
+	{ .name = "precedence first-class", .raw = H "Precedence: first-class\r\n\r\nx\r\n",
+	  .autom = 'n' },
+	{ .name = "from postmaster", .raw = "From: postmaster@acme.example\r\n\r\nx\r\n",
+	  .autom = 'y' },
+	{ .name = "from ourselves", .raw = "From: Support <SUPPORT@500.uk.com>\r\n\r\nx\r\n",
+	  .autom = 'y' },
+	{ .name = "multipart/report", .raw = H "Content-Type: multipart/report; "
+	  "report-type=disposition-notification; boundary=b\r\n\r\n--b\r\n\r\nread\r\n--b--\r\n",
+	  .autom = 'y' },
+
+	/* ---- odd shapes ---- */
+	{ .name = "LF line ends", .raw = "From: a@b.example\nSubject: lf\n\nhello\nworld\n",
+	  .subject = "lf", .has = { "hello\nworld" } },
+	{ .name = "empty message", .raw = "", .subject = "", .from_addr = "-" },
+	{ .name = "headers only", .raw = "Subject: x", .subject = "x" },
+	{ .name = "no blank line", .raw = "Subject: y\r\nFrom: a@b.example\r\n",
+	  .subject = "y", .from_addr = "a@b.example" },
+	{ .name = "mbox From_ line and garbage header lines",
+	  .raw = "From a@b Mon Jan  1 00:00:00 2025\r\nthis is no header\r\n"
+	  "Subject: ok\r\n\r\nbody\r\n", .subject = "ok", .has = { "body" } },
+	{ .name = "unknown transfer encoding as 8bit",
+	  .raw = H "Content-Type: text/plain; charset=utf-8\r\n"
+	  "Content-Transfer-Encoding: x-weird\r\n\r\nplain \xC3\xA9\r\n",
+	  .has = { "plain \xC3\xA9" } },
+	{ .name = "QP soft breaks and bad escapes",
+	  .raw = H "Content-Type: text/plain; charset=utf-8\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "07400 12=\r\n3456 =ZZ 100=3D100 =C3=A9=\r\n",
+	  .has = { "07400 123456 =ZZ 100=100 \xC3\xA9" } },
+	{ .name = "multipart/related html picks the root",
+	  .raw = H "Content-Type: multipart/related; boundary=r\r\n\r\n--r\r\n"
+	  "Content-Type: text/html\r\n\r\n<p>Hello&nbsp;there</p>\r\n--r\r\n"
+	  "Content-Type: image/gif\r\n\r\nGIF89a\r\n--r--\r\n",
+	  .has = { "Hello there" }, .not = { "GIF" }, .html = 'y' },
+	{ .name = "html charset from meta",
+	  .raw = H "Content-Type: text/html\r\n\r\n<meta charset=\"windows-1252\">"
+	  "<p>\x93quoted\x94 \x80" "5</p>\r\n",
+	  .has = { "\xE2\x80\x9Cquoted\xE2\x80\x9D \xE2\x82\xAC" "5" } },
+	{ .name = "top-posted, sig, then quote",
+	  .raw = H "\r\nNew text.\r\n-- \r\nSig line\r\n\r\n"
+	  "-----Original Message-----\r\nFrom: x\r\nold 07400 123456\r\n",
+	  .has = { "New text." }, .not = { "Sig line", "123456" },
+	  .sig = "Sig line", .quoted = "old 07400" },
+	{ .name = "interleaved quoting keeps the answers",
+	  .raw = H "\r\nOn Mon, 1 Jan 2025, Support wrote:\r\n> Which user?\r\n"
+	  "U2001\r\n> Which number?\r\n07400 123456\r\n",
+	  .has = { "U2001", "07400 123456" }, .not = { "Which", "wrote" },
+	  .quoted = "> Which number?" },
+	{ .name = "limits: too large", .file = "outlook-reply-2fa.eml",
+	  .lim = { 1000, 200, 20 }, .err = 'y', .subject = "RE: 2FA Set Up" },
+	{ .name = "limits: depth 1 is enough for alternative",
+	  .file = "gmail-missing-number.eml",
+	  .lim = { 1u << 20, 200, 1 }, .has = { "U2001" } },
+	{ .name = "limits: depth 1 and an attached message",
+	  .file = "forward-as-attachment.eml",
+	  .lim = { 1u << 20, 200, 1 }, .err = 'y' },
+	{ .name = "limits: 2 parts", .file = "attachment-mixed.eml",
+	  .lim = { 1u << 20, 2, 20 }, .err = 'y' },
+};
+
+static int
+contains(const char *hay, const char *needle)
+{
+	return hay && needle && strstr(hay, needle) != NULL;
+}
+
+#define FAIL(...) do { if (!bad++) printf("FAIL %s\n", tc->name); \
+	printf("    "); printf(__VA_ARGS__); printf("\n"); } while (0)
+
+static void
+run_case(const struct tcase *tc)
+{
+	char path[8192], *raw;
+	size_t len, i;
+	struct msg *m;
+	const char *why = NULL, *v;
+	int bad = 0, au;
+
+	cases++;
+	if (tc->file) {
+		snprintf(path, sizeof(path), "%s/%s", fixdir, tc->file);
+		raw = inv_slurp(path, &len);
+		if (raw == NULL) {
+			printf("FAIL %s\n    cannot read %s\n", tc->name, path);
+			fails++;
+			return;
+		}
+	} else {
+		len = strlen(tc->raw);
+		raw = malloc(len + 1);
+		memcpy(raw, tc->raw, len + 1);
+	}
+	m = msg_parse(raw, len, tc->lim.max_bytes ? &tc->lim : NULL);
+	if ((v = inv_check(m, raw, len)) != NULL) {
+		FAIL("invariant: %s", v);
+		goto out;
+	}
+	if (tc->subject && strcmp(m->subject, tc->subject))
+		FAIL("subject [%s], want [%s]", m->subject, tc->subject);
+	if (tc->from_addr && strcmp(tc->from_addr, "-") == 0 && m->from_addr)
+		FAIL("from_addr [%s], want none", m->from_addr);
+	else if (tc->from_addr && strcmp(tc->from_addr, "-") &&
+	    (!m->from_addr || strcmp(m->from_addr, tc->from_addr)))
+		FAIL("from_addr [%s], want [%s]", m->from_addr ? m->from_addr :
+		    "(null)", tc->from_addr);
+	if (tc->from_name && (!m->from_name || strcmp(m->from_name,
+	    tc->from_name)))
+		FAIL("from_name [%s], want [%s]", m->from_name ? m->from_name :
+		    "(null)", tc->from_name);
+	if (tc->from_count && m->from_count != tc->from_count)
+		FAIL("from_count %d, want %d", m->from_count, tc->from_count);
+	if (tc->msgid && (!m->message_id || strcmp(m->message_id, tc->msgid)))
+		FAIL("message_id [%s]", m->message_id ? m->message_id : "");
+	if (tc->return_path && (!m->return_path ||
+	    strcmp(m->return_path, tc->return_path)))
+		FAIL("return_path [%s], want [%s]", m->return_path ?
+		    m->return_path : "(null)", tc->return_path);
+	for (i = 0; i < 4 && tc->has[i]; i++)
+		if (!contains(m->new_text, tc->has[i]))
+			FAIL("new_text lacks [%s]:\n%s", tc->has[i], m->new_text);
+	for (i = 0; i < 4 && tc->not[i]; i++)
+		if (contains(m->new_text, tc->not[i]))
+			FAIL("new_text has [%s]:\n%s", tc->not[i], m->new_text);
+	if (tc->quoted && !contains(m->quoted, tc->quoted))
+		FAIL("quoted lacks [%s]:\n%s", tc->quoted, m->quoted);
+	if (tc->sig && !contains(m->signature, tc->sig))
+		FAIL("signature lacks [%s]: [%s]", tc->sig, m->signature);
+	if (tc->text && !contains(m->text, tc->text))
+		FAIL("text lacks [%s]", tc->text);
+	if (tc->header[0] && (!msg_header(m, tc->header[0]) ||
+	    strcmp(msg_header(m, tc->header[0]), tc->header[1])))
+		FAIL("header %s [%s]", tc->header[0],
+		    msg_header(m, tc->header[0]) ? msg_header(m,
+		    tc->header[0]) : "(none)");
+	if ((tc->err == 'y') != (m->error != NULL))
+		FAIL("error [%s], want %s", m->error ? m->error : "(none)",
+		    tc->err == 'y' ? "one" : "none");
+	if (tc->html && m->html_only != (tc->html == 'y'))
+		FAIL("html_only %d", m->html_only);
+	au = msg_is_automatic(m, "SIP Trunk Plus Support <support@500.uk.com>",
+	    &why);
+	if (tc->autom && au != (tc->autom == 'y'))
+		FAIL("automatic %d (%s)", au, why ? why : "");
+	if (au && why == NULL)
+		FAIL("automatic without a reason");
+out:
+	if (!bad)
+		printf("ok   %s%s%s\n", tc->name, m && m->error ? ": " : "",
+		    m && m->error ? m->error : "");
+	else
+		fails++;
+	msg_free(m);
+	free(raw);
+}
+
+/* ---- html_to_text ---- */
+
+static const struct { const char *name, *in, *want; } htcases[] = {
+	{ "blocks and br", "<p>a</p><p>b<br>c</p><div>d</div>e", "a\nb\nc\nd\ne" },
+	{ "table", "<table><tr><td>U2001</td><td>Bob Jones</td><td>07400 123456"
+	  "</td></tr><tr><td>U2002</td><td></td><td>x</td></tr></table>",
+	  "U2001 | Bob Jones | 07400 123456\nU2002 | | x" },
+	{ "unclosed cells", "<table><tr><td>a<td>b<tr><td>c<td>d</table>",
+	  "a | b\nc | d" },
+	{ "entities", "&lt;b&gt; &amp;amp; &quot;q&quot; &#233;&#xE9; &eacute;&Eacute; "
+	  "&euro;&#128; &bogus; &#0; &#x110000; & alone &amp",
+	  "<b> &amp; \"q\" \xC3\xA9\xC3\xA9 \xC3\xA9\xC3\x89 \xE2\x82\xAC\xE2\x82\xAC "
+	  "&bogus; \xEF\xBF\xBD \xEF\xBF\xBD & alone &" },
+	{ "script style head dropped",
+	  "<html><head><title>T</title><style>p{}</style></head><body>"
+	  "<script>alert(1)</script>x<SCRIPT type=x>y</SCRIPT >z</body>", "xz" },
+	{ "head without close", "<head><meta x><body>hi", "hi" },
+	{ "comments", "a<!-- hidden <p> -->b<!-- unterminated", "ab" },
+	{ "whitespace collapsed", "  a \n\t b  <p>  c  </p>", "a b\nc" },
+	{ "blockquote prefixes", "new<blockquote>old<blockquote>older</blockquote>"
+	  "</blockquote>", "new\n> old\n> > older" },
+	{ "gmail_quote", "<div>hi</div><div class=\"gmail_quote\">On x wrote:"
+	  "<blockquote class=\"gmail_quote\">q</blockquote></div>after",
+	  "hi\n> On x wrote:\n> > q\nafter" },
+	{ "lists", "<ul><li>one</li><li>two</ul>", "- one\n- two" },
+	{ "pre", "<pre>a  b\n c</pre>", "a  b\n c" },
+	{ "lone brackets", "a < b > c <3", "a < b > c <3" },
+	{ "attributes with >", "<a title=\"x>y\" href='>'>link</a>", "link" },
+	{ "blank lines limited", "a<br><br><br><br><br>b", "a\n\nb" },
+	{ "invalid utf-8 replaced", "a\xFF" "b", "a\xEF\xBF\xBD" "b" },
+	{ "truncated tag", "abc<div class=\"x", "abc" },
+	{ "empty", "", "" },
+};
+
+static void
+run_html(void)
+{
+	size_t i;
+	char *t;
+
+	for (i = 0; i < sizeof(htcases) / sizeof(htcases[0]); i++) {
+		cases++;
+		t = html_to_text(htcases[i].in, strlen(htcases[i].in));
+		if (t && strcmp(t, htcases[i].want) == 0) {
+			printf("ok   html: %s\n", htcases[i].name);
+		} else {
+			fails++;
+			printf("FAIL html: %s\n    got  [%s]\n    want [%s]\n",
+			    htcases[i].name, t ? t : "(null)", htcases[i].want);
+		}
+		free(t);
+	}
+}
+
+/* ---- mime_message_id ---- */
+
+static const struct { const char *name, *in, *want; } idcases[] = {
+	{ "plain", "Message-ID: <a@b>\r\n\r\n", "a@b" },
+	{ "folded", "Subject: x\r\nMessage-Id:\r\n <long.id@host>\r\n\r\n",
+	  "long.id@host" },
+	{ "case and spacing", "message-id :   <x@y>  (comment)\n\n", "x@y" },
+	{ "no brackets", "Message-ID: bare@id extra\r\n\r\n", "bare@id" },
+	{ "none", "Subject: x\r\n\r\nMessage-ID: <body@x>\r\n", NULL },
+	{ "empty", "Message-ID: <>\r\n\r\n", NULL },
+	{ "at end without EOL", "Message-ID: <e@f>", "e@f" },
+};
+
+static void
+run_ids(void)
+{
+	size_t i;
+	char *id;
+	int ok;
+
+	for (i = 0; i < sizeof(idcases) / sizeof(idcases[0]); i++) {
+		cases++;
+		id = mime_message_id(idcases[i].in, strlen(idcases[i].in));
+		ok = idcases[i].want ? id && strcmp(id, idcases[i].want) == 0 :
+		    id == NULL;
+		printf("%s message-id: %s\n", ok ? "ok  " : "FAIL",
+		    idcases[i].name);
+		if (!ok) {
+			fails++;
+			printf("    got [%s]\n", id ? id : "(null)");
+		}
+		free(id);
+	}
+}
+
+/* ---- truncation and mutation ---- */
+
+static unsigned long rng = 88172645463325252UL;
+
+static unsigned long
+xrand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void
+run_fuzz(void)
+{
+	DIR *d = opendir(fixdir);
+	struct dirent *e;
+	char path[8192], *raw, *cp;
+	size_t len, off, step, nparse = 0, i;
+	struct msg *m;
+	const char *v;
+	int bad;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		size_t nl = strlen(e->d_name);
+
+		if (nl < 5 || strcmp(e->d_name + nl - 4, ".eml"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fixdir, e->d_name);
+		raw = inv_slurp(path, &len);
+		if (raw == NULL)
+			continue;
+		cases++;
+		bad = 0;
+		step = len <= 4096 ? 1 : len / 600 + 1;
+		cp = malloc(len + 1);
+		for (off = 0; off <= len && !bad; off += step) {
+			/* an exact-size copy, so reading past it is caught */
+			char *pre = malloc(off ? off : 1);
+
+			memcpy(pre, raw, off);
+			m = msg_parse(pre, off, NULL);
+			if ((v = inv_check(m, pre, off)) != NULL) {
+				printf("FAIL fuzz %s: prefix %zu: %s\n",
+				    e->d_name, off, v);
+				bad = 1;
+			}
+			msg_free(m);
+			free(pre);
+			nparse++;
+		}
+		for (i = 0; i < 300 && !bad; i++) {
+			size_t k, nm = 1 + xrand() % 8;
+
+			memcpy(cp, raw, len);
+			for (k = 0; k < nm && len; k++) {
+				static const char junk[] = "\r\n:;=?<>\"-\0\xff "
+				    "=?utf-8?b?boundary";
+				size_t at = xrand() % len;
+
+				cp[at] = xrand() % 2 ? (char)xrand() :
+				    junk[xrand() % (sizeof(junk) - 1)];
+			}
+			m = msg_parse(cp, len, NULL);
+			if ((v = inv_check(m, cp, len)) != NULL) {
+				printf("FAIL fuzz %s: mutation %zu: %s\n",
+				    e->d_name, i, v);
+				bad = 1;
+			}
+			msg_free(m);
+			nparse++;
+		}
+		if (bad)
+			fails++;
+		else
+			printf("ok   fuzz %s\n", e->d_name);
+		free(cp);
+		free(raw);
+	}
+	closedir(d);
+	printf("     (%zu truncated or mutated messages parsed)\n", nparse);
+}
+
+static void
+run_speed(void)
+{
+	char path[8192], *raw;
+	size_t len;
+	struct timespec t0, t1;
+	int i, n = 2000;
+	double us;
+
+	snprintf(path, sizeof(path), "%s/outlook-reply-2fa.eml", fixdir);
+	raw = inv_slurp(path, &len);
+	if (raw == NULL)
+		return;
+	cases++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < n; i++)
+		msg_free(msg_parse(raw, len, NULL));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+	    (double)(t1.tv_nsec - t0.tv_nsec)) / n / 1000.0;
+	/* generous: sanitizer builds are several times slower */
+	if (us > 2000) {
+		fails++;
+		printf("FAIL speed: %.1f us per %zu-byte message\n", us, len);
+	} else
+		printf("ok   speed: %.1f us per %zu-byte message\n", us, len);
+	free(raw);
+}
+
+int
+main(void)
+{
+	const char *top = getenv("TOP");
+	size_t i;
+
+	snprintf(fixdir, sizeof(fixdir), "%s/tests/fixtures/mail",
+	    top && *top ? top : ".");
+	for (i = 0; i < sizeof(tcases) / sizeof(tcases[0]); i++)
+		run_case(&tcases[i]);
+	run_html();
+	run_ids();
+	run_fuzz();
+	run_speed();
+	printf("%d cases, %d failed\n", cases, fails);
+	return fails ? 1 : 0;
+}
