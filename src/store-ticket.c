@@ -399,12 +399,15 @@ int
 store_outbox_list(struct store *s, int64_t ticket_id, struct outbox_row **out,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox "
-	    "WHERE ?1 = 0 OR ticket_id = ?1 ORDER BY id");
+	/* two statements: "?1 = 0 OR ticket_id = ?1" could not use the index */
+	sqlite3_stmt *st = ticket_id ? store_stmt(s, "SELECT " OUTBOX_COLS
+	    " FROM outbox WHERE ticket_id = ? ORDER BY id") :
+	    store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, ticket_id);
+	if (ticket_id)
+		sqlite3_bind_int64(st, 1, ticket_id);
 	return outbox_rows(s, st, out, n);
 }
 

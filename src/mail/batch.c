@@ -103,6 +103,11 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 		}
 	}
 
+	/* a bad rules file stops the batch before any mail is touched */
+	if ((r = process_init(cfg)) != 0) {
+		rc = r;
+		goto out;
+	}
 	if ((s = store_open(cfg->database, 0)) == NULL) {
 		rc = EX_UNAVAILABLE;
 		goto out;

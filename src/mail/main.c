@@ -200,6 +200,8 @@ cmd_process(struct cmd_env *env, int argc, char **argv)
 	if (argc > 1)
 		usage_error("process", "takes no arguments");
 	memset(&st, 0, sizeof st);
+	if ((rc = process_init(env_config(env))) != 0)
+		return rc;
 	rc = process_run(env_config(env), env_store(env), &st);
 	printf("applied %zu, needs_review %zu, rejected %zu, ignored %zu\n",
 	    st.applied, st.needs_review, st.rejected, st.ignored);
@@ -288,10 +290,11 @@ main(int argc, char **argv)
 	if (check_only) {
 		if (env_config(&env) == NULL)
 			return EX_CONFIG;
-		env_numbering(&env);
+		if ((rc = process_init(env.cfg)) != 0)
+			return rc;
+		process_done();
 		printf("configuration OK\n");
 		config_free(env.cfg);
-		numbering_free(env.numbering);
 		return EX_OK;
 	}
 	if (argc == 0) {

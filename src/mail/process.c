@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "tfadesk.h"
 #include "store.h"
@@ -480,7 +481,7 @@ do_twofa(struct job *j)
 			reason_add(j, "2FA not switched on for %s: no valid mobile "
 			    "number for", j->reseller.id);
 		buf_addf(&j->reason, "%s %s (%s)", nmiss > 1 ? "," : "",
-		    u[i].id, u[i].phone ? why : "none");
+		    u[i].id, u[i].phone ? why : "no number");
 	}
 	if (nmiss) {
 		outcome(j, TICKET_REJECTED, "twofa_missing");
@@ -937,7 +938,9 @@ record(struct job *j)
 		return -1;
 	if (j->tmpl == NULL)
 		return 0;
-	if (j->ap == NULL && replied_before(j->s, j->id))
+	/* a new ticket has never been answered; for queue retry, look */
+	if (j->ap == NULL && j->t.state != TICKET_NEW &&
+	    replied_before(j->s, j->id))
 		return 0;
 	set_reseller_vars(j);
 	tv_set(j->vars, "reason", out.reason);
@@ -1110,12 +1113,32 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 	return TICKET_REJECTED;
 }
 
+/*
+ * Tickets are processed in groups inside one outer transaction (each
+ * ticket in its own savepoint, so one bad ticket rolls back alone): one
+ * fsync per group instead of one per ticket. A group is committed after
+ * GROUP_MAX tickets or GROUP_MS milliseconds, so that other writers
+ * (ingest, queue approve) never wait long. If the group's commit fails,
+ * none of its tickets changed: they stay new for the next run.
+ */
+#define GROUP_MAX	500
+#define GROUP_MS	200
+
+static long
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int
 process_run(const struct config *cfg, struct store *s,
     struct process_stats *st)
 {
 	int64_t *ids = NULL;
-	size_t n = 0, failed = 0;
+	size_t n = 0, failed = 0, i = 0;
 	int rc;
 
 	memset(st, 0, sizeof *st);
@@ -1125,24 +1148,45 @@ process_run(const struct config *cfg, struct store *s,
 		process_done();
 		return EX_TEMPFAIL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		switch (run_one(cfg, s, ids[i], NULL, 1)) {
-		case TICKET_APPLIED:
-			st->applied++;
-			break;
-		case TICKET_NEEDS_REVIEW:
-			st->needs_review++;
-			break;
-		case TICKET_REJECTED:
-			st->rejected++;
-			break;
-		case TICKET_IGNORED:
-			st->ignored++;
-			break;
-		default:
-			failed++;     /* logged; the ticket stays new */
+	while (i < n) {
+		struct process_stats g;
+		size_t gfailed = 0, k = 0;
+		long t0 = ms_now();
+
+		memset(&g, 0, sizeof g);
+		if (store_begin(s) != 0) {
+			failed += n - i;
 			break;
 		}
+		for (; i < n && k < GROUP_MAX && (k == 0 ||
+		    ms_now() - t0 < GROUP_MS); i++, k++) {
+			switch (run_one(cfg, s, ids[i], NULL, 1)) {
+			case TICKET_APPLIED:
+				g.applied++;
+				break;
+			case TICKET_NEEDS_REVIEW:
+				g.needs_review++;
+				break;
+			case TICKET_REJECTED:
+				g.rejected++;
+				break;
+			case TICKET_IGNORED:
+				g.ignored++;
+				break;
+			default:
+				gfailed++;     /* logged; the ticket stays new */
+				break;
+			}
+		}
+		if (store_commit(s) != 0) {
+			failed += k;
+			continue;
+		}
+		st->applied += g.applied;
+		st->needs_review += g.needs_review;
+		st->rejected += g.rejected;
+		st->ignored += g.ignored;
+		failed += gfailed;
 	}
 	free(ids);
 	process_done();

@@ -558,8 +558,6 @@ rules_load(const char *path)
 	r->path = xstrdup(path);
 	r->max_users = DEF_MAX_USERS;
 	r->max_body = DEF_MAX_BODY;
-	for (int f = 0; f < NF; f++)
-		r->shape[f].grp[0] = r->label[f].grp[0] = r->column[f].grp[0] = -1;
 	if (pcre2_config(PCRE2_CONFIG_JIT, &jit) == 0 && jit)
 		r->jit = 1;
 
@@ -1065,7 +1063,7 @@ split_cells(const char *line, size_t len, char sep, struct cell *c)
 	size_t n = 0, i = 0;
 
 	while (i <= len && n < MAX_CELLS) {
-		size_t s = i, e;
+		size_t e;
 		int q = 0;
 		while (i < len && line[i] == ' ')
 			i++;
@@ -1086,7 +1084,6 @@ split_cells(const char *line, size_t len, char sep, struct cell *c)
 		while (c[n].n > 0 && (c[n].s[c[n].n - 1] == ' ' ||
 		    c[n].s[c[n].n - 1] == '\t'))
 			c[n].n--;
-		(void)s;
 		n++;
 		i = e + 1;
 	}

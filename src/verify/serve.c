@@ -67,18 +67,20 @@ static void completed(void *, struct MHD_Connection *, void **,
 static void mhd_log(void *, const char *, va_list);
 static int parse_listen(const char *, struct sockaddr_storage *, int *);
 
-/* The WAL checkpointer: every 200 ms, off the request path. */
+/* The WAL checkpointer: every 50 ms a passive one, every half second one that
+ * restarts the WAL (verifier_checkpoint). */
 static void *
 checkpointer(void *arg)
 {
 	struct store *s = arg;
-	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	unsigned n = 0;
 
 	while (!stopping) {
 		nanosleep(&ts, NULL);
-		vstore_checkpoint(s);
+		verifier_checkpoint(V, s, ++n % 10 == 0);
 	}
-	vstore_checkpoint(s);
+	verifier_checkpoint(V, s, 1);
 	return NULL;
 }
 

@@ -123,6 +123,34 @@ verifier_store_setup(struct store *s, int serving)
 	return vstore_tune(s, serving);
 }
 
+/*
+ * serve's WAL checkpoints (automatic ones are off there). Often: copy the
+ * WAL into the database while requests go on (PASSIVE). Now and then
+ * (RESTART): once more under the write lock, which only has the last few
+ * frames to copy; a WAL wholly copied when the next writer begins is
+ * restarted from its start. Without that step, under constant load the
+ * WAL would never restart and would grow without end; with it at every
+ * checkpoint, the fsyncs under the lock would show in the latency.
+ */
+int
+verifier_checkpoint(struct verifier *v, struct store *s, int restart)
+{
+	int rc, frames = 0;
+
+	(void)v;
+	if (vstore_checkpoint(s, &frames) == -1)
+		return -1;
+	if (!restart && frames < 65536)
+		return 0;
+	/* again: this one only copies what came in during the first */
+	if (vstore_checkpoint(s, NULL) == -1)
+		return -1;
+	pthread_mutex_lock(&write_lock);
+	rc = vstore_checkpoint(s, NULL);
+	pthread_mutex_unlock(&write_lock);
+	return rc;
+}
+
 int
 verifier_valid_user_id(const char *id)
 {

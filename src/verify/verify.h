@@ -57,6 +57,9 @@ void verifier_start(struct verifier *, struct store *, const char *user_id,
     struct vresult *);
 void verifier_check(struct verifier *, struct store *, const char *user_id,
     const char *code, struct vresult *);
+/* serve: a WAL checkpoint; RESTART: one that lets the WAL restart (see
+ * verifier.c). */
+int verifier_checkpoint(struct verifier *, struct store *, int restart);
 /* The per-connection tuning of the verifier's database handle. */
 int verifier_store_setup(struct store *, int serving);
 
@@ -72,7 +75,7 @@ struct vchal {
 };
 /* synchronous=NORMAL; SERVING: no automatic checkpoints (see below). */
 int vstore_tune(struct store *, int serving);
-int vstore_checkpoint(struct store *);
+int vstore_checkpoint(struct store *, int *frames);
 int vstore_chal_get(struct store *, const char *user_id, struct vchal *);
 int vstore_chal_put(struct store *, const char *user_id, const char *dest,
     const unsigned char *hash, time_t created_at, time_t expires_at,

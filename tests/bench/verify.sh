@@ -9,7 +9,7 @@
 # and prints requests/s and the p50/p99 latency of each.
 # Target (DESIGN/issue 6): >= 5,000 checks/s with p99 < 10 ms on 2 cores.
 # Env: BENCH_USERS (100000) BENCH_SECS (10) BENCH_START_SECS (3)
-#      BENCH_CONNS (8) BENCH_THREADS (verifier.threads, 4) VERIFY_PORT
+#      BENCH_CONNS (8) BENCH_THREADS (verifier.threads; the number of cores) VERIFY_PORT
 #      BENCH_KEEP=1 keeps the scratch folder.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,7 +19,7 @@ USERS=${BENCH_USERS:-100000}
 SECS=${BENCH_SECS:-10}
 START_SECS=${BENCH_START_SECS:-3}
 CONNS=${BENCH_CONNS:-8}
-THREADS=${BENCH_THREADS:-4}
+THREADS=${BENCH_THREADS:-$(nproc)}
 PORT=${VERIFY_PORT:-18099}
 W=$(mktemp -d "${TMPDIR:-/tmp}/tfadesk-bench.XXXXXX")
 pid=

@@ -196,6 +196,51 @@ test_limits(void)
 	free(big);
 }
 
+/* Random text made of the pieces the extractors look for: no crash, no
+ * leak, every value clean (no control characters). */
+static void
+test_fuzz(void)
+{
+	static const char *const piece[] = {
+		"User ID:", "Name:", "Mobile:", "Account:", " U2001", " R100",
+		"07400 123456", "+44", "(0)", " | ", ",", "\t", "\n", "\r\n",
+		"\n\n", "\"", "'", "Zoë", "Núñez", "\xe2\x80\xa2 ", "-", "please add ",
+		" for ", " user ", "Kind regards,", "> ", "-- \n", ";", "(", ")",
+		"\xc2\xa0", "\xf0\x9f\x98\x80", "User ID | Name | Mobile\n", "==",
+	};
+	unsigned x = 2463534242u;
+	int bad = 0;
+
+	for (int it = 0; it < 3000; it++) {
+		struct buf b;
+		struct msg m;
+		struct rmatch rm;
+		int n;
+
+		buf_init(&b);
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		n = (int)(x % 80);
+		for (int k = 0; k < n; k++) {
+			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+			buf_adds(&b, piece[x % (sizeof piece / sizeof piece[0])]);
+		}
+		mkmsg(&m, "Missing mobile", b.s ? b.s : "");
+		rules_match(R, &m, &rm);
+		for (size_t i = 0; i < rm.nentries; i++) {
+			const char *v[4] = { rm.entries[i].user_id,
+			    rm.entries[i].name, rm.entries[i].mobile,
+			    rm.entries[i].account_id };
+			for (int f = 0; f < 4; f++)
+				for (const char *p = v[f]; p && *p; p++)
+					if ((unsigned char)*p < 0x20)
+						bad++;
+		}
+		rmatch_clear(&rm);
+		buf_free(&b);
+	}
+	CHECK(bad == 0, "fuzz: %d control characters in values", bad);
+}
+
 /* Bad rules files: refused, with the line and the rule named. */
 static int
 bad_file(const char *yaml, const char *want)
@@ -282,6 +327,7 @@ main(int argc, char **argv)
 	test_extract();
 	test_accounts();
 	test_limits();
+	test_fuzz();
 	test_bad();
 	rules_free(R);
 	free(path);

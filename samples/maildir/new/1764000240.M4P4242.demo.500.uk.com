@@ -1,0 +1,21 @@
+Return-Path: <support@northwind.example>
+Authentication-Results: mx.500.uk.com; dkim=pass header.d=northwind.example; spf=neutral smtp.mailfrom=northwind.example
+Received: from mail.northwind.example (mail.northwind.example [192.0.2.14])
+	by mx.500.uk.com (Postfix) with ESMTPS id 4Zq0004X
+	for <support@500.uk.com>; Mon, 23 Nov 2026 09:04:11 +0000 (GMT)
+From: Northwind Support <support@northwind.example>
+To: "SIP Trunk Plus Support" <support@500.uk.com>
+Subject: [Ticket #4711] 2FA Set Up
+Date: Mon, 23 Nov 2026 09:04:05 +0000
+Message-ID: <1764000004.demo0004@northwind.example>
+X-Mailer: Microsoft Outlook 16.0
+MIME-Version: 1.0
+Content-Type: text/plain; charset="UTF-8"
+Content-Transfer-Encoding: quoted-printable
+
+Hello,
+
+Can you confirm 2FA is on for Northwind Voice?
+
+Best regards,
+Northwind Support

@@ -1,0 +1,27 @@
+Return-Path: <noc@acme.example>
+Authentication-Results: mx.500.uk.com;
+	dkim=pass (2048-bit key; unprotected) header.d=acme.example header.i=@acme.example header.s=s2026 header.b="kX3v+9Qa";
+	spf=pass (mx.500.uk.com: domain of noc@acme.example designates 192.0.2.10 as permitted sender) smtp.mailfrom=noc@acme.example
+Received: from mail.acme.example (mail.acme.example [192.0.2.21])
+	by mx.500.uk.com (Postfix) with ESMTPS id 4Zq0011X
+	for <support@500.uk.com>; Mon, 23 Nov 2026 09:11:11 +0000 (GMT)
+From: John Carter <noc@acme.example>
+To: "SIP Trunk Plus Support" <support@500.uk.com>
+Subject: Missing mobile number
+Date: Mon, 23 Nov 2026 09:11:05 +0000
+Message-ID: <1764000011.demo0011@acme.example>
+X-Mailer: Microsoft Outlook 16.0
+MIME-Version: 1.0
+Content-Type: text/plain; charset="UTF-8"
+Content-Transfer-Encoding: quoted-printable
+
+User ID: U3101
+Name: Sam Taylor
+Mobile: 07400 123461
+
+Kind regards,
+
+John Carter
+NOC Manager | Acme Telecom
+Mobile: +44 7400 999888
+https://acme.example
