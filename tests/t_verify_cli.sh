@@ -43,6 +43,8 @@ expect_exit 65 "a user ID with a space" v start "U 1"
 printf 'database: x\nverifier:\n  code_length: 99\n' > "$T/bad.yaml"
 expect_exit 78 "bad config exits 78" tfadesk-verify -c "$T/bad.yaml" start U1
 contains "$T/err" "code_length" "config error names the key"
+expect_exit 0 "-n before any use" tfadesk-verify -c "$C" -n
+check "-n creates no key file" test ! -e "$T/keys/verifier.key"
 expect_exit 69 "no database yet" v start U1
 check "fixture" verify_fixture "$C"
 expect_exit 0 "-n checks the config" tfadesk-verify -c "$C" -n

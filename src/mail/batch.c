@@ -7,9 +7,9 @@
  * dies, so a killed batch never leaves a stale lock behind.
  *
  * --dry-run changes nothing anywhere: the source is only read (fetch's
- * dry_run: nothing stored, no flag, move or delete on the server), the
- * whole run happens inside one database transaction that is rolled back
- * at the end (process's writes included: the store nests transactions as
+ * dry_run: no flag, move or delete on the server), the whole run happens
+ * inside one database transaction that is rolled back at the end, so the
+ * new mail is stored and processed only to show what would be done (process's writes included: the store nests transactions as
  * savepoints), and send only prints what it would send. While a dry run
  * lasts, other writers of the database (the verifier) wait for it.
  *

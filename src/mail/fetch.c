@@ -6,9 +6,10 @@
  * Never lose, never duplicate (STYLE.md §2): a message is stored (its source
  * key and its Message-ID, else a SHA-256 of the raw bytes) and the store
  * transaction committed before the source is told to flag, move or delete
- * it. To keep the fsyncs down, up to source.batch messages share one
+ * it. To keep the fsyncs and server round trips down, messages share one
  * transaction (each store_ticket_add is a savepoint inside it); the server
- * side changes of the group follow its COMMIT. A kill at any instant leaves
+ * side changes of the group follow its COMMIT (GROUP_BATCHES * source.batch
+ * messages, or GROUP_SECONDS). A kill at any instant leaves
  * either the group unstored and untouched on the server, or stored and
  * maybe not yet flagged: the next run finds the key stored and only flags.
  */
@@ -29,8 +30,10 @@
 #include "mail/mime.h"
 #include "mail/source.h"
 
-/* The longest a group transaction stays open while messages arrive. */
+/* A group (one store transaction, then one round of server-side changes)
+ * ends after GROUP_BATCHES * source.batch messages or GROUP_SECONDS. */
 #define GROUP_SECONDS 1
+#define GROUP_BATCHES 5
 
 struct group {
 	struct source_msg *msgs;   /* stored, waiting for commit() */
@@ -183,14 +186,6 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 			source_msg_clear(&m);
 			break;
 		}
-		if (dry_run) {
-			if (known)
-				st->dup++;
-			else
-				st->stored++;
-			source_msg_clear(&m);
-			continue;
-		}
 		if (!known) {
 			if (!g.in_tx) {
 				if (store_begin(store) == -1) {
@@ -227,7 +222,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 			g.msgs = xreallocarray(g.msgs, g.cap, sizeof *g.msgs);
 		}
 		g.msgs[g.n++] = m;
-		if (g.n >= batch || (g.in_tx &&
+		if (g.n >= GROUP_BATCHES * batch || (g.in_tx &&
 		    time(NULL) - g.started >= GROUP_SECONDS)) {
 			if ((r = group_flush(&src, &g)) != SRC_OK) {
 				rc = r;

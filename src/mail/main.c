@@ -165,8 +165,15 @@ cmd_fetch(struct cmd_env *env, int argc, char **argv)
 	if (argc > 1)
 		usage_error("fetch", "takes no arguments");
 	memset(&st, 0, sizeof st);
+	/* A dry run stores into a transaction that is rolled back, and the
+	 * source changes nothing on the server. */
+	if (env->dry_run && store_begin(env_store(env)) == -1)
+		return EX_TEMPFAIL;
 	rc = fetch_run(env_config(env), env_store(env), env->dry_run, &st);
-	printf("fetched %zu new, %zu already stored, %zu failed\n", st.stored,
+	if (env->dry_run)
+		store_rollback(env_store(env));
+	printf("%sfetched %zu new, %zu already stored, %zu failed\n",
+	    env->dry_run ? "dry run (nothing changed): " : "", st.stored,
 	    st.dup, st.failed);
 	return rc;
 }

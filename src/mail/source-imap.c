@@ -616,11 +616,19 @@ imap_flush(struct source *src)
 
 	if (src->dry_run || im->npend == 0)
 		return SRC_OK;
+	/* committed in UID order: send runs as ranges (a:b) */
 	set = mailimap_set_new_empty();
-	for (size_t i = 0; i < im->npend; i++) {
-		mailimap_set_add_single(set, im->pend[i]);
-		if (im->pend[i] > top)
-			top = im->pend[i];
+	for (size_t i = 0, j; i < im->npend; i = j) {
+		for (j = i + 1; j < im->npend &&
+		    im->pend[j] == im->pend[j - 1] + 1; j++)
+			;
+		if (j - i == 1)
+			mailimap_set_add_single(set, im->pend[i]);
+		else
+			mailimap_set_add_interval(set, im->pend[i],
+			    im->pend[j - 1]);
+		if (im->pend[j - 1] > top)
+			top = im->pend[j - 1];
 	}
 	if (im->folder == NULL && strcmp(src->cfg->source.after, "delete") ==
 	    0)

@@ -76,7 +76,9 @@ extern const struct source_ops source_pop3_ops;
 int source_tls_verify(void *mailstream, const char *ca_file,
     const char *host);
 
-/* fetch.c: poll the configured source into the ticket store. */
+/* fetch.c: poll the configured source into the ticket store. DRY_RUN:
+ * nothing changes on the server; the caller holds a transaction that it
+ * rolls back (batch --dry-run, fetch --dry-run). */
 struct fetch_stats { size_t seen, stored, dup, failed; };
 int fetch_run(const struct config *, struct store *, int dry_run,
     struct fetch_stats *);       /* returns an exit status */

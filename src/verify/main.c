@@ -152,7 +152,7 @@ main(int argc, char **argv)
 		die(EX_CONFIG, "configuration: %s: not usable", config_file ?
 		    config_file : "tfadesk.yaml or /etc/tfadesk/tfadesk.yaml");
 	log_init("tfadesk-verify", cfg->use_syslog, verbose);
-	if ((v = verifier_new(cfg)) == NULL) {
+	if ((v = verifier_new(cfg, check_only)) == NULL) {
 		config_free(cfg);
 		return EX_CONFIG;
 	}

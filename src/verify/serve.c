@@ -15,7 +15,8 @@
  *
  * MHD runs a pool of verifier.threads threads, each with its own epoll
  * loop and its own SQLite connection (store.h: a store is not shared
- * between threads); writers are serialized in-process (verifier.c).
+ * between threads); checks are committed in batches by one writer thread
+ * and other writes are serialized in-process (verifier.c).
  */
 #include <sys/socket.h>
 
@@ -50,7 +51,7 @@ struct req {
 
 static struct verifier *V;
 static pthread_key_t store_key;
-static volatile int stopping;
+static int stopping;            /* atomic */
 
 static struct store *thread_store(void);
 static void store_dtor(void *);
@@ -76,7 +77,7 @@ checkpointer(void *arg)
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 	unsigned n = 0;
 
-	while (!stopping) {
+	while (!__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 		nanosleep(&ts, NULL);
 		verifier_checkpoint(V, s, ++n % 10 == 0);
 	}
@@ -439,7 +440,7 @@ serve_run(struct verifier *v, const char *listen)
 {
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
-	struct store *s;
+	struct store *s, *ws = NULL;
 	sigset_t set;
 	pthread_t ckpt;
 	unsigned flags;
@@ -472,6 +473,16 @@ serve_run(struct verifier *v, const char *listen)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* the writer of the checks (group commit), on a connection of its
+	 * own */
+	if ((ws = store_open(v->cfg->database, 0)) == NULL ||
+	    verifier_store_setup(ws, 1) == -1 ||
+	    verifier_batch_start(v, ws) == -1) {
+		store_close(ws);
+		store_close(s);
+		return EX_UNAVAILABLE;
+	}
+
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ERROR_LOG;
 	if (v6)
@@ -488,6 +499,8 @@ serve_run(struct verifier *v, const char *listen)
 	if (d == NULL) {
 		log_warnx("serve: cannot listen on %s (address in use or not "
 		    "ours?)", listen);
+		verifier_batch_stop(v);
+		store_close(ws);
 		store_close(s);
 		return EX_UNAVAILABLE;
 	}
@@ -506,7 +519,9 @@ serve_run(struct verifier *v, const char *listen)
 	}
 	log_info("serve: signal %d: stopping", sig);
 	MHD_stop_daemon(d);
-	stopping = 1;
+	verifier_batch_stop(v);
+	store_close(ws);
+	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	pthread_join(ckpt, NULL);
 	store_close(s);
 	pthread_key_delete(store_key);

@@ -25,6 +25,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -79,7 +81,7 @@ vresult_clear(struct vresult *r)
 }
 
 struct verifier *
-verifier_new(const struct config *cfg)
+verifier_new(const struct config *cfg, int check_only)
 {
 	struct verifier *v;
 	const char *why;
@@ -90,7 +92,10 @@ verifier_new(const struct config *cfg)
 	}
 	v = xcalloc(1, sizeof *v);
 	v->cfg = cfg;
-	if (otp_key_load(cfg->verifier.key_file, v->key, &why) == -1) {
+	if (check_only && access(cfg->verifier.key_file, F_OK) == -1)
+		log_info("verifier: key_file %s: created on first use",
+		    cfg->verifier.key_file);
+	else if (otp_key_load(cfg->verifier.key_file, v->key, &why) == -1) {
 		if (errno)
 			log_warn("verifier: key_file %s: %s",
 			    cfg->verifier.key_file, why);
@@ -135,18 +140,28 @@ verifier_store_setup(struct store *s, int serving)
 int
 verifier_checkpoint(struct verifier *v, struct store *s, int restart)
 {
-	int rc, frames = 0;
+	struct timespec pause = { 0, 50 * 1000 };
+	int rc, frames = 0, copied = 0;
 
 	(void)v;
-	if (vstore_checkpoint(s, &frames) == -1)
+	if (vstore_checkpoint(s, &frames, NULL) == -1)
 		return -1;
 	if (!restart && frames < 65536)
 		return 0;
 	/* again: this one only copies what came in during the first */
-	if (vstore_checkpoint(s, NULL) == -1)
+	if (vstore_checkpoint(s, NULL, NULL) == -1)
 		return -1;
+	/* the disk writes too, before the lock rather than under it */
+	vstore_presync(s);
 	pthread_mutex_lock(&write_lock);
-	rc = vstore_checkpoint(s, NULL);
+	/* readers that began before the lock may hold the last frames back
+	 * for a moment; the ones that begin now read the latest state */
+	for (int i = 0; i < 20; i++) {
+		if ((rc = vstore_checkpoint(s, &frames, &copied)) == -1 ||
+		    copied >= frames)
+			break;
+		nanosleep(&pause, NULL);
+	}
 	pthread_mutex_unlock(&write_lock);
 	return rc;
 }
@@ -190,6 +205,12 @@ dest_allowed(const struct config *cfg, const char *digits)
 	return 0;
 }
 
+/* Write transactions. In serve, writers of one process queue on
+ * write_lock; wlocked says whether this thread holds it (and has a
+ * transaction open), so that a rollback after a failed commit (which has
+ * already rolled back and let go) does nothing. */
+static __thread int wlocked;
+
 static int
 wbegin(struct verifier *v, struct store *s)
 {
@@ -200,6 +221,7 @@ wbegin(struct verifier *v, struct store *s)
 			pthread_mutex_unlock(&write_lock);
 		return -1;
 	}
+	wlocked = 1;
 	return 0;
 }
 
@@ -208,6 +230,7 @@ wcommit(struct verifier *v, struct store *s)
 {
 	int rc = store_commit(s);
 
+	wlocked = 0;
 	if (v->serialize)
 		pthread_mutex_unlock(&write_lock);
 	return rc;
@@ -216,7 +239,10 @@ wcommit(struct verifier *v, struct store *s)
 static void
 wrollback(struct verifier *v, struct store *s)
 {
+	if (!wlocked)
+		return;
 	store_rollback(s);
+	wlocked = 0;
 	if (v->serialize)
 		pthread_mutex_unlock(&write_lock);
 }
@@ -285,9 +311,10 @@ audit(struct store *s, const char *action, const char *account,
 
 /*
  * unknown_user: the same work as a real start up to the send (an account
- * lookup, both limit queries, a code and its hash, one write transaction
- * with its audit row), so that the answer takes as long as a refusal for a
- * known user. Only a real send (the gateway's round trip) takes longer.
+ * lookup, a code, its hash and its text, both limit queries, one write
+ * transaction with its audit row), so that the answer takes as long as a
+ * refusal (rate_limited) for a known user. Only a real send (the gateway's
+ * round trip) takes longer.
  */
 static void
 start_unknown(struct verifier *v, struct store *s, const char *user_id,
@@ -299,10 +326,22 @@ start_unknown(struct verifier *v, struct store *s, const char *user_id,
 	time_t last;
 	long n;
 
+	struct tv *tv;
+	char *text;
+
 	if (store_account_get(s, "\001", &a) == 0)
 		account_clear(&a);
 	otp_generate(code, (size_t)v->cfg->verifier.code_length);
 	otp_hash(v->key, user_id, code, hash);
+	if ((tv = tv_new()) == NULL)
+		fatalx("out of memory");
+	tv_set(tv, "code", code);
+	tv_setf(tv, "minutes", "%ld", (v->cfg->verifier.ttl_seconds + 59) / 60);
+	tv_setf(tv, "seconds", "%ld", v->cfg->verifier.ttl_seconds);
+	tv_set(tv, "user_id", user_id);
+	text = render(v, "sms_code.txt", tv);
+	tv_free(tv);
+	free(text);
 	sodium_memzero(code, sizeof code);
 	if (wbegin(v, s) == -1) {
 		fail(r, "database unavailable");
@@ -511,38 +550,36 @@ done:
 	free(masked);
 }
 
-void
-verifier_check(struct verifier *v, struct store *s, const char *user_id,
-    const char *code, struct vresult *r)
+/*
+ * A check, once its hash is computed and its user read: everything that
+ * must happen atomically, inside the caller's write transaction. Fills
+ * j->r; -1 on a database error (the transaction must then be rolled back).
+ */
+struct cjob {
+	const char *user_id;
+	const struct user *u;        /* borrowed; id NULL: unknown user */
+	unsigned char hash[OTP_HASH_BYTES];
+	int well_formed;
+	time_t now;
+	struct vresult *r;
+	int done;
+	struct cjob *next;
+};
+
+static int
+check_tx(struct verifier *v, struct store *s, struct cjob *j)
 {
 	const struct config *cfg = v->cfg;
-	unsigned char hash[OTP_HASH_BYTES];
-	struct user u;
-	struct vchal c;
-	const char *action, *detail_s = NULL;
+	const struct user *u = j->u;
+	const char *user_id = j->user_id, *action, *detail_s = NULL;
 	char *detail = NULL, *masked = NULL;
-	size_t clen = strlen(code);
-	int well_formed, known, right, rc;
-	time_t now = now_time();
+	struct vresult *r = j->r;
+	struct vchal c;
+	int known = u->id != NULL, right, rc;
 
-	memset(r, 0, sizeof *r);
-	well_formed = clen == (size_t)cfg->verifier.code_length &&
-	    strspn(code, "0123456789") == clen;
-	/* Always hash, so that a malformed code costs the same. */
-	otp_hash(v->key, user_id, code, hash);
-	if ((known = store_user_get(s, user_id, &u)) == -1) {
-		fail(r, "database unavailable");
-		return;
-	}
-	known = known == 0;
-
-	if (wbegin(v, s) == -1) {
-		fail(r, "database unavailable");
-		goto out;
-	}
 	if ((rc = vstore_chal_get(s, user_id, &c)) == -1)
-		goto dberr_tx;
-	right = rc == 0 && c.has_hash && otp_equal(hash, c.hash);
+		return -1;
+	right = rc == 0 && c.has_hash && otp_equal(j->hash, c.hash);
 	if (rc == 1 || !known) {
 		r->outcome = V_DENIED;
 		detail_s = "no pending code";
@@ -556,15 +593,17 @@ verifier_check(struct verifier *v, struct store *s, const char *user_id,
 		r->outcome = V_DENIED;
 		detail_s = strcmp(c.state, "used") == 0 ? "code already used" :
 		    "no pending code";
-	} else if (now >= c.expires_at) {
+	} else if (j->now >= c.expires_at) {
 		if (vstore_chal_set(s, user_id, "expired", c.attempts, 1) == -1)
-			goto dberr_tx;
+			return -1;
 		r->outcome = V_EXPIRED;
 		detail_s = "code expired";
-	} else if (right && well_formed && u.phone &&
-	    strcmp(u.phone, c.dest) == 0 && dest_allowed(cfg, c.dest)) {
+	} else if (right && j->well_formed && u->phone &&
+	    strcmp(u->phone, c.dest) == 0 && dest_allowed(cfg, c.dest)) {
+		/* the right code, still for the user's current, allowed
+		 * number: approved, and never again */
 		if (vstore_chal_set(s, user_id, "used", c.attempts, 1) == -1)
-			goto dberr_tx;
+			return -1;
 		r->outcome = V_APPROVED;
 		masked = mask_phone(c.dest);
 		detail_s = masked;
@@ -573,14 +612,14 @@ verifier_check(struct verifier *v, struct store *s, const char *user_id,
 		if (c.attempts >= cfg->verifier.max_attempts) {
 			if (vstore_chal_set(s, user_id, "locked", c.attempts,
 			    1) == -1)
-				goto dberr_tx;
+				return -1;
 			r->outcome = V_LOCKED;
 			detail = xprintf("wrong code %d of %ld: locked",
 			    c.attempts, cfg->verifier.max_attempts);
 		} else {
 			if (vstore_chal_set(s, user_id, "pending", c.attempts,
 			    0) == -1)
-				goto dberr_tx;
+				return -1;
 			r->outcome = V_DENIED;
 			detail = xprintf("wrong code %d of %ld", c.attempts,
 			    cfg->verifier.max_attempts);
@@ -593,23 +632,154 @@ verifier_check(struct verifier *v, struct store *s, const char *user_id,
 	case V_LOCKED: action = "verify.locked"; break;
 	default: action = "verify.denied"; break;
 	}
-	if (audit(s, action, known ? u.account : NULL, user_id,
-	    detail_s) == -1)
-		goto dberr_tx;
-	if (wcommit(v, s) == -1) {
-		fail(r, "database unavailable");
-		goto out;
-	}
-	if (r->outcome == V_LOCKED && detail)
+	rc = audit(s, action, known ? u->account : NULL, user_id, detail_s);
+	if (rc == 0 && r->outcome == V_LOCKED && detail)
 		log_info("verifier: %s: %s", user_id, detail);
-	goto out;
-
-dberr_tx:
-	wrollback(v, s);
-	fail(r, "database unavailable");
-out:
-	sodium_memzero(hash, sizeof hash);
 	free(detail);
 	free(masked);
+	return rc;
+}
+
+/*
+ * Group commit (serve): request threads queue their checks; one writer
+ * thread runs every queued check in one transaction and commits once. Each
+ * check is still decided atomically (one after the other, inside the
+ * transaction), but a commit, its WAL pages and the write lock are shared
+ * by the batch, which is what makes thousands of checks a second cheap.
+ */
+#define BATCH_MAX 64
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+	struct cjob *head, *tail;
+	int running;
+	pthread_t thread;
+	struct store *s;
+	struct verifier *v;
+} gc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+    PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, NULL, NULL };
+
+static void *
+batch_writer(void *arg)
+{
+	struct cjob *batch, *j;
+	int n, failed;
+
+	(void)arg;
+	pthread_mutex_lock(&gc.mu);
+	for (;;) {
+		while (gc.head == NULL && gc.running)
+			pthread_cond_wait(&gc.work, &gc.mu);
+		if (gc.head == NULL)
+			break;
+		batch = gc.head;
+		for (n = 1, j = batch; j->next && n < BATCH_MAX; n++)
+			j = j->next;
+		gc.head = j->next;
+		if (gc.head == NULL)
+			gc.tail = NULL;
+		j->next = NULL;
+		pthread_mutex_unlock(&gc.mu);
+
+		failed = 0;
+		if (wbegin(gc.v, gc.s) == -1)
+			failed = 1;
+		else {
+			for (j = batch; j && !failed; j = j->next)
+				failed = check_tx(gc.v, gc.s, j) == -1;
+			if (failed)
+				wrollback(gc.v, gc.s);
+			else if (wcommit(gc.v, gc.s) == -1)
+				failed = 1;
+		}
+
+		pthread_mutex_lock(&gc.mu);
+		for (j = batch; j; j = j->next) {
+			if (failed) {
+				j->r->outcome = V_ERROR;
+				j->r->error = "database unavailable";
+			}
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&gc.done);
+	}
+	pthread_mutex_unlock(&gc.mu);
+	return NULL;
+}
+
+int
+verifier_batch_start(struct verifier *v, struct store *s)
+{
+	gc.v = v;
+	gc.s = s;
+	gc.running = 1;
+	if (pthread_create(&gc.thread, NULL, batch_writer, NULL) != 0) {
+		gc.running = 0;
+		log_warnx("verifier: cannot start the writer thread");
+		return -1;
+	}
+	v->batch = 1;
+	return 0;
+}
+
+void
+verifier_batch_stop(struct verifier *v)
+{
+	if (!v->batch)
+		return;
+	pthread_mutex_lock(&gc.mu);
+	gc.running = 0;
+	pthread_cond_broadcast(&gc.work);
+	pthread_mutex_unlock(&gc.mu);
+	pthread_join(gc.thread, NULL);
+	v->batch = 0;
+}
+
+void
+verifier_check(struct verifier *v, struct store *s, const char *user_id,
+    const char *code, struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	struct user u;
+	struct cjob j;
+	size_t clen = strlen(code);
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	memset(&j, 0, sizeof j);
+	j.user_id = user_id;
+	j.u = &u;
+	j.r = r;
+	j.now = now_time();
+	j.well_formed = clen == (size_t)cfg->verifier.code_length &&
+	    strspn(code, "0123456789") == clen;
+	/* Always hash, so that a malformed code costs the same. */
+	otp_hash(v->key, user_id, code, j.hash);
+	if ((rc = store_user_get(s, user_id, &u)) == -1) {
+		fail(r, "database unavailable");
+		return;
+	}
+	/* rc 1: unknown user, u is all zero */
+
+	if (v->batch) {
+		pthread_mutex_lock(&gc.mu);
+		if (gc.tail)
+			gc.tail->next = &j;
+		else
+			gc.head = &j;
+		gc.tail = &j;
+		pthread_cond_signal(&gc.work);
+		while (!j.done)
+			pthread_cond_wait(&gc.done, &gc.mu);
+		pthread_mutex_unlock(&gc.mu);
+	} else if (wbegin(v, s) == -1)
+		fail(r, "database unavailable");
+	else if (check_tx(v, s, &j) == -1) {
+		wrollback(v, s);
+		fail(r, "database unavailable");
+	} else if (wcommit(v, s) == -1)
+		fail(r, "database unavailable");
+	sodium_memzero(j.hash, sizeof j.hash);
 	user_clear(&u);
 }

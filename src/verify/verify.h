@@ -34,6 +34,7 @@ struct verifier {
 	unsigned char key[OTP_KEY_BYTES];
 	struct sms *sms;              /* owned */
 	int serialize;                /* serve: one writer at a time */
+	int batch;                    /* serve: checks by group commit */
 };
 
 struct vresult {
@@ -43,8 +44,9 @@ struct vresult {
 };
 void vresult_clear(struct vresult *);
 
-/* verifier.c. NULL: logged (callers exit 78 or 69). */
-struct verifier *verifier_new(const struct config *);
+/* verifier.c. NULL: logged (callers exit 78). CHECK_ONLY (-n): a key
+ * file that does not exist yet is not created. */
+struct verifier *verifier_new(const struct config *, int check_only);
 void verifier_free(struct verifier *);
 /* Renders both templates once with sample values: 0 or -1 (logged). */
 int verifier_check_templates(struct verifier *);
@@ -57,6 +59,10 @@ void verifier_start(struct verifier *, struct store *, const char *user_id,
     struct vresult *);
 void verifier_check(struct verifier *, struct store *, const char *user_id,
     const char *code, struct vresult *);
+/* serve: checks go to one writer thread with its own connection S
+ * (borrowed until verifier_batch_stop), committed in batches. */
+int verifier_batch_start(struct verifier *, struct store *s);
+void verifier_batch_stop(struct verifier *);
 /* serve: a WAL checkpoint; RESTART: one that lets the WAL restart (see
  * verifier.c). */
 int verifier_checkpoint(struct verifier *, struct store *, int restart);
@@ -75,7 +81,8 @@ struct vchal {
 };
 /* synchronous=NORMAL; SERVING: no automatic checkpoints (see below). */
 int vstore_tune(struct store *, int serving);
-int vstore_checkpoint(struct store *, int *frames);
+int vstore_checkpoint(struct store *, int *frames, int *copied);
+void vstore_presync(struct store *);
 int vstore_chal_get(struct store *, const char *user_id, struct vchal *);
 int vstore_chal_put(struct store *, const char *user_id, const char *dest,
     const unsigned char *hash, time_t created_at, time_t expires_at,

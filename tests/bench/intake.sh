@@ -88,6 +88,10 @@ for _ in 1 2 3; do
 done
 floor_ms=$best
 
+# fetch only (nothing stored or flagged), for the breakdown
+/usr/bin/time -f '%e' -o "$T/time.dry" "$TF" -c "$T/c.yaml" fetch --dry-run >/dev/null 2>&1
+dry_ms=$(awk '{ printf "%d", $1 * 1000 }' "$T/time.dry")
+
 /usr/bin/time -f '%e %M' -o "$T/time" "$TF" -c "$T/c.yaml" fetch > "$T/fetch.out" 2> "$T/fetch.err"
 rc=$?
 read -r _ rss_kb < "$T/time"
@@ -96,11 +100,24 @@ stored=$(sqlite3 "$T/var/tfadesk.db" 'SELECT count(*) FROM tickets' 2>/dev/null 
 seen=$(find "$MB/cur" -name '*:2,*S*' | wc -l)
 [ $rc -eq 0 ] || { echo "intake: tfadesk fetch failed ($rc):"; cat "$T/fetch.err"; exit 1; }
 
+# what the server alone spends on the \Seen flags (Dovecot renames each
+# maildir file): clear them, then one UID STORE 1:* +FLAGS (\Seen)
+url=imap://127.0.0.1:$IMAP_PORT/INBOX
+seen_ms=?
+if command -v curl >/dev/null; then
+	curl -s -u support:secret "$url" -X 'UID STORE 1:* -FLAGS.SILENT (\Seen)' >/dev/null
+	t0=$(date +%s%N)
+	curl -s -u support:secret "$url" -X 'UID STORE 1:* +FLAGS.SILENT (\Seen)' >/dev/null
+	seen_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+fi
+
 ratio=$(awk -v a="$fetch_ms" -v b="$floor_ms" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 echo "intake: $N messages ($((bytes / 1024)) MB in the maildir), batch ${BENCH_BATCH:-200}"
 echo "  floor  UID FETCH 1:* (BODY.PEEK[]), raw:    ${floor_ms} ms ($got messages, $((fbytes / 1048576)) MB; best of 3)"
 echo "  tfadesk fetch (store + \\Seen):              ${fetch_ms} ms ($stored tickets, $seen flagged)"
+echo "  breakdown: fetch only (--dry-run) ${dry_ms} ms; the server's own cost of"
+echo "             one UID STORE 1:* +FLAGS (\\Seen) ${seen_ms} ms"
 echo "  ratio ${ratio} (target <= 1.5), peak RSS ${rss_mb} MB (target < 64)"
 awk -v r="$ratio" -v m="$rss_mb" 'BEGIN { exit !(r <= 1.5 && m < 64) }' &&
 	echo "  targets met" || echo "  TARGET MISSED"

@@ -1,0 +1,119 @@
+/* tst_otp.c - one-time codes (src/verify/otp.c): digits and their spread,
+ * the keyed hash, and the key file (created 0600, reused, refused when
+ * others may read it or when it is not a key). */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "verify/otp.h"
+
+static void
+test_generate(void)
+{
+	char code[OTP_MAX_DIGITS + 1];
+	int seen[10] = { 0 };
+
+	CHECK(otp_generate(code, 0) == -1, "0 digits refused");
+	CHECK(otp_generate(code, OTP_MAX_DIGITS + 1) == -1, "11 refused");
+	for (size_t len = 1; len <= OTP_MAX_DIGITS; len++) {
+		CHECK(otp_generate(code, len) == 0, "generate %zu", len);
+		CHECK(strlen(code) == len, "length %zu: %s", len, code);
+		CHECK(strspn(code, "0123456789") == len, "digits: %s", code);
+	}
+	for (int i = 0; i < 2000; i++) {
+		otp_generate(code, 6);
+		for (int k = 0; k < 6; k++)
+			seen[code[k] - '0']++;
+	}
+	/* 12,000 digits: each of 10 values ~1,200; a broken generator
+	 * (always 0, modulo bias from bytes) would be far off */
+	for (int d = 0; d < 10; d++)
+		CHECK(seen[d] > 1000 && seen[d] < 1400, "digit %d seen %d", d,
+		    seen[d]);
+}
+
+static void
+test_hash(void)
+{
+	unsigned char k1[OTP_KEY_BYTES], k2[OTP_KEY_BYTES];
+	unsigned char a[OTP_HASH_BYTES], b[OTP_HASH_BYTES];
+
+	memset(k1, 1, sizeof k1);
+	memset(k2, 2, sizeof k2);
+	otp_hash(k1, "U1", "123456", a);
+	otp_hash(k1, "U1", "123456", b);
+	CHECK(otp_equal(a, b), "same input, same hash");
+	otp_hash(k1, "U1", "123457", b);
+	CHECK(!otp_equal(a, b), "another code");
+	otp_hash(k1, "U2", "123456", b);
+	CHECK(!otp_equal(a, b), "another user");
+	otp_hash(k2, "U1", "123456", b);
+	CHECK(!otp_equal(a, b), "another key");
+	otp_hash(k1, "U12", "3456", a);
+	otp_hash(k1, "U1", "23456", b);
+	CHECK(!otp_equal(a, b), "user/code boundary is kept");
+	CHECK(memmem(a, sizeof a, "3456", 4) == NULL, "no code in the hash");
+}
+
+static void
+test_key(void)
+{
+	char dir[] = "/tmp/tst_otp.XXXXXX", path[256], text[200];
+	unsigned char k1[OTP_KEY_BYTES], k2[OTP_KEY_BYTES];
+	const char *why;
+	struct stat sb;
+	int fd;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof path, "%s/verifier.key", dir);
+	umask(022);
+	CHECK(otp_key_load(path, k1, &why) == 0, "created: %s", why);
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	    "mode 0600 (%o)", (unsigned)(sb.st_mode & 0777));
+	CHECK(otp_key_load(path, k2, &why) == 0, "reloaded: %s", why);
+	CHECK(memcmp(k1, k2, sizeof k1) == 0, "same key on reload");
+
+	chmod(path, 0640);
+	CHECK(otp_key_load(path, k2, &why) == -1, "0640 refused");
+	CHECK(strstr(why, "chmod 600") != NULL, "says how to fix: %s", why);
+	chmod(path, 0600);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (write(fd, "abc\n", 4) != 4)
+		CHECK(0, "write");
+	close(fd);
+	CHECK(otp_key_load(path, k2, &why) == -1, "short key refused");
+	fd = open(path, O_WRONLY | O_TRUNC);
+	memset(text, 'g', 64);
+	text[64] = '\n';
+	if (write(fd, text, 65) != 65)
+		CHECK(0, "write");
+	close(fd);
+	CHECK(otp_key_load(path, k2, &why) == -1, "non-hex key refused");
+	unlink(path);
+
+	snprintf(path, sizeof path, "%s/no/such/dir/verifier.key", dir);
+	CHECK(otp_key_load(path, k2, &why) == -1, "missing folder refused");
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	if (otp_init() == -1) {
+		fprintf(stderr, "sodium_init failed\n");
+		return 1;
+	}
+	test_generate();
+	test_hash();
+	test_key();
+	return DONE();
+}
