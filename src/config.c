@@ -380,8 +380,13 @@ defaults_and_checks(struct loader *l)
 
 	dflt(&c->source.type, "maildir");
 	t = c->source.type;
-	if (strcmp(t, "maildir") == 0)
-		require(l, "source.path", c->source.path, "when source.type is maildir");
+	if (strcmp(t, "maildir") == 0) {
+		/* a config without a source section (the verifier's) is fine;
+		 * fetch then says source.path is not set */
+		if (given(l, "source"))
+			require(l, "source.path", c->source.path,
+			    "when source.type is maildir");
+	}
 	else {
 		int imap = strncmp(t, "imap", 4) == 0;
 		int implicit = t[strlen(t) - 1] == 's';

@@ -117,18 +117,6 @@ imap_bad(struct imap *im, const char *what, int r)
 }
 
 static void
-tls_cb(struct mailstream_ssl_context *ctx, void *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	/* SNI carries names only, never address literals (RFC 6066) */
-	if (inet_pton(AF_INET, host, &a4) != 1 &&
-	    inet_pton(AF_INET6, host, &a6) != 1)
-		mailstream_ssl_set_server_name(ctx, host);
-}
-
-static void
 read_caps(struct imap *im)
 {
 	struct mailimap_capability_data *cap = NULL;
@@ -181,7 +169,7 @@ imap_connect(struct source *src, struct imap *im)
 	    (time_t)cfg->source.timeout : 30);
 	if (strcmp(tls, "implicit") == 0)
 		r = mailimap_ssl_connect_with_callback(im->s, im->host, port,
-		    tls_cb, im->host);
+		    source_tls_sni, im->host);
 	else
 		r = mailimap_socket_connect(im->s, im->host, port);
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
@@ -190,7 +178,7 @@ imap_connect(struct source *src, struct imap *im)
 		goto out;
 	}
 	if (strcmp(tls, "starttls") == 0 &&
-	    (r = mailimap_socket_starttls_with_callback(im->s, tls_cb,
+	    (r = mailimap_socket_starttls_with_callback(im->s, source_tls_sni,
 	    im->host)) != MAILIMAP_NO_ERROR) {
 		r = imap_bad(im, "STARTTLS", r == MAILIMAP_ERROR_EXTENSION ?
 		    MAILIMAP_ERROR_STARTTLS : r);

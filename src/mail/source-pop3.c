@@ -76,17 +76,6 @@ pop3_bad(struct pop3 *p, const char *what, int r)
 	}
 }
 
-static void
-tls_cb(struct mailstream_ssl_context *ctx, void *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (inet_pton(AF_INET, host, &a4) != 1 &&
-	    inet_pton(AF_INET6, host, &a6) != 1)
-		mailstream_ssl_set_server_name(ctx, host);
-}
-
 static int
 pop3_open(struct source *src)
 {
@@ -136,7 +125,7 @@ pop3_open(struct source *src)
 	    (time_t)cfg->source.timeout : 30);
 	if (strcmp(tls, "implicit") == 0)
 		r = mailpop3_ssl_connect_with_callback(p->s, p->host, port,
-		    tls_cb, p->host);
+		    source_tls_sni, p->host);
 	else
 		r = mailpop3_socket_connect(p->s, p->host, port);
 	if (r != MAILPOP3_NO_ERROR) {
@@ -145,7 +134,7 @@ pop3_open(struct source *src)
 	}
 	p->connected = 1;
 	if (strcmp(tls, "starttls") == 0 &&
-	    (r = mailpop3_socket_starttls_with_callback(p->s, tls_cb,
+	    (r = mailpop3_socket_starttls_with_callback(p->s, source_tls_sni,
 	    p->host)) != MAILPOP3_NO_ERROR) {
 		r = pop3_bad(p, "STLS", r);
 		goto out;

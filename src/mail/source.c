@@ -4,6 +4,7 @@
  * hand-over struct, the exit status of a failure, and the certificate check
  * that libetpan leaves to us.
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +152,17 @@ done:
 	if (chain)
 		mailstream_certificate_chain_free(chain);
 	return rc;
+}
+
+/* libetpan's TLS callback: SNI carries names only, never address literals
+ * (RFC 6066). */
+void
+source_tls_sni(struct mailstream_ssl_context *ctx, void *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) != 1 &&
+	    inet_pton(AF_INET6, host, &a6) != 1)
+		mailstream_ssl_set_server_name(ctx, host);
 }

@@ -73,6 +73,8 @@ extern const struct source_ops source_pop3_ops;
 /* source-tls.c: check the peer chain of an established TLS stream (a
  * libetpan mailstream *) against CA_FILE (NULL: system trust) and HOST.
  * Returns 0 or -1 with the reason logged as "source: HOST: ...". */
+struct mailstream_ssl_context;
+void source_tls_sni(struct mailstream_ssl_context *, void *host);
 int source_tls_verify(void *mailstream, const char *ca_file,
     const char *host);
 

@@ -146,6 +146,17 @@ main(void)
 		    "bad config %zu: wanted \"%s\" in:\n%s", i, bad[i].want, err);
 		config_free(c);
 	}
+	/* no source section at all: a verifier-only configuration */
+	c = load("database: a.db\nsecurity:\n  require_sender_auth: false\n",
+	    err, sizeof err);
+	CHECK(c != NULL, "a config without a source section: %s", err);
+	config_free(c);
+	c = load("database: a.db\nsource:\n  after: seen\n"
+	    "security:\n  require_sender_auth: false\n", err, sizeof err);
+	CHECK(c == NULL && strstr(err, "source.path: required"),
+	    "a maildir source needs its path: %s", err);
+	config_free(c);
+
 	/* every error is reported, not only the first */
 	c = load("database: a.db\nfoo: 1\nbar: 2\n", err, sizeof err);
 	CHECK(c == NULL && strstr(err, ":2: foo") && strstr(err, ":3: bar"),
