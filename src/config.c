@@ -416,7 +416,7 @@ defaults_and_checks(struct loader *l)
 	if (c->source.timeout == 0)
 		c->source.timeout = 30;
 	if (c->source.batch == 0)
-		c->source.batch = 200;
+		c->source.batch = 1000;
 
 	if (c->limits.max_bytes == 0)
 		c->limits.max_bytes = 10L << 20;

@@ -136,7 +136,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	struct source src;
 	struct source_msg m;
 	struct group g;
-	size_t batch = cfg->source.batch > 0 ? (size_t)cfg->source.batch : 200;
+	size_t batch = cfg->source.batch > 0 ? (size_t)cfg->source.batch : 1000;
 	int rc, known, r, lockfd;
 	int64_t id;
 	char *msgkey;

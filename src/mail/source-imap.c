@@ -397,7 +397,7 @@ read_chunk(struct source *src, struct imap *im, size_t from)
 {
 	size_t max = (size_t)src->cfg->limits.max_bytes, n = 0, bytes = 0;
 	size_t batch = src->cfg->source.batch > 0 ?
-	    (size_t)src->cfg->source.batch : 200;
+	    (size_t)src->cfg->source.batch : 1000;
 	struct mailimap_set *set = mailimap_set_new_empty();
 	struct mailimap_fetch_type *ft;
 	clistiter *it, *j;

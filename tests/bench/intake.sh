@@ -50,7 +50,7 @@ source:
   password_file: $T/pw
   tls: none
   after: seen
-  batch: ${BENCH_BATCH:-200}
+  batch: ${BENCH_BATCH:-1000}
 security:
   require_sender_auth: false
 YAML
@@ -113,7 +113,7 @@ fi
 
 ratio=$(awk -v a="$fetch_ms" -v b="$floor_ms" 'BEGIN { printf "%.2f", b ? a / b : 0 }')
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
-echo "intake: $N messages ($((bytes / 1024)) MB in the maildir), batch ${BENCH_BATCH:-200}"
+echo "intake: $N messages ($((bytes / 1024)) MB in the maildir), batch ${BENCH_BATCH:-1000}"
 echo "  floor  UID FETCH 1:* (BODY.PEEK[]), raw:    ${floor_ms} ms ($got messages, $((fbytes / 1048576)) MB; best of 3)"
 echo "  tfadesk fetch (store + \\Seen):              ${fetch_ms} ms ($stored tickets, $seen flagged)"
 echo "  breakdown: fetch only (--dry-run) ${dry_ms} ms; the server's own cost of"
