@@ -118,4 +118,13 @@ bad "bad contact" 'resellers:
 bad "control characters in a name" 'resellers:
   - {id: R907, name: "A\u0007B"}' "name must be"
 expect_exit 66 "missing import file" tf db import "$T/none.yaml"
+
+# queue show never passes a terminal escape from a mail to the staff's terminal
+printf 'From: x@acme.example\r\nSubject: =?UTF-8?B?G1syShtdMDtwd25lZAc=?=\r\nMessage-ID: <esc@x>\r\n\r\nhello \033[31mred\033]0;title\007\r\n' > "$T/esc.eml"
+expect_exit 0 "ingest" tf ingest "$T/esc.eml"
+expect_exit 0 "queue show" tf queue show 1
+contains "$T/out" "hello [31mred" "the text is shown without its escape characters"
+if tr -d '\n\t' < "$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "control characters in queue show"; else ok "no control characters in queue show"; fi
+expect_exit 0 "queue list" tf queue list
+if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "escape in queue list"; else ok "no escape in queue list"; fi
 finish

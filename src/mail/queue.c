@@ -13,6 +13,9 @@
 #include "mail.h"
 #include "mime.h"
 
+static int show(FILE *, struct cmd_env *, int64_t);
+static void put_safe(const char *, size_t);
+
 static int64_t
 ticket_id_arg(const char *s)
 {
@@ -90,16 +93,45 @@ queue_list(struct cmd_env *env)
 }
 
 static void
-show_json_block(const char *title, const char *json)
+show_json_block(FILE *out, const char *title, const char *json)
 {
 	if (json == NULL || *json == '\0' || strcmp(json, "{}") == 0 ||
 	    strcmp(json, "[]") == 0)
 		return;
-	printf("\n%s:\n  %s\n", title, json);
+	fprintf(out, "\n%s:\n  %s\n", title, json);
 }
 
 static int
 queue_show(struct cmd_env *env, int64_t id)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	int rc;
+
+	if (out == NULL)
+		fatal("queue show: open_memstream");
+	rc = show(out, env, id);
+	fclose(out);
+	put_safe(text, len);
+	free(text);
+	return rc;
+}
+
+/* Prints what came from a mail, control characters (terminal escapes)
+ * shown as '?': only our own line breaks and tabs pass. */
+static void
+put_safe(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		putchar(c < 0x20 && c != '\n' && c != '\t' ? '?' :
+		    c == 0x7f ? '?' : c);
+	}
+}
+
+static int
+show(FILE *out, struct cmd_env *env, int64_t id)
 {
 	struct config *cfg = env_config(env);
 	struct store *s = env_store(env);
@@ -124,46 +156,46 @@ queue_show(struct cmd_env *env, int64_t id)
 	if (m == NULL)
 		fatalx("out of memory");
 
-	printf("Ticket:    %lld\n", (long long)t.id);
-	printf("State:     %s\n", ticket_state_name(t.state));
-	printf("Kind:      %s\n", t.kind ? t.kind : "(not processed yet)");
+	fprintf(out, "Ticket:    %lld\n", (long long)t.id);
+	fprintf(out, "State:     %s\n", ticket_state_name(t.state));
+	fprintf(out, "Kind:      %s\n", t.kind ? t.kind : "(not processed yet)");
 	if (t.account)
-		printf("Account:   %s\n", t.account);
+		fprintf(out, "Account:   %s\n", t.account);
 	if (t.reason)
-		printf("Reason:    %s\n", t.reason);
-	printf("Source:    %s\n", t.source);
-	printf("\n");
+		fprintf(out, "Reason:    %s\n", t.reason);
+	fprintf(out, "Source:    %s\n", t.source);
+	fprintf(out, "\n");
 	static const char *const shown[] = { "From", "Reply-To", "To", "Date",
 	    "Subject", "Message-ID", "Authentication-Results" };
 	for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
 		for (size_t h = 0; h < m->nheaders; h++)
 			if (strcasecmp(m->headers[h].name, shown[i]) == 0)
-				printf("%s: %s\n", shown[i],
+				fprintf(out, "%s: %s\n", shown[i],
 				    m->headers[h].value);
 	if (m->error)
-		printf("\n(the message could not be read fully: %s)\n",
+		fprintf(out, "\n(the message could not be read fully: %s)\n",
 		    m->error);
-	printf("\nNew text:\n");
+	fprintf(out, "\nNew text:\n");
 	{
 		const char *p = m->new_text ? m->new_text : "";
 		while (*p) {
 			size_t n = strcspn(p, "\n");
-			printf("  | %.*s\n", (int)n, p);
+			fprintf(out, "  | %.*s\n", (int)n, p);
 			p += n;
 			if (*p == '\n')
 				p++;
 		}
 	}
-	show_json_block("Extracted fields", t.fields);
-	show_json_block("Per-user results", t.results);
+	show_json_block(out, "Extracted fields", t.fields);
+	show_json_block(out, "Per-user results", t.results);
 
 	if (store_audit_list(s, NULL, NULL, t.id, &a, &na) == -1)
 		return EX_SOFTWARE;
-	printf("\nHistory:\n");
+	fprintf(out, "\nHistory:\n");
 	if (na == 0)
-		printf("  (nothing yet)\n");
+		fprintf(out, "  (nothing yet)\n");
 	for (size_t i = 0; i < na; i++)
-		printf("  %s  %-18s %-14s %s%s%s%s%s\n", a[i].at, a[i].actor,
+		fprintf(out, "  %s  %-18s %-14s %s%s%s%s%s\n", a[i].at, a[i].actor,
 		    a[i].action, a[i].user ? a[i].user : "",
 		    a[i].user ? " " : "", a[i].old_value ? a[i].old_value : "",
 		    a[i].old_value || a[i].new_value ? " -> " : "",
@@ -173,9 +205,9 @@ queue_show(struct cmd_env *env, int64_t id)
 	if (store_outbox_list(s, t.id, &o, &no) == -1)
 		return EX_SOFTWARE;
 	if (no) {
-		printf("\nReplies:\n");
+		fprintf(out, "\nReplies:\n");
 		for (size_t i = 0; i < no; i++)
-			printf("  to %s: %s%s%s\n", o[i].rcpt,
+			fprintf(out, "  to %s: %s%s%s\n", o[i].rcpt,
 			    o[i].state == OUTBOX_SENT ? "sent" :
 			    o[i].state == OUTBOX_FAILED ? "failed" : "queued",
 			    o[i].last_error ? ": " : "",
