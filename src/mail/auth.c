@@ -43,7 +43,9 @@ cfws(struct lex *l)
 }
 
 /* A value: a quoted string (unescaped) or a run up to a blank, ';', '(' or
- * (when STOP_EQ) '='. NULL when there is none. Owned. */
+ * (when STOP_EQ) '='. A quoted local part keeps the "@domain" that follows
+ * it ('"noc@acme.example"@evil.example' is a mailbox of evil.example).
+ * NULL when there is none. Owned. */
 static char *
 value(struct lex *l, int stop_eq)
 {
@@ -63,7 +65,8 @@ value(struct lex *l, int stop_eq)
 			return NULL;       /* unterminated: stop here */
 		}
 		l->p++;
-		return buf_steal(&b);
+		if (*l->p != '@')
+			return buf_steal(&b);
 	}
 	while (*l->p != '\0' && !strchr(" \t\r\n;(\"", *l->p) &&
 	    !(stop_eq && *l->p == '='))
@@ -109,7 +112,9 @@ skip_resinfo(struct lex *l)
 	}
 }
 
-/* The domain of "user@dom", "@dom" or "dom": lowercased, no final dot. */
+/* The domain of "user@dom", "@dom" or "dom": lowercased, no final dot.
+ * NULL unless it is a plain host name (letters, digits, '-', '_', '.'):
+ * anything else cannot be compared with the From domain. */
 static char *
 domain_of(const char *v)
 {
@@ -120,7 +125,11 @@ domain_of(const char *v)
 	str_lower(d);
 	n = strlen(d);
 	if (n > 0 && d[n - 1] == '.')
-		d[n - 1] = '\0';
+		d[--n] = '\0';
+	if (n == 0 || strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789-_.") != n) {
+		free(d);
+		return NULL;
+	}
 	return d;
 }
 
@@ -184,6 +193,7 @@ auth_parse(const char *hv, const char *authserv_id, const char *from,
 	for (;;) {
 		char *method, *result, *slash;
 		char *d = NULL, *i = NULL, *mailfrom = NULL;
+		int seen = 0, bad = 0;
 
 		cfws(&l);
 		if (*l.p == '\0')
@@ -208,21 +218,33 @@ auth_parse(const char *hv, const char *authserv_id, const char *from,
 			cfws(&l);
 			if (*l.p == '\0' || *l.p == ';')
 				break;
+			/* junk among the properties: the result is not
+			 * trusted (it could hide a display part or a second
+			 * address); on to the next one */
 			if ((prop = value(&l, 1)) == NULL) {
-				skip_resinfo(&l);   /* junk: on to the next */
+				bad = 1;
+				skip_resinfo(&l);
 				break;
 			}
 			if (!expect(&l, '=') || (pv = value(&l, 0)) == NULL) {
 				free(prop);
-				continue;
+				bad = 1;
+				skip_resinfo(&l);
+				break;
 			}
-			if (strcasecmp(prop, "header.d") == 0 && d == NULL)
+			/* the first of each counts, even when unusable */
+			if (strcasecmp(prop, "header.d") == 0 && !(seen & 1)) {
 				d = domain_of(pv);
-			else if (strcasecmp(prop, "header.i") == 0 && i == NULL)
+				seen |= 1;
+			} else if (strcasecmp(prop, "header.i") == 0 &&
+			    !(seen & 2)) {
 				i = domain_of(pv);
-			else if (strcasecmp(prop, "smtp.mailfrom") == 0 &&
-			    mailfrom == NULL)
+				seen |= 2;
+			} else if (strcasecmp(prop, "smtp.mailfrom") == 0 &&
+			    !(seen & 4)) {
 				mailfrom = domain_of(pv);
+				seen |= 4;
+			}
 			free(prop);
 			free(pv);
 		}
@@ -230,15 +252,15 @@ auth_parse(const char *hv, const char *authserv_id, const char *from,
 			buf_adds(&sum, ", ");
 		buf_addf(&sum, "%s=%s", method, result);
 		if (strcasecmp(method, "dkim") == 0) {
-			const char *dom = d ? d : i;
+			const char *dom = (seen & 1) ? d : i;
 			if (dom)
 				buf_addf(&sum, " (%s)", dom);
-			if (strcasecmp(result, "pass") == 0 && dom)
+			if (strcasecmp(result, "pass") == 0 && dom && !bad)
 				keep(dkim_d, &dk_al, xstrdup(dom), from);
 		} else if (strcasecmp(method, "spf") == 0) {
 			if (mailfrom)
 				buf_addf(&sum, " (%s)", mailfrom);
-			if (strcasecmp(result, "pass") == 0 && mailfrom)
+			if (strcasecmp(result, "pass") == 0 && mailfrom && !bad)
 				keep(spf_d, &spf_al, xstrdup(mailfrom), from);
 		}
 		free(method);

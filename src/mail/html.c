@@ -271,6 +271,8 @@ static const char *const blocks[] = { "p", "div", "h1", "h2", "h3", "h4",
     "article", "section", "header", "footer", "center", "form", "fieldset",
     "nav", "aside", "figure", "figcaption", "main", "hr", "caption",
     "tbody", "thead", "tfoot", "body", "html", "title", "legend", NULL };
+static const char *const voids[] = { "br", "hr", "img", "input", "meta",
+    "link", "wbr", "col", "area", "base", "source", "track", "embed", NULL };
 static const char *const skips[] = { "script", "style", "head", "title",
     "template", "xml", "noscript", "object", "svg", "math", NULL };
 
@@ -295,6 +297,71 @@ skip_to_close(const char *p, const char *end, const char *name, size_t nl)
 		if (nl == 4 && strncasecmp(name, "head", 4) == 0 &&
 		    (size_t)(end - q) > 5 && strncasecmp(q + 1, "body", 4) == 0)
 			return q;
+	}
+	return end;
+}
+
+/*
+ * Is the element hidden from the reader (the "hidden" attribute, or an
+ * inline style that shows nothing)? Its text is not the sender's visible
+ * words, so it is dropped: a number in a hidden <span> is never read.
+ * Stylesheets are not evaluated.
+ */
+static int
+is_hidden(const char *a, const char *end)
+{
+	static const char *const styles[] = { "display:none",
+	    "visibility:hidden", "mso-hide:all", "font-size:0", "opacity:0",
+	    "max-height:0", "line-height:0", NULL };
+	char st[512];
+	size_t n = 0, i;
+
+	for (const char *q = a; q < end; q++) {
+		/* a bare "hidden" attribute */
+		if ((q == a || isspace((unsigned char)q[-1])) &&
+		    (size_t)(end - q) >= 6 && strncasecmp(q, "hidden", 6) == 0 &&
+		    (q + 6 == end || isspace((unsigned char)q[6]) ||
+		    q[6] == '=' || q[6] == '/'))
+			return 1;
+		/* the attributes without blanks and quotes, lower case */
+		if (!isspace((unsigned char)*q) && *q != '"' && *q != '\'' &&
+		    n + 1 < sizeof st)
+			st[n++] = (char)tolower((unsigned char)*q);
+	}
+	st[n] = '\0';
+	for (i = 0; styles[i]; i++) {
+		const char *f = st;
+		size_t sl = strlen(styles[i]);
+
+		while ((f = strstr(f, styles[i])) != NULL) {
+			f += sl;
+			/* "font-size:0" but not "font-size:0.9em" or ":05" */
+			if (styles[i][sl - 1] != '0' ||
+			    (*f != '.' && !isdigit((unsigned char)*f)))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* After the element NAME whose start tag ends at P: past its matching
+ * end tag (same-name elements inside are counted), or END. */
+static const char *
+skip_element(const char *p, const char *end, const char *name, size_t nl)
+{
+	int depth = 1;
+
+	while (p < end && (p = memchr(p, '<', (size_t)(end - p))) != NULL) {
+		int closing = p + 1 < end && p[1] == '/';
+		const char *n = p + 1 + closing;
+
+		if ((size_t)(end - n) > nl && strncasecmp(n, name, nl) == 0 &&
+		    !isalnum((unsigned char)n[nl]) && n[nl] != '-' &&
+		    (depth += closing ? -1 : 1) == 0) {
+			p = memchr(n, '>', (size_t)(end - n));
+			return p ? p + 1 : end;
+		}
+		p++;
 	}
 	return end;
 }
@@ -483,6 +550,17 @@ html_to_text(const char *html, size_t len)
 				if (q > a && q[-1] == '/')
 					continue;	/* <script/> */
 				p = skip_to_close(p, end, buf, strlen(buf));
+				continue;
+			}
+			if (!closing && is_hidden(a, q)) {
+				p = q < end ? q + 1 : end;
+				if (q > a && q[-1] == '/')
+					continue;	/* <span hidden/> */
+				if (name_is(nm, nl, voids)) {
+					tag(&h, nm, nl, closing, a, q);
+					continue;	/* <br hidden> */
+				}
+				p = skip_element(p, end, nm, nl);
 				continue;
 			}
 			tag(&h, nm, nl, closing, a, q);

@@ -907,18 +907,25 @@ msg_header(const struct msg *m, const char *name)
 	return NULL;
 }
 
-/* addr-spec with its domain lowercased; NULL if not a plausible address. */
+/*
+ * addr-spec with its domain lowercased; NULL if not a plain address: one
+ * '@' with something on both sides, and no quoting, route, comment or
+ * list characters (a quoted local part such as "noc@acme.example"@evil
+ * would read as two addresses to whoever looks at it next).
+ */
 static char *
 clean_addr(const char *a)
 {
 	char *s, *at;
 	size_t i;
 
-	if (a == NULL || strchr(a, '@') == NULL ||
+	if (a == NULL || (at = strchr(a, '@')) == NULL || at == a ||
+	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
 	    !mime_utf8_valid(a, strlen(a)))
 		return NULL;
 	for (i = 0; a[i]; i++)
-		if ((unsigned char)a[i] <= ' ' || a[i] == 127)
+		if ((unsigned char)a[i] <= ' ' || a[i] == 127 ||
+		    strchr("\"(),:;<>[\\]", a[i]) != NULL)
 			return NULL;
 	if (i > 320)
 		return NULL;
@@ -939,10 +946,27 @@ parse_from(struct msg *m, const char *v, size_t n, int which)
 	struct mailimf_mailbox *first = NULL;
 	clistiter *it, *jt;
 	size_t idx = 0;
-	int count = 0;
+	int count = 0, first_ok = 1;
 
-	if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR)
+	if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR) {
+		if (which == 0)
+			m->from_count++;    /* there, but unusable */
 		return;
+	}
+	/* Text after the list ("<a@x> <b@y>", "a@x b@y") would be read
+	 * otherwise by another program: then nobody in it is believed. */
+	for (int depth = 0; idx < n; idx++) {
+		if (v[idx] == '(')
+			depth++;
+		else if (v[idx] == ')' && depth > 0)
+			depth--;
+		else if (v[idx] == '\\' && depth > 0 && idx + 1 < n)
+			idx++;
+		else if (depth == 0 && v[idx] != ' ' && v[idx] != '\t')
+			break;
+	}
+	if (idx < n || memchr(v, '\0', n) != NULL)
+		first_ok = 0;
 	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
 		struct mailimf_address *a = clist_content(it);
 
@@ -961,8 +985,10 @@ parse_from(struct msg *m, const char *v, size_t n, int which)
 		}
 	}
 	if (which == 0) {
-		m->from_count += count;
-		if (first && m->from_addr == NULL) {
+		/* every From field counts, even one with no mailbox in it
+		 * ("From: undisclosed:;"), so that a second one is seen */
+		m->from_count += count ? count : 1;
+		if (first && first_ok && m->from_addr == NULL) {
 			m->from_addr = clean_addr(first->mb_addr_spec);
 			if (m->from_addr && first->mb_display_name) {
 				char *dn = first->mb_display_name;
@@ -985,7 +1011,7 @@ parse_from(struct msg *m, const char *v, size_t n, int which)
 				}
 			}
 		}
-	} else if (first && m->reply_to_addr == NULL)
+	} else if (first && first_ok && m->reply_to_addr == NULL)
 		m->reply_to_addr = clean_addr(first->mb_addr_spec);
 	mailimf_address_list_free(al);
 }
@@ -1702,6 +1728,26 @@ set_str(char **dst, const char *raw, size_t n, int decode)
 	return *dst ? 0 : -1;
 }
 
+/*
+ * Structured fields written by the receiving hosts: RFC 2047 does not apply
+ * to them, and decoding would let text the sender controls (an envelope
+ * local part "=?us-ascii?q?x=3B_spf=3Dpass...?=@evil") turn into new
+ * results in a trusted Authentication-Results header. Kept as written.
+ */
+static int
+is_trace(const char *nm, size_t nl)
+{
+	static const char *const names[] = { "Authentication-Results",
+	    "ARC-Authentication-Results", "Received-SPF", "DKIM-Signature",
+	    "ARC-Seal", "ARC-Message-Signature", "Received", NULL };
+	size_t i;
+
+	for (i = 0; names[i]; i++)
+		if (mime_strncaseeq(nm, nl, names[i]))
+			return 1;
+	return 0;
+}
+
 struct msg *
 msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 {
@@ -1745,7 +1791,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 		size_t nl = h[i].namelen, vl = h[i].vallen;
 
 		mh->name = strndup(nm, nl);
-		mh->value = hdr_value(v, vl, 1);
+		mh->value = hdr_value(v, vl, !is_trace(nm, nl));
 		m->nheaders++;
 		if (mh->name == NULL || mh->value == NULL)
 			goto oom;

@@ -434,6 +434,39 @@ pick_reseller(struct job *j)
 	return 0;
 }
 
+/*
+ * Does the ticket pass on someone else's mail (a "Fwd:" subject, or a
+ * forwarded message in the text)? Its words are not the sender's.
+ */
+static int
+forwarded(const struct msg *m)
+{
+	static const char *const marks[] = { "Forwarded message",
+	    "Forwarded Message", "Begin forwarded message",
+	    "Start of forwarded message", NULL };
+	const char *s = m->subject ? m->subject : "";
+	const char *texts[] = { m->text, m->quoted, m->new_text };
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '[' && strchr(s, ']') != NULL)
+			s = strchr(s, ']') + 1;
+		else if (strncasecmp(s, "re:", 3) == 0 ||
+		    strncasecmp(s, "aw:", 3) == 0)
+			s += 3;
+		else
+			break;
+	}
+	if (strncasecmp(s, "fwd:", 4) == 0 || strncasecmp(s, "fw:", 3) == 0 ||
+	    strncasecmp(s, "wg:", 3) == 0 || strncasecmp(s, "tr:", 3) == 0)
+		return 1;
+	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
+		for (size_t i = 0; texts[t] && marks[i]; i++)
+			if (strstr(texts[t], marks[i]) != NULL)
+				return 1;
+	return 0;
+}
+
 static int
 do_twofa(struct job *j)
 {
@@ -457,6 +490,16 @@ do_twofa(struct job *j)
 			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 			return 0;
 		}
+	/* A forwarded request is someone else's, unless the sender names
+	 * their own account in their own words. */
+	if (forwarded(j->msg) && !in_list(j->rm.accounts, j->rm.naccounts,
+	    j->reseller.id) && j->ap == NULL) {
+		reason_add(j, "the 2FA request is forwarded and the sender does "
+		    "not name the account %s: a person checks whose request it "
+		    "is", j->reseller.id);
+		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		return 0;
+	}
 	if (j->reseller.twofa) {
 		reason_add(j, "2FA was already on for %s; nothing changed",
 		    j->reseller.id);
@@ -908,6 +951,52 @@ replied_before(struct store *s, int64_t id)
 	return n > 0;
 }
 
+/*
+ * Replies go to Reply-To only when it cannot be a thief's address: the
+ * From address itself, an address of the From domain when the sender is
+ * authenticated, or another contact of a reseller the sender is a contact
+ * of. Otherwise the Reply-To is dropped and the reply goes to From (the
+ * real contact, who also learns of a forged request). -1 on a store error.
+ */
+static int
+check_reply_to(struct store *s, struct msg *m, int auth_ok)
+{
+	const char *rt = m ? m->reply_to_addr : NULL, *fd, *rd;
+	char **a = NULL, **b = NULL;
+	size_t na = 0, nb = 0, i, k;
+	int keep = 0;
+
+	if (rt == NULL || m->from_addr == NULL)
+		return 0;
+	fd = strrchr(m->from_addr, '@');
+	rd = strrchr(rt, '@');
+	if (strcasecmp(rt, m->from_addr) == 0 ||
+	    (auth_ok && fd && rd && strcasecmp(fd, rd) == 0))
+		return 0;
+	if (store_contact_resellers(s, m->from_addr, &a, &na) < 0 ||
+	    store_contact_resellers(s, rt, &b, &nb) < 0)
+		keep = -1;
+	for (i = 0; keep == 0 && i < na; i++)
+		for (k = 0; k < nb; k++)
+			if (strcmp(a[i], b[k]) == 0)
+				keep = 1;
+	for (i = 0; i < na; i++)
+		free(a[i]);
+	for (k = 0; k < nb; k++)
+		free(b[k]);
+	free(a);
+	free(b);
+	if (keep < 0)
+		return -1;
+	if (!keep) {
+		log_info("reply: Reply-To %s is not the sender's: answering "
+		    "%s", rt, m->from_addr);
+		free(m->reply_to_addr);
+		m->reply_to_addr = NULL;
+	}
+	return 0;
+}
+
 /* Writes the outcome: ticket row (with its audit row) and the reply. */
 static int
 record(struct job *j)
@@ -946,6 +1035,8 @@ record(struct job *j)
 	tv_set(j->vars, "reason", out.reason);
 	if (j->ap && j->ap->note)
 		tv_set(j->vars, "note", j->ap->note);
+	if (check_reply_to(j->s, j->msg, j->auth_ok) != 0)
+		return -1;
 	rc = reply_queue(j->cfg, j->s, j->msg, j->id, j->tmpl, j->vars);
 	return rc < 0 ? -1 : 0;
 }
@@ -1097,6 +1188,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 		out.account = j.t.account;
 		tv_set(j.vars, "reason", b);
 		if (store_ticket_set(s, &out, j.actor) != 0 ||
+		    check_reply_to(s, j.msg, 0) != 0 ||
 		    (!j.msg->error && reply_queue(cfg, s, j.msg, id,
 		    "staff_rejected", j.vars) < 0)) {
 			store_rollback(s);

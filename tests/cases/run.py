@@ -138,6 +138,9 @@ def run_case(tmp, template_db, name, kind, state, checks):
         if c.startswith("replies="):
             n = len(replies(d))
             say(n == int(c[8:]), f"{name}: {c} (got {n})")
+        elif c.startswith("to~"):
+            tos = [str(email.message_from_bytes(open(r, "rb").read()).get("To")) for r in replies(d)]
+            say(tos and all(c[3:] in t for t in tos), f"{name}: every reply goes to {c[3:]} ({tos})")
         elif c.startswith("reason~"):
             want = c[7:].replace("_", " ")
             say(want in (t.get("reason") or ""), f"{name}: reason has '{want}' ({t.get('reason')})")
