@@ -486,6 +486,21 @@ defaults_and_checks(struct loader *l)
 		c->verifier.threads = 4;
 }
 
+/* Can the verifier send a login code to this E.164 number? Country codes
+ * are a prefix code, so a prefix match is exact. */
+int
+config_sms_allowed(const struct config *c, const char *e164)
+{
+	char cc[8];
+
+	for (size_t i = 0; i < c->verifier.n_allowed_country_codes; i++) {
+		snprintf(cc, sizeof cc, "%ld", c->verifier.allowed_country_codes[i]);
+		if (strncmp(e164, cc, strlen(cc)) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 static char *
 absolute(const char *file)
 {

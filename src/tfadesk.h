@@ -168,5 +168,7 @@ struct config {
  * every problem as "file:line: key: why" and returns NULL (callers exit 78). */
 struct config *config_load(const char *file);
 void config_free(struct config *);
+/* Is E164 in verifier.allowed_country_codes (an SMS can reach it)? */
+int config_sms_allowed(const struct config *, const char *e164);
 
 #endif

@@ -277,6 +277,13 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 			return EX_DATAERR;
 		}
 		phone = e164;
+		if (!config_sms_allowed(env_config(env), e164)) {
+			char *m = mask_phone(e164);
+			log_warnx("user %s: %s is outside "
+			    "verifier.allowed_country_codes: login codes will "
+			    "not be sent to it", u.id, m);
+			free(m);
+		}
 	}
 	actor = staff_actor();
 	if (store_begin(s) == -1) {

@@ -512,7 +512,8 @@ do_twofa(struct job *j)
 		char e164[20];
 		const char *why = NULL;
 		if (u[i].phone && phone_normalize(ctx.nb, u[i].phone,
-		    j->cfg->default_country, e164, &why) == 0)
+		    j->cfg->default_country, e164, &why) == 0 &&
+		    config_sms_allowed(j->cfg, e164))
 			continue;
 		struct tv *m = tv_add(j->vars, "missing");
 		tv_safe(m, "id", u[i].id);
@@ -629,6 +630,13 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 		jd->phone[0] = '\0';
 		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
 		    "%s", why ? why : "not a valid mobile number");
+		return 0;
+	}
+	/* a number the verifier may not send to would lock the user out */
+	if (!config_sms_allowed(j->cfg, jd->phone)) {
+		jd->phone[0] = '\0';
+		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
+		    "in a country we cannot send login codes to");
 		return 0;
 	}
 	for (size_t k = 0; k < idx; k++)
