@@ -40,6 +40,9 @@ expect_exit 64 "start without a user" v start
 expect_exit 64 "check without a code" v check U1
 expect_exit 64 "--listen outside serve" v start U1 --listen 127.0.0.1:1
 expect_exit 65 "a user ID with a space" v start "U 1"
+expect_exit 65 "a user ID not UTF-8" v start "$(printf 'U\377\376')"
+expect_exit 65 "a user ID with a bidi override" v start "$(printf 'U\342\200\256x')"
+expect_exit 65 "a user ID with a C1 control" v check "$(printf 'U\302\233x')" 1
 printf 'database: x\nverifier:\n  code_length: 99\n' > "$T/bad.yaml"
 expect_exit 78 "bad config exits 78" tfadesk-verify -c "$T/bad.yaml" start U1
 contains "$T/err" "code_length" "config error names the key"
@@ -66,6 +69,7 @@ contains "$T/out" "reseller" "the message sends the user to the reseller"
 contains "$T/out" "U2" "the message names the user account ID"
 outcome no_mobile "no_mobile, plain" start U2
 outcome unknown_user "unknown user" start U999
+outcome unknown_user "a UTF-8 user ID is a user ID" start "$(printf 'U\303\251')"
 expect_exit 0 "unknown user --json" v start U999 --json
 contains "$T/out" '{"outcome": "unknown_user"}' "unknown_user has the same shape"
 outcome blocked "German number: blocked" start U3
@@ -81,6 +85,9 @@ codes=$code1
 wrong=$(printf '%08d' $(( (1${code1} + 1) % 100000000 )))
 outcome denied "wrong code: denied" check U1 "$wrong"
 outcome denied "wrong length: denied" check U1 123
+outcome denied "the code with a space: denied" check U1 " $code1"
+outcome denied "the code in Arabic-Indic digits: denied" check U1 \
+    "$(printf '%s' "$code1" | sed 's/0/٠/g;s/1/١/g;s/2/٢/g;s/3/٣/g;s/4/٤/g;s/5/٥/g;s/6/٦/g;s/7/٧/g;s/8/٨/g;s/9/٩/g')"
 outcome denied "another user's check: denied" check U4 "$code1"
 outcome approved "right code: approved" check U1 "$code1"
 outcome denied "replay of a used code: denied" check U1 "$code1"
@@ -121,6 +128,18 @@ wrong=$(printf '%08d' $(( (1${code6} + 7) % 100000000 )))
 for i in 1 2 3 4; do outcome denied "wrong code $i: denied" check U6 "$wrong"; done
 outcome locked "wrong code 5: locked" check U6 "$wrong"
 outcome locked "right code after the lock: locked" check U6 "$code6"
+# a new start gives max_attempts again, but only max_sends_per_hour times an
+# hour: at most 3 x 5 guesses an hour, however the resends are timed
+at $((NOW + 8031)); outcome sent "resend after the lock: sent" start U6
+set -- $(take_sms "$SMS"); code6=${2:-x}; codes="$codes $code6"
+at $((NOW + 8062)); outcome sent "resend again: sent" start U6
+set -- $(take_sms "$SMS"); code6=${2:-x}; codes="$codes $code6"
+at $((NOW + 8093)); outcome rate_limited "4th send in the hour: rate_limited" start U6
+wrong=$(printf '%08d' $(( (1${code6} + 7) % 100000000 )))
+for i in 1 2 3 4; do outcome denied "guess $i of the last send" check U6 "$wrong"; done
+outcome locked "guess 5 of the last send: locked" check U6 "$wrong"
+at $((NOW + 8124)); outcome rate_limited "no new guesses this hour" start U6
+outcome locked "still locked" check U6 "$code6"
 
 # a number changed to a refused country: blocked, and the pending code dies
 at $((NOW + 12000)); outcome sent "start for U4" start U4
@@ -187,5 +206,13 @@ chmod 644 "$T/keys/verifier.key"
 expect_exit 78 "a world-readable key file is refused" v start U1
 contains "$T/err" "chmod 600" "the refusal says how to fix it"
 chmod 600 "$T/keys/verifier.key"
+# a symlink in its place (to a key an attacker chose) is refused, not
+# followed, and the target is left as it is
+mv "$T/keys/verifier.key" "$T/keys/real.key"
+ln -s "$T/keys/real.key" "$T/keys/verifier.key"
+expect_exit 78 "a symlinked key file is refused" v start U1
+check "... and left a symlink" test -L "$T/keys/verifier.key"
+rm "$T/keys/verifier.key"; mv "$T/keys/real.key" "$T/keys/verifier.key"
+outcome not_required "the key file back: usable again" start U5
 
 finish

@@ -102,6 +102,15 @@ expect_400 "user_id too long" "{\"user_id\": \"$(printf '%0200d' 0)\"}"
 expect_400 "code too long" "{\"user_id\": \"U1\", \"code\": \"$(printf '%040d' 0)\"}" /v1/challenges/check
 expect_400 "invalid UTF-8" "$(printf '{"user_id": "U\377"}')"
 expect_400 "trailing garbage" '{"user_id": "U1"} x'
+expect_400 "code a negative number" '{"user_id": "U1", "code": -123456}' /v1/challenges/check
+expect_400 "code a float" '{"user_id": "U1", "code": 123456.0}' /v1/challenges/check
+expect_400 "code a huge number" '{"user_id": "U1", "code": 1e999}' /v1/challenges/check
+expect_400 "code a 30-digit integer" '{"user_id": "U1", "code": 123456789012345678901234567890}' /v1/challenges/check
+expect_400 "code null" '{"user_id": "U1", "code": null}' /v1/challenges/check
+# a body of exactly 4096 bytes is read, one of 4097 is not
+pad=$(head -c 4079 /dev/zero | tr '\0' ' ')
+expect_req "body of 4096 bytes: read" '200 {"outcome": "not_required"}' POST /v1/challenges "{\"user_id\": \"U5\"$pad}"
+expect_req "body of 4097 bytes: 413" '413 {"error": "request body too large"}' POST /v1/challenges "{\"user_id\": \"U5\" $pad}"
 big=$(head -c 6000 /dev/zero | tr '\0' 'a')
 got=$(req POST /v1/challenges "{\"user_id\": \"$big\"}")
 case "$got" in 413*) ok "body over the limit: 413" ;; *) not_ok "big body: $got" ;; esac
@@ -135,10 +144,63 @@ PY
 fi
 expect_req "still up after hostile input" '200 {"status": "ok"}' GET /healthz
 
+# slowloris from one address (127.0.0.2): 1100 connections that trickle
+# header bytes; the portal (127.0.0.1) still gets in at once
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 - "$PORT" > "$T/slow" <<'PY'
+import resource, socket, subprocess, sys, time
+port = int(sys.argv[1])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+socks = []
+for i in range(1100):
+    try:
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(2)
+        s.connect(("127.0.0.1", port))
+        s.send(b"POST /v1/challenges HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    except OSError:
+        break
+time.sleep(1)
+for s in socks:
+    try:
+        s.send(b"X-A: b\r\n")
+    except OSError:
+        pass
+r = subprocess.run(["curl", "-s", "-m", "3", "-o", "/dev/null", "-w",
+                    "%{http_code}", "http://127.0.0.1:%d/healthz" % port],
+                   capture_output=True, text=True)
+print(r.stdout)
+for s in socks:
+    s.close()
+PY
+	check "slowloris from one address: others still served ($(cat "$T/slow"))" \
+	    test "$(cat "$T/slow")" = 200
+fi
+
 # concurrency: 50 parallel checks of one right code, exactly one approval
-expect_req "sent to U6" '200 {"outcome": "sent"}' POST /v1/challenges '{"user_id": "U6"}'
-set -- $(take_sms "$SMS"); code6=${2:-x}
+# (not "wait": the server is a child too)
+wait_jobs() { for j in $pids; do wait "$j"; done; pids=; }
+# 20 parallel starts for one user: exactly one SMS (a send under way
+# counts for the cool-down), the others rate_limited
 mkdir -p "$T/par"
+i=0 pids=
+while [ $i -lt 20 ]; do
+	curl -s -o "$T/par/$i" --data-binary '{"user_id": "U6"}' \
+	    "$URL/v1/challenges" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait_jobs
+n_ok=$(cat "$T"/par/* | grep -c '"sent"')
+n_rl=$(cat "$T"/par/* | grep -c '"rate_limited"')
+check "20 parallel starts: exactly 1 sent ($n_ok)" test "$n_ok" = 1
+check "... and 19 rate_limited ($n_rl)" test "$n_rl" = 19
+check "... and exactly one SMS" test "$(sms_count "$SMS")" = 1
+set -- $(take_sms "$SMS"); code6=${2:-x}
+rm -f "$T"/par/*
 i=0 pids=
 while [ $i -lt 50 ]; do
 	curl -s -o "$T/par/$i" -H 'Content-Type: application/json' \
@@ -147,8 +209,6 @@ while [ $i -lt 50 ]; do
 	pids="$pids $!"
 	i=$((i + 1))
 done
-# (not "wait": the server is a child too)
-wait_jobs() { for j in $pids; do wait "$j"; done; pids=; }
 wait_jobs
 n_ok=$(cat "$T"/par/* | grep -c '"approved"')
 n_no=$(cat "$T"/par/* | grep -c '"denied"')
@@ -173,6 +233,15 @@ n_lk=$(cat "$T"/par/* | grep -c '"locked"')
 check "50 parallel wrong checks: 4 denied ($n_no)" test "$n_no" = 4
 check "... and 46 locked ($n_lk)" test "$n_lk" = 46
 expect_req "locked, even the right code" '200 {"outcome": "locked"}' POST /v1/challenges/check "{\"user_id\": \"U6\", \"code\": \"$code6\"}"
+
+# the database file gone (deleted, renamed, restored over): /healthz says so
+# although the open connection still works
+mv "$T/var/tfadesk.db" "$T/var/moved.db"
+expect_req "database moved away: healthz 503" '503 {"status": "unavailable"}' GET /healthz
+cp "$T/var/moved.db" "$T/var/tfadesk.db"
+expect_req "another file in its place: healthz 503" '503 {"status": "unavailable"}' GET /healthz
+mv -f "$T/var/moved.db" "$T/var/tfadesk.db"
+expect_req "database back: healthz 200" '200 {"status": "ok"}' GET /healthz
 
 # stop: SIGTERM ends it with status 0
 kill -TERM $pid; wait $pid; rc=$?

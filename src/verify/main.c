@@ -142,8 +142,8 @@ main(int argc, char **argv)
 		if (json && strcmp(cmd, "serve") == 0)
 			usage("--json is an option of start and check only");
 		if (argc >= 2 && !verifier_valid_user_id(argv[1]))
-			die(EX_DATAERR, "%s: user ID must be 1 to 128 printable "
-			    "characters without spaces", cmd);
+			die(EX_DATAERR, "%s: user ID must be 1 to 128 bytes "
+			    "of printable UTF-8 without spaces", cmd);
 		if (argc == 3 && !verifier_valid_code(argv[2]))
 			die(EX_DATAERR, "check: code too long");
 	}

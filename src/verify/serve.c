@@ -19,6 +19,7 @@
  * and other writes are serialized in-process (verifier.c).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,6 +42,11 @@
 #define MAX_HEADERS   (16 * 1024)   /* MHD's buffer per connection */
 #define CONN_TIMEOUT  15            /* seconds idle */
 #define MAX_CONNS     1024
+/* MHD's timeout is an idle one: a client that trickles a header byte every
+ * few seconds keeps its connection for ever. One address may not hold
+ * more than a quarter of the connections, so that a slowloris from one
+ * host cannot lock the portal out. */
+#define MAX_CONNS_IP  (MAX_CONNS / 4)
 
 struct req {
 	struct buf body;
@@ -52,6 +58,7 @@ struct req {
 static struct verifier *V;
 static pthread_key_t store_key;
 static int stopping;            /* atomic */
+static struct stat db_stat;     /* the database file serve opened */
 
 static struct store *thread_store(void);
 static void store_dtor(void *);
@@ -67,6 +74,7 @@ static void completed(void *, struct MHD_Connection *, void **,
     enum MHD_RequestTerminationCode);
 static void mhd_log(void *, const char *, va_list);
 static int parse_listen(const char *, struct sockaddr_storage *, int *);
+static int db_healthy(void);
 
 /* The WAL checkpointer: every 50 ms a passive one, every half second one that
  * restarts the WAL (verifier_checkpoint). */
@@ -107,6 +115,25 @@ thread_store(void)
 	}
 	pthread_setspecific(store_key, s);
 	return s;
+}
+
+/*
+ * /healthz: the database file is still the one serve opened, and this
+ * thread can read its schema. An open SQLite connection goes on working on
+ * a file that was deleted or renamed (or replaced by a restore), so the
+ * connection alone would report "ok" while every write went to a file
+ * nobody will ever read again.
+ */
+static int
+db_healthy(void)
+{
+	struct store *s;
+	struct stat sb;
+
+	if (stat(V->cfg->database, &sb) == -1 || sb.st_dev != db_stat.st_dev ||
+	    sb.st_ino != db_stat.st_ino)
+		return 0;
+	return (s = thread_store()) != NULL && store_version(s) >= 1;
 }
 
 /* Sends B (JSON text) with STATUS; RETRY adds Retry-After. */
@@ -236,8 +263,8 @@ parse_body(const struct buf *body, int want_code, const char **user_id,
 		goto bad;
 	}
 	if (!verifier_valid_user_id(*user_id)) {
-		snprintf(errbuf, errlen, "user_id: must be 1 to 128 printable "
-		    "characters without spaces");
+		snprintf(errbuf, errlen, "user_id: must be 1 to 128 bytes "
+		    "of printable UTF-8 without spaces");
 		goto bad;
 	}
 	if (want_code && !verifier_valid_code(*code)) {
@@ -269,7 +296,7 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 			return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method not allowed", "GET, HEAD");
-		if ((s = thread_store()) == NULL || store_version(s) < 1) {
+		if (!db_healthy()) {
 			buf_init(&b);
 			buf_adds(&b, "{\"status\": \"unavailable\"}");
 			rc = reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, &b, NULL);
@@ -457,6 +484,11 @@ serve_run(struct verifier *v, const char *listen)
 	 * connection is then the checkpointer's */
 	if ((s = store_open(v->cfg->database, 0)) == NULL)
 		return EX_UNAVAILABLE;
+	if (stat(v->cfg->database, &db_stat) == -1) {
+		log_warn("serve: %s", v->cfg->database);
+		store_close(s);
+		return EX_UNAVAILABLE;
+	}
 	if (verifier_check_templates(v) == -1) {
 		store_close(s);
 		return EX_CONFIG;
@@ -493,6 +525,7 @@ serve_run(struct verifier *v, const char *listen)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)v->cfg->verifier.threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MAX_HEADERS,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_CONNS_IP,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);

@@ -166,18 +166,59 @@ verifier_checkpoint(struct verifier *v, struct store *s, int restart)
 	return rc;
 }
 
+/*
+ * The next UTF-8 character at *P: its code point, *P moved past it; -1 for
+ * anything that is not well-formed UTF-8 (overlong forms, surrogates,
+ * beyond U+10FFFF, a truncated sequence).
+ */
+static long
+utf8_next(const unsigned char **p)
+{
+	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	const unsigned char *s = *p;
+	long c;
+	int n;
+
+	if (s[0] < 0x80)
+		n = 1, c = s[0];
+	else if ((s[0] & 0xe0) == 0xc0)
+		n = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, c = s[0] & 0x07;
+	else
+		return -1;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)      /* also stops at the NUL */
+			return -1;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*p = s + n;
+	return c;
+}
+
+/* Well-formed UTF-8 (the ID goes into the audit log, which is printed as
+ * JSON), no space, no control character, no bidirectional override that
+ * would make one ID look like another in a listing. */
 int
 verifier_valid_user_id(const char *id)
 {
-	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)id;
+	long c;
 
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-		if (*p <= 0x20 || *p == 0x7f)
-			return 0;
-		if (++n > 128)
+	if (*p == '\0' || strlen(id) > 128)
+		return 0;
+	while (*p) {
+		if ((c = utf8_next(&p)) == -1 || c <= 0x20 ||
+		    (c >= 0x7f && c <= 0x9f) ||
+		    (c >= 0x2028 && c <= 0x202e) ||
+		    (c >= 0x2066 && c <= 0x2069))
 			return 0;
 	}
-	return n > 0;
+	return 1;
 }
 
 int
@@ -523,7 +564,7 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 		goto dberr;
 	detail = sent ? xstrdup(masked) : xprintf("%s: %s", masked, why);
 	if (vstore_smslog_set(s, logid, sent ? "sent" : "failed") == -1 ||
-	    vstore_chal_move(s, u->id, now, "sending",
+	    vstore_chal_move(s, u->id, now, hash, "sending",
 	    sent ? "pending" : "failed", !sent) == -1 ||
 	    audit(s, sent ? "verify.sent" : "verify.send_failed", u->account,
 	    u->id, detail) == -1) {

@@ -50,8 +50,9 @@ struct verifier *verifier_new(const struct config *, int check_only);
 void verifier_free(struct verifier *);
 /* Renders both templates once with sample values: 0 or -1 (logged). */
 int verifier_check_templates(struct verifier *);
-/* A user ID the verifier accepts at all: 1..128 bytes, printable, no
- * spaces. Anything else is a bad request (CLI 65, HTTP 400). */
+/* A user ID the verifier accepts at all: 1..128 bytes of well-formed
+ * UTF-8, no spaces, control characters or bidirectional overrides.
+ * Anything else is a bad request (CLI 65, HTTP 400). */
 int verifier_valid_user_id(const char *);
 /* Code of at most 32 bytes (anything shorter is simply a wrong code). */
 int verifier_valid_code(const char *);
@@ -91,12 +92,14 @@ int vstore_chal_put(struct store *, const char *user_id, const char *dest,
 int vstore_chal_set(struct store *, const char *user_id, const char *state,
     int attempts, int clear_hash);
 /* Makes STATE_FROM -> STATE_TO only if the row is still in STATE_FROM and
- * its created_at is CREATED: 0 done, 1 the row has moved on. */
+ * is still the challenge of CREATED and HASH (not one that a parallel
+ * start put in its place): 0 done, 1 the row has moved on. */
 int vstore_chal_move(struct store *, const char *user_id, time_t created_at,
-    const char *state_from, const char *state_to, int clear_hash);
-int vstore_chal_drop(struct store *, const char *user_id);
+    const unsigned char *hash, const char *state_from, const char *state_to,
+    int clear_hash);
 /* Send attempts to a user or a destination since SINCE; *last_sent: the
- * newest status 'sent' (0 if none). */
+ * newest send accepted or still under way (0 if none). */
+int vstore_chal_drop(struct store *, const char *user_id);
 int vstore_sends_user(struct store *, const char *user_id, time_t since,
     long *count, time_t *last_sent);
 int vstore_sends_dest(struct store *, const char *dest, time_t since,

@@ -169,11 +169,13 @@ vstore_chal_set(struct store *s, const char *user_id, const char *state,
 
 int
 vstore_chal_move(struct store *s, const char *user_id, time_t created_at,
-    const char *from, const char *to, int clear_hash)
+    const unsigned char *hash, const char *from, const char *to,
+    int clear_hash)
 {
 	static const char sql[] = "UPDATE challenges SET state = ?, "
 	    "code_hash = CASE WHEN ? THEN NULL ELSE code_hash END "
-	    "WHERE user_id = ? AND state = ? AND created_at = ?";
+	    "WHERE user_id = ? AND state = ? AND created_at = ? "
+	    "AND code_hash = ?";
 	sqlite3_stmt *st = store_stmt(s, sql);
 
 	if (st == NULL)
@@ -183,6 +185,7 @@ vstore_chal_move(struct store *s, const char *user_id, time_t created_at,
 	store_bind_text(st, 3, user_id);
 	store_bind_text(st, 4, from);
 	sqlite3_bind_int64(st, 5, created_at);
+	sqlite3_bind_blob(st, 6, hash, OTP_HASH_BYTES, SQLITE_STATIC);
 	if (step_done(s, st, "challenge move") == -1)
 		return -1;
 	return sqlite3_changes(s->db) == 1 ? 0 : 1;
@@ -206,8 +209,10 @@ vstore_sends_user(struct store *s, const char *user_id, time_t since,
 {
 	static const char sql_n[] = "SELECT count(*) FROM sms_log "
 	    "WHERE user_id = ? AND at >= ?";
+	/* a send still under way counts: parallel starts must not all
+	 * pass the cool-down before the first of them is accepted */
 	static const char sql_last[] = "SELECT max(at) FROM sms_log "
-	    "WHERE user_id = ? AND status = 'sent'";
+	    "WHERE user_id = ? AND status IN ('sending', 'sent')";
 	sqlite3_stmt *st;
 	int rc;
 

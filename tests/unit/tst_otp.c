@@ -1,6 +1,7 @@
 /* tst_otp.c - one-time codes (src/verify/otp.c): digits and their spread,
  * the keyed hash, and the key file (created 0600, reused, refused when
- * others may read it or when it is not a key). */
+ * others may read it, when it is a symlink or when it is not a key); the
+ * user IDs the verifier accepts (verifier.c). */
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "verify/otp.h"
+#include "verify/verify.h"
 
 static void
 test_generate(void)
@@ -100,9 +102,51 @@ test_key(void)
 	CHECK(otp_key_load(path, k2, &why) == -1, "non-hex key refused");
 	unlink(path);
 
+	/* a symlink in place of the key is not followed */
+	snprintf(text, sizeof text, "%s/real.key", dir);
+	CHECK(otp_key_load(text, k1, &why) == 0, "target key created");
+	CHECK(symlink(text, path) == 0, "symlink");
+	CHECK(otp_key_load(path, k2, &why) == -1, "symlinked key refused");
+	unlink(path);
+	unlink(text);
+
 	snprintf(path, sizeof path, "%s/no/such/dir/verifier.key", dir);
 	CHECK(otp_key_load(path, k2, &why) == -1, "missing folder refused");
 	rmdir(dir);
+}
+
+static void
+test_user_id(void)
+{
+	static const char *const good[] = {
+		"U1001", "U\xc3\xa9", "\xe2\x82\xac" "1", "\xf0\x9f\x98\x80",
+		"a!~", NULL
+	};
+	static const char *const bad[] = {
+		"", "U 1", "U\t1", "U\x7f", "U\xc2\x85",   /* NEL, a C1 control */
+		"U\xff", "U\xc3", "U\xc0\xaf",              /* truncated, overlong */
+		"U\xe0\x80\xaf", "U\xed\xa0\x80",          /* overlong, surrogate */
+		"U\xf4\x90\x80\x80",                      /* beyond U+10FFFF */
+		"U\xe2\x80\xae", "U\xe2\x81\xa6",          /* RLO, LRI */
+		"U\xe2\x80\xa8", NULL                    /* LINE SEPARATOR */
+	};
+	char id[200];
+
+	for (int i = 0; good[i]; i++)
+		CHECK(verifier_valid_user_id(good[i]), "good id %d", i);
+	for (int i = 0; bad[i]; i++)
+		CHECK(!verifier_valid_user_id(bad[i]), "bad id %d", i);
+	memset(id, 'x', 128);
+	id[128] = '\0';
+	CHECK(verifier_valid_user_id(id), "128 bytes");
+	id[128] = 'x';
+	id[129] = '\0';
+	CHECK(!verifier_valid_user_id(id), "129 bytes");
+	CHECK(verifier_valid_code("") && verifier_valid_code("000000"),
+	    "short codes are codes");
+	memset(id, '1', 33);
+	id[33] = '\0';
+	CHECK(!verifier_valid_code(id), "33-byte code refused");
 }
 
 int
@@ -115,5 +159,6 @@ main(void)
 	test_generate();
 	test_hash();
 	test_key();
+	test_user_id();
 	return DONE();
 }
