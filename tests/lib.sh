@@ -33,7 +33,9 @@ lacks() {
 }
 finish() { echo "$fails failed"; [ "$fails" -eq 0 ]; }
 
-# write_config FILE [extra YAML]: a local config in $T, database $T/db.
+# write_config FILE [extra YAML]: a local config in $T, database
+# $T/var/tfadesk.db. REPLY_YAML replaces the reply transport lines;
+# SENDER_AUTH=false switches security.require_sender_auth off.
 write_config() {
 	cat > "$1" <<YAML
 database: $T/var/tfadesk.db
@@ -46,10 +48,10 @@ source:
   path: $T/maildir
 reply:
   from: "SIP Trunk Plus Support <support@500.uk.com>"
-  transport: spool
-  spool: $T/outbox
+${REPLY_YAML:-  transport: spool
+  spool: $T/outbox}
 security:
-  require_sender_auth: true
+  require_sender_auth: ${SENDER_AUTH:-true}
   authserv_id: mx.500.uk.com
 sms:
   transport: spool

@@ -48,30 +48,12 @@ mkdir -p "$T/maildir/new" "$T/maildir/cur" "$T/maildir/tmp"
 echo smtppw > "$T/smtp.pw"
 sink_start
 write_smtp_config() {
-	cat > "$C" <<YAML
-database: $DB
-default_country: GB
-rules: $TOP/rules/tickets.yaml
-numbering: $TOP/rules/numbering.yaml
-templates: $TOP/templates
-source:
-  type: maildir
-  path: $T/maildir
-reply:
-  from: "SIP Trunk Plus Support <support@500.uk.com>"
-  transport: smtp
+	REPLY_YAML="  transport: smtp
   smtp_url: smtp://127.0.0.1:$SMTP_PORT
   smtp_user: support
   smtp_password_file: $1
   ca_file: $S/tls/cert.pem
-  timeout: 10
-security:
-  require_sender_auth: false
-  authserv_id: mx.500.uk.com
-sms:
-  transport: spool
-  spool: $T/sms
-YAML
+  timeout: 10" SENDER_AUTH=false write_config "$C"
 }
 write_smtp_config "$T/smtp.pw"
 cat > "$T/accounts.yaml" <<'YAML'
