@@ -6,6 +6,7 @@
 #include <syslog.h>
 
 #include "tfadesk.h"
+#include "utf8.h"
 
 static const char *prog = "tfadesk";
 static int to_syslog;
@@ -32,20 +33,22 @@ vlog(int pri, int add_errno, const char *fmt, va_list ap)
 {
 	char msg[2048];
 	int saved = errno;
+	struct buf b;
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (add_errno) {
 		size_t n = strlen(msg);
 		snprintf(msg + n, sizeof msg - n, ": %s", strerror(saved));
 	}
-	/* Nothing we print may smuggle a line break into a log. */
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	/* Nothing we print may smuggle a line break, a terminal escape or
+	 * a bidi override into a log: text from mail ends up here. */
+	buf_init(&b);
+	term_escape(&b, msg, strlen(msg), 0);
 	if (pri <= LOG_WARNING || verbosity > (pri == LOG_DEBUG))
-		fprintf(stderr, "%s: %s\n", prog, msg);
+		fprintf(stderr, "%s: %s\n", prog, b.s ? b.s : "");
 	if (to_syslog)
-		syslog(pri, "%s", msg);
+		syslog(pri, "%s", b.s ? b.s : "");
+	buf_free(&b);
 	errno = saved;
 }
 
@@ -67,13 +70,17 @@ log_syslog(const char *fmt, ...)
 {
 	va_list ap;
 	char msg[2048];
+	struct buf b;
 
 	if (!to_syslog)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	syslog(LOG_NOTICE, "%s", msg);
+	buf_init(&b);
+	term_escape(&b, msg, strlen(msg), 0);
+	syslog(LOG_NOTICE, "%s", b.s ? b.s : "");
+	buf_free(&b);
 }
 
 void

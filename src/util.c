@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
+#include "utf8.h"
 
 /* "447890123456" -> "4478******56": country code and the start of the
  * national number stay readable, the rest never leaves the database. */
@@ -218,31 +219,11 @@ is_loopback_host(const char *host)
 	return 0;
 }
 
+/* One JSON string writer: json_quote in utf8.c. */
 int
 json_escape(struct buf *b, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (s == NULL) {
-		buf_adds(b, "null");
-		return 0;
-	}
-	buf_addc(b, '"');
-	for (; *p; p++) {
-		switch (*p) {
-		case '"': buf_adds(b, "\\\""); break;
-		case '\\': buf_adds(b, "\\\\"); break;
-		case '\n': buf_adds(b, "\\n"); break;
-		case '\r': buf_adds(b, "\\r"); break;
-		case '\t': buf_adds(b, "\\t"); break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				buf_addf(b, "\\u%04x", *p);
-			else
-				buf_addc(b, *p);
-		}
-	}
-	buf_addc(b, '"');
+	json_quote(b, s);
 	return 0;
 }
 

@@ -127,4 +127,25 @@ contains "$T/out" "hello [31mred" "the text is shown without its escape characte
 if tr -d '\n\t' < "$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "control characters in queue show"; else ok "no control characters in queue show"; fi
 expect_exit 0 "queue list" tf queue list
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "escape in queue list"; else ok "no escape in queue list"; fi
+# C1 controls (UTF-8 encoded) and bidi overrides from a mail: visible
+# escapes on the terminal, \u escapes in JSON, raw bytes nowhere.
+# Subject "Pay \u009b2J\u202eevil": base64 of the UTF-8 bytes.
+subj=$(printf 'Pay \302\2332J\342\200\256evil' | base64 -w0)
+name=$(printf 'Eve \342\201\246Admin\342\201\251' | base64 -w0)
+printf 'From: =?UTF-8?B?%s?= <eve@acme.example>\r\nSubject: =?UTF-8?B?%s?=\r\nMessage-ID: <c1@x>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nbody \342\200\256dlrow \302\233m\r\n' "$name" "$subj" > "$T/c1.eml"
+expect_exit 0 "ingest a mail with C1 and bidi controls" tf ingest "$T/c1.eml"
+id=$(tf queue list --json | python3 -c 'import json,sys; print(max(t["id"] for t in json.load(sys.stdin)))')
+expect_exit 0 "process" tf process
+for cmd in "queue list" "queue show $id" "audit"; do
+	expect_exit 0 "$cmd" tf $cmd
+	if LC_ALL=C grep -q "$(printf '\302\233\|\342\200\256\|\342\201\246')" "$T/out"; then
+		not_ok "$cmd: a C1 or bidi control reached the terminal"
+	else ok "$cmd: no C1 or bidi control"; fi
+done
+expect_exit 0 "queue show" tf queue show "$id"
+contains "$T/out" 'Pay \u009b2J\u202eevil' "queue show: the subject's controls as visible escapes"
+contains "$T/out" 'body \u202edlrow \u009bm' "queue show: the text's controls as visible escapes"
+expect_exit 0 "queue list --json" tf queue list --json
+contains "$T/out" 'Pay \u009b2J\u202eevil' "queue list --json: escaped as JSON does"
+if LC_ALL=C grep -q "$(printf '\302\233\|\342\200\256')" "$T/out"; then not_ok "raw controls in JSON"; else ok "no raw controls in JSON"; fi
 finish

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
+#include "utf8.h"
 
 /* Who is behind a change made from the command line. */
 static char *
@@ -200,11 +201,17 @@ account_show(struct cmd_env *env, const char *id)
 		account_clear(&a);
 		return EX_OK;
 	}
-	printf("Account:   %s (%s)\n", a.id, a.kind == ACCOUNT_RESELLER ?
+	printf("Account:   ");
+	term_puts(stdout, a.id);
+	printf(" (%s)\nName:      ", a.kind == ACCOUNT_RESELLER ?
 	    "reseller" : "end client");
-	printf("Name:      %s\n", a.name);
-	if (a.reseller)
-		printf("Reseller:  %s\n", a.reseller);
+	term_puts(stdout, a.name);
+	putchar('\n');
+	if (a.reseller) {
+		printf("Reseller:  ");
+		term_puts(stdout, a.reseller);
+		putchar('\n');
+	}
 	printf("%s %s\n", a.kind == ACCOUNT_RESELLER ? "2FA:      " :
 	    "use_2fa:  ", a.twofa ? "on" : "off");
 	if (a.kind == ACCOUNT_RESELLER) {
@@ -214,7 +221,8 @@ account_show(struct cmd_env *env, const char *id)
 			return EX_SOFTWARE;
 		printf("Contacts: ");
 		for (size_t i = 0; i < nc; i++) {
-			printf(" %s", c[i]);
+			putchar(' ');
+			term_puts(stdout, c[i]);
 			free(c[i]);
 		}
 		printf("%s\n", nc ? "" : " (none)");
@@ -300,12 +308,14 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 	}
 	old = u.phone ? xstrdup(u.phone) : xstrdup("none");
 	new_m = phone ? xstrdup(phone) : xstrdup("none");
+	printf("user ");
+	term_puts(stdout, u.id);
+	printf(" (");
+	term_puts(stdout, u.name);
 	if (rc == 1)
-		printf("user %s (%s): phone unchanged (%s)\n", u.id, u.name,
-		    new_m);
+		printf("): phone unchanged (%s)\n", new_m);
 	else
-		printf("user %s (%s): phone %s (was %s)\n", u.id, u.name,
-		    new_m, old);
+		printf("): phone %s (was %s)\n", new_m, old);
 	if (phone == NULL && rc == 0) {
 		struct account a;
 		if (store_account_get(s, u.account, &a) == 0 && a.twofa)
@@ -377,7 +387,11 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 		account_clear(&a);
 		return EX_SOFTWARE;
 	}
-	printf("account %s (%s): %s %s%s\n", a.id, a.name,
+	printf("account ");
+	term_puts(stdout, a.id);
+	printf(" (");
+	term_puts(stdout, a.name);
+	printf("): %s %s%s\n",
 	    a.kind == ACCOUNT_RESELLER ? "2FA" : "use_2fa", on ? "on" : "off",
 	    rc == 1 ? " (unchanged)" : "");
 	free(actor);

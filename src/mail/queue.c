@@ -12,6 +12,7 @@
 #include "admin.h"
 #include "mail.h"
 #include "mime.h"
+#include "utf8.h"
 
 static int show(FILE *, struct cmd_env *, int64_t);
 static void put_safe(const char *, size_t);
@@ -77,12 +78,15 @@ queue_list(struct cmd_env *env)
 		    "SUBJECT", "REASON");
 		for (size_t i = 0; i < n; i++) {
 			char id[24], subj[64], reason[100];
+			const char *su = t[i].subject ? t[i].subject : "";
+			const char *re = t[i].reason ? t[i].reason : "";
 			snprintf(id, sizeof id, "%lld", (long long)t[i].id);
-			/* keep the table readable: cut long text */
-			snprintf(subj, sizeof subj, "%s",
-			    t[i].subject ? t[i].subject : "");
-			snprintf(reason, sizeof reason, "%s",
-			    t[i].reason ? t[i].reason : "");
+			/* keep the table readable: cut long text, never
+			 * inside a character */
+			snprintf(subj, sizeof subj, "%.*s",
+			    (int)utf8_trunc_len(su, sizeof subj - 1), su);
+			snprintf(reason, sizeof reason, "%.*s",
+			    (int)utf8_trunc_len(re, sizeof reason - 1), re);
 			table_row(tb, id, ticket_state_name(t[i].state),
 			    t[i].kind, t[i].from_addr, subj, reason);
 		}
@@ -118,16 +122,18 @@ queue_show(struct cmd_env *env, int64_t id)
 	return rc;
 }
 
-/* Prints what came from a mail, control characters (terminal escapes)
- * shown as '?': only our own line breaks and tabs pass. */
+/* Prints what came from a mail: controls and bidi controls shown as
+ * visible escapes; only line breaks and tabs pass. */
 static void
 put_safe(const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		putchar(c < 0x20 && c != '\n' && c != '\t' ? '?' :
-		    c == 0x7f ? '?' : c);
-	}
+	struct buf b;
+
+	buf_init(&b);
+	term_escape(&b, s, len, TERM_KEEP_LINES);
+	if (b.len)
+		fwrite(b.s, 1, b.len, stdout);
+	buf_free(&b);
 }
 
 static int

@@ -6,13 +6,14 @@
 
 #include "tfadesk.h"
 #include "admin.h"
+#include "utf8.h"
 
 struct table {
 	size_t ncols, nrows;
 	char **cells;        /* (nrows + 1) * ncols, row 0 the titles */
 };
 
-/* Display width: code points, control characters shown as '?'. */
+/* Display width: code points (cells are already escaped). */
 static size_t
 width(const char *s)
 {
@@ -24,15 +25,12 @@ width(const char *s)
 	return w;
 }
 
+/* Every cell may hold text from mail: controls and bidi controls are
+ * shown as visible escapes (term_clean). */
 static char *
 cell(const char *s)
 {
-	char *c = xstrdup(s ? s : "-");
-
-	for (char *p = c; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	return c;
+	return term_clean(s ? s : "-");
 }
 
 struct table *
