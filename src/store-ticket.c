@@ -300,6 +300,7 @@ outbox_clear(struct outbox_row *r)
 	free(r->rcpt);
 	free(r->message);
 	free(r->last_error);
+	free(r->claim);
 	memset(r, 0, sizeof *r);
 }
 
@@ -339,7 +340,8 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 }
 
 #define OUTBOX_COLS "id, ticket_id, msgid, mail_from, rcpt, message, state, " \
-	"attempts, next_try, last_error"
+	"attempts, next_try, last_error, created, coalesce(sent, 0), claim, " \
+	"claimed_until"
 
 static int
 outbox_rows(struct store *s, sqlite3_stmt *st, struct outbox_row **out,
@@ -375,6 +377,10 @@ outbox_rows(struct store *s, sqlite3_stmt *st, struct outbox_row **out,
 		r->attempts = sqlite3_column_int(st, 7);
 		r->next_try = (time_t)sqlite3_column_int64(st, 8);
 		r->last_error = store_col_text(st, 9);
+		r->created = (time_t)sqlite3_column_int64(st, 10);
+		r->sent = (time_t)sqlite3_column_int64(st, 11);
+		r->claim = store_col_text(st, 12);
+		r->claimed_until = (time_t)sqlite3_column_int64(st, 13);
 	}
 	sqlite3_reset(st);
 	*out = v;
@@ -393,6 +399,87 @@ store_outbox_due(struct store *s, time_t now, struct outbox_row **out,
 		return -1;
 	sqlite3_bind_int64(st, 1, now);
 	return outbox_rows(s, st, out, n);
+}
+
+int
+store_outbox_claim(struct store *s, time_t now, int ignore_backoff,
+    int64_t after_id, int limit, const char *owner, time_t lease,
+    struct outbox_row **out, size_t *n)
+{
+	sqlite3_stmt *up, *sel;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_begin(s) == -1)
+		return -1;
+	up = store_stmt(s, "UPDATE outbox SET claim = ?, claimed_until = ? "
+	    "WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND "
+	    "id > ? AND (next_try <= ? OR ?) AND claimed_until <= ? "
+	    "ORDER BY id LIMIT ?)");
+	if (up == NULL)
+		goto fail;
+	store_bind_text(up, 1, owner);
+	sqlite3_bind_int64(up, 2, now + lease);
+	sqlite3_bind_int64(up, 3, after_id);
+	sqlite3_bind_int64(up, 4, now);
+	sqlite3_bind_int(up, 5, ignore_backoff != 0);
+	sqlite3_bind_int64(up, 6, now);
+	sqlite3_bind_int(up, 7, limit);
+	rc = sqlite3_step(up);
+	sqlite3_reset(up);
+	if (rc != SQLITE_DONE) {
+		store_err(s, "outbox claim");
+		goto fail;
+	}
+	sel = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox WHERE "
+	    "claim = ? AND state = 'queued' AND id > ? ORDER BY id");
+	if (sel == NULL)
+		goto fail;
+	store_bind_text(sel, 1, owner);
+	sqlite3_bind_int64(sel, 2, after_id);
+	if (outbox_rows(s, sel, out, n) == -1)
+		goto fail;
+	if (store_commit(s) == 0)
+		return 0;
+	outbox_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	return -1;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_outbox_waiting(struct store *s, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM outbox "
+	    "WHERE state = 'queued'");
+	int rc;
+
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : store_err(s, "outbox count");
+}
+
+int
+store_outbox_release(struct store *s, const char *owner)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE outbox SET claim = NULL, "
+	    "claimed_until = 0 WHERE claim = ? AND state = 'queued'");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, owner);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, "outbox release");
 }
 
 int
@@ -417,7 +504,8 @@ store_outbox_mark(struct store *s, int64_t id, enum outbox_state state,
 {
 	sqlite3_stmt *st = store_stmt(s, "UPDATE outbox SET state = ?, "
 	    "attempts = ?, next_try = ?, last_error = ?, "
-	    "sent = CASE WHEN ? = 'sent' THEN ? ELSE sent END WHERE id = ?");
+	    "sent = CASE WHEN ? = 'sent' THEN ? ELSE sent END, "
+	    "claim = NULL, claimed_until = 0 WHERE id = ?");
 	int rc;
 
 	if (st == NULL)

@@ -112,6 +112,11 @@ static const char *const schema[] = {
 	"  status TEXT NOT NULL);"
 	"CREATE INDEX sms_log_user ON sms_log(user_id, at);"
 	"CREATE INDEX sms_log_dest ON sms_log(dest, at);",
+	/* outbox claims: a sender owns the rows it sends until they are
+	 * marked or its claim expires (a crashed sender) */
+	"ALTER TABLE outbox ADD COLUMN claim TEXT;"
+	"ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX outbox_claim ON outbox(claim);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 

@@ -153,6 +153,9 @@ struct outbox_row {
 	int attempts;
 	time_t next_try;
 	char *last_error;
+	time_t created, sent;  /* sent: 0 until sent */
+	char *claim;        /* the sender that owns it now, or NULL */
+	time_t claimed_until;
 };
 void outbox_clear(struct outbox_row *);
 void outbox_free(struct outbox_row *, size_t);
@@ -161,6 +164,19 @@ int store_outbox_add(struct store *, const struct outbox_row *, int64_t *id);
 /* Rows queued and due (next_try <= NOW). */
 int store_outbox_due(struct store *, time_t now, struct outbox_row **,
     size_t *);
+/*
+ * Claims up to LIMIT rows that are queued, due (or any next_try when
+ * IGNORE_BACKOFF), have an id above AFTER_ID and no live claim, for OWNER
+ * until NOW + LEASE, in one transaction of its own: two senders never get
+ * the same row. A claim ends when the row is marked, released, or expires.
+ */
+int store_outbox_claim(struct store *, time_t now, int ignore_backoff,
+    int64_t after_id, int limit, const char *owner, time_t lease,
+    struct outbox_row **, size_t *);
+/* How many replies are queued (due or not). */
+int store_outbox_waiting(struct store *, size_t *);
+/* Gives back OWNER's rows still queued (a stopped sender). */
+int store_outbox_release(struct store *, const char *owner);
 int store_outbox_list(struct store *, int64_t ticket_id,
     struct outbox_row **, size_t *);
 int store_outbox_mark(struct store *, int64_t id, enum outbox_state,

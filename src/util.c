@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,4 +246,37 @@ time_iso(time_t t)
 	gmtime_r(&t, &tm);
 	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return xstrdup(s);
+}
+
+/*
+ * SIGTERM and SIGINT ask a command to stop: it finishes the message in
+ * hand, commits and exits 75. The handler only sets a flag; a second
+ * signal gets the default action (SA_RESETHAND), so a stuck run can still
+ * be ended at once.
+ */
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_stop(int sig)
+{
+	stop_flag = sig;
+}
+
+void
+stop_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_stop;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+int
+stop_requested(void)
+{
+	return stop_flag;
 }

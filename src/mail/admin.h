@@ -18,7 +18,7 @@ struct cmd_env {
 	struct store *store;
 	struct numbering *numbering;
 	/* options, wherever they stood on the command line */
-	int json, dry_run, wait, verbose;
+	int json, dry_run, wait, now, verbose;
 	const char *phone, *account, *user, *state, *by, *note, *reason;
 	unsigned given;            /* OPT_* bits of the options given */
 };
@@ -26,7 +26,7 @@ enum {
 	OPT_JSON = 1 << 0, OPT_PHONE = 1 << 1, OPT_ACCOUNT = 1 << 2,
 	OPT_USER = 1 << 3, OPT_STATE = 1 << 4, OPT_BY = 1 << 5,
 	OPT_NOTE = 1 << 6, OPT_REASON = 1 << 7, OPT_DRY_RUN = 1 << 8,
-	OPT_WAIT = 1 << 9
+	OPT_WAIT = 1 << 9, OPT_NOW = 1 << 10
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -58,6 +58,7 @@ int cmd_account(struct cmd_env *, int argc, char **argv);
 int cmd_user(struct cmd_env *, int argc, char **argv);
 int cmd_perm(struct cmd_env *, int argc, char **argv);
 int cmd_audit(struct cmd_env *, int argc, char **argv);
+int cmd_outbox(struct cmd_env *, int argc, char **argv);
 int cmd_queue(struct cmd_env *, int argc, char **argv);
 
 #endif

@@ -66,6 +66,7 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	struct process_stats ps;
 	struct send_stats ss;
 	struct store *s = NULL;
+	size_t waiting = 0;
 	char *lockpath;
 	int fd, rc = EX_OK, r, tty = !quiet && isatty(STDERR_FILENO);
 
@@ -122,28 +123,33 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	rc = worst(rc, r);
 
 	progress(tty, "processing tickets");
-	r = process_run(cfg, s, &ps);
+	r = stop_requested() ? EX_TEMPFAIL : process_run(cfg, s, &ps);
 	rc = worst(rc, r);
 
 	progress(tty, "sending replies");
-	r = send_run(cfg, s, dry_run, &ss);
+	if (stop_requested())
+		r = EX_TEMPFAIL;
+	else
+		r = send_run(cfg, s, dry_run ? SEND_DRY_RUN : 0, &ss);
 	rc = worst(rc, r);
 	progress(tty, NULL);
 
+	if (store_outbox_waiting(s, &waiting) == -1)
+		waiting = 0;
 	if (dry_run)
 		store_rollback(s);
 
 	if (!quiet)
 		printf("%sfetched %zu, applied %zu, needs_review %zu, "
-		    "rejected %zu, ignored %zu, sent %zu, failed %zu\n",
-		    dry_run ? "dry run (nothing changed): " : "",
-		    fs.stored, ps.applied, ps.needs_review, ps.rejected,
-		    ps.ignored, ss.sent, ss.failed);
+		    "rejected %zu, ignored %zu, sent %zu, failed %zu, "
+		    "waiting %zu\n", dry_run ? "dry run (nothing changed): " :
+		    "", fs.stored, ps.applied, ps.needs_review, ps.rejected,
+		    ps.ignored, ss.sent, ss.failed, dry_run ? 0 : waiting);
 	log_syslog("batch: %sfetched %zu, applied %zu, needs_review %zu, "
 	    "rejected %zu, ignored %zu, sent %zu, failed %zu, deferred %zu, "
-	    "exit %d", dry_run ? "dry run: " : "", fs.stored, ps.applied,
-	    ps.needs_review, ps.rejected, ps.ignored, ss.sent, ss.failed,
-	    ss.deferred, rc);
+	    "waiting %zu, exit %d", dry_run ? "dry run: " : "", fs.stored,
+	    ps.applied, ps.needs_review, ps.rejected, ps.ignored, ss.sent,
+	    ss.failed, ss.deferred, dry_run ? 0 : waiting, rc);
 out:
 	store_close(s);
 	/* closing the file drops the lock; the file itself stays */

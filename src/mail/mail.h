@@ -22,7 +22,9 @@ int reply_queue(const struct config *, struct store *, const struct msg *orig,
 
 /* send.c: deliver due outbox rows (spool maildir or SMTP). */
 struct send_stats { size_t sent, failed, deferred; };
-int send_run(const struct config *, struct store *, int dry_run,
+#define SEND_DRY_RUN 0x1     /* show what would go, send nothing */
+#define SEND_NOW     0x2     /* ignore back-off */
+int send_run(const struct config *, struct store *, int flags,
     struct send_stats *);        /* returns an exit status */
 
 /* batch.c: fetch, process and send under an exclusive lock on

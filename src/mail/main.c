@@ -30,7 +30,8 @@ static const char usage_text[] =
 "  fetch                              poll the mail source into the ticket store\n"
 "  ingest [FILE.eml ...]              store messages from files or stdin\n"
 "  process                            classify, validate and apply tickets\n"
-"  send                               deliver queued replies\n"
+"  send [--dry-run] [--now]           deliver queued replies (--now: ignore back-off)\n"
+"  outbox list [--json]               replies queued, sent, failed\n"
 "  batch [--dry-run] [--wait]         fetch + process + send under a lock\n"
 "\n"
 "Staff queue:\n"
@@ -71,7 +72,8 @@ static const struct command commands[] = {
 	{ "fetch", cmd_fetch, OPT_DRY_RUN, "fetch [--dry-run]" },
 	{ "ingest", cmd_ingest, 0, "ingest [FILE.eml ...]   (stdin when none)" },
 	{ "process", cmd_process, 0, "process" },
-	{ "send", cmd_send, OPT_DRY_RUN, "send [--dry-run]" },
+	{ "send", cmd_send, OPT_DRY_RUN | OPT_NOW, "send [--dry-run] [--now]" },
+	{ "outbox", cmd_outbox, OPT_JSON, "outbox list [--json]" },
 	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
 	    "batch [--dry-run] [--wait]" },
 	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
@@ -107,7 +109,7 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 {
 	static const char *const names[] = { "--json", "--phone", "--account",
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
-	    "--wait" };
+	    "--wait", "--now" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -169,6 +171,7 @@ cmd_fetch(struct cmd_env *env, int argc, char **argv)
 	 * source changes nothing on the server. */
 	if (env->dry_run && store_begin(env_store(env)) == -1)
 		return EX_TEMPFAIL;
+	stop_install();
 	rc = fetch_run(env_config(env), env_store(env), env->dry_run, &st);
 	if (env->dry_run)
 		store_rollback(env_store(env));
@@ -209,6 +212,7 @@ cmd_process(struct cmd_env *env, int argc, char **argv)
 	memset(&st, 0, sizeof st);
 	if ((rc = process_init(env_config(env))) != 0)
 		return rc;
+	stop_install();
 	rc = process_run(env_config(env), env_store(env), &st);
 	printf("applied %zu, needs_review %zu, rejected %zu, ignored %zu\n",
 	    st.applied, st.needs_review, st.rejected, st.ignored);
@@ -225,7 +229,9 @@ cmd_send(struct cmd_env *env, int argc, char **argv)
 	if (argc > 1)
 		usage_error("send", "takes no arguments");
 	memset(&st, 0, sizeof st);
-	rc = send_run(env_config(env), env_store(env), env->dry_run, &st);
+	stop_install();
+	rc = send_run(env_config(env), env_store(env),
+	    (env->dry_run ? SEND_DRY_RUN : 0) | (env->now ? SEND_NOW : 0), &st);
 	printf("sent %zu, failed %zu, deferred %zu\n", st.sent, st.failed,
 	    st.deferred);
 	return rc;
@@ -237,6 +243,7 @@ cmd_batch(struct cmd_env *env, int argc, char **argv)
 	(void)argv;
 	if (argc > 1)
 		usage_error("batch", "takes no arguments");
+	stop_install();
 	return batch_run(env_config(env), env->dry_run, env->wait, 0);
 }
 
@@ -258,6 +265,7 @@ main(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "now", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -285,6 +293,7 @@ main(int argc, char **argv)
 		case 'r': env.reason = optarg; env.given |= OPT_REASON; break;
 		case 'd': env.dry_run = 1; env.given |= OPT_DRY_RUN; break;
 		case 'w': env.wait = 1; env.given |= OPT_WAIT; break;
+		case 'W': env.now = 1; env.given |= OPT_NOW; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;

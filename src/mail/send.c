@@ -12,6 +12,12 @@
  * it entirely because the file name is the reply's Message-ID, so a second
  * write replaces the first.
  *
+ * Concurrency: rows are claimed in the transaction that selects them
+ * (store_outbox_claim), so any number of `send` and `batch` processes at
+ * once deliver each reply once; a crashed sender's claim expires. SIGTERM
+ * or SIGINT: the reply in hand is finished and marked, the rest released,
+ * exit 75.
+ *
  * Failures: a 4xx or a broken session leaves the row queued with
  * exponential back-off (1, 2, 4 ... minutes, at most an hour) until
  * reply.max_attempts; a 5xx marks it failed with the server's answer. An
@@ -21,12 +27,15 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "tfadesk.h"
 #include "store.h"
@@ -154,26 +163,123 @@ show(const struct outbox_row *r, const char *how)
 	    n > 0 ? n : 0, n > 0 ? s : "");
 }
 
+/* The claim of this sender: random, so two processes never share one. */
+static char *
+claim_token(void)
+{
+	unsigned char r[12];
+	char hex[sizeof r * 2 + 1];
+
+	randombytes_buf(r, sizeof r);
+	sodium_bin2hex(hex, sizeof hex, r, sizeof r);
+	return xprintf("%ld-%s", (long)getpid(), hex);
+}
+
+/* Sends one claimed row; returns 0 to go on, else the exit status that
+ * ends the run. */
+static int
+send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
+    const struct outbox_row *r, int max, size_t left, struct send_stats *st)
+{
+	enum smtp_result res;
+	char *answer = NULL;
+	time_t now;
+	int att = r->attempts + 1, rc = 0;
+
+	if (smtp == NULL) {
+		if (spool_write(cfg->reply.spool, r) == -1)
+			return EX_CANTCREAT;
+		res = SMTP_SENT;
+	} else
+		res = smtp_send(smtp, r->mail_from, r->rcpt, r->message,
+		    r->message_len, &answer);
+	now = now_time();
+	switch (res) {
+	case SMTP_SENT:
+		/* at once: a rerun must not send it again */
+		if (store_outbox_mark(s, r->id, OUTBOX_SENT, att, now,
+		    NULL) == -1) {
+			log_warnx("send: reply %lld was sent but could not be "
+			    "marked sent", (long long)r->id);
+			rc = EX_SOFTWARE;
+			break;
+		}
+		log_info("send: reply %lld (ticket %lld) to %s: %s",
+		    (long long)r->id, (long long)r->ticket_id, r->rcpt,
+		    answer && *answer ? answer : "delivered");
+		st->sent++;
+		break;
+	case SMTP_PERM:
+		log_warnx("send: reply %lld to %s refused: %s",
+		    (long long)r->id, r->rcpt, answer);
+		store_outbox_mark(s, r->id, OUTBOX_FAILED, att, now, answer);
+		st->failed++;
+		break;
+	case SMTP_TEMP:
+		if (att >= max) {
+			log_warnx("send: reply %lld to %s: giving up after %d "
+			    "attempts: %s", (long long)r->id, r->rcpt, att,
+			    answer);
+			store_outbox_mark(s, r->id, OUTBOX_FAILED, att, now,
+			    answer);
+			st->failed++;
+		} else {
+			log_warnx("send: reply %lld to %s deferred: %s",
+			    (long long)r->id, r->rcpt, answer);
+			store_outbox_mark(s, r->id, OUTBOX_QUEUED, att,
+			    now + backoff(att), answer);
+			st->deferred++;
+		}
+		break;
+	case SMTP_DOWN:
+	case SMTP_SETUP:
+		/* the server, not the reply: never failed for it */
+		log_warnx("send: %s: %s; %zu repl%s still queued",
+		    cfg->reply.smtp_url, answer, left, left == 1 ? "y" : "ies");
+		if (res == SMTP_DOWN)
+			store_outbox_mark(s, r->id, OUTBOX_QUEUED, att,
+			    now + backoff(att), answer);
+		else
+			store_outbox_mark(s, r->id, OUTBOX_QUEUED, r->attempts,
+			    r->next_try, answer);
+		st->deferred += left;
+		rc = res == SMTP_DOWN ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		break;
+	}
+	free(answer);
+	return rc;
+}
+
+/*
+ * Rows are claimed CHUNK at a time, in a transaction of their own, so any
+ * number of `send` and `batch` processes deliver each reply once. A claim
+ * lasts long enough to send the whole chunk at the SMTP timeout; if the
+ * sender dies, it expires and another sender takes the rows. Rows are
+ * taken in id order past the last one tried, so a deferred row is tried
+ * once per run even with SEND_NOW.
+ */
+#define CHUNK 16
+
 int
-send_run(const struct config *cfg, struct store *s, int dry_run,
+send_run(const struct config *cfg, struct store *s, int flags,
     struct send_stats *st)
 {
 	struct outbox_row *rows = NULL;
 	struct smtp *smtp = NULL;
 	size_t n = 0, i;
 	int smtp_tr, rc = EX_OK, max;
-	time_t now = now_time();
-	char *err = NULL, *answer;
+	int64_t after = 0;
+	time_t lease;
+	char *err = NULL, *owner;
 
 	memset(st, 0, sizeof *st);
 	smtp_tr = cfg->reply.transport && strcmp(cfg->reply.transport,
 	    "smtp") == 0;
 	max = cfg->reply.max_attempts > 0 ? (int)cfg->reply.max_attempts : 20;
-	if (store_outbox_due(s, now, &rows, &n) == -1)
-		return EX_SOFTWARE;
-	if (n == 0)
-		return EX_OK;
-	if (dry_run) {
+	if (flags & SEND_DRY_RUN) {
+		if (store_outbox_due(s, (flags & SEND_NOW) ? INT64_MAX :
+		    now_time(), &rows, &n) == -1)
+			return EX_SOFTWARE;
 		for (i = 0; i < n; i++) {
 			show(&rows[i], "would send");
 			st->sent++;
@@ -181,97 +287,48 @@ send_run(const struct config *cfg, struct store *s, int dry_run,
 		outbox_free(rows, n);
 		return EX_OK;
 	}
-	if (smtp_tr && (smtp = smtp_new(cfg, &err)) == NULL) {
-		log_warnx("send: %s", err);
-		free(err);
-		outbox_free(rows, n);
-		return EX_CONFIG;
-	}
 	if (!smtp_tr && cfg->reply.spool == NULL) {
 		log_warnx("send: reply.spool is not set");
-		outbox_free(rows, n);
 		return EX_CONFIG;
 	}
-	for (i = 0; i < n; i++) {
-		struct outbox_row *r = &rows[i];
-		enum smtp_result res;
-		int att = r->attempts + 1;
-
-		if (!smtp_tr) {
-			if (spool_write(cfg->reply.spool, r) == -1) {
-				rc = EX_CANTCREAT;
+	lease = CHUNK * ((cfg->reply.timeout > 0 ? cfg->reply.timeout : 60) +
+	    5) + 60;
+	owner = claim_token();
+	while (rc == EX_OK) {
+		if (stop_requested()) {
+			rc = EX_TEMPFAIL;
+			break;
+		}
+		if (store_outbox_claim(s, now_time(), flags & SEND_NOW, after,
+		    CHUNK, owner, lease, &rows, &n) == -1) {
+			rc = EX_TEMPFAIL;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (smtp_tr && smtp == NULL &&
+		    (smtp = smtp_new(cfg, &err)) == NULL) {
+			log_warnx("send: %s", err);
+			free(err);
+			rc = EX_CONFIG;
+		}
+		for (i = 0; i < n && rc == EX_OK; i++) {
+			if (stop_requested()) {
+				rc = EX_TEMPFAIL;
 				break;
 			}
-			res = SMTP_SENT;
-			answer = NULL;
-		} else
-			res = smtp_send(smtp, r->mail_from, r->rcpt, r->message,
-			    r->message_len, &answer);
-		switch (res) {
-		case SMTP_SENT:
-			/* at once: a rerun must not send it again */
-			if (store_outbox_mark(s, r->id, OUTBOX_SENT, att, now,
-			    NULL) == -1) {
-				log_warnx("send: reply %lld was sent but could "
-				    "not be marked sent", (long long)r->id);
-				rc = EX_SOFTWARE;
-				free(answer);
-				goto out;
-			}
-			log_info("send: reply %lld (ticket %lld) to %s: %s",
-			    (long long)r->id, (long long)r->ticket_id, r->rcpt,
-			    answer && *answer ? answer : "delivered");
-			st->sent++;
-			break;
-		case SMTP_PERM:
-			log_warnx("send: reply %lld to %s refused: %s",
-			    (long long)r->id, r->rcpt, answer);
-			store_outbox_mark(s, r->id, OUTBOX_FAILED, att, now,
-			    answer);
-			st->failed++;
-			break;
-		case SMTP_TEMP:
-			if (att >= max) {
-				log_warnx("send: reply %lld to %s: giving up "
-				    "after %d attempts: %s", (long long)r->id,
-				    r->rcpt, att, answer);
-				store_outbox_mark(s, r->id, OUTBOX_FAILED, att,
-				    now, answer);
-				st->failed++;
-			} else {
-				log_warnx("send: reply %lld to %s deferred: %s",
-				    (long long)r->id, r->rcpt, answer);
-				store_outbox_mark(s, r->id, OUTBOX_QUEUED, att,
-				    now + backoff(att), answer);
-				st->deferred++;
-			}
-			break;
-		case SMTP_DOWN:
-			/* the server, not the reply: never failed for it */
-			log_warnx("send: %s: %s; %zu repl%s still queued",
-			    cfg->reply.smtp_url, answer, n - i,
-			    n - i == 1 ? "y" : "ies");
-			store_outbox_mark(s, r->id, OUTBOX_QUEUED, att,
-			    now + backoff(att), answer);
-			st->deferred += n - i;
-			rc = EX_TEMPFAIL;
-			free(answer);
-			goto out;
-		case SMTP_SETUP:
-			log_warnx("send: %s: %s; %zu repl%s still queued",
-			    cfg->reply.smtp_url, answer, n - i,
-			    n - i == 1 ? "y" : "ies");
-			store_outbox_mark(s, r->id, OUTBOX_QUEUED, r->attempts,
-			    r->next_try, answer);
-			st->deferred += n - i;
-			rc = EX_UNAVAILABLE;
-			free(answer);
-			goto out;
+			after = rows[i].id;
+			rc = send_one(cfg, s, smtp, &rows[i], max, n - i, st);
 		}
-		free(answer);
+		outbox_free(rows, n);
+		rows = NULL;
 	}
-out:
+	/* what this sender claimed but did not try goes back at once */
+	store_outbox_release(s, owner);
+	if (stop_requested())
+		log_warnx("send: stopped by signal %d; the rest stays queued",
+		    stop_requested());
+	free(owner);
 	smtp_free(smtp);
-	outbox_free(rows, n);
 	return rc;
 }
