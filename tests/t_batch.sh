@@ -75,7 +75,7 @@ contains "$T/dry.out" "fetched 2," "dry run: counts the 2 new messages"
 # --- 3. a real run: summary, tickets, source flagged, replies in the spool
 expect_exit 0 "batch" tf batch
 cp "$T/out" "$T/run.out"
-if grep -Eq '^fetched [0-9]+, applied [0-9]+, needs_review [0-9]+, rejected [0-9]+, ignored [0-9]+, sent [0-9]+, failed [0-9]+$' "$T/run.out"
+if grep -Eq '^fetched [0-9]+, applied [0-9]+, needs_review [0-9]+, rejected [0-9]+, ignored [0-9]+, sent [0-9]+, failed [0-9]+, waiting [0-9]+$' "$T/run.out"
 then ok "one-line summary"; else not_ok "summary: $(cat "$T/run.out")"; fi
 contains "$T/run.out" "fetched 2," "2 fetched"
 is_eq 3 "$(sql "SELECT count(*) FROM tickets")" "3 tickets stored"
