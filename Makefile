@@ -10,6 +10,10 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/tfadesk
+# systemd units, sysusers.d and tmpfiles.d: systemd reads /usr/local/lib too
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC      ?= cc
 CXX     ?= c++
 PKG_CONFIG ?= pkg-config
@@ -118,9 +122,18 @@ install: all
 	for f in doc/*.8; do [ -e "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done; true
 	install -m 644 rules/*.yaml $(DESTDIR)$(DATADIR)/rules/
 	for f in templates/*; do [ -f "$$f" ] && install -m 644 "$$f" $(DESTDIR)$(DATADIR)/templates/; done; true
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	for f in samples/systemd/*; do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' "$$f" > $(DESTDIR)$(UNITDIR)/$${f##*/}.tmp && \
+		chmod 644 $(DESTDIR)$(UNITDIR)/$${f##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${f##*/}.tmp $(DESTDIR)$(UNITDIR)/$${f##*/} || exit 1; done
+	install -m 644 samples/sysusers.d/tfadesk.conf $(DESTDIR)$(SYSUSERSDIR)/
+	install -m 644 samples/tmpfiles.d/tfadesk.conf $(DESTDIR)$(TMPFILESDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/tfadesk $(DESTDIR)$(BINDIR)/tfadesk-verify
+	for f in samples/systemd/*; do rm -f $(DESTDIR)$(UNITDIR)/$${f##*/}; done
+	rm -f $(DESTDIR)$(SYSUSERSDIR)/tfadesk.conf $(DESTDIR)$(TMPFILESDIR)/tfadesk.conf
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
