@@ -231,6 +231,13 @@ store_open(const char *path, int flags)
 	}
 	if (!(flags & STORE_CREATE)) {
 		int v = store_version(s);
+		if (v > SCHEMA_VERSION) {
+			log_warnx("store: %s: schema version %d was written by "
+			    "a newer tfadesk (this one knows %d): upgrade "
+			    "tfadesk", path, v, SCHEMA_VERSION);
+			store_close(s);
+			return NULL;
+		}
 		if (v != SCHEMA_VERSION) {
 			log_warnx("store: %s: schema version %d, this tfadesk "
 			    "needs %d (run tfadesk db init)", path, v,
@@ -287,8 +294,9 @@ store_migrate(struct store *s)
 	if ((v = store_version(s)) < 0)
 		goto fail;
 	if (v > SCHEMA_VERSION) {
-		log_warnx("store: %s: schema version %d is newer than this "
-		    "tfadesk (%d)", s->path, v, SCHEMA_VERSION);
+		log_warnx("store: %s: schema version %d was written by a "
+		    "newer tfadesk (this one knows %d): upgrade tfadesk",
+		    s->path, v, SCHEMA_VERSION);
 		goto fail;
 	}
 	for (; v < SCHEMA_VERSION; v++) {

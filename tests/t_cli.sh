@@ -127,6 +127,17 @@ contains "$T/out" "hello [31mred" "the text is shown without its escape characte
 if tr -d '\n\t' < "$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "control characters in queue show"; else ok "no control characters in queue show"; fi
 expect_exit 0 "queue list" tf queue list
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "escape in queue list"; else ok "no escape in queue list"; fi
+# a database from a newer tfadesk: upgrade the program, not `db init`
+cp "$T/var/tfadesk.db" "$T/newer.db"
+sqlite3 "$T/newer.db" "PRAGMA user_version = 999"
+sed "s#^database: .*#database: $T/newer.db#" "$C" > "$T/newer.yaml"
+for cmd in "69 account list" "73 db init"; do
+	set -- $cmd; rc=$1; shift; cmd="$*"
+	expect_exit "$rc" "$cmd on a newer schema" tfadesk -c "$T/newer.yaml" $cmd
+	contains "$T/err" "upgrade tfadesk" "$cmd: says to upgrade tfadesk"
+	lacks "$T/err" "run tfadesk db init" "$cmd: does not say to run db init"
+done
+
 # C1 controls (UTF-8 encoded) and bidi overrides from a mail: visible
 # escapes on the terminal, \u escapes in JSON, raw bytes nowhere.
 # Subject "Pay \u009b2J\u202eevil": base64 of the UTF-8 bytes.

@@ -60,4 +60,15 @@ wait $lockpid
 expect_exit 0 "the MTA retries: stored" sh -c "tfadesk -c '$C' ingest < '$T/6.eml'"
 is_eq 5 "$(tickets)" "stored once"
 is_eq 0 "$(dups)" "no duplicates"
+
+# an MTA defers on 75 and bounces on anything else: every failure a person
+# can fix answers 75, so no reseller's ticket bounces
+mkmsg 7 > "$T/7.eml"
+printf 'database: %s\nsource: {type: maildir, path: %s}\nbogus_key: 1\n' "$DB" "$T/md" > "$T/bad.yaml"
+expect_exit 75 "a broken configuration: 75, the MTA defers" sh -c "tfadesk -c '$T/bad.yaml' ingest < '$T/7.eml'"
+contains "$T/err" "deferred" "and says the mail is deferred"
+expect_exit 75 "a missing configuration: 75" sh -c "tfadesk -c '$T/none.yaml' ingest < '$T/7.eml'"
+sed "s#^database: .*#database: $T/nodir/sub/tfadesk.db#" "$C" > "$T/nodb.yaml"
+expect_exit 75 "a database that cannot be opened: 75" sh -c "tfadesk -c '$T/nodb.yaml' ingest < '$T/7.eml'"
+expect_exit 0 "once fixed: stored" sh -c "tfadesk -c '$C' ingest < '$T/7.eml'"
 finish

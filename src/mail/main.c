@@ -188,15 +188,27 @@ cmd_ingest(struct cmd_env *env, int argc, char **argv)
 	struct store *s;
 	int rc;
 
-	/* An MTA pipe retries on 75: every failure to start is temporary
-	 * except a broken configuration. */
-	if (cfg == NULL)
-		die(EX_CONFIG, "configuration: not usable");
+	/* An MTA pipe defers on 75 and bounces on anything else: every
+	 * failure a person can fix (the configuration, a file mode, a full
+	 * disk, the database) answers 75, so no ticket is bounced back to a
+	 * reseller. Only a message that can never be stored (empty, too
+	 * large: 65) or a missing file given by name (66) is final. */
+	if (cfg == NULL) {
+		log_warnx("configuration: not usable: the mail is deferred "
+		    "(exit 75)");
+		return EX_TEMPFAIL;
+	}
 	env->cfg = cfg;
 	if ((s = store_open(cfg->database, 0)) == NULL)
 		return EX_TEMPFAIL;
 	env->store = s;
 	rc = ingest_run(cfg, s, argv + 1, argc - 1);
+	if (rc != EX_OK && rc != EX_DATAERR && rc != EX_NOINPUT &&
+	    rc != EX_TEMPFAIL) {
+		log_warnx("ingest: exit %d turned into 75: the mail is deferred",
+		    rc);
+		rc = EX_TEMPFAIL;
+	}
 	return rc;
 }
 

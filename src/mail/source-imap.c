@@ -55,6 +55,8 @@ struct imap {
 	uint32_t uidvalidity, uidnext, scan, lastuid;
 	int has_move, has_uidplus;
 	int broken;         /* the connection failed: no LOGOUT */
+	struct tls_step tls;  /* the last TLS step: its time, what GnuTLS said */
+	long timeout;
 
 	struct meta *meta;  /* the current UID window */
 	size_t nmeta, imeta, capmeta;
@@ -93,8 +95,11 @@ imap_bad(struct imap *im, const char *what, int r)
 		im->broken = 1;
 		return SRC_TEMP;
 	case MAILIMAP_ERROR_SSL:
-		log_warnx("source: %s: %s: TLS handshake failed", im->where,
-		    what);
+		if (tls_failed(&im->tls, im->where, what, im->timeout) ==
+		    SRC_TEMP) {
+			im->broken = 1;
+			return SRC_TEMP;
+		}
 		return SRC_REFUSED;
 	case MAILIMAP_ERROR_LOGIN:
 		log_warnx("source: %s: login refused%s%s", im->where,
@@ -165,21 +170,28 @@ imap_connect(struct source *src, struct imap *im)
 	im->s = mailimap_new(0, NULL);
 	if (im->s == NULL)
 		fatalx("source: out of memory");
-	mailimap_set_timeout(im->s, cfg->source.timeout > 0 ?
-	    (time_t)cfg->source.timeout : 30);
-	if (strcmp(tls, "implicit") == 0)
+	im->timeout = cfg->source.timeout > 0 ? cfg->source.timeout : 30;
+	mailimap_set_timeout(im->s, (time_t)im->timeout);
+	if (strcmp(tls, "implicit") == 0) {
+		tls_begin(&im->tls);
 		r = mailimap_ssl_connect_with_callback(im->s, im->host, port,
 		    source_tls_sni, im->host);
-	else
+		tls_end(&im->tls);
+	} else
 		r = mailimap_socket_connect(im->s, im->host, port);
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED &&
 	    r != MAILIMAP_NO_ERROR_NON_AUTHENTICATED) {
 		r = imap_bad(im, "connect", r);
 		goto out;
 	}
-	if (strcmp(tls, "starttls") == 0 &&
-	    (r = mailimap_socket_starttls_with_callback(im->s, source_tls_sni,
-	    im->host)) != MAILIMAP_NO_ERROR) {
+	if (strcmp(tls, "starttls") == 0) {
+		tls_begin(&im->tls);
+		r = mailimap_socket_starttls_with_callback(im->s,
+		    source_tls_sni, im->host);
+		tls_end(&im->tls);
+	} else
+		r = MAILIMAP_NO_ERROR;
+	if (r != MAILIMAP_NO_ERROR) {
 		r = imap_bad(im, "STARTTLS", r == MAILIMAP_ERROR_EXTENSION ?
 		    MAILIMAP_ERROR_STARTTLS : r);
 		goto out;

@@ -31,6 +31,8 @@ struct pop3 {
 	int delete;
 	int connected;
 	int broken;
+	struct tls_step tls;  /* the last TLS step: its time, what GnuTLS said */
+	long timeout;
 };
 
 static int pop3_open(struct source *);
@@ -56,8 +58,11 @@ pop3_bad(struct pop3 *p, const char *what, int r)
 		p->broken = 1;
 		return SRC_TEMP;
 	case MAILPOP3_ERROR_SSL:
-		log_warnx("source: %s: %s: TLS handshake failed", p->where,
-		    what);
+		if (tls_failed(&p->tls, p->where, what, p->timeout) ==
+		    SRC_TEMP) {
+			p->broken = 1;
+			return SRC_TEMP;
+		}
 		return SRC_REFUSED;
 	case MAILPOP3_ERROR_BAD_USER:
 	case MAILPOP3_ERROR_BAD_PASSWORD:
@@ -121,21 +126,28 @@ pop3_open(struct source *src)
 	}
 	if ((p->s = mailpop3_new(0, NULL)) == NULL)
 		fatalx("source: out of memory");
-	mailpop3_set_timeout(p->s, cfg->source.timeout > 0 ?
-	    (time_t)cfg->source.timeout : 30);
-	if (strcmp(tls, "implicit") == 0)
+	p->timeout = cfg->source.timeout > 0 ? cfg->source.timeout : 30;
+	mailpop3_set_timeout(p->s, (time_t)p->timeout);
+	if (strcmp(tls, "implicit") == 0) {
+		tls_begin(&p->tls);
 		r = mailpop3_ssl_connect_with_callback(p->s, p->host, port,
 		    source_tls_sni, p->host);
-	else
+		tls_end(&p->tls);
+	} else
 		r = mailpop3_socket_connect(p->s, p->host, port);
 	if (r != MAILPOP3_NO_ERROR) {
 		r = pop3_bad(p, "connect", r);
 		goto out;
 	}
 	p->connected = 1;
-	if (strcmp(tls, "starttls") == 0 &&
-	    (r = mailpop3_socket_starttls_with_callback(p->s, source_tls_sni,
-	    p->host)) != MAILPOP3_NO_ERROR) {
+	if (strcmp(tls, "starttls") == 0) {
+		tls_begin(&p->tls);
+		r = mailpop3_socket_starttls_with_callback(p->s,
+		    source_tls_sni, p->host);
+		tls_end(&p->tls);
+	} else
+		r = MAILPOP3_NO_ERROR;
+	if (r != MAILPOP3_NO_ERROR) {
 		r = pop3_bad(p, "STLS", r);
 		goto out;
 	}

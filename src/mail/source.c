@@ -5,8 +5,11 @@
  * that libetpan leaves to us.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -165,4 +168,83 @@ source_tls_sni(struct mailstream_ssl_context *ctx, void *host)
 	if (inet_pton(AF_INET, host, &a4) != 1 &&
 	    inet_pton(AF_INET6, host, &a6) != 1)
 		mailstream_ssl_set_server_name(ctx, host);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+tls_begin(struct tls_step *t)
+{
+	FILE *f;
+
+	memset(t, 0, sizeof *t);
+	t->saved_fd = t->cap_fd = -1;
+	t->t0 = mono_now();
+	fflush(stderr);
+	if ((f = tmpfile()) == NULL)
+		return;
+	t->cap_fd = dup(fileno(f));
+	fclose(f);
+	if (t->cap_fd == -1)
+		return;
+	t->saved_fd = dup(STDERR_FILENO);
+	if (t->saved_fd == -1 || dup2(t->cap_fd, STDERR_FILENO) == -1) {
+		if (t->saved_fd != -1)
+			close(t->saved_fd);
+		close(t->cap_fd);
+		t->saved_fd = t->cap_fd = -1;
+	}
+}
+
+void
+tls_end(struct tls_step *t)
+{
+	char buf[512];
+	ssize_t n;
+
+	t->elapsed = mono_now() - t->t0;
+	if (t->saved_fd == -1)
+		return;
+	fflush(stderr);
+	dup2(t->saved_fd, STDERR_FILENO);
+	close(t->saved_fd);
+	t->saved_fd = -1;
+	n = pread(t->cap_fd, buf, sizeof buf - 1, 0);
+	close(t->cap_fd);
+	t->cap_fd = -1;
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	/* one line of ours: the library's lines joined, its prefix dropped */
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = p[1] ? ';' : '\0';
+	free(t->said);
+	t->said = xstrdup(strncmp(buf, "GnuTLS error: ", 14) == 0 ?
+	    buf + 14 : buf);
+}
+
+int
+tls_failed(struct tls_step *t, const char *where, const char *what,
+    long timeout)
+{
+	int timed_out = t->elapsed + 0.25 >= (double)timeout ||
+	    (t->said && strstr(t->said, "timed out"));
+
+	if (timed_out)
+		log_warnx("source: %s: %s: TLS handshake timed out after %.0f "
+		    "s", where, what, t->elapsed);
+	else
+		log_warnx("source: %s: %s: TLS handshake failed%s%s", where,
+		    what, t->said ? ": " : "", t->said ? t->said : "");
+	free(t->said);
+	t->said = NULL;
+	return timed_out ? SRC_TEMP : SRC_REFUSED;
 }

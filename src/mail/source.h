@@ -66,6 +66,25 @@ const struct source_ops *source_lookup(const char *type);
 /* SRC_* of a failed call to an exit status (sysexits). */
 int source_exit(int src);
 
+/*
+ * libetpan writes GnuTLS's errors to stderr itself ("GnuTLS error: ...").
+ * A TLS step runs between tls_begin and tls_end: what the library printed
+ * is kept instead of leaking as a second line, and the time it took, so
+ * that a handshake that timed out (75: try later) is told apart from one
+ * that was refused (69: fix the certificate).
+ */
+struct tls_step {
+	int saved_fd, cap_fd;
+	double t0, elapsed;
+	char *said;          /* owned: what the library printed, or NULL */
+};
+void tls_begin(struct tls_step *);
+void tls_end(struct tls_step *);
+/* Logs a failed TLS step WHAT at WHERE in one line; returns SRC_TEMP when
+ * it timed out (TIMEOUT seconds), else SRC_REFUSED. Frees STEP's text. */
+int tls_failed(struct tls_step *, const char *where, const char *what,
+    long timeout);
+
 extern const struct source_ops source_maildir_ops;
 extern const struct source_ops source_imap_ops;
 extern const struct source_ops source_pop3_ops;
