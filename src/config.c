@@ -349,7 +349,8 @@ given(struct loader *l, const char *name)
 static void
 require(struct loader *l, const char *name, const void *v, const char *when)
 {
-	if (v != NULL)
+	/* given with a bad value: that error is already reported */
+	if (v != NULL || given(l, name))
 		return;
 	const char *dot = strrchr(name, '.');
 	int line = 0;
@@ -561,8 +562,9 @@ config_load(const char *file)
 	else
 		walk(&l, root, "");
 	yaml_document_delete(&doc);
-	if (l.errors == 0)
-		defaults_and_checks(&l);
+	/* also after errors: a typo must not hide the required key it
+	 * replaced; every problem is reported in one pass */
+	defaults_and_checks(&l);
 	if (l.errors) {
 		config_free(c);
 		return NULL;

@@ -127,6 +127,16 @@ contains "$T/out" "hello [31mred" "the text is shown without its escape characte
 if tr -d '\n\t' < "$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "control characters in queue show"; else ok "no control characters in queue show"; fi
 expect_exit 0 "queue list" tf queue list
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "escape in queue list"; else ok "no escape in queue list"; fi
+# a configuration with several problems reports all of them: a typo does
+# not hide the required key it replaced
+printf 'databse: x.db\nsource: {type: imap, host: h, port: nine}\nreply: {from: "a <a@b.c>", transport: spool, spool: o}\nsecurity: {require_sender_auth: false}\n' > "$T/typo.yaml"
+expect_exit 78 "a config with a typo" tfadesk -c "$T/typo.yaml" -n
+contains "$T/err" "databse: unknown key" "the typo is named"
+contains "$T/err" "database: required" "and the key it replaced is missing"
+contains "$T/err" "source.port: expected a number" "and the bad port"
+contains "$T/err" "source.user: required" "and the missing IMAP user"
+lacks "$T/err" "source.port: required" "a bad value is not also reported missing"
+
 # a database from a newer tfadesk: upgrade the program, not `db init`
 cp "$T/var/tfadesk.db" "$T/newer.db"
 sqlite3 "$T/newer.db" "PRAGMA user_version = 999"
