@@ -6,7 +6,9 @@
 #      (SMS to the spool; this leaves pending codes for the checks)
 #   2. checks  (POST /v1/challenges/check) with random codes for random
 #      users, for BENCH_SECS at BENCH_CONNS connections
-# and prints requests/s and the p50/p99 latency of each.
+# and prints requests/s and the p50/p99 latency of each, then the same
+# check load against the floor, a bare libmicrohttpd server with as many
+# threads answering fixed JSON (tests/bench/mhd_floor.c), and the ratios.
 # Target (DESIGN/issue 6): >= 5,000 checks/s with p99 < 10 ms on 2 cores.
 # Env: BENCH_USERS (100000) BENCH_SECS (10) BENCH_START_SECS (3)
 #      BENCH_CONNS (8) BENCH_THREADS (verifier.threads, 4) VERIFY_PORT
@@ -113,5 +115,26 @@ END {
 	ms = p99; if (ms ~ /us$/) ms = ms / 1000; else if (ms ~ /ms$/) ms = ms + 0; else if (ms ~ /s$/) ms = ms * 1000
 	printf "target >= 5000 checks/s with p99 < 10 ms, no errors: %s\n", (rps >= 5000 && ms < 10 && !bad) ? "met" : "NOT met"
 }' "$W/check.out"
+# the floor: a bare libmicrohttpd server with the same threads answering a
+# fixed JSON outcome (tests/bench/mhd_floor.c), under the same load
+FPORT=$((PORT - 1))
+if cc -O2 -o "$W/mhd_floor" "$TOP/tests/bench/mhd_floor.c" \
+    $(pkg-config --cflags --libs libmicrohttpd) 2>"$W/cc.err"; then
+	"$W/mhd_floor" "$FPORT" "$THREADS" & fpid=$!
+	i=0
+	until curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$FPORT/"; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+	done
+	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$W/check.lua" \
+	    "http://127.0.0.1:$FPORT/" > "$W/floor.out" 2>&1
+	kill "$fpid"; wait "$fpid" 2>/dev/null
+	summary "floor (bare libmicrohttpd, fixed JSON)" "$W/floor.out"
+	awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+	FNR == 1 { f++ } /Requests\/sec/ { rps[f] = $2 } /^ +99%/ { p99[f] = ms($2) }
+	END { printf "checks vs floor: %.2fx the requests/s (target >= 0.4), p99 %.1fx the floor'"'"'s (target <= 2.5)\n",
+	    rps[1] / rps[2], p99[1] / p99[2] }' "$W/check.out" "$W/floor.out"
+else
+	echo "floor: mhd_floor did not build:"; cat "$W/cc.err"
+fi
 [ -s "$W/serve.err" ] && { echo "serve's log:"; sort "$W/serve.err" | uniq -c | sort -rn | head -5; }
 echo "(cores: $(nproc); connections: $CONNS; verifier.threads: $THREADS; wrk on the same machine)"
