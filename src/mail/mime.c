@@ -37,6 +37,7 @@ struct walk {
 	size_t parts;
 	int nplain, nhtml;
 	int badenc;
+	char hidden[160];	/* why the HTML read may hide text, or "" */
 	const char *error;
 };
 
@@ -1217,8 +1218,12 @@ add_part_text(struct walk *w, struct mailmime *mm)
 	if (w->text.len > 0 && w->text.p[w->text.len - 1] != '\n')
 		mbuf_addc(&w->text, '\n');
 	if (kind == 2) {
-		char *t = html_to_text(u.p ? u.p : "", u.len);
+		char why[sizeof w->hidden];
+		char *t = html_to_text_why(u.p ? u.p : "", u.len, why,
+		    sizeof why);
 
+		if (why[0] != '\0' && w->hidden[0] == '\0')
+			memcpy(w->hidden, why, sizeof why);
 		if (t == NULL)
 			w->text.oom = 1;
 		else
@@ -1891,6 +1896,9 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 			goto oom;
 	}
 	m->html_only = w.nhtml > 0 && w.nplain == 0;
+	if (w.hidden[0] != '\0' &&
+	    (m->html_hidden_style = strdup(w.hidden)) == NULL)
+		goto oom;
 	if ((m->text = mbuf_steal(&w.text)) == NULL)
 		goto oom;
 	split_text(m, &nt, &qt, &sg);
@@ -1938,5 +1946,6 @@ msg_free(struct msg *m)
 	free(m->quoted);
 	free(m->signature);
 	free(m->error);
+	free(m->html_hidden_style);
 	free(m);
 }

@@ -40,6 +40,11 @@ struct msg {
 	char *quoted;       /* the quoted history, "" if none */
 	char *signature;    /* after "-- ", "" if none */
 	int html_only;      /* text came from HTML */
+	/* The HTML read uses something able to hide text (a hiding style, a
+	 * <style> rule, the hidden attribute...): why, for people ("HTML uses
+	 * style display:none"); NULL if not. Such text is not read, and the
+	 * message must not be acted on without staff. */
+	char *html_hidden_style;
 
 	char *error;        /* why the message could not be understood, else NULL */
 };
@@ -62,5 +67,9 @@ int msg_is_automatic(const struct msg *, const char *our_addr,
 /* HTML to readable text (blocks to lines, cells to " | ", entities decoded,
  * script/style dropped). Owned, NULL on OOM. */
 char *html_to_text(const char *html, size_t len);
+/* The same; WHY (WHYSZ bytes, may be NULL) gets "" or, when the HTML uses
+ * anything able to hide text, a reason naming the first such construct. */
+char *html_to_text_why(const char *html, size_t len, char *why,
+    size_t whysz);
 
 #endif

@@ -802,6 +802,16 @@ out:
 	return rc;
 }
 
+static void
+html_hidden_reason(struct job *j)
+{
+	char b[200];
+
+	reason_add(j, "html_hidden_style: %s, which can hide text; hidden text "
+	    "was not read, not applied automatically: left for staff",
+	    safe(j->msg->html_hidden_style, b, sizeof b));
+}
+
 /* The checks every ticket goes through, then the work for its kind.
  * 0 with j->state and j->tmpl set, or -1 on a store error. */
 static int
@@ -860,6 +870,8 @@ decide(struct job *j)
 			outcome(j, TICKET_APPLIED, NULL);
 			return 0;
 		}
+		if (j->msg->html_hidden_style)
+			html_hidden_reason(j);
 		/* acknowledge only to known contacts: no backscatter */
 		outcome(j, TICKET_NEEDS_REVIEW, j->nresellers && j->auth_ok ?
 		    "passed_to_staff" : NULL);
@@ -879,6 +891,16 @@ decide(struct job *j)
 	}
 	if (!j->auth_ok && j->ap == NULL) {
 		reason_add(j, "%s", j->auth_why);
+		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		if (j->nresellers == 1 && store_account_get(j->s,
+		    j->resellers[0], &j->reseller) == 0)
+			j->have_reseller = 1;
+		return 0;
+	}
+	/* HTML that can hide text (issue 9): what we read may not be what
+	 * the reader saw, so staff look at it; a staff approval applies it */
+	if (j->msg->html_hidden_style && j->ap == NULL) {
+		html_hidden_reason(j);
 		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 		if (j->nresellers == 1 && store_account_get(j->s,
 		    j->resellers[0], &j->reseller) == 0)

@@ -29,6 +29,7 @@ main(void)
 	struct msg *m;
 	struct timespec t0, t1;
 	size_t len, off, files = 0, parses = 0, bytes = 0, errors = 0, k;
+	size_t nhtml = 0, nheld = 0;
 	double secs = 0;
 	int fails = 0;
 	DIR *d;
@@ -74,6 +75,15 @@ main(void)
 			errors++;
 			printf("note %s: %s\n", e->d_name, m->error);
 		}
+		/* how much real HTML-only mail would go to staff (issue 9) */
+		if (m && m->html_only)
+			nhtml++;
+		if (m && m->html_hidden_style) {
+			nheld += m->html_only;
+			printf("note %s: %s%s\n", e->d_name,
+			    m->html_hidden_style, m->html_only ? " (HTML only)" :
+			    "");
+		}
 		msg_free(m);
 		for (k = 1; k <= 16; k++) {
 			char *pre;
@@ -98,5 +108,7 @@ main(void)
 	    "%d failed; whole-file parse %.1f us/message\n", files,
 	    bytes / 1024, parses, errors, fails,
 	    files ? secs * 1e6 / (double)files : 0.0);
+	printf("%zu HTML-only messages, %zu of them held for hidden-text "
+	    "styles\n", nhtml, nheld);
 	return fails ? 1 : 0;
 }

@@ -32,6 +32,7 @@ struct tcase {
 	const char *header[2];		/* msg_header(NAME) == VALUE */
 	char err;			/* 'y' error set, default none */
 	char html;			/* 'y', 'n' or don't care */
+	const char *hidden;		/* html_hidden_style contains; "-": NULL */
 	char autom;			/* 'y', 'n' or don't care */
 	int from_count;
 	struct msg_limits lim;		/* zero: NULL limits */
@@ -63,7 +64,7 @@ static const struct tcase tcases[] = {
 	  .has = { "U2001 | Bob Jones | 07400 123456",
 	  "U2002 | Am\xC3\xA9lie Dupont | 07400 654321", "Thanks & regards," },
 	  .not = { "111222", "<div", "gmail_quote" }, .quoted = "> ",
-	  .html = 'y' },
+	  .html = 'y', .hidden = "-" },
 	{ .name = "apple mail, encoded subject, iPhone signature",
 	  .file = "apple-mail-reply.eml", .subject = "Re: 2FA Set Up",
 	  .has = { "go ahead with 2FA for R100. Jane\xE2\x80\x99s team" },
@@ -83,7 +84,7 @@ static const struct tcase tcases[] = {
 	  .has = { "U2001 | Bob Jones | 07400 123456",
 	  "can\xE2\x80\x99t log in", "Fran\xC3\xA7ois & team \xE2\x9C\x93" },
 	  .not = { "SCRIPTTEXT", "ignored title", "MsoNormal", "&nbsp;" },
-	  .html = 'y' },
+	  .html = 'y', .hidden = "style display:none" },
 	{ .name = "encoded words split across folds and inside a character",
 	  .file = "encoded-subject-split.eml",
 	  .subject = "RE: 2FA Set Up \xE2\x80\x93 caf\xC3\xA9",
@@ -121,7 +122,7 @@ static const struct tcase tcases[] = {
 	  .file = "thunderbird-html-reply.eml",
 	  .has = { "Confirmed, please enable 2FA." }, .not = { "333444" },
 	  .quoted = "> Bob Jones has 07400 333444", .sig = "Ravi Kumar",
-	  .html = 'y' },
+	  .html = 'y', .hidden = "-" },
 	{ .name = "koi8-r through iconv", .file = "koi8r-qp.eml",
 	  .subject = "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82",
 	  .has = { "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82, U2001" } },
@@ -232,6 +233,23 @@ static const struct tcase tcases[] = {
 	  "Content-Type: text/html\r\n\r\n<p>Hello&nbsp;there</p>\r\n--r\r\n"
 	  "Content-Type: image/gif\r\n\r\nGIF89a\r\n--r--\r\n",
 	  .has = { "Hello there" }, .not = { "GIF" }, .html = 'y' },
+	{ .name = "hidden HTML: not read, the message says why",
+	  .raw = H "Content-Type: text/html; charset=utf-8\r\n\r\n<p>User U2001"
+	  "<span style=\"display:none\">07400 666777</span></p>\r\n",
+	  .has = { "User U2001" }, .not = { "666777" }, .html = 'y',
+	  .hidden = "HTML uses style display:none" },
+	{ .name = "hidden HTML after a text/plain part (mixed): HTML read too",
+	  .raw = H "Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n"
+	  "Content-Type: text/plain\r\n\r\nUser U2001\r\n--m\r\n"
+	  "Content-Type: text/html\r\n\r\n<p>Name Bob<span hidden>07400 666777"
+	  "</span></p>\r\n--m--\r\n", .has = { "User U2001", "Name Bob" },
+	  .not = { "666777" }, .html = 'n', .hidden = "the hidden attribute" },
+	{ .name = "hidden HTML beside text/plain (alternative): plain read",
+	  .raw = H "Content-Type: multipart/alternative; boundary=a\r\n\r\n"
+	  "--a\r\nContent-Type: text/plain\r\n\r\nUser U2001\r\n--a\r\n"
+	  "Content-Type: text/html\r\n\r\n<p>User U2001<span style=\"font-size:"
+	  "0\">07400 666777</span></p>\r\n--a--\r\n", .has = { "User U2001" },
+	  .not = { "666777" }, .html = 'n', .hidden = "-" },
 	{ .name = "html charset from meta",
 	  .raw = H "Content-Type: text/html\r\n\r\n<meta charset=\"windows-1252\">"
 	  "<p>\x93quoted\x94 \x80" "5</p>\r\n",
@@ -337,6 +355,11 @@ run_case(const struct tcase *tc)
 		    tc->err == 'y' ? "one" : "none");
 	if (tc->html && m->html_only != (tc->html == 'y'))
 		FAIL("html_only %d", m->html_only);
+	if (tc->hidden && (strcmp(tc->hidden, "-") == 0 ?
+	    m->html_hidden_style != NULL : !contains(m->html_hidden_style,
+	    tc->hidden)))
+		FAIL("html_hidden_style [%s], want [%s]", m->html_hidden_style ?
+		    m->html_hidden_style : "(none)", tc->hidden);
 	au = msg_is_automatic(m, "SIP Trunk Plus Support <support@500.uk.com>",
 	    &why);
 	if (tc->autom && au != (tc->autom == 'y'))
@@ -402,6 +425,222 @@ run_html(void)
 			fails++;
 			printf("FAIL html: %s\n    got  [%s]\n    want [%s]\n",
 			    htcases[i].name, t ? t : "(null)", htcases[i].want);
+		}
+		free(t);
+	}
+}
+
+/* ---- HTML that can hide text (issue 9) ---- */
+
+/* Each hiding construct: the hidden text ("666777") is not read and the
+ * reason names the construct; ordinary formatting as real clients write it
+ * is read and raises nothing (why NULL). */
+#define SEC "Mobile: 07400 666777"
+static const struct { const char *name, *in, *want, *why; } hidcases[] = {
+	{ "display:none", "<p>A<span style=\"display:none\">" SEC "</span>B</p>",
+	  "AB", "style display:none" },
+	{ "display none with blanks and case", "<p>A<SPAN STYLE=\"Display : NONE\">"
+	  SEC "</SPAN>B", "AB", "Display : NONE" },
+	{ "visibility", "A<div style='visibility:hidden'>" SEC "</div>B",
+	  "AB", "visibility:hidden" },
+	{ "opacity", "A<span style=opacity:0>" SEC "</span>B", "AB",
+	  "opacity:0" },
+	{ "opacity small", "A<span style=\"opacity:.01\">" SEC "</span>B", "AB",
+	  "opacity" },
+	{ "font-size 0", "A<span style=\"font-size:0\">" SEC "</span>B", "AB",
+	  "font-size:0" },
+	{ "font-size 1px", "A<span style=\"font-size:1px\">" SEC "</span>B",
+	  "AB", "font-size:1px" },
+	{ "font-size tiny em", "A<span style=\"font-size:0.1em\">" SEC
+	  "</span>B", "AB", "font-size" },
+	{ "font shorthand", "A<span style=\"font:0/0 a\">" SEC "</span>B", "AB",
+	  "style font:0/0 a" },
+	{ "white text", "A<span style=\"color:#ffffff\">" SEC "</span>B", "AB",
+	  "color:#ffffff" },
+	{ "near-white text", "A<span style=\"color:rgb(250, 250, 250)\">" SEC
+	  "</span>B", "AB", "color" },
+	{ "transparent text", "A<span style=\"color:transparent\">" SEC
+	  "</span>B", "AB", "color:transparent" },
+	{ "rgba text", "A<span style=\"color:rgba(0,0,0,0)\">" SEC "</span>B",
+	  "AB", "color" },
+	{ "font color white", "A<font color=white>" SEC "</font>B", "AB",
+	  "color=white" },
+	{ "dark background", "A<td style=\"background-color:#000\">" SEC
+	  "</td>B", "AB", "background-color:#000" },
+	{ "bgcolor", "A<table bgcolor=\"#111111\"><tr><td>" SEC
+	  "</td></tr></table>B", "AB", "bgcolor=#111111" },
+	{ "background image", "A<div style=\"background:url(x.png)\">" SEC
+	  "</div>B", "AB", "background:url" },
+	{ "height 0 overflow", "A<div style=\"height:0;overflow:hidden\">" SEC
+	  "</div>B", "AB", "height:0" },
+	{ "overflow", "A<div style=\"overflow:hidden\">" SEC "</div>B", "AB",
+	  "overflow:hidden" },
+	{ "max-height", "A<div style=\"max-height:0px\">" SEC "</div>B", "AB",
+	  "max-height:0px" },
+	{ "width 0", "A<div style=\"width:0\">" SEC "</div>B", "AB",
+	  "width:0" },
+	{ "width attribute 0", "A<table width=0><tr><td>" SEC
+	  "</td></tr></table>B", "AB", "width=0" },
+	{ "position", "A<div style=\"position:absolute;left:-9999px\">" SEC
+	  "</div>B", "AB", "position:absolute" },
+	{ "left alone", "A<div style=\"left:-9999px\">" SEC "</div>B", "AB",
+	  "left:-9999px" },
+	{ "clip", "A<span style=\"clip:rect(0,0,0,0)\">" SEC "</span>B", "AB",
+	  "clip:rect" },
+	{ "clip-path", "A<span style=\"clip-path:inset(50%)\">" SEC "</span>B",
+	  "AB", "clip-path" },
+	{ "transform", "A<span style=\"transform:scale(0)\">" SEC "</span>B",
+	  "AB", "transform:scale(0)" },
+	{ "text-indent", "A<div style=\"text-indent:-9999px\">" SEC "</div>B",
+	  "AB", "text-indent" },
+	{ "line-height 0", "A<div style=\"line-height:0\">" SEC "</div>B",
+	  "AB", "line-height:0" },
+	{ "z-index", "A<div style=\"z-index:-1\">" SEC "</div>B", "AB",
+	  "z-index" },
+	{ "filter", "A<span style=\"filter:opacity(0)\">" SEC "</span>B", "AB",
+	  "filter" },
+	{ "mso-hide", "A<span style='mso-hide:all'>" SEC "</span>B", "AB",
+	  "mso-hide:all" },
+	{ "unknown property", "A<span style=\"content-visibility:hidden\">" SEC
+	  "</span>B", "AB", "content-visibility" },
+	{ "custom property", "A<span style=\"--x:1\">" SEC "</span>B", "AB",
+	  "--x" },
+	{ "rtl override", "A<span style=\"unicode-bidi:bidi-override;"
+	  "direction:rtl\">" SEC "</span>B", "AB", "unicode-bidi" },
+	{ "bdo", "A<bdo dir=rtl>" SEC "</bdo>B", "AB", "bdo" },
+	{ "details", "A<details><summary>x</summary>" SEC "</details>B", "AB",
+	  "details" },
+	{ "comment inside a property", "A<span style=\"disp/**/lay:none\">" SEC
+	  "</span>B", "AB", "a CSS comment" },
+	{ "comment in a harmless value", "A<span style=\"color:/**/red\">" SEC
+	  "</span>B", "AB", "a CSS comment" },
+	{ "escape", "A<span style=\"d\\69splay:none\">" SEC "</span>B", "AB",
+	  "a CSS escape" },
+	{ "escape in value", "A<span style=\"display:\\6e one\">" SEC "</span>B",
+	  "AB", "a CSS escape" },
+	{ "entity-encoded colon", "A<span style=\"display&#58;none\">" SEC
+	  "</span>B", "AB", "display:none" },
+	{ "entity-encoded letters", "A<span style=\"&#x64;isplay:n&#111;ne\">"
+	  SEC "</span>B", "AB", "display:none" },
+	{ "unknown entity", "A<span style=\"display&colon;none\">" SEC
+	  "</span>B", "AB", "style display&colon" },
+	{ "no quotes", "A<span style=display:none>" SEC "</span>B", "AB",
+	  "display:none" },
+	{ "no quotes, blank after colon", "A<span style=display: none>" SEC
+	  "</span>B", "AB", "display:" },
+	{ "single quotes", "A<span style='display:none'>" SEC "</span>B", "AB",
+	  "display:none" },
+	{ "important", "A<span style=\"color:red;display:none !important\">" SEC
+	  "</span>B", "AB", "display:none !important" },
+	{ "slash before attribute", "A<span/style=\"display:none\">" SEC
+	  "</span>B", "AB", "display:none" },
+	{ "hidden attribute", "A<div hidden>" SEC "</div>B", "AB",
+	  "the hidden attribute" },
+	{ "hidden attribute uppercase with value", "A<p HIDDEN=\"hidden\">" SEC
+	  "</p>B", "AB", "the hidden attribute" },
+	{ "nested hidden containers", "A<div style=\"display:none\"><div>"
+	  "<div>" SEC "</div></div>" SEC "</div>B", "AB", "display:none" },
+	{ "unclosed hidden element", "A<span style=\"display:none\">" SEC
+	  "<p>still hidden", "A", "display:none" },
+	{ "unclosed style attribute", "A<span style=\"display:none>" SEC, "A",
+	  "display:none" },
+	{ "hidden line break", "07400 123456<br style=\"display:none\">99",
+	  "07400 123456\n99", "display:none" },
+	{ "font size 0", "A<font size=0>" SEC "</font>B", "AB", "size=0" },
+	{ "style block, class rule", "<style>.h{display:none}</style><p>A</p>"
+	  "<p class=\"x h\">" SEC "</p><p>B</p>", "A\nB", "display:none" },
+	{ "style block, tag.class and id", "<head><STYLE type=text/css>\n"
+	  "p.MsoNormal{margin:0cm} span.z, #q {font-size:0}</STYLE></head>"
+	  "<p class=MsoNormal>A<span class=z>" SEC "</span></p><div id=Q>" SEC
+	  "</div>B", "A\nB", "font-size:0" },
+	{ "style block, media rule", "<style>@media screen { .a {color:red} "
+	  ".b{visibility:hidden} }</style>A<span class=b>" SEC "</span>B", "AB",
+	  "visibility:hidden" },
+	{ "style block, complex selector: nothing read", "<style>p > span"
+	  "{font-size:0}</style><p>A<span>" SEC "</span>B</p>", "",
+	  "font-size:0" },
+	{ "style block, comment in rule: nothing read",
+	  "<style>.a{disp/**/lay:none}</style><p>A" SEC "</p>", "",
+	  "a CSS comment" },
+	{ "style block, escape: nothing read",
+	  "<style>.a{d\\69splay:none}</style><p>A" SEC "</p>", "",
+	  "a CSS escape" },
+	{ "style block, @import: nothing read",
+	  "<style>@import url(x.css);</style><p>A" SEC "</p>", "", "@import" },
+	{ "style block in the body, unclosed", "<p>A</p><style>.a{display:none}"
+	  "<p class=a>" SEC, "A", "display:none" },
+	/* ordinary formatting: read, nothing raised */
+	{ "outlook styles", "<html><head><style><!--\n/* Font Definitions */\n"
+	  "@font-face\n\t{font-family:\"Cambria Math\";\n\tpanose-1:2 4 5 3 5 4 6 "
+	  "3 2 4;}\np.MsoNormal, li.MsoNormal, div.MsoNormal\n\t{margin:0cm;\n"
+	  "\tfont-size:11.0pt;\n\tfont-family:\"Calibri\",sans-serif;\n"
+	  "\tmso-fareast-language:EN-US;}\na:link, span.MsoHyperlink\n\t"
+	  "{mso-style-priority:99;\n\tcolor:#0563C1;\n\ttext-decoration:underline;}"
+	  "\nspan.EmailStyle17\n\t{mso-style-type:personal-compose;\n\tcolor:"
+	  "windowtext;}\n@page WordSection1\n\t{size:612.0pt 792.0pt;\n\tmargin:"
+	  "72.0pt 72.0pt 72.0pt 72.0pt;}\ndiv.WordSection1\n\t{page:WordSection1;}"
+	  "\n--></style></head><body lang=EN-GB link=\"#0563C1\" vlink=\"#954F72\""
+	  " style='word-wrap:break-word'><div class=WordSection1><p class="
+	  "MsoNormal><span style='font-size:11.0pt;font-family:\"Calibri\","
+	  "sans-serif;color:#1F497D;mso-fareast-language:EN-US'>U2001 07400 "
+	  "123456<o:p></o:p></span></p><table class=MsoNormalTable border=0 "
+	  "cellspacing=0 cellpadding=0 width=600 style='width:450.0pt;"
+	  "margin-left:-.75pt;border-collapse:collapse'><tr><td width=150 "
+	  "style='width:112.5pt;padding:0cm 5.4pt 0cm 5.4pt'><p class=MsoNormal "
+	  "style='margin-bottom:.0001pt;line-height:115%'>x</p></td></tr></table>"
+	  "</div></body></html>", "U2001 07400 123456\nx", NULL },
+	{ "outlook web", "<html><head><style type=\"text/css\" style=\"display:"
+	  "none;\"> P {margin-top:0;margin-bottom:0;} </style></head><body dir="
+	  "\"ltr\"><div class=\"elementToProof\" style=\"font-family: Aptos, "
+	  "Calibri, Helvetica, sans-serif; font-size: 12pt; color: rgb(0, 0, 0);"
+	  "\">U2001 07400 123456</div></body></html>", "U2001 07400 123456",
+	  NULL },
+	{ "gmail", "<div dir=\"ltr\"><div class=\"gmail_default\" style=\""
+	  "font-family:arial,sans-serif;font-size:small;color:#000000\">A</div>"
+	  "<font size=\"-1\" color=\"#888888\">B</font><span style=\"color:rgb("
+	  "34,34,34)\">C</span></div><div class=\"gmail_quote\"><blockquote "
+	  "class=\"gmail_quote\" style=\"margin:0px 0px 0px 0.8ex;border-left:"
+	  "1px solid rgb(204,204,204);padding-left:1ex\">q</blockquote></div>",
+	  "A\nBC\n> > q", NULL },
+	{ "apple mail", "<html><head><meta http-equiv=\"content-type\" content="
+	  "\"text/html; charset=utf-8\"></head><body style=\"word-wrap: "
+	  "break-word; -webkit-nbsp-mode: space; line-break: after-white-space;"
+	  "\" class=\"\"><div class=\"\"><span style=\"caret-color: rgb(0, 0, 0);"
+	  " font-family: Helvetica; font-size: 12px; font-style: normal; "
+	  "font-variant-caps: normal; font-weight: normal; letter-spacing: "
+	  "normal; text-align: start; text-indent: 0px; text-transform: none; "
+	  "white-space: normal; word-spacing: 0px; -webkit-text-stroke-width: "
+	  "0px; text-decoration: none;\" class=\"\">A</span></div></body></html>",
+	  "A", NULL },
+	{ "red text in a style block (case 08)", "<style>td {color: red}</style>"
+	  "<table><tr><td>A</td></tr></table>", "A", NULL },
+	{ "highlight", "<span style='background:yellow;mso-highlight:yellow'>A"
+	  "</span>", "A", NULL },
+	{ "aria-hidden is not hiding", "<img aria-hidden=\"true\" width=1 "
+	  "height=1 src=x>A", "A", NULL },
+	{ "input type=hidden", "A<input type=hidden value=x>B", "AB", NULL },
+};
+
+static void
+run_hidden(void)
+{
+	size_t i;
+	char *t, why[160];
+
+	for (i = 0; i < sizeof(hidcases) / sizeof(hidcases[0]); i++) {
+		const char *w = hidcases[i].why;
+		int ok;
+
+		cases++;
+		t = html_to_text_why(hidcases[i].in, strlen(hidcases[i].in), why,
+		    sizeof why);
+		ok = t && strcmp(t, hidcases[i].want) == 0 && (w ? why[0] &&
+		    strstr(why, w) : why[0] == '\0');
+		printf("%s hidden: %s\n", ok ? "ok  " : "FAIL", hidcases[i].name);
+		if (!ok) {
+			fails++;
+			printf("    got  [%s] why [%s]\n    want [%s] why [%s]\n",
+			    t ? t : "(null)", why, hidcases[i].want, w ? w : "");
 		}
 		free(t);
 	}
@@ -568,6 +807,7 @@ main(void)
 	for (i = 0; i < sizeof(tcases) / sizeof(tcases[0]); i++)
 		run_case(&tcases[i]);
 	run_html();
+	run_hidden();
 	run_ids();
 	run_fuzz();
 	run_speed();
