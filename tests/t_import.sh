@@ -131,7 +131,30 @@ contains "$T/out" "dry run (nothing changed)" "dry run says so"
 [ "$(dump)" = "$before" ] && ok "dry run: the database is the same" || not_ok "dry run changed the database"
 is_eq "$(rows)" "$n" "dry run: no audit row"
 
-# old masked audit values are left as they are; a bad file still names its line
+# an older database (before the sync): its audit log kept numbers masked,
+# and nothing remembered what the last import wrote. db init migrates it
+# from the audit log; the masked values stay as they are.
+C2="$T/old.yaml"
+mkdir -p "$T/old"
+sed "s|$T/var/tfadesk.db|$T/old/tfadesk.db|" "$C" > "$C2"
+tf2() { tfadesk -c "$C2" "$@"; }
+tf2 db init >/dev/null && tf2 db import "$T/v1/accounts.yaml" >/dev/null &&
+tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use_2fa >/dev/null
+v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
+sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
+DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
+ALTER TABLE accounts DROP COLUMN imported_twofa; PRAGMA user_version = $((v - 1))"
+expect_exit 69 "an old database must be migrated first" tf2 account list
+expect_exit 0 "db init migrates it" tf2 db init
+contains "$T/out" "schema version $v" "migrated"
+expect_exit 0 "re-import after the upgrade" tf2 db import "$T/v1/accounts.yaml"
+contains "$T/out" "changed 0, 0, 0" "the upgrade undoes nothing"
+is_eq "$(sqlite3 "$T/old/tfadesk.db" "SELECT phone FROM users WHERE id = 'U1002'")" "447400234999" "the staff number stays after the upgrade"
+is_eq "$(sqlite3 "$T/old/tfadesk.db" "SELECT twofa FROM accounts WHERE id = 'R100'")" "1" "the staff 2FA stays after the upgrade"
+tf2 audit --user U1001 --json > "$T/a.json"
+contains "$T/a.json" '"new":"4478******56"' "old masked audit values are left as they are"
+
+# a bad file still names its line
 printf 'resellers:\n  - {id: R1, name: X, twofa: maybe}\n' > "$T/bad.yaml"
 expect_exit 65 "a bad file" tf db import "$T/bad.yaml"
 contains "$T/err" "bad.yaml:2" "names the line"
