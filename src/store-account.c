@@ -224,19 +224,40 @@ step_done(struct store *s, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-/* The audit log keeps numbers masked, as every log does. */
+/* The audit log keeps numbers whole: it is how staff undo a wrong change.
+ * Plain output shows them through audit_shown(). */
 static int
 audit_phone(struct store *s, const char *actor, const char *action,
     const char *account, const char *user, const char *old_phone,
     const char *new_phone, int64_t ticket_id)
 {
-	char *o = old_phone ? mask_phone(old_phone) : NULL;
-	char *n = new_phone ? mask_phone(new_phone) : NULL;
-	int rc = store_audit(s, actor, action, account, user, o, n, ticket_id);
+	return store_audit(s, actor, action, account, user, old_phone,
+	    new_phone, ticket_id);
+}
 
-	free(o);
-	free(n);
-	return rc;
+/* Actions whose old and new values are phone numbers. */
+int
+audit_action_phone(const char *action)
+{
+	static const char *const a[] = { "user.phone", "user.create",
+	    "user.update", "user.delete" };
+
+	for (size_t i = 0; action && i < sizeof a / sizeof a[0]; i++)
+		if (strcmp(action, a[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* A value as plain output may show it: numbers masked (a value that is
+ * masked already, from an older database, stays as it is). */
+char *
+audit_shown(const char *action, const char *value)
+{
+	if (value == NULL)
+		return NULL;
+	if (audit_action_phone(action) && strchr(value, '*') == NULL)
+		return mask_phone(value);
+	return xstrdup(value);
 }
 
 int
@@ -311,45 +332,54 @@ fail:
 	return -1;
 }
 
-static int
-streq_null(const char *a, const char *b)
+int
+store_account_sync_get(struct store *s, const char *id, struct account *a,
+    int *imported_twofa)
 {
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
+	sqlite3_stmt *st = store_stmt(s, "SELECT " ACCOUNT_COLS ", "
+	    "coalesce(a.imported_twofa, -1) FROM accounts a WHERE a.id = ?");
+	int rc;
+
+	memset(a, 0, sizeof *a);
+	*imported_twofa = -1;
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_account(st, a);
+		*imported_twofa = sqlite3_column_int(st, 5);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_err(s, "account");
 }
 
 int
-store_put_account(struct store *s, const struct account *a, const char *actor)
+store_account_sync_put(struct store *s, const struct account *a,
+    int imported_twofa, int create)
 {
-	struct account old;
 	sqlite3_stmt *st;
 	const char *kind = a->kind == ACCOUNT_RESELLER ? "reseller" :
 	    "end_client";
-	int rc;
 
-	if ((rc = store_account_get(s, a->id, &old)) == -1)
+	st = store_stmt(s, create ?
+	    "INSERT INTO accounts (id, kind, reseller, name, twofa, "
+	    "imported_twofa) VALUES (?1, ?2, ?3, ?4, ?5, ?6)" :
+	    "UPDATE accounts SET kind = ?2, reseller = ?3, name = ?4, "
+	    "twofa = ?5, imported_twofa = ?6 WHERE id = ?1");
+	if (st == NULL)
 		return -1;
-	if (rc == 0 && old.kind == a->kind && streq_null(old.reseller,
-	    a->reseller) && strcmp(old.name, a->name) == 0 &&
-	    old.twofa == a->twofa) {
-		account_clear(&old);
-		return 1;
-	}
-	st = store_stmt(s, "INSERT INTO accounts (id, kind, reseller, name, "
-	    "twofa) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO UPDATE SET "
-	    "kind = ?2, reseller = ?3, name = ?4, twofa = ?5");
-	if (st == NULL) {
-		account_clear(&old);
-		return -1;
-	}
 	store_bind_text(st, 1, a->id);
 	store_bind_text(st, 2, kind);
 	store_bind_text(st, 3, a->reseller);
 	store_bind_text(st, 4, a->name);
 	sqlite3_bind_int(st, 5, a->kind == ACCOUNT_RESELLER ? a->twofa != 0 : 0);
+	if (imported_twofa >= 0)
+		sqlite3_bind_int(st, 6, imported_twofa != 0);
 	if (step_done(s, st, "account") == -1)
-		goto fail;
+		return -1;
 	if (a->kind == ACCOUNT_END_CLIENT) {
 		st = store_stmt(s, a->twofa ?
 		    "INSERT OR IGNORE INTO permissions (account, perm) "
@@ -357,64 +387,175 @@ store_put_account(struct store *s, const struct account *a, const char *actor)
 		    "DELETE FROM permissions WHERE account = ? AND "
 		    "perm = 'use_2fa'");
 		if (st == NULL)
-			goto fail;
+			return -1;
 		store_bind_text(st, 1, a->id);
 		if (step_done(s, st, "permission") == -1)
-			goto fail;
+			return -1;
 	}
-	{
-		char *old_v = rc == 0 ? xprintf("%s %s twofa=%s",
-		    old.kind == ACCOUNT_RESELLER ? "reseller" : "end_client",
-		    old.name, old.twofa ? "on" : "off") : NULL;
-		char *new_v = xprintf("%s %s twofa=%s", kind, a->name,
-		    a->twofa ? "on" : "off");
-		rc = store_audit(s, actor, rc == 0 ? "account.update" :
-		    "account.create", a->id, NULL, old_v, new_v, 0);
-		free(old_v);
-		free(new_v);
-		if (rc == -1)
-			goto fail;
-	}
-	account_clear(&old);
 	return 0;
-fail:
-	account_clear(&old);
-	return -1;
 }
 
 int
-store_put_user(struct store *s, const struct user *u, const char *actor)
+store_user_sync_get(struct store *s, const char *id, struct user *u,
+    char **imported_phone)
 {
-	struct user old;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = store_stmt(s, "SELECT id, account, name, phone, "
+	    "imported_phone FROM users WHERE id = ?");
 	int rc;
 
-	if ((rc = store_user_get(s, u->id, &old)) == -1)
+	memset(u, 0, sizeof *u);
+	*imported_phone = NULL;
+	if (st == NULL)
 		return -1;
-	if (rc == 0 && strcmp(old.account, u->account) == 0 &&
-	    strcmp(old.name, u->name) == 0 && streq_null(old.phone, u->phone)) {
-		user_clear(&old);
-		return 1;
+	store_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_user(st, u);
+		*imported_phone = store_col_text(st, 4);
 	}
-	st = store_stmt(s, "INSERT INTO users (id, account, name, phone) "
-	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
-	    "account = ?2, name = ?3, phone = ?4");
-	if (st == NULL) {
-		user_clear(&old);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_err(s, "user");
+}
+
+int
+store_user_sync_put(struct store *s, const struct user *u,
+    const char *imported_phone, int create)
+{
+	sqlite3_stmt *st = store_stmt(s, create ?
+	    "INSERT INTO users (id, account, name, phone, imported_phone) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5)" :
+	    "UPDATE users SET account = ?2, name = ?3, phone = ?4, "
+	    "imported_phone = ?5 WHERE id = ?1");
+
+	if (st == NULL)
 		return -1;
-	}
 	store_bind_text(st, 1, u->id);
 	store_bind_text(st, 2, u->account);
 	store_bind_text(st, 3, u->name);
 	store_bind_text(st, 4, u->phone);
-	if (step_done(s, st, "user") == -1)
-		rc = -1;
-	else
-		rc = audit_phone(s, actor, rc == 0 ? "user.update" :
-		    "user.create", u->account, u->id, rc == 0 ? old.phone : NULL,
-		    u->phone, 0);
-	user_clear(&old);
-	return rc;
+	store_bind_text(st, 5, imported_phone);
+	return step_done(s, st, "user");
+}
+
+int
+store_sync_seen(struct store *s, const char *kind, const char *id,
+    const char *addr)
+{
+	sqlite3_stmt *st;
+
+	if (s->sync_table == 0) {
+		if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS "
+		    "sync_seen (kind TEXT NOT NULL, id TEXT NOT NULL, "
+		    "addr TEXT NOT NULL COLLATE NOCASE DEFAULT '', "
+		    "PRIMARY KEY (kind, id, addr)); DELETE FROM sync_seen",
+		    NULL, NULL, NULL) != SQLITE_OK)
+			return store_err(s, "sync table");
+		s->sync_table = 1;
+	}
+	st = store_stmt(s, "INSERT OR IGNORE INTO sync_seen (kind, id, addr) "
+	    "VALUES (?, ?, coalesce(?, ''))");
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, kind);
+	store_bind_text(st, 2, id);
+	store_bind_text(st, 3, addr);
+	return step_done(s, st, "sync seen");
+}
+
+/* Each statement: the rows to prune (id, account, value), then the
+ * deletions. */
+static const struct {
+	const char *kind, *select, *del;
+} prunes[] = {
+	{ "contact",
+	  "SELECT c.reseller, c.reseller, c.addr FROM contacts c WHERE "
+	  "c.reseller IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	  "'account') AND NOT EXISTS (SELECT 1 FROM temp.sync_seen s WHERE "
+	  "s.kind = 'contact' AND s.id = c.reseller AND s.addr = c.addr) "
+	  "ORDER BY c.reseller, c.addr",
+	  "DELETE FROM contacts WHERE reseller IN (SELECT id FROM "
+	  "temp.sync_seen WHERE kind = 'account') AND NOT EXISTS (SELECT 1 "
+	  "FROM temp.sync_seen s WHERE s.kind = 'contact' AND "
+	  "s.id = contacts.reseller AND s.addr = contacts.addr)" },
+	{ "user",
+	  "SELECT id, account, phone FROM users WHERE id NOT IN (SELECT id "
+	  "FROM temp.sync_seen WHERE kind = 'user') ORDER BY id",
+	  "DELETE FROM users WHERE id NOT IN (SELECT id FROM temp.sync_seen "
+	  "WHERE kind = 'user')" },
+	{ "end_client",
+	  "SELECT id, reseller, name FROM accounts WHERE kind = 'end_client' "
+	  "AND id NOT IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	  "'account') ORDER BY id",
+	  "DELETE FROM permissions WHERE account IN (SELECT id FROM accounts "
+	  "WHERE kind = 'end_client' AND id NOT IN (SELECT id FROM "
+	  "temp.sync_seen WHERE kind = 'account'));"
+	  "DELETE FROM accounts WHERE kind = 'end_client' AND id NOT IN "
+	  "(SELECT id FROM temp.sync_seen WHERE kind = 'account')" },
+	{ "reseller",
+	  "SELECT id, id, name FROM accounts WHERE kind = 'reseller' "
+	  "AND id NOT IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	  "'account') ORDER BY id",
+	  "DELETE FROM permissions WHERE account IN (SELECT id FROM accounts "
+	  "WHERE kind = 'reseller' AND id NOT IN (SELECT id FROM "
+	  "temp.sync_seen WHERE kind = 'account'));"
+	  "DELETE FROM contacts WHERE reseller IN (SELECT id FROM accounts "
+	  "WHERE kind = 'reseller' AND id NOT IN (SELECT id FROM "
+	  "temp.sync_seen WHERE kind = 'account'));"
+	  "DELETE FROM accounts WHERE kind = 'reseller' AND id NOT IN "
+	  "(SELECT id FROM temp.sync_seen WHERE kind = 'account')" },
+};
+
+static int
+each_row(struct store *s, const char *sql, int (*fn)(void *, const char *,
+    const char *, const char *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "sync select");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2)) == -1) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, "sync select");
+}
+
+int
+store_sync_prune(struct store *s, const char *kind, int (*fn)(void *,
+    const char *, const char *, const char *), void *arg)
+{
+	for (size_t i = 0; i < sizeof prunes / sizeof prunes[0]; i++) {
+		if (strcmp(prunes[i].kind, kind) != 0)
+			continue;
+		if (!s->sync_table)
+			return 0;
+		if (each_row(s, prunes[i].select, fn, arg) == -1)
+			return -1;
+		if (sqlite3_exec(s->db, prunes[i].del, NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return store_err(s, "prune");
+		return 0;
+	}
+	return -1;
+}
+
+int
+store_sync_unprunable(struct store *s, int (*fn)(void *, const char *,
+    const char *, const char *), void *arg)
+{
+	if (!s->sync_table)
+		return 0;
+	return each_row(s, "SELECT a.reseller, a.id, NULL FROM accounts a "
+	    "WHERE a.id IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	    "'account') AND a.reseller NOT IN (SELECT id FROM temp.sync_seen "
+	    "WHERE kind = 'account') ORDER BY a.id", fn, arg);
 }
 
 int
@@ -448,6 +589,7 @@ audit_rows_free(struct audit_row *r, size_t n)
 		free(r[i].user);
 		free(r[i].old_value);
 		free(r[i].new_value);
+		free(r[i].note);
 	}
 	free(r);
 }
@@ -456,20 +598,46 @@ int
 store_audit_list(struct store *s, const char *account, const char *user,
     int64_t ticket_id, struct audit_row **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, at, actor, action, "
-	    "account, user, old, new, ticket_id FROM audit WHERE "
+	struct audit_filter f;
+
+	memset(&f, 0, sizeof f);
+	f.account = account;
+	f.user = user;
+	f.ticket_id = ticket_id;
+	return store_audit_query(s, &f, out, n);
+}
+
+int
+store_audit_query(struct store *s, const struct audit_filter *f,
+    struct audit_row **out, size_t *n)
+{
+	/* ?4/?5 ending in '*': a prefix; ?7 > 0: the newest ?7 rows */
+	sqlite3_stmt *st = store_stmt(s, "SELECT * FROM (SELECT id, at, "
+	    "actor, action, account, user, old, new, ticket_id, note FROM "
+	    "audit WHERE "
 	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM accounts "
 	    "WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) AND "
-	    "(?3 = 0 OR ticket_id = ?3) ORDER BY id");
+	    "(?3 = 0 OR ticket_id = ?3) AND "
+	    "(?4 IS NULL OR actor = ?4 OR (substr(?4, -1) = '*' AND "
+	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))"
+	    " AND (?5 IS NULL OR action = ?5 OR (substr(?5, -1) = '*' AND "
+	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))"
+	    " AND (?6 IS NULL OR at >= ?6) "
+	    "ORDER BY id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) "
+	    "ORDER BY id");
 	struct audit_row *v = NULL;
 	size_t cnt = 0;
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, account);
-	store_bind_text(st, 2, user);
-	sqlite3_bind_int64(st, 3, ticket_id);
+	store_bind_text(st, 1, f->account);
+	store_bind_text(st, 2, f->user);
+	sqlite3_bind_int64(st, 3, f->ticket_id);
+	store_bind_text(st, 4, f->actor);
+	store_bind_text(st, 5, f->action);
+	store_bind_text(st, 6, f->since);
+	sqlite3_bind_int64(st, 7, f->limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row *r;
 		v = xreallocarray(v, cnt + 1, sizeof *v);
@@ -483,6 +651,7 @@ store_audit_list(struct store *s, const char *account, const char *user,
 		r->old_value = store_col_text(st, 6);
 		r->new_value = store_col_text(st, 7);
 		r->ticket_id = sqlite3_column_int64(st, 8);
+		r->note = store_col_text(st, 9);
 	}
 	sqlite3_reset(st);
 	*out = v;

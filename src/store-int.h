@@ -20,6 +20,7 @@ struct store {
 	char *path;
 	int depth;            /* transaction nesting (savepoints inside) */
 	int readonly;
+	int sync_table;       /* db import made its temp.sync_seen table */
 	struct stmt_cache cache[96];
 	size_t ncache;
 };

@@ -117,6 +117,41 @@ static const char *const schema[] = {
 	"ALTER TABLE outbox ADD COLUMN claim TEXT;"
 	"ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX outbox_claim ON outbox(claim);",
+	/*
+	 * 3 (it only adds
+	 * columns to tables of step 1): db import as a sync. Per field, the
+	 * value the last import wrote: users.imported_phone ('' = none,
+	 * digits, or a masked "4478******56" taken from the audit log of an
+	 * older tfadesk, which kept numbers masked); accounts.imported_twofa.
+	 * A forced change (--force) notes it in audit.note. The last import's
+	 * values come from its audit rows, unless nothing changed the field
+	 * since (then the live value is the imported one).
+	 */
+	"ALTER TABLE users ADD COLUMN imported_phone TEXT;"
+	"ALTER TABLE accounts ADD COLUMN imported_twofa INTEGER"
+	"  CHECK (imported_twofa IN (0, 1));"
+	"ALTER TABLE audit ADD COLUMN note TEXT;"
+	"CREATE INDEX audit_actor ON audit(actor);"
+	"UPDATE users SET imported_phone = CASE WHEN EXISTS (SELECT 1 FROM"
+	"  audit p WHERE p.user = users.id AND p.action = 'user.phone' AND"
+	"  p.id > coalesce((SELECT max(i.id) FROM audit i WHERE"
+	"  i.user = users.id AND i.action IN ('user.create', 'user.update')),"
+	"  0))"
+	"  THEN coalesce((SELECT i.new FROM audit i WHERE i.user = users.id AND"
+	"  i.action IN ('user.create', 'user.update') ORDER BY i.id DESC"
+	"  LIMIT 1), '')"
+	"  ELSE coalesce(phone, '') END;"
+	"UPDATE accounts SET imported_twofa = CASE WHEN EXISTS (SELECT 1 FROM"
+	"  audit p WHERE p.account = accounts.id AND p.action IN"
+	"  ('account.twofa', 'account.use_2fa') AND p.id > coalesce((SELECT"
+	"  max(i.id) FROM audit i WHERE i.account = accounts.id AND i.action IN"
+	"  ('account.create', 'account.update')), 0))"
+	"  THEN coalesce((SELECT i.new LIKE '% twofa=on' FROM audit i WHERE"
+	"  i.account = accounts.id AND i.action IN ('account.create',"
+	"  'account.update') ORDER BY i.id DESC LIMIT 1), 0)"
+	"  ELSE CASE kind WHEN 'reseller' THEN twofa ELSE EXISTS (SELECT 1 FROM"
+	"  permissions p WHERE p.account = accounts.id AND p.perm = 'use_2fa')"
+	"  END END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
@@ -357,9 +392,10 @@ store_rollback(struct store *s)
 	if (s->depth <= 0)
 		return;
 	s->depth--;
-	if (s->depth == 0)
+	if (s->depth == 0) {
 		snprintf(sql, sizeof sql, "ROLLBACK");
-	else
+		s->sync_table = 0;   /* a temp table made inside is gone */
+	} else
 		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
 		    s->depth, s->depth);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -394,6 +430,30 @@ store_audit(struct store *s, const char *actor, const char *action,
 	free(at);
 	if (rc != SQLITE_DONE)
 		return store_err(s, "audit");
+	return 0;
+}
+
+int64_t
+store_audit_last(struct store *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int
+store_audit_note(struct store *s, int64_t id, const char *note)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE audit SET note = ? "
+	    "WHERE id = ?");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, note);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, "audit note");
 	return 0;
 }
 

@@ -35,6 +35,9 @@ void store_rollback(struct store *);
 int store_audit(struct store *, const char *actor, const char *action,
     const char *account, const char *user, const char *old_value,
     const char *new_value, int64_t ticket_id /* 0: none */);
+/* The id of the audit row just written, and a note on it ("forced: ..."). */
+int64_t store_audit_last(struct store *);
+int store_audit_note(struct store *, int64_t audit_id, const char *note);
 int store_kv_get(struct store *, const char *key, char **value); /* 1: none */
 int store_kv_set(struct store *, const char *key, const char *value);
 const char *store_path(struct store *); /* borrowed */
@@ -79,23 +82,60 @@ int store_user_set_phone(struct store *, const char *user_id,
 int store_account_set_twofa(struct store *, const char *account_id, int on,
     const char *actor, int64_t ticket_id);
 
-/* Import rows (used by import.c inside one transaction). Idempotent:
- * returns 1 when the row already held these values. */
-int store_put_account(struct store *, const struct account *,
-    const char *actor);
-int store_put_user(struct store *, const struct user *, const char *actor);
+/* Import (import.c), inside one transaction. A row with the values the
+ * last import wrote: imported_phone NULL (never imported), "" (none), the
+ * digits, or a masked number from an older database; imported_twofa -1
+ * (never imported), 0 or 1. 1: no such row. */
+int store_user_sync_get(struct store *, const char *id, struct user *,
+    char **imported_phone);
+int store_account_sync_get(struct store *, const char *id, struct account *,
+    int *imported_twofa);
+/* Creates or rewrites the row (no audit row: import.c writes them). */
+int store_user_sync_put(struct store *, const struct user *,
+    const char *imported_phone, int create);
+int store_account_sync_put(struct store *, const struct account *,
+    int imported_twofa, int create);
 int store_put_contact(struct store *, const char *reseller_id,
     const char *addr, const char *display, const char *actor);
+/* --prune: the IDs the file names go into a temporary table; then each row
+ * the file does not name is handed to FN (which may write audit rows) and
+ * deleted. KIND: "user", "end_client", "reseller", "contact" (ID is
+ * "RESELLER ADDR"; only contacts of resellers the file names). */
+int store_sync_seen(struct store *, const char *kind, const char *id,
+    const char *addr);
+int store_sync_prune(struct store *, const char *kind,
+    int (*fn)(void *, const char *id, const char *account,
+    const char *value), void *arg);
+/* Accounts the file does not name that an account of the file refers to
+ * (they cannot be pruned): handed to FN. */
+int store_sync_unprunable(struct store *,
+    int (*fn)(void *, const char *id, const char *account,
+    const char *value), void *arg);
+
+/* Audit values: numbers are kept whole (staff undo from them); plain
+ * output shows audit_shown() of them. */
+int audit_action_phone(const char *action);
+char *audit_shown(const char *action, const char *value); /* owned/NULL */
 
 struct audit_row {
 	int64_t id;
 	char *at, *actor, *action, *account, *user, *old_value, *new_value;
+	char *note;
 	int64_t ticket_id;
 };
 void audit_rows_free(struct audit_row *, size_t);
 /* Filters may be NULL; ticket_id 0 = any. Oldest first. */
 int store_audit_list(struct store *, const char *account, const char *user,
     int64_t ticket_id, struct audit_row **, size_t *);
+/* actor and action: exact, or a prefix when they end in '*'; since: rows
+ * at or after this ISO 8601 time; limit > 0: the newest LIMIT rows. */
+struct audit_filter {
+	const char *account, *user, *actor, *action, *since;
+	int64_t ticket_id;
+	long limit;
+};
+int store_audit_query(struct store *, const struct audit_filter *,
+    struct audit_row **, size_t *);
 
 /* store-ticket.c */
 enum ticket_state {

@@ -55,12 +55,31 @@ expect_exit 65 "unknown user" tf user edit U9999 --phone 07400123456
 expect_exit 0 "perm revoke" tf perm revoke C200 use_2fa
 tf account show C200 --json > "$T/c.json"
 contains "$T/c.json" '"twofa":false' "use_2fa revoked"
-expect_exit 0 "perm grant" tf perm grant C200 use_2fa
+expect_exit 65 "use_2fa refused while users lack mobiles" tf perm grant C200 use_2fa
+contains "$T/err" "user U2001 (Bob Jones) has no mobile number" "names who would be locked out"
+contains "$T/err" "user U2003 (Zoë Núñez) has no mobile number" "names every one"
+tf account show C200 --json > "$T/c.json"
+contains "$T/c.json" '"twofa":false' "use_2fa not granted"
+expect_exit 0 "perm grant --force" tf perm grant C200 use_2fa --force
 tf account show C200 --json > "$T/c.json"
 contains "$T/c.json" '"twofa":true' "use_2fa granted"
+tf audit --action account.use_2fa --limit 1 --json > "$T/a.json"
+contains "$T/a.json" '"note":"forced: locks out U2001 (Bob Jones), U2003 (Zoë Núñez)"' "the audit row says forced"
 expect_exit 0 "reseller 2FA when all have mobiles" tf perm grant R100 use_2fa
-expect_exit 0 "clear a number" tf user edit U1002 --phone none
-contains "$T/err" "cannot log in" "warns about the lockout"
+expect_exit 65 "clearing a number under 2FA is refused" tf user edit U1002 --phone none
+contains "$T/err" "user U1002 (Raj Patel): account R100 has 2FA on: the user would be locked out" "names the user"
+expect_exit 65 "a number outside allowed_country_codes is refused" tf user edit U1002 --phone "+49 151 12345679"
+contains "$T/err" "user U1002 (Raj Patel): 4915*******79 is outside verifier.allowed_country_codes" "names the user, number masked"
+tf account show R100 --json > "$T/r.json"
+contains "$T/r.json" '"phone":"447400234999"' "refused lock-outs changed nothing"
+expect_exit 0 "user show" tf user show U1002
+contains "$T/out" "Mobile:    4474******99" "user show masks the number"
+contains "$T/out" "2FA:       on (2FA of R100)" "user show: the 2FA that applies"
+expect_exit 0 "user show --json" tf user show U1002 --json
+contains "$T/out" '{"id":"U1002","account":"R100","reseller":"R100","name":"Raj Patel","phone":"447400234999","twofa":true' "user show --json: whole number"
+expect_exit 65 "user show: unknown user" tf user show U9999
+expect_exit 0 "clear a number --force" tf user edit U1002 --phone none --force
+contains "$T/out" "phone (none) (was 4474******99)" "plain output masks the old number"
 tf user edit U4001 --phone none >/dev/null
 expect_exit 65 "reseller 2FA refused when users lack mobiles" tf perm grant R300 use_2fa
 contains "$T/err" "user U4001 (Priya Shah) has no mobile number" "names who lacks a mobile"
@@ -69,8 +88,21 @@ expect_exit 64 "unknown permission" tf perm grant C200 use_3fa
 # audit
 expect_exit 0 "audit --json" tf audit --user U1002 --json
 contains "$T/out" '"action":"user.phone"' "phone change audited"
-contains "$T/out" '"new":"4474******99"' "audit shows the number masked"
-lacks "$T/out" "447400234999" "no whole number in the audit"
+contains "$T/out" '"action":"user.phone","account":"R100","user":"U1002","old":null,"new":"447400234999"' "audit --json keeps the number whole"
+contains "$T/out" '"old":"447400234999","new":null,"note":"forced: locks out U1002 (Raj Patel): account R100 has 2FA on"' "a forced clear: whole, and says forced"
+expect_exit 0 "audit plain" tf audit --user U1002
+contains "$T/out" "4474******99" "plain audit masks the number"
+lacks "$T/out" "447400234999" "no whole number in plain output"
+contains "$T/out" "forced: locks out U1002" "plain audit shows the note"
+expect_exit 0 "audit --actor prefix" tf audit --actor 'import:*' --json
+contains "$T/out" '"actor":"import:accounts.yaml"' "import rows by their actor"
+lacks "$T/out" '"actor":"admin:' "only import rows"
+expect_exit 0 "audit --since the future" tf audit --since 2999-01-01 --json
+contains "$T/out" "[]" "nothing since then"
+expect_exit 0 "audit --since an age" tf audit --since 1d --action user.phone --json
+contains "$T/out" '"user.phone"' "recent rows"
+expect_exit 64 "audit --since junk" tf audit --since yesterday
+expect_exit 64 "audit --limit junk" tf audit --limit 0
 expect_exit 0 "audit --account" tf audit --account R100
 contains "$T/out" "account.use_2fa" "audit by reseller includes end clients"
 expect_exit 64 "option of another command" tf audit --phone 1

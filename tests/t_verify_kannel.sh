@@ -118,7 +118,7 @@ st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FRO
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 expect_exit 0 "check after the failure" tfadesk-verify -c "$C" check U1 "$code"
 contains "$T/out" "denied" "no code passes after a failed send"
-tfadesk -c "$C" audit --json > "$T/audit.json"
+tfadesk -c "$C" audit --actor verifier --json > "$T/audit.json"
 contains "$T/audit.json" '"verify.send_failed"' "the failure is audited"
 lacks "$T/audit.json" "447400123456" "audit masks the number"
 

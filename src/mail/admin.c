@@ -45,6 +45,7 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
 		struct config *cfg = env_config(env);
 		struct store *s;
+		env_allow(env, "db init", 0);
 		if (argc != 2)
 			usage_error("db init", "takes no arguments");
 		if ((s = store_open(cfg->database, STORE_CREATE)) == NULL)
@@ -58,20 +59,32 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "import") == 0) {
 		struct import_stats st;
-		char *actor;
+		struct import_opts o;
 		int rc;
 		if (argc != 3)
 			usage_error("db import", "give one FILE.yaml");
-		actor = staff_actor();
+		memset(&o, 0, sizeof o);
+		o.cfg = env_config(env);
+		o.dry_run = env->dry_run;
+		o.allow_move = env->allow_move;
+		o.allow_clear = env->allow_clear;
+		o.prune = env->prune;
+		o.force = env->force;
+		o.verbose = env->verbose;
 		rc = import_file(env_store(env), env_numbering(env),
-		    env_config(env)->default_country, argv[2], actor, &st);
-		free(actor);
-		if (rc == EX_OK)
-			printf("imported %s: %zu accounts, %zu users, %zu "
-			    "contacts; changed %zu, %zu, %zu\n", argv[2],
+		    env_config(env)->default_country, argv[2], &o, &st);
+		if (rc == EX_OK) {
+			printf("%s %s: %zu accounts, %zu users, %zu "
+			    "contacts; %s %zu, %zu, %zu", env->dry_run ?
+			    "dry run (nothing changed):" : "imported", argv[2],
 			    st.total_accounts, st.total_users,
-			    st.total_contacts, st.accounts, st.users,
-			    st.contacts);
+			    st.total_contacts, env->dry_run ? "would change" :
+			    "changed", st.accounts, st.users, st.contacts);
+			if (env->prune)
+				printf("; %s %zu", env->dry_run ?
+				    "would remove" : "removed", st.removed);
+			printf("\n");
+		}
 		return rc;
 	}
 	usage_error("db", "expected init or import");
@@ -235,9 +248,11 @@ account_show(struct cmd_env *env, const char *id)
 		printf("No users.\n");
 	else {
 		struct table *t = table_new(3, "USER", "NAME", "MOBILE");
-		for (size_t i = 0; i < n; i++)
-			table_row(t, u[i].id, u[i].name, u[i].phone ?
-			    u[i].phone : "(none)");
+		for (size_t i = 0; i < n; i++) {
+			char *m = mask_phone(u[i].phone);
+			table_row(t, u[i].id, u[i].name, m);
+			free(m);
+		}
 		table_print(t);
 	}
 	users_free(u, n);
@@ -255,17 +270,91 @@ cmd_account(struct cmd_env *env, int argc, char **argv)
 	usage_error("account", "expected list, or show ID");
 }
 
+/* Can this user log in when 2FA applies: a number the verifier may send
+ * a code to? */
+static int
+can_receive_codes(struct cmd_env *env, const char *phone)
+{
+	return phone != NULL && config_sms_allowed(env_config(env), phone);
+}
+
+static int
+user_show(struct cmd_env *env, const char *id)
+{
+	struct store *s = env_store(env);
+	struct account a;
+	struct user u;
+	int rc;
+
+	if ((rc = store_user_get(s, id, &u)) == -1)
+		return EX_SOFTWARE;
+	if (rc == 1) {
+		log_warnx("user %s: no such user", id);
+		return EX_DATAERR;
+	}
+	if (store_account_get(s, u.account, &a) != 0) {
+		user_clear(&u);
+		return EX_SOFTWARE;
+	}
+	if (env->json) {
+		struct buf b;
+		buf_init(&b);
+		buf_adds(&b, "{\"id\":");
+		json_escape(&b, u.id);
+		buf_adds(&b, ",\"account\":");
+		json_escape(&b, a.id);
+		buf_adds(&b, ",\"reseller\":");
+		json_escape(&b, a.reseller ? a.reseller : a.id);
+		buf_adds(&b, ",\"name\":");
+		json_escape(&b, u.name);
+		buf_adds(&b, ",\"phone\":");
+		json_escape(&b, u.phone);
+		buf_addf(&b, ",\"twofa\":%s,\"can_log_in\":%s}\n",
+		    a.twofa ? "true" : "false", !a.twofa ||
+		    can_receive_codes(env, u.phone) ? "true" : "false");
+		fputs(b.s, stdout);
+		buf_free(&b);
+	} else {
+		char *m = mask_phone(u.phone);
+		printf("User:      %s\n", u.id);
+		printf("Name:      %s\n", u.name);
+		if (a.reseller)
+			printf("Account:   %s (end client of %s)\n", a.id,
+			    a.reseller);
+		else
+			printf("Account:   %s (reseller)\n", a.id);
+		printf("Mobile:    %s%s\n", m, u.phone &&
+		    !can_receive_codes(env, u.phone) ? " (outside "
+		    "verifier.allowed_country_codes)" : "");
+		printf("2FA:       %s (%s of %s)\n", a.twofa ? "on" : "off",
+		    a.kind == ACCOUNT_RESELLER ? "2FA" : "use_2fa", a.id);
+		if (a.twofa && !can_receive_codes(env, u.phone))
+			printf("Login:     refused: no mobile number a login "
+			    "code can be sent to\n");
+		free(m);
+	}
+	account_clear(&a);
+	user_clear(&u);
+	return EX_OK;
+}
+
 int
 cmd_user(struct cmd_env *env, int argc, char **argv)
 {
 	struct store *s;
 	struct user u;
-	char e164[20], *actor, *old, *new_m;
+	char e164[20], *actor, *old, *new_m, *note = NULL;
 	const char *phone = NULL, *why;
 	int rc;
 
+	if (argc == 3 && strcmp(argv[1], "show") == 0) {
+		env_allow(env, "user show", OPT_JSON);
+		return user_show(env, argv[2]);
+	}
 	if (argc != 3 || strcmp(argv[1], "edit") != 0)
-		usage_error("user", "expected edit USER_ID --phone NUMBER");
+		usage_error("user", "expected show USER_ID, or edit USER_ID "
+		    "--phone NUMBER");
+	env_allow(env, "user edit", OPT_PHONE | OPT_FORCE);
 	if (env->phone == NULL)
 		usage_error("user edit", "--phone NUMBER is required");
 	s = env_store(env);
@@ -285,29 +374,62 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 			return EX_DATAERR;
 		}
 		phone = e164;
-		if (!config_sms_allowed(env_config(env), e164)) {
+		if (!can_receive_codes(env, e164)) {
+			/* the verifier blocks it: a lock-out once 2FA is on */
 			char *m = mask_phone(e164);
-			log_warnx("user %s: %s is outside "
-			    "verifier.allowed_country_codes: login codes will "
-			    "not be sent to it", u.id, m);
+			log_warnx("user %s (%s): %s is outside "
+			    "verifier.allowed_country_codes: the user would be "
+			    "locked out at login%s", u.id, u.name, m,
+			    env->force ? " (forced)" : "; not changed "
+			    "(--force sets it anyway)");
 			free(m);
+			if (!env->force) {
+				user_clear(&u);
+				return EX_DATAERR;
+			}
+			note = xprintf("forced: locks out %s (%s): number "
+			    "outside verifier.allowed_country_codes", u.id,
+			    u.name);
 		}
+	} else if (u.phone != NULL) {
+		struct account a;
+		if (store_account_get(s, u.account, &a) == -1)
+			return EX_SOFTWARE;
+		if (a.twofa) {
+			log_warnx("user %s (%s): account %s has 2FA on: the "
+			    "user would be locked out at login%s", u.id, u.name,
+			    a.id, env->force ? " (forced)" : "; not changed "
+			    "(--force clears it anyway)");
+			if (!env->force) {
+				account_clear(&a);
+				user_clear(&u);
+				return EX_DATAERR;
+			}
+			note = xprintf("forced: locks out %s (%s): account %s "
+			    "has 2FA on", u.id, u.name, a.id);
+		}
+		account_clear(&a);
 	}
 	actor = staff_actor();
 	if (store_begin(s) == -1) {
 		free(actor);
+		free(note);
 		user_clear(&u);
 		return EX_TEMPFAIL;
 	}
 	rc = store_user_set_phone(s, u.id, phone, actor, 0);
+	if (rc == 0 && note && store_audit_note(s, store_audit_last(s),
+	    note) == -1)
+		rc = -1;
 	if (rc == -1 || store_commit(s) == -1) {
 		store_rollback(s);
 		free(actor);
+		free(note);
 		user_clear(&u);
 		return EX_SOFTWARE;
 	}
-	old = u.phone ? xstrdup(u.phone) : xstrdup("none");
-	new_m = phone ? xstrdup(phone) : xstrdup("none");
+	old = mask_phone(u.phone);
+	new_m = mask_phone(phone);
 	printf("user ");
 	term_puts(stdout, u.id);
 	printf(" (");
@@ -316,17 +438,10 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 		printf("): phone unchanged (%s)\n", new_m);
 	else
 		printf("): phone %s (was %s)\n", new_m, old);
-	if (phone == NULL && rc == 0) {
-		struct account a;
-		if (store_account_get(s, u.account, &a) == 0 && a.twofa)
-			log_warnx("user %s: account %s has 2FA on: this user "
-			    "cannot log in until a mobile number is set", u.id,
-			    a.id);
-		account_clear(&a);
-	}
 	free(old);
 	free(new_m);
 	free(actor);
+	free(note);
 	user_clear(&u);
 	return EX_OK;
 }
@@ -336,7 +451,8 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 {
 	struct store *s;
 	struct account a;
-	char *actor;
+	struct buf who;
+	char *actor, *note = NULL;
 	int on, rc;
 
 	if (argc != 4 || (strcmp(argv[1], "grant") && strcmp(argv[1],
@@ -353,37 +469,56 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 		log_warnx("account %s: no such account", argv[2]);
 		return EX_DATAERR;
 	}
-	if (on && a.kind == ACCOUNT_RESELLER) {
-		/* The same rule as a "2FA Set Up" ticket: nobody locked out. */
+	buf_init(&who);
+	if (on && !a.twofa) {
+		/* The rule of a "2FA Set Up" ticket, for resellers and end
+		 * clients alike: nobody locked out. */
 		struct user *u;
 		size_t n, missing = 0;
 		if (store_account_users(s, a.id, &u, &n) == -1)
 			return EX_SOFTWARE;
-		for (size_t i = 0; i < n; i++)
-			if (u[i].phone == NULL) {
-				log_warnx("account %s: user %s (%s) has no "
-				    "mobile number", a.id, u[i].id, u[i].name);
-				missing++;
-			}
+		for (size_t i = 0; i < n; i++) {
+			if (can_receive_codes(env, u[i].phone))
+				continue;
+			log_warnx("account %s: user %s (%s) has %s", a.id,
+			    u[i].id, u[i].name, u[i].phone == NULL ?
+			    "no mobile number" : "a number outside "
+			    "verifier.allowed_country_codes");
+			buf_addf(&who, "%s%s (%s)", missing ? ", " : "",
+			    u[i].id, u[i].name);
+			missing++;
+		}
 		users_free(u, n);
-		if (missing) {
-			log_warnx("account %s: 2FA not switched on: %zu user%s "
-			    "would be locked out", a.id, missing,
-			    missing == 1 ? "" : "s");
+		if (missing && !env->force) {
+			log_warnx("account %s: %s not switched on: %zu user%s "
+			    "would be locked out (--force switches it on "
+			    "anyway)", a.id, a.kind == ACCOUNT_RESELLER ?
+			    "2FA" : "use_2fa", missing, missing == 1 ? "" : "s");
+			buf_free(&who);
 			account_clear(&a);
 			return EX_DATAERR;
 		}
+		if (missing) {
+			note = xprintf("forced: locks out %s", who.s);
+			log_warnx("account %s: %s", a.id, note);
+		}
 	}
+	buf_free(&who);
 	actor = staff_actor();
 	if (store_begin(s) == -1) {
 		free(actor);
+		free(note);
 		account_clear(&a);
 		return EX_TEMPFAIL;
 	}
 	rc = store_account_set_twofa(s, a.id, on, actor, 0);
+	if (rc == 0 && note && store_audit_note(s, store_audit_last(s),
+	    note) == -1)
+		rc = -1;
 	if (rc == -1 || store_commit(s) == -1) {
 		store_rollback(s);
 		free(actor);
+		free(note);
 		account_clear(&a);
 		return EX_SOFTWARE;
 	}
@@ -395,23 +530,77 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 	    a.kind == ACCOUNT_RESELLER ? "2FA" : "use_2fa", on ? "on" : "off",
 	    rc == 1 ? " (unchanged)" : "");
 	free(actor);
+	free(note);
 	account_clear(&a);
 	return EX_OK;
+}
+
+/* --since: an ISO 8601 date or UTC time as the audit log writes it
+ * (2026-11-28, 2026-11-28T13:40, 2026-11-28T13:40:00Z), or an age: 30m,
+ * 12h, 7d. Returns the text to compare "at" with (owned). */
+static char *
+parse_since(const char *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(t);
+
+	if (n >= 2 && n <= 8 && strchr("smhd", t[n - 1])) {
+		long long v = 0, unit;
+		for (size_t i = 0; i + 1 < n; i++) {
+			if (t[i] < '0' || t[i] > '9')
+				return NULL;
+			v = v * 10 + (t[i] - '0');
+		}
+		unit = t[n - 1] == 's' ? 1 : t[n - 1] == 'm' ? 60 :
+		    t[n - 1] == 'h' ? 3600 : 86400;
+		return time_iso(now_time() - (time_t)(v * unit));
+	}
+	if (n != 10 && n != 16 && n != 19 && n != 20)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') :
+		    t[i] != shape[i])
+			return NULL;
+	return xstrdup(t);
 }
 
 int
 cmd_audit(struct cmd_env *env, int argc, char **argv)
 {
+	struct audit_filter f;
 	struct audit_row *r;
+	char *since = NULL;
 	size_t n;
 
 	(void)argv;
 	if (argc != 1)
 		usage_error("audit", "takes no arguments, only options");
-	if (store_audit_list(env_store(env), env->account, env->user, 0, &r,
-	    &n) == -1)
+	memset(&f, 0, sizeof f);
+	f.account = env->account;
+	f.user = env->user;
+	f.actor = env->actor;
+	f.action = env->action;
+	if (env->since && (since = parse_since(env->since)) == NULL)
+		usage_error("audit", "--since %s: expected a date "
+		    "(2026-11-28), a UTC time (2026-11-28T13:40:00Z) or an "
+		    "age (30m, 12h, 7d)", env->since);
+	f.since = since;
+	if (env->limit) {
+		char *end;
+		long v = strtol(env->limit, &end, 10);
+		if (*env->limit == '\0' || *end != '\0' || v < 1 ||
+		    v > 1000000)
+			usage_error("audit", "--limit %s: expected a number "
+			    "from 1 to 1000000", env->limit);
+		f.limit = v;
+	}
+	if (store_audit_query(env_store(env), &f, &r, &n) == -1) {
+		free(since);
 		return EX_SOFTWARE;
+	}
+	free(since);
 	if (env->json) {
+		/* whole values: how staff undo a wrong change */
 		struct buf b;
 		buf_init(&b);
 		buf_addc(&b, '[');
@@ -433,18 +622,27 @@ cmd_audit(struct cmd_env *env, int argc, char **argv)
 			if (r[i].ticket_id)
 				buf_addf(&b, ",\"ticket\":%lld",
 				    (long long)r[i].ticket_id);
+			if (r[i].note) {
+				buf_adds(&b, ",\"note\":");
+				json_escape(&b, r[i].note);
+			}
 			buf_addc(&b, '}');
 		}
 		buf_adds(&b, "]\n");
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else {
-		struct table *t = table_new(7, "AT", "ACTOR", "ACTION",
-		    "ACCOUNT", "USER", "OLD", "NEW");
-		for (size_t i = 0; i < n; i++)
+		/* numbers masked, as every plain output */
+		struct table *t = table_new(8, "AT", "ACTOR", "ACTION",
+		    "ACCOUNT", "USER", "OLD", "NEW", "NOTE");
+		for (size_t i = 0; i < n; i++) {
+			char *o = audit_shown(r[i].action, r[i].old_value);
+			char *nv = audit_shown(r[i].action, r[i].new_value);
 			table_row(t, r[i].at, r[i].actor, r[i].action,
-			    r[i].account, r[i].user, r[i].old_value,
-			    r[i].new_value);
+			    r[i].account, r[i].user, o, nv, r[i].note);
+			free(o);
+			free(nv);
+		}
 		table_print(t);
 	}
 	audit_rows_free(r, n);

@@ -20,13 +20,20 @@ struct cmd_env {
 	/* options, wherever they stood on the command line */
 	int json, dry_run, wait, now, verbose;
 	const char *phone, *account, *user, *state, *by, *note, *reason;
+	/* account data: db import, user edit, perm, audit */
+	int force, allow_move, allow_clear, prune;
+	const char *actor, *action, *since, *limit;
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
 	OPT_JSON = 1 << 0, OPT_PHONE = 1 << 1, OPT_ACCOUNT = 1 << 2,
 	OPT_USER = 1 << 3, OPT_STATE = 1 << 4, OPT_BY = 1 << 5,
 	OPT_NOTE = 1 << 6, OPT_REASON = 1 << 7, OPT_DRY_RUN = 1 << 8,
-	OPT_WAIT = 1 << 9, OPT_NOW = 1 << 10
+	OPT_WAIT = 1 << 9,
+	OPT_FORCE = 1 << 10, OPT_ALLOW_MOVE = 1 << 11,
+	OPT_ALLOW_CLEAR = 1 << 12, OPT_PRUNE = 1 << 13, OPT_ACTOR = 1 << 14,
+	OPT_ACTION = 1 << 15, OPT_SINCE = 1 << 16, OPT_LIMIT = 1 << 17,
+	OPT_NOW = 1 << 18
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -39,10 +46,15 @@ struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
 /* import.c */
 struct import_stats {
 	size_t accounts, users, contacts;          /* rows changed */
+	size_t removed;                            /* --prune */
 	size_t total_accounts, total_users, total_contacts;
 };
+struct import_opts {
+	const struct config *cfg;  /* verifier.allowed_country_codes */
+	int dry_run, allow_move, allow_clear, prune, force, verbose;
+};
 int import_file(struct store *, const struct numbering *, const char *region,
-    const char *file, const char *actor, struct import_stats *);
+    const char *file, const struct import_opts *, struct import_stats *);
 int valid_text(const char *);
 int parse_contact(const char *, char **addr, char **display);
 

@@ -19,11 +19,13 @@
 struct imp_user {
 	struct user u;
 	int line;
+	int phone_given;      /* the file says phone: (a number or none) */
 };
 
 struct imp_account {
 	struct account a;
 	int line;
+	int twofa_given;      /* the file says twofa: / use_2fa: */
 };
 
 struct imp_contact {
@@ -307,11 +309,13 @@ add_users(struct importer *im, yaml_node_t *list, const char *account)
 		if (f[2].value) {
 			const char *p = scalar(f[2].value), *why = NULL;
 			char e164[20];
+			iu.phone_given = 1;
 			if (p == NULL)
 				ierr(im, line_of(f[2].value), "%s: phone: "
 				    "expected a number", what);
-			else if (*p == '\0')
-				;   /* phone: "" means none */
+			else if (*p == '\0' || strcmp(p, "none") == 0 ||
+			    strcmp(p, "~") == 0 || strcmp(p, "null") == 0)
+				;   /* phone: "" (or none, null) means none */
 			else if (phone_normalize(im->numbering, p, im->region,
 			    e164, &why) == -1) {
 				char *m2 = mask_phone(p);
@@ -356,6 +360,7 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 	snprintf(what, sizeof what, "%s %s", kind, ia.a.id ? ia.a.id : "?");
 	ia.a.name = get_name(im, m, f[1].value, what);
 	get_bool(im, f[2].value, what, &ia.a.twofa);
+	ia.twofa_given = f[2].value != NULL;
 	ia.a.kind = reseller ? ACCOUNT_END_CLIENT : ACCOUNT_RESELLER;
 	if (reseller && *reseller == '\0') {
 		const char *r = scalar(f[4].value);
@@ -478,18 +483,455 @@ importer_free(struct importer *im)
 	free(im->con);
 }
 
+/*
+ * The sync (DESIGN.md "Data"). Per field the database remembers what the
+ * last import wrote (imported_phone, imported_twofa). A file value equal to
+ * that changes nothing, whatever a ticket or staff did to the live value
+ * since; a file value that differs is a change in the portal and is
+ * applied. A move or a clear without its flag, and a change that locks
+ * users out without --force, are problems: the whole import changes
+ * nothing. Memory grows with the file only: the database is read row by
+ * row, and --prune finds what the file does not name in a temporary table.
+ */
+struct lockout {
+	char *account;        /* 2FA switched on: every user of it */
+	char *user;           /* cleared or moved: this user */
+	int line;
+	int64_t audit_id;     /* the row that says forced with --force */
+};
+
+struct sync {
+	struct importer *im;
+	struct store *s;
+	const struct import_opts *o;
+	struct import_stats *st;
+	const char *actor;
+	int problems;
+	struct lockout *lo; size_t nlo;
+	const char *cur_kind;  /* what prune() is removing */
+};
+
+static int
+streq_null(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* A change, printed by --dry-run (numbers masked). */
+static void PRINTFLIKE(2, 3)
+change(struct sync *sy, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sy->o->dry_run && !sy->o->verbose)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static void PRINTFLIKE(3, 4)
+problem(struct sync *sy, int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%d: %s", sy->im->file, line, msg);
+	sy->problems++;
+}
+
+static const char *
+shown(const char *phone, char *buf, size_t len)
+{
+	char *m = mask_phone(phone);
+
+	snprintf(buf, len, "%s", m);
+	free(m);
+	return buf;
+}
+
+static void
+add_lockout(struct sync *sy, const char *account, const char *user,
+    int line)
+{
+	struct lockout *l;
+
+	sy->lo = xreallocarray(sy->lo, sy->nlo + 1, sizeof *sy->lo);
+	l = &sy->lo[sy->nlo++];
+	l->account = account ? xstrdup(account) : NULL;
+	l->user = user ? xstrdup(user) : NULL;
+	l->line = line;
+	l->audit_id = store_audit_last(sy->s);
+}
+
+static const char *
+kind_word(enum account_kind k)
+{
+	return k == ACCOUNT_RESELLER ? "reseller" : "end_client";
+}
+
+static int
+sync_account(struct sync *sy, struct imp_account *ia)
+{
+	struct account *a = &ia->a, live;
+	const char *twofa_action = a->kind == ACCOUNT_RESELLER ?
+	    "account.twofa" : "account.use_2fa";
+	int imported, rc, dirty = 0, changed = 0;
+
+	if ((rc = store_account_sync_get(sy->s, a->id, &live, &imported)) ==
+	    -1)
+		return -1;
+	if (sy->o->prune && store_sync_seen(sy->s, "account", a->id, NULL) ==
+	    -1)
+		goto fail;
+	if (rc == 1) {
+		char *v = xprintf("%s %s twofa=%s", kind_word(a->kind), a->name,
+		    a->twofa ? "on" : "off");
+		rc = store_account_sync_put(sy->s, a, a->twofa, 1);
+		if (rc == 0)
+			rc = store_audit(sy->s, sy->actor, "account.create",
+			    a->id, NULL, NULL, v, 0);
+		free(v);
+		if (rc == -1)
+			return -1;
+		change(sy, "+ account %s (%s \"%s\", %s %s)", a->id,
+		    a->kind == ACCOUNT_RESELLER ? "reseller" : "end client",
+		    a->name, a->kind == ACCOUNT_RESELLER ? "2FA" : "use_2fa",
+		    a->twofa ? "on" : "off");
+		sy->st->accounts++;
+		return 0;
+	}
+	if (!streq_null(live.reseller, a->reseller)) {
+		if (!sy->o->allow_move)
+			problem(sy, ia->line, "end client %s: moves from "
+			    "reseller %s to %s: needs --allow-move", a->id,
+			    live.reseller, a->reseller);
+		else {
+			if (store_audit(sy->s, sy->actor, "account.move", a->id,
+			    NULL, live.reseller, a->reseller, 0) == -1)
+				goto fail;
+			change(sy, "~ account %s: reseller %s -> %s", a->id,
+			    live.reseller, a->reseller);
+			free(live.reseller);
+			live.reseller = xstrdup(a->reseller);
+			dirty = changed = 1;
+		}
+	}
+	if (strcmp(live.name, a->name) != 0) {
+		if (store_audit(sy->s, sy->actor, "account.name", a->id, NULL,
+		    live.name, a->name, 0) == -1)
+			goto fail;
+		change(sy, "~ account %s: name \"%s\" -> \"%s\"", a->id,
+		    live.name, a->name);
+		free(live.name);
+		live.name = xstrdup(a->name);
+		dirty = changed = 1;
+	}
+	if (ia->twofa_given) {
+		int base = imported >= 0 ? imported : live.twofa;
+		if (a->twofa != base) {
+			/* the portal changed it since the last import */
+			if (live.twofa != a->twofa) {
+				if (store_audit(sy->s, sy->actor, twofa_action,
+				    a->id, NULL, live.twofa ? "on" : "off",
+				    a->twofa ? "on" : "off", 0) == -1)
+					goto fail;
+				change(sy, "~ account %s: %s %s -> %s", a->id,
+				    a->kind == ACCOUNT_RESELLER ? "2FA" :
+				    "use_2fa", live.twofa ? "on" : "off",
+				    a->twofa ? "on" : "off");
+				if (a->twofa)
+					add_lockout(sy, a->id, NULL, ia->line);
+				live.twofa = a->twofa;
+				changed = 1;
+			}
+			dirty = 1;
+		} else if (imported < 0)
+			dirty = 1;
+		imported = a->twofa;
+	}
+	if (dirty && store_account_sync_put(sy->s, &live, imported, 0) == -1)
+		goto fail;
+	if (changed)
+		sy->st->accounts++;
+	account_clear(&live);
+	return 0;
+fail:
+	account_clear(&live);
+	return -1;
+}
+
+/* Is the file's number FV (NULL: none) what the last import wrote? */
+static int
+same_as_imported(const char *base, const char *fv)
+{
+	char *m;
+	int r;
+
+	if (*base == '\0')
+		return fv == NULL;
+	if (fv == NULL)
+		return 0;
+	if (strchr(base, '*') == NULL)
+		return strcmp(base, fv) == 0;
+	/* an older database kept only the masked number */
+	m = mask_phone(fv);
+	r = strcmp(m, base) == 0;
+	free(m);
+	return r;
+}
+
+static int
+sync_user(struct sync *sy, struct imp_user *iu)
+{
+	struct user *u = &iu->u, live;
+	char *imported = NULL, b1[32], b2[32];
+	int rc, dirty = 0, changed = 0;
+
+	if ((rc = store_user_sync_get(sy->s, u->id, &live, &imported)) == -1)
+		return -1;
+	if (sy->o->prune && store_sync_seen(sy->s, "user", u->id, NULL) == -1)
+		goto fail;
+	if (rc == 1) {
+		if (store_user_sync_put(sy->s, u, u->phone ? u->phone : "",
+		    1) == -1 || store_audit(sy->s, sy->actor, "user.create",
+		    u->account, u->id, NULL, u->phone, 0) == -1)
+			goto fail;
+		change(sy, "+ user %s in %s (\"%s\", mobile %s)", u->id,
+		    u->account, u->name, shown(u->phone, b1, sizeof b1));
+		sy->st->users++;
+		free(imported);
+		return 0;
+	}
+	if (strcmp(live.account, u->account) != 0) {
+		if (!sy->o->allow_move)
+			problem(sy, iu->line, "user %s: moves from account %s "
+			    "to %s: needs --allow-move", u->id, live.account,
+			    u->account);
+		else {
+			if (store_audit(sy->s, sy->actor, "user.move",
+			    u->account, u->id, live.account, u->account, 0) ==
+			    -1)
+				goto fail;
+			change(sy, "~ user %s: account %s -> %s", u->id,
+			    live.account, u->account);
+			add_lockout(sy, NULL, u->id, iu->line);
+			free(live.account);
+			live.account = xstrdup(u->account);
+			dirty = changed = 1;
+		}
+	}
+	if (strcmp(live.name, u->name) != 0) {
+		if (store_audit(sy->s, sy->actor, "user.name", live.account,
+		    u->id, live.name, u->name, 0) == -1)
+			goto fail;
+		change(sy, "~ user %s: name \"%s\" -> \"%s\"", u->id,
+		    live.name, u->name);
+		free(live.name);
+		live.name = xstrdup(u->name);
+		dirty = changed = 1;
+	}
+	if (iu->phone_given) {
+		int same = imported ? same_as_imported(imported, u->phone) :
+		    streq_null(live.phone, u->phone);
+		if (!same && !streq_null(live.phone, u->phone)) {
+			/* the portal changed the number since the last
+			 * import: applied, but a clear needs its flag */
+			if (u->phone == NULL && !sy->o->allow_clear)
+				problem(sy, iu->line, "user %s: the file clears "
+				    "the number %s: needs --allow-clear", u->id,
+				    shown(live.phone, b1, sizeof b1));
+			else {
+				if (store_audit(sy->s, sy->actor, "user.phone",
+				    live.account, u->id, live.phone, u->phone,
+				    0) == -1)
+					goto fail;
+				change(sy, "~ user %s: mobile %s -> %s", u->id,
+				    shown(live.phone, b1, sizeof b1),
+				    shown(u->phone, b2, sizeof b2));
+				if (u->phone == NULL)
+					add_lockout(sy, NULL, u->id, iu->line);
+				free(live.phone);
+				live.phone = u->phone ? xstrdup(u->phone) :
+				    NULL;
+				changed = 1;
+			}
+		}
+		/* remember what this file says, whole */
+		if (imported == NULL || strcmp(imported, u->phone ?
+		    u->phone : "") != 0) {
+			free(imported);
+			imported = xstrdup(u->phone ? u->phone : "");
+			dirty = 1;
+		}
+	}
+	if ((dirty || changed) && store_user_sync_put(sy->s, &live, imported,
+	    0) == -1)
+		goto fail;
+	if (changed)
+		sy->st->users++;
+	user_clear(&live);
+	free(imported);
+	return 0;
+fail:
+	user_clear(&live);
+	free(imported);
+	return -1;
+}
+
+static int
+pruned(void *arg, const char *id, const char *account, const char *value)
+{
+	struct sync *sy = arg;
+	char b[32];
+
+	sy->st->removed++;
+	if (strcmp(sy->cur_kind, "contact") == 0) {
+		change(sy, "- contact %s %s", id, value);
+		return store_audit(sy->s, sy->actor, "contact.delete", id,
+		    NULL, value, NULL, 0);
+	}
+	if (strcmp(sy->cur_kind, "user") == 0) {
+		change(sy, "- user %s (in %s, mobile %s)", id, account,
+		    shown(value, b, sizeof b));
+		return store_audit(sy->s, sy->actor, "user.delete", account,
+		    id, value, NULL, 0);
+	}
+	change(sy, "- account %s (%s \"%s\")", id, sy->cur_kind, value);
+	return store_audit(sy->s, sy->actor, "account.delete", id, NULL,
+	    value, NULL, 0);
+}
+
+static int
+unprunable(void *arg, const char *reseller, const char *id,
+    const char *value)
+{
+	struct sync *sy = arg;
+
+	(void)value;
+	problem(sy, 1, "--prune: reseller %s is not in the file, but end "
+	    "client %s names it", reseller, id);
+	return 0;
+}
+
+static int
+prune(struct sync *sy)
+{
+	static const char *const kinds[] = { "contact", "user", "end_client",
+	    "reseller" };
+
+	if (store_sync_unprunable(sy->s, unprunable, sy) == -1)
+		return -1;
+	if (sy->problems)
+		return 0;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		sy->cur_kind = kinds[i];
+		if (store_sync_prune(sy->s, kinds[i], pruned, sy) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* A user who could not log in: 2FA applies and no number the verifier
+ * may send a code to. */
+static int
+locked_out(const struct import_opts *o, const struct user *u)
+{
+	return u->phone == NULL || (o->cfg && !config_sms_allowed(o->cfg,
+	    u->phone));
+}
+
+/* After every row: who did this import lock out? */
+static int
+check_lockouts(struct sync *sy)
+{
+	for (size_t i = 0; i < sy->nlo; i++) {
+		struct lockout *l = &sy->lo[i];
+		struct account a;
+		struct user *u = NULL;
+		size_t n = 0;
+		struct buf who;
+		int rc;
+
+		if (l->user) {
+			struct user one;
+			if ((rc = store_user_get(sy->s, l->user, &one)) == -1)
+				return -1;
+			if (rc == 1)
+				continue;
+			u = xcalloc(1, sizeof *u);
+			u[0] = one;
+			n = 1;
+			rc = store_account_get(sy->s, one.account, &a);
+		} else {
+			if (store_account_users(sy->s, l->account, &u, &n) ==
+			    -1)
+				return -1;
+			rc = store_account_get(sy->s, l->account, &a);
+		}
+		if (rc == -1) {
+			users_free(u, n);
+			return -1;
+		}
+		buf_init(&who);
+		for (size_t j = 0; rc == 0 && a.twofa && j < n; j++)
+			if (locked_out(sy->o, &u[j]))
+				buf_addf(&who, "%s%s (%s)", who.len ? ", " : "",
+				    u[j].id, u[j].name);
+		if (who.len && !sy->o->force)
+			problem(sy, l->line, "account %s has 2FA on: %s would "
+			    "be locked out (no mobile the verifier may send "
+			    "to): needs --force", a.id, who.s);
+		else if (who.len) {
+			char *note = xprintf("forced: locks out %s", who.s);
+			log_warnx("%s:%d: account %s: %s", sy->im->file,
+			    l->line, a.id, note);
+			rc = store_audit_note(sy->s, l->audit_id, note);
+			free(note);
+		}
+		buf_free(&who);
+		account_clear(&a);
+		users_free(u, n);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* "import:" and the file's base name, as the audit log shows it. */
+static char *
+import_actor(const char *file)
+{
+	const char *base = strrchr(file, '/');
+	char *a;
+
+	a = xprintf("import:%.64s", base ? base + 1 : file);
+	for (char *p = a; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return a;
+}
+
 int
 import_file(struct store *s, const struct numbering *numbering,
-    const char *region, const char *file, const char *actor,
+    const char *region, const char *file, const struct import_opts *o,
     struct import_stats *st)
 {
 	struct importer im;
+	struct sync sy;
 	yaml_parser_t parser;
 	yaml_node_t *root;
 	FILE *fp;
 	int rc = EX_DATAERR;
 
 	memset(&im, 0, sizeof im);
+	memset(&sy, 0, sizeof sy);
 	memset(st, 0, sizeof *st);
 	im.file = file;
 	im.numbering = numbering;
@@ -537,6 +979,11 @@ import_file(struct store *s, const struct numbering *numbering,
 		goto out;
 	}
 
+	sy.im = &im;
+	sy.s = s;
+	sy.o = o;
+	sy.st = st;
+	sy.actor = import_actor(file);
 	rc = EX_SOFTWARE;
 	if (store_begin(s) == -1) {
 		rc = EX_TEMPFAIL;
@@ -545,31 +992,41 @@ import_file(struct store *s, const struct numbering *numbering,
 	/* resellers first: end clients refer to them */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < im.nacc; i++) {
-			struct account *a = &im.acc[i].a;
-			if ((pass == 0) != (a->kind == ACCOUNT_RESELLER))
+			struct imp_account *ia = &im.acc[i];
+			if ((pass == 0) != (ia->a.kind == ACCOUNT_RESELLER))
 				continue;
-			int r = store_put_account(s, a, actor);
-			if (r == -1)
+			if (sync_account(&sy, ia) == -1)
 				goto fail;
-			if (r == 0)
-				st->accounts++;
 		}
-	for (size_t i = 0; i < im.nusr; i++) {
-		int r = store_put_user(s, &im.usr[i].u, actor);
-		if (r == -1)
+	for (size_t i = 0; i < im.nusr; i++)
+		if (sync_user(&sy, &im.usr[i]) == -1)
 			goto fail;
-		if (r == 0)
-			st->users++;
-	}
 	for (size_t i = 0; i < im.ncon; i++) {
-		int r = store_put_contact(s, im.con[i].reseller, im.con[i].addr,
-		    im.con[i].display, actor);
-		if (r == -1)
+		struct imp_contact *c = &im.con[i];
+		int r = store_put_contact(s, c->reseller, c->addr, c->display,
+		    sy.actor);
+		if (r == -1 || (o->prune && store_sync_seen(s, "contact",
+		    c->reseller, c->addr) == -1))
 			goto fail;
-		if (r == 0)
+		if (r == 0) {
+			change(&sy, "+ contact %s %s", c->reseller, c->addr);
 			st->contacts++;
+		}
 	}
-	if (store_commit(s) == -1)
+	if (o->prune && prune(&sy) == -1)
+		goto fail;
+	if (check_lockouts(&sy) == -1)
+		goto fail;
+	if (sy.problems) {
+		store_rollback(s);
+		log_warnx("import: %s: %d change%s refused, nothing changed",
+		    file, sy.problems, sy.problems == 1 ? "" : "s");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	if (o->dry_run)
+		store_rollback(s);
+	else if (store_commit(s) == -1)
 		goto out;
 	st->total_accounts = im.nacc;
 	st->total_users = im.nusr;
@@ -579,6 +1036,12 @@ import_file(struct store *s, const struct numbering *numbering,
 fail:
 	store_rollback(s);
 out:
+	for (size_t i = 0; i < sy.nlo; i++) {
+		free(sy.lo[i].account);
+		free(sy.lo[i].user);
+	}
+	free(sy.lo);
+	free((char *)sy.actor);
 	yaml_document_delete(&im.doc);
 	importer_free(&im);
 	return rc;

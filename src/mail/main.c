@@ -19,12 +19,15 @@ static const char usage_text[] =
 "\n"
 "Accounts (the portal's data):\n"
 "  db init                            create or migrate the schema\n"
-"  db import FILE.yaml                load resellers, end clients, users, contacts\n"
+"  db import FILE.yaml [--dry-run] [--allow-move] [--allow-clear] [--prune]\n"
+"            [--force]                sync resellers, end clients, users, contacts\n"
 "  account list [--json]\n"
 "  account show ID [--json]\n"
-"  user edit USER_ID --phone NUMBER   set a user's mobile (\"\" or none clears)\n"
-"  perm grant|revoke ACCOUNT_ID use_2fa\n"
-"  audit [--account ID] [--user ID] [--json]\n"
+"  user show USER_ID [--json]\n"
+"  user edit USER_ID --phone NUMBER [--force]  set a user's mobile (none clears)\n"
+"  perm grant|revoke ACCOUNT_ID use_2fa [--force]\n"
+"  audit [--account ID] [--user ID] [--actor A] [--action A] [--since T]\n"
+"        [--limit N] [--json]\n"
 "\n"
 "Mail:\n"
 "  fetch                              poll the mail source into the ticket store\n"
@@ -59,16 +62,21 @@ static int cmd_send(struct cmd_env *, int, char **);
 static int cmd_batch(struct cmd_env *, int, char **);
 
 static const struct command commands[] = {
-	{ "db", cmd_db, 0,
-	    "db init | db import FILE.yaml" },
+	{ "db", cmd_db, OPT_DRY_RUN | OPT_ALLOW_MOVE | OPT_ALLOW_CLEAR |
+	    OPT_PRUNE | OPT_FORCE,
+	    "db init | db import FILE.yaml [--dry-run] [--allow-move] "
+	    "[--allow-clear] [--prune] [--force]" },
 	{ "account", cmd_account, OPT_JSON,
 	    "account list [--json] | account show ID [--json]" },
-	{ "user", cmd_user, OPT_PHONE,
-	    "user edit USER_ID --phone NUMBER" },
-	{ "perm", cmd_perm, 0,
-	    "perm grant|revoke ACCOUNT_ID use_2fa" },
-	{ "audit", cmd_audit, OPT_JSON | OPT_ACCOUNT | OPT_USER,
-	    "audit [--account ID] [--user ID] [--json]" },
+	{ "user", cmd_user, OPT_PHONE | OPT_FORCE | OPT_JSON,
+	    "user show USER_ID [--json] | "
+	    "user edit USER_ID --phone NUMBER [--force]" },
+	{ "perm", cmd_perm, OPT_FORCE,
+	    "perm grant|revoke ACCOUNT_ID use_2fa [--force]" },
+	{ "audit", cmd_audit, OPT_JSON | OPT_ACCOUNT | OPT_USER | OPT_ACTOR |
+	    OPT_ACTION | OPT_SINCE | OPT_LIMIT,
+	    "audit [--account ID] [--user ID] [--actor A] [--action A] "
+	    "[--since T] [--limit N] [--json]" },
 	{ "fetch", cmd_fetch, OPT_DRY_RUN, "fetch [--dry-run]" },
 	{ "ingest", cmd_ingest, 0, "ingest [FILE.eml ...]   (stdin when none)" },
 	{ "process", cmd_process, 0, "process" },
@@ -109,7 +117,8 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 {
 	static const char *const names[] = { "--json", "--phone", "--account",
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
-	    "--wait", "--now" };
+	    "--wait", "--force", "--allow-move", "--allow-clear", "--prune",
+	    "--actor", "--action", "--since", "--limit", "--now" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -277,6 +286,14 @@ main(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "force", no_argument, NULL, 'F' },
+		{ "allow-move", no_argument, NULL, 'M' },
+		{ "allow-clear", no_argument, NULL, 'C' },
+		{ "prune", no_argument, NULL, 'P' },
+		{ "actor", required_argument, NULL, 'A' },
+		{ "action", required_argument, NULL, 'X' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "limit", required_argument, NULL, 'L' },
 		{ "now", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -305,6 +322,15 @@ main(int argc, char **argv)
 		case 'r': env.reason = optarg; env.given |= OPT_REASON; break;
 		case 'd': env.dry_run = 1; env.given |= OPT_DRY_RUN; break;
 		case 'w': env.wait = 1; env.given |= OPT_WAIT; break;
+		case 'F': env.force = 1; env.given |= OPT_FORCE; break;
+		case 'M': env.allow_move = 1; env.given |= OPT_ALLOW_MOVE; break;
+		case 'C': env.allow_clear = 1; env.given |= OPT_ALLOW_CLEAR;
+			break;
+		case 'P': env.prune = 1; env.given |= OPT_PRUNE; break;
+		case 'A': env.actor = optarg; env.given |= OPT_ACTOR; break;
+		case 'X': env.action = optarg; env.given |= OPT_ACTION; break;
+		case 'S': env.since = optarg; env.given |= OPT_SINCE; break;
+		case 'L': env.limit = optarg; env.given |= OPT_LIMIT; break;
 		case 'W': env.now = 1; env.given |= OPT_NOW; break;
 		default:
 			fputs(usage_text, stderr);

@@ -200,12 +200,18 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 	fprintf(out, "\nHistory:\n");
 	if (na == 0)
 		fprintf(out, "  (nothing yet)\n");
-	for (size_t i = 0; i < na; i++)
+	for (size_t i = 0; i < na; i++) {
+		/* the audit keeps numbers whole; the terminal shows them
+		 * masked */
+		char *ov = audit_shown(a[i].action, a[i].old_value);
+		char *nv = audit_shown(a[i].action, a[i].new_value);
 		fprintf(out, "  %s  %-18s %-14s %s%s%s%s%s\n", a[i].at, a[i].actor,
 		    a[i].action, a[i].user ? a[i].user : "",
-		    a[i].user ? " " : "", a[i].old_value ? a[i].old_value : "",
-		    a[i].old_value || a[i].new_value ? " -> " : "",
-		    a[i].new_value ? a[i].new_value : "");
+		    a[i].user ? " " : "", ov ? ov : "",
+		    ov || nv ? " -> " : "", nv ? nv : "");
+		free(ov);
+		free(nv);
+	}
 	audit_rows_free(a, na);
 
 	if (store_outbox_list(s, t.id, &o, &no) == -1)

@@ -47,11 +47,23 @@ main(void)
 	    (char *)"Client", 1 };
 	struct user u1 = { (char *)"U1", (char *)"R1", (char *)"Ann Lee",
 	    NULL };
+	int imp;
+	char *impp;
 	CHECK(store_begin(s) == 0, "begin");
-	CHECK(store_put_account(s, &r, "test") == 0, "put reseller");
-	CHECK(store_put_account(s, &c, "test") == 0, "put client");
-	CHECK(store_put_user(s, &u1, "test") == 0, "put user");
-	CHECK(store_put_account(s, &r, "test") == 1, "same again: no change");
+	CHECK(store_account_sync_put(s, &r, 0, 1) == 0, "put reseller");
+	CHECK(store_account_sync_put(s, &c, 1, 1) == 0, "put client");
+	CHECK(store_user_sync_put(s, &u1, "", 1) == 0, "put user");
+	CHECK(store_audit(s, "test", "account.create", "C1", NULL, NULL,
+	    "end_client Client twofa=on", 0) == 0, "audit row");
+	CHECK(store_account_sync_put(s, &r, 0, 1) == -1, "created twice: "
+	    "refused");
+	CHECK(store_account_sync_get(s, "C1", &a, &imp) == 0 && imp == 1 &&
+	    a.twofa == 1, "imported use_2fa remembered");
+	account_clear(&a);
+	CHECK(store_user_sync_get(s, "U1", &u, &impp) == 0 && impp &&
+	    *impp == '\0' && u.phone == NULL, "imported none remembered");
+	user_clear(&u);
+	free(impp);
 	CHECK(store_put_contact(s, "R1", "noc@r1.example", NULL, "test") == 0,
 	    "contact");
 	CHECK(store_put_contact(s, "R1", "NOC@R1.example", NULL, "test") == 1,
@@ -89,19 +101,44 @@ main(void)
 	CHECK(store_user_set_phone(s, "U1", "447400123456", "t", 0) == 1,
 	    "same number again is a no-op");
 
-	/* the audit keeps numbers masked */
+	/* the audit keeps numbers whole (staff undo from it); plain output
+	 * masks them */
 	CHECK(store_audit_list(s, NULL, "U1", 0, &ar, &n) == 0, "audit list");
 	int seen = 0;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(ar[i].action, "user.phone") == 0) {
+			char *m = audit_shown(ar[i].action, ar[i].new_value);
 			seen = 1;
-			CHECK(strcmp(ar[i].new_value, "4474******56") == 0,
-			    "masked in audit: %s", ar[i].new_value);
+			CHECK(strcmp(ar[i].new_value, "447400123456") == 0,
+			    "whole in audit: %s", ar[i].new_value);
+			CHECK(strcmp(m, "4474******56") == 0, "shown masked");
+			free(m);
 		}
 	CHECK(seen, "phone change audited");
 	audit_rows_free(ar, n);
+	v = audit_shown("user.phone", "4474******56");
+	CHECK(strcmp(v, "4474******56") == 0, "an old masked value stays");
+	free(v);
+	v = audit_shown("user.move", "1234567");
+	CHECK(strcmp(v, "1234567") == 0, "an account ID is not a number");
+	free(v);
 	CHECK(store_audit_list(s, "R1", NULL, 0, &ar, &n) == 0 && n >= 3,
 	    "audit by reseller includes its end clients (%zu)", n);
+	audit_rows_free(ar, n);
+	struct audit_filter af = { 0 };
+	af.account = "R1";
+	af.limit = 1;
+	CHECK(store_audit_query(s, &af, &ar, &n) == 0 && n == 1 &&
+	    strcmp(ar[0].action, "user.phone") == 0, "--limit: the newest");
+	audit_rows_free(ar, n);
+	af.limit = 0;
+	af.action = "account.*";
+	CHECK(store_audit_query(s, &af, &ar, &n) == 0 && n == 1 &&
+	    strcmp(ar[0].account, "C1") == 0, "action prefix");
+	audit_rows_free(ar, n);
+	af.action = "account.";
+	CHECK(store_audit_query(s, &af, &ar, &n) == 0 && n == 0,
+	    "action without '*' is exact");
 	audit_rows_free(ar, n);
 
 	/* a CHECK constraint keeps junk out even if a caller forgot */

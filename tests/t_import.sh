@@ -1,0 +1,161 @@
+#!/bin/sh
+# t_import.sh - db import is a sync, not a restore (DESIGN.md "Data"): it
+# never undoes what tickets or staff changed, keeps what the file does not
+# name, needs --allow-move / --allow-clear / --prune / --force for the
+# dangerous changes, and --dry-run changes nothing.
+. "$(dirname "$0")/lib.sh"
+C="$T/tfadesk.yaml"
+write_config "$C"
+tf() { tfadesk -c "$C" "$@"; }
+DB=$T/var/tfadesk.db
+dump() { sqlite3 "$DB" .dump; }
+sql() { sqlite3 "$DB" "$1"; }
+is_eq() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$1', wanted '$2')"; fi; }
+phone_of() { sql "SELECT coalesce(phone, 'none') FROM users WHERE id = '$1'"; }
+twofa_of() { sql "SELECT twofa FROM accounts WHERE id = '$1'"; }
+rows() { sql "SELECT count(*) FROM audit WHERE actor = 'import:accounts.yaml'"; }
+
+# every version of the portal's export has the same base name
+mkdir -p "$T/v1" "$T/v2" "$T/v3" "$T/v4" "$T/v5" "$T/v6"
+cat > "$T/v1/accounts.yaml" <<'YAML'
+resellers:
+  - id: R100
+    name: Acme Telecom
+    twofa: false
+    contacts: [noc@acme.example]
+    users:
+      - {id: U1001, name: Jane Smith, phone: "07890 123456"}
+      - {id: U1002, name: Raj Patel}
+    end_clients:
+      - id: C200
+        name: Widget Ltd
+        use_2fa: false
+        users:
+          - {id: U2001, name: Bob Jones, phone: "07400 123456"}
+  - id: R300
+    name: Blue Sky Comms
+    twofa: false
+    contacts: [admin@bluesky.example]
+    users:
+      - {id: U4001, name: Priya Shah, phone: "07400 234567"}
+YAML
+
+expect_exit 0 "db init" tf db init
+expect_exit 0 "first import" tf db import "$T/v1/accounts.yaml"
+is_eq "$(sql "SELECT DISTINCT actor FROM audit")" "import:accounts.yaml" "audited as import: and the file's base name"
+
+# a ticket-like staff change since: a number registered, 2FA switched on
+expect_exit 0 "staff registers U1002's number" tf user edit U1002 --phone "07400 234999"
+expect_exit 0 "staff switches R100's 2FA on" tf perm grant R100 use_2fa
+expect_exit 0 "staff grants C200 use_2fa" tf perm grant C200 use_2fa
+n=$(rows)
+before=$(dump)
+expect_exit 0 "the same file again" tf db import "$T/v1/accounts.yaml"
+contains "$T/out" "changed 0, 0, 0" "nothing changed"
+is_eq "$(phone_of U1002)" "447400234999" "the registered number stays"
+is_eq "$(twofa_of R100)" "1" "the reseller's 2FA stays on"
+is_eq "$(sql "SELECT count(*) FROM permissions WHERE account = 'C200'")" "1" "the end client's use_2fa stays"
+is_eq "$(rows)" "$n" "no audit row the second time"
+[ "$(dump)" = "$before" ] && ok "the database is the same" || not_ok "re-import changed the database"
+
+# the portal changed a number since the last import: applied and audited
+sed 's/07890 123456/07400 111222/' "$T/v1/accounts.yaml" > "$T/v2/accounts.yaml"
+expect_exit 0 "a file that changed a number" tf db import "$T/v2/accounts.yaml"
+contains "$T/out" "changed 0, 1, 0" "one user changed"
+is_eq "$(phone_of U1001)" "447400111222" "the new number is applied"
+is_eq "$(phone_of U1002)" "447400234999" "the other ticket number still stays"
+tf audit --actor import:accounts.yaml --action user.phone --json > "$T/a.json"
+contains "$T/a.json" '"actor":"import:accounts.yaml","action":"user.phone","account":"R100","user":"U1001","old":"447890123456","new":"447400111222"' "audited whole in --json"
+
+# a move needs --allow-move; the number moves with the user
+sed 's/^      - {id: U1002, name: Raj Patel}$//; s/^      - {id: U4001, name: Priya Shah, phone: "07400 234567"}$/&\n      - {id: U1002, name: Raj Patel}/' "$T/v2/accounts.yaml" > "$T/v3/accounts.yaml"
+before=$(dump)
+expect_exit 65 "a move without --allow-move is refused" tf db import "$T/v3/accounts.yaml"
+contains "$T/err" "accounts.yaml:21: user U1002: moves from account R100 to R300: needs --allow-move" "the refusal names the line and the user"
+[ "$(dump)" = "$before" ] && ok "a refused move changes nothing" || not_ok "a refused move changed the database"
+expect_exit 0 "with --allow-move" tf db import --allow-move "$T/v3/accounts.yaml"
+is_eq "$(sql "SELECT account FROM users WHERE id = 'U1002'")" "R300" "moved"
+is_eq "$(phone_of U1002)" "447400234999" "the number is kept"
+tf audit --action user.move --json > "$T/a.json"
+contains "$T/a.json" '"action":"user.move","account":"R300","user":"U1002","old":"R100","new":"R300"' "the move is audited"
+
+# a clear needs --allow-clear; clearing under 2FA needs --force too
+sed 's/{id: U1001, name: Jane Smith, phone: "07400 111222"}/{id: U1001, name: Jane Smith, phone: ""}/' "$T/v3/accounts.yaml" > "$T/v4/accounts.yaml"
+before=$(dump)
+expect_exit 65 "a clear without --allow-clear is refused" tf db import "$T/v4/accounts.yaml"
+contains "$T/err" "user U1001: the file clears the number 4474******22: needs --allow-clear" "the clear is named"
+lacks "$T/err" "447400111222" "the refusal masks the number"
+expect_exit 65 "a clear that locks out needs --force" tf db import --allow-clear "$T/v4/accounts.yaml"
+contains "$T/err" "account R100 has 2FA on: U1001 (Jane Smith) would be locked out" "the lock-out names the user"
+[ "$(dump)" = "$before" ] && ok "refused clears change nothing" || not_ok "a refused clear changed the database"
+expect_exit 0 "--allow-clear --force" tf db import --allow-clear --force "$T/v4/accounts.yaml"
+is_eq "$(phone_of U1001)" "none" "cleared"
+is_eq "$(sql "SELECT note FROM audit WHERE action = 'user.phone' AND user = 'U1001' ORDER BY id DESC LIMIT 1")" "forced: locks out U1001 (Jane Smith)" "the audit row says forced"
+
+# switching 2FA on for users without a mobile needs --force
+expect_exit 0 "staff revokes C200 use_2fa" tf perm revoke C200 use_2fa
+sed 's/{id: U2001, name: Bob Jones, phone: "07400 123456"}/{id: U2001, name: Bob Jones, phone: ""}/; s/use_2fa: false/use_2fa: true/' "$T/v4/accounts.yaml" > "$T/v5/accounts.yaml"
+expect_exit 65 "a file switching use_2fa on for users without mobiles" tf db import --allow-clear "$T/v5/accounts.yaml"
+contains "$T/err" "account C200 has 2FA on: U2001 (Bob Jones) would be locked out" "names who would be locked out"
+is_eq "$(sql "SELECT count(*) FROM permissions WHERE account = 'C200'")" "0" "use_2fa not granted"
+
+# what the file does not name is kept; --prune removes it
+grep -v "U4001\|admin@bluesky" "$T/v4/accounts.yaml" > "$T/v6/accounts.yaml"
+expect_exit 0 "a file without U4001" tf db import "$T/v6/accounts.yaml"
+is_eq "$(sql "SELECT count(*) FROM users WHERE id = 'U4001'")" "1" "absent user kept without --prune"
+is_eq "$(sql "SELECT count(*) FROM contacts WHERE addr = 'admin@bluesky.example'")" "1" "absent contact kept without --prune"
+before=$(dump)
+expect_exit 0 "--prune --dry-run" tf db import --prune --dry-run "$T/v6/accounts.yaml"
+contains "$T/out" "- user U4001 (in R300, mobile 4474******67)" "the dry run lists the removal"
+contains "$T/out" "- contact R300 admin@bluesky.example" "and the contact's"
+contains "$T/out" "would remove 2" "the dry run counts removals"
+lacks "$T/out" "447400234567" "the dry run masks numbers"
+[ "$(dump)" = "$before" ] && ok "--dry-run changes nothing" || not_ok "--dry-run changed the database"
+expect_exit 0 "--prune" tf db import --prune "$T/v6/accounts.yaml"
+is_eq "$(sql "SELECT count(*) FROM users WHERE id = 'U4001'")" "0" "absent user removed with --prune"
+is_eq "$(sql "SELECT count(*) FROM accounts WHERE id = 'R300'")" "1" "an account in the file stays"
+tf audit --action user.delete --json > "$T/a.json"
+contains "$T/a.json" '"user":"U4001","old":"447400234567","new":null' "the removal keeps the number in the audit"
+
+# --dry-run shows every kind of change and makes none
+sed 's/Acme Telecom/Acme Telecom Ltd/; s/07400 111222/07400 555666/; s/twofa: false/twofa: true/' "$T/v2/accounts.yaml" > "$T/v2/accounts.yaml.new"
+mv "$T/v2/accounts.yaml.new" "$T/v2/accounts.yaml"
+printf '      - {id: U1003, name: New Person, phone: "07400 777888"}\n' > "$T/new.txt"
+before=$(dump)
+n=$(rows)
+expect_exit 0 "--dry-run" tf db import --dry-run --allow-move "$T/v2/accounts.yaml"
+contains "$T/out" '~ account R100: name "Acme Telecom" -> "Acme Telecom Ltd"' "dry run: a name"
+contains "$T/out" "~ user U1001: mobile (none) -> 4474******66" "dry run: a number, masked"
+contains "$T/out" "~ user U1002: account R300 -> R100" "dry run: a move"
+contains "$T/out" "dry run (nothing changed)" "dry run says so"
+[ "$(dump)" = "$before" ] && ok "dry run: the database is the same" || not_ok "dry run changed the database"
+is_eq "$(rows)" "$n" "dry run: no audit row"
+
+# an older database (before the sync): its audit log kept numbers masked,
+# and nothing remembered what the last import wrote. db init migrates it
+# from the audit log; the masked values stay as they are.
+C2="$T/old.yaml"
+mkdir -p "$T/old"
+sed "s|$T/var/tfadesk.db|$T/old/tfadesk.db|" "$C" > "$C2"
+tf2() { tfadesk -c "$C2" "$@"; }
+tf2 db init >/dev/null && tf2 db import "$T/v1/accounts.yaml" >/dev/null &&
+tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use_2fa >/dev/null
+v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
+sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
+DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
+ALTER TABLE accounts DROP COLUMN imported_twofa; PRAGMA user_version = $((v - 1))"
+expect_exit 69 "an old database must be migrated first" tf2 account list
+expect_exit 0 "db init migrates it" tf2 db init
+contains "$T/out" "schema version $v" "migrated"
+expect_exit 0 "re-import after the upgrade" tf2 db import "$T/v1/accounts.yaml"
+contains "$T/out" "changed 0, 0, 0" "the upgrade undoes nothing"
+is_eq "$(sqlite3 "$T/old/tfadesk.db" "SELECT phone FROM users WHERE id = 'U1002'")" "447400234999" "the staff number stays after the upgrade"
+is_eq "$(sqlite3 "$T/old/tfadesk.db" "SELECT twofa FROM accounts WHERE id = 'R100'")" "1" "the staff 2FA stays after the upgrade"
+tf2 audit --user U1001 --json > "$T/a.json"
+contains "$T/a.json" '"new":"4478******56"' "old masked audit values are left as they are"
+
+# a bad file still names its line
+printf 'resellers:\n  - {id: R1, name: X, twofa: maybe}\n' > "$T/bad.yaml"
+expect_exit 65 "a bad file" tf db import "$T/bad.yaml"
+contains "$T/err" "bad.yaml:2" "names the line"
+finish
