@@ -161,7 +161,7 @@ send_run(const struct config *cfg, struct store *s, int dry_run,
 	struct outbox_row *rows = NULL;
 	struct smtp *smtp = NULL;
 	size_t n = 0, i;
-	int smtp_tr, rc = EX_OK, max;
+	int smtp_tr, rc = EX_OK, max, ex;
 	time_t now = now_time();
 	char *err = NULL, *answer;
 
@@ -181,11 +181,12 @@ send_run(const struct config *cfg, struct store *s, int dry_run,
 		outbox_free(rows, n);
 		return EX_OK;
 	}
-	if (smtp_tr && (smtp = smtp_new(cfg, &err)) == NULL) {
-		log_warnx("send: %s", err);
+	if (smtp_tr && (smtp = smtp_new(cfg, &err, &ex)) == NULL) {
+		if (err)
+			log_warnx("send: %s", err);
 		free(err);
 		outbox_free(rows, n);
-		return EX_CONFIG;
+		return ex;
 	}
 	if (!smtp_tr && cfg->reply.spool == NULL) {
 		log_warnx("send: reply.spool is not set");

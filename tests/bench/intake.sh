@@ -55,6 +55,7 @@ security:
   require_sender_auth: false
 YAML
 echo secret > "$T/pw"
+chmod 600 "$T/pw"
 "$TF" -c "$T/c.yaml" db init >/dev/null || exit 1
 
 # The floor: a raw client that logs in, selects, sends one
