@@ -520,7 +520,7 @@ config_check_mail_secrets(const struct config *c)
 {
 	const char *paths[2];
 	char *secret;
-	int n = 0, rc = 0, ex;
+	int n = 0, rc = 0;
 
 	if (strcmp(c->source.type, "maildir") != 0 && c->source.password_file)
 		paths[n++] = c->source.password_file;
@@ -528,10 +528,10 @@ config_check_mail_secrets(const struct config *c)
 	    *c->reply.smtp_user && c->reply.smtp_password_file)
 		paths[n++] = c->reply.smtp_password_file;
 	for (int i = 0; i < n; i++) {
-		if ((ex = read_secret_file(paths[i], &secret)) != 0) {
+		if (read_secret_file(paths[i], &secret) == -1) {
 			/* the first problem decides the exit status */
 			if (rc == 0)
-				rc = ex;
+				rc = secret_exit(errno);
 			continue;
 		}
 		explicit_bzero(secret, strlen(secret));

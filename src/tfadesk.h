@@ -76,17 +76,18 @@ int read_file(const char *path, size_t max, char **out, size_t *len);
  * refuses, as fetchmail does its rc file, a secret that is not a regular
  * file, that group or others may read, write or run (mode & 077), or that
  * is owned by someone other than the user running us (or root). Each
- * returns 0 or an exit status (sysexits), having logged one line
- * "PATH: why": EX_NOPERM (77) for a mode, an owner or a permission to fix
- * (with the chmod to run), EX_CONFIG for a missing file or a non-file,
- * EX_IOERR for a read error.
+ * returns 0, or -1 having logged one line "PATH: why" (with the chmod to
+ * run) and set errno: EACCES for a mode, an owner or a permission to fix,
+ * ENOENT (secret_open alone does not log it), EINVAL, EIO, EFBIG.
+ * secret_exit(errno) is then the exit status: EX_NOPERM (77) for EACCES,
+ * EX_CONFIG for a missing or unusable file, EX_IOERR.
  */
 int secret_fd_check(const char *path, int fd);
-/* OFLAGS: extra open(2) flags, e.g. O_NOFOLLOW. *FD: open for reading.
- * -1 (not logged, errno ENOENT): the file does not exist. */
+/* OFLAGS: extra open(2) flags, e.g. O_NOFOLLOW. *FD: open for reading. */
 int secret_open(const char *path, int oflags, int *fd);
 /* The first line, without its end of line, owned (at most 4 KiB). */
 int read_secret_file(const char *path, char **out);
+int secret_exit(int err);
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 int is_loopback_host(const char *host);

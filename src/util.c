@@ -138,6 +138,14 @@ uid_name(uid_t uid, char *out, size_t len)
 }
 
 int
+secret_exit(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return EX_NOPERM;
+	return err == EIO ? EX_IOERR : EX_CONFIG;
+}
+
+int
 secret_fd_check(const char *path, int fd)
 {
 	struct stat sb;
@@ -147,18 +155,21 @@ secret_fd_check(const char *path, int fd)
 
 	if (fstat(fd, &sb) == -1) {
 		log_warn("%s", path);
-		return EX_IOERR;
+		errno = EIO;
+		return -1;
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		log_warnx("%s: not a regular file", path);
-		return EX_CONFIG;
+		errno = EINVAL;
+		return -1;
 	}
 	if (sb.st_mode & 077) {
 		what = sb.st_mode & 044 ? "readable by" : sb.st_mode & 022 ?
 		    "writable by" : "open to";
 		log_warnx("%s: %s group or others (mode %04o): run chmod 600 "
 		    "%s", path, what, (unsigned)(sb.st_mode & 07777), path);
-		return EX_NOPERM;
+		errno = EACCES;
+		return -1;
 	}
 	if (sb.st_uid != euid && sb.st_uid != 0) {
 		uid_name(sb.st_uid, owner, sizeof owner);
@@ -167,7 +178,8 @@ secret_fd_check(const char *path, int fd)
 		    "belongs to the service user alone (run %s as that user, "
 		    "or chown the file)", path, owner, me, log_prog(),
 		    log_prog());
-		return EX_NOPERM;
+		errno = EACCES;
+		return -1;
 	}
 	return 0;
 }
@@ -175,7 +187,7 @@ secret_fd_check(const char *path, int fd)
 int
 secret_open(const char *path, int oflags, int *fdp)
 {
-	int fd, e, ex;
+	int fd, e;
 	char me[128];
 
 	*fdp = -1;
@@ -188,22 +200,24 @@ secret_open(const char *path, int oflags, int *fdp)
 			log_warnx("%s: %s: %s runs as %s, who must own it "
 			    "(mode 0600 or 0400)", path, strerror(e),
 			    log_prog(), me);
-			ex = EX_NOPERM;
+			e = EACCES;
 		} else if (e == ELOOP && (oflags & O_NOFOLLOW)) {
 			log_warnx("%s: a symbolic link: not followed for a "
 			    "secret", path);
-			ex = EX_CONFIG;
+			e = EINVAL;
 		} else {
 			log_warn("%s", path);
-			ex = e == ENOTDIR ? EX_CONFIG : EX_IOERR;
+			if (e != ENOTDIR)
+				e = EIO;
 		}
 		errno = e;
-		return ex;
+		return -1;
 	}
-	if ((ex = secret_fd_check(path, fd)) != 0) {
+	if (secret_fd_check(path, fd) == -1) {
+		e = errno;
 		close(fd);
-		errno = 0;
-		return ex;
+		errno = e;
+		return -1;
 	}
 	*fdp = fd;
 	return 0;
@@ -215,15 +229,16 @@ read_secret_file(const char *path, char **out)
 	struct buf b;
 	char chunk[512];
 	ssize_t r;
-	int fd, ex;
+	int fd;
 
 	*out = NULL;
-	if ((ex = secret_open(path, 0, &fd)) == -1) {
-		log_warn("%s", path);
-		return EX_CONFIG;
+	if (secret_open(path, 0, &fd) == -1) {
+		if (errno == ENOENT) {
+			log_warn("%s", path);
+			errno = ENOENT;
+		}
+		return -1;
 	}
-	if (ex != 0)
-		return ex;
 	buf_init(&b);
 	buf_add(&b, "", 0);
 	for (;;) {
@@ -247,7 +262,8 @@ read_secret_file(const char *path, char **out)
 	if (r < 0) {
 		explicit_bzero(b.s, b.len);
 		buf_free(&b);
-		return r == -1 ? EX_IOERR : EX_CONFIG;
+		errno = r == -1 ? EIO : EFBIG;
+		return -1;
 	}
 	b.s[strcspn(b.s, "\r\n")] = '\0';
 	*out = buf_steal(&b);

@@ -148,9 +148,11 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 			goto fail;
 		}
 		/* logged there; *err stays NULL */
-		if ((*ex = read_secret_file(cfg->reply.smtp_password_file,
-		    &s->password)) != 0)
+		if (read_secret_file(cfg->reply.smtp_password_file,
+		    &s->password) == -1) {
+			*ex = secret_exit(errno);
 			goto fail;
+		}
 		s->user = xstrdup(cfg->reply.smtp_user);
 	}
 	if ((s->curl = curl_easy_init()) == NULL) {
@@ -186,8 +188,6 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 	curl_url_cleanup(u);
 	return s;
 fail:
-	if (*ex == 0)
-		*ex = EX_CONFIG;
 	curl_free(host);
 	curl_free(scheme);
 	curl_free(path);

@@ -160,8 +160,8 @@ imap_connect(struct source *src, struct imap *im)
 		return SRC_CONFIG;
 	}
 	/* logged there */
-	if ((r = read_secret_file(cfg->source.password_file, &pass)) != 0)
-		return r == EX_NOPERM ? SRC_NOPERM : SRC_CONFIG;
+	if (read_secret_file(cfg->source.password_file, &pass) == -1)
+		return errno == EACCES ? SRC_NOPERM : SRC_CONFIG;
 	im->s = mailimap_new(0, NULL);
 	if (im->s == NULL)
 		fatalx("source: out of memory");

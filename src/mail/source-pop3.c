@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +118,8 @@ pop3_open(struct source *src)
 		return SRC_CONFIG;
 	}
 	/* logged there */
-	if ((r = read_secret_file(cfg->source.password_file, &pass)) != 0)
-		return r == EX_NOPERM ? SRC_NOPERM : SRC_CONFIG;
+	if (read_secret_file(cfg->source.password_file, &pass) == -1)
+		return errno == EACCES ? SRC_NOPERM : SRC_CONFIG;
 	if ((p->s = mailpop3_new(0, NULL)) == NULL)
 		fatalx("source: out of memory");
 	mailpop3_set_timeout(p->s, cfg->source.timeout > 0 ?

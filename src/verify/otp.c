@@ -69,10 +69,10 @@ key_read(const char *path, unsigned char *key)
 	char text[160];
 	ssize_t n;
 	size_t klen;
-	int fd, ex;
+	int fd;
 
-	if ((ex = secret_open(path, O_NOFOLLOW, &fd)) != 0)
-		return ex;
+	if (secret_open(path, O_NOFOLLOW, &fd) == -1)
+		return errno == ENOENT ? -1 : secret_exit(errno);
 	n = read(fd, text, sizeof text - 1);
 	if (n < 0) {
 		log_warn("%s", path);

@@ -174,9 +174,10 @@ secret(const char *key, const char *path, char **out, int *ex)
 		    key);
 		return -1;
 	}
-	if ((*ex = read_secret_file(path, out)) != 0)
+	if (read_secret_file(path, out) == -1) {
+		*ex = secret_exit(errno);
 		return -1;
-	*ex = EX_CONFIG;
+	}
 	return 0;
 }
 
