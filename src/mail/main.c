@@ -301,8 +301,10 @@ main(int argc, char **argv)
 			return rc;
 		process_done();
 		/* -n passing means the batch can start: its secrets too */
-		if ((rc = config_check_mail_secrets(env.cfg)) != 0)
+		if ((rc = config_check_mail_secrets(env.cfg)) != 0) {
+			config_free(env.cfg);
 			return rc;
+		}
 		printf("configuration OK\n");
 		config_free(env.cfg);
 		return EX_OK;
