@@ -115,6 +115,10 @@ static const struct key keys[] = {
 	INTS("verifier.allowed_country_codes", verifier.allowed_country_codes,
 	    verifier.n_allowed_country_codes, 1, 999),
 	PATH("verifier.key_file", verifier.key_file),
+	INT("verifier.max_sms_per_hour", verifier.max_sms_per_hour, 1,
+	    100000000),
+	INT("verifier.max_connections_per_address",
+	    verifier.max_connections_per_address, 1, VERIFIER_MAX_CONNECTIONS),
 	INT("verifier.threads", verifier.threads, 1, 256),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -362,6 +366,25 @@ require(struct loader *l, const char *name, const void *v, const char *when)
 	cerr(l, line, "%s: required%s%s", name, when ? " " : "", when ? when : "");
 }
 
+/* source.after that the source type can carry out: POP3 has no folders
+ * to move to; a maildir folder is one plain name beside cur/ and new/. */
+static void
+after_suits_source(struct loader *l)
+{
+	const char *t = l->cfg->source.type, *a = l->cfg->source.after;
+	int line = key_line(l, "source.after");
+
+	if (strncmp(a, "move:", 5) != 0)
+		return;
+	if (strncmp(t, "pop3", 4) == 0)
+		cerr(l, line, "source.after: %s: POP3 can only keep (seen) or "
+		    "delete messages", a);
+	else if (strcmp(t, "maildir") == 0 && (a[5] == '.' ||
+	    strchr(a + 5, '/') != NULL))
+		cerr(l, line, "source.after: %s: a maildir folder is one name "
+		    "without '/' and not starting with '.'", a);
+}
+
 static void
 defaults_and_checks(struct loader *l)
 {
@@ -414,6 +437,7 @@ defaults_and_checks(struct loader *l)
 	}
 	dflt(&c->source.mailbox, "INBOX");
 	dflt(&c->source.after, "seen");
+	after_suits_source(l);
 	if (c->source.timeout == 0)
 		c->source.timeout = 30;
 	if (c->source.batch == 0)
@@ -485,6 +509,36 @@ defaults_and_checks(struct loader *l)
 	}
 	if (c->verifier.threads == 0)
 		c->verifier.threads = 4;
+	if (c->verifier.max_sms_per_hour == 0)
+		c->verifier.max_sms_per_hour = 1000;
+	if (c->verifier.max_connections_per_address == 0)
+		c->verifier.max_connections_per_address =
+		    VERIFIER_MAX_CONNECTIONS / 16;
+}
+
+int
+config_check_mail_secrets(const struct config *c)
+{
+	const char *paths[2];
+	char *secret;
+	int n = 0, rc = 0;
+
+	if (strcmp(c->source.type, "maildir") != 0 && c->source.password_file)
+		paths[n++] = c->source.password_file;
+	if (strcmp(c->reply.transport, "smtp") == 0 && c->reply.smtp_user &&
+	    *c->reply.smtp_user && c->reply.smtp_password_file)
+		paths[n++] = c->reply.smtp_password_file;
+	for (int i = 0; i < n; i++) {
+		if (read_secret_file(paths[i], &secret) == -1) {
+			/* the first problem decides the exit status */
+			if (rc == 0)
+				rc = secret_exit(errno);
+			continue;
+		}
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return rc;
 }
 
 /* Can the verifier send a login code to this E.164 number? Country codes

@@ -3,6 +3,7 @@
  * audit log and a small key/value table for sources' state.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,8 @@ static const char *const schema[] = {
 	"  ELSE CASE kind WHEN 'reseller' THEN twofa ELSE EXISTS (SELECT 1 FROM"
 	"  permissions p WHERE p.account = accounts.id AND p.perm = 'use_2fa')"
 	"  END END;",
+	/* 4: verifier.max_sms_per_hour counts every user's sends */
+	"CREATE INDEX sms_log_at ON sms_log(at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
@@ -224,7 +227,7 @@ struct store *
 store_open(const char *path, int flags)
 {
 	struct store *s;
-	int oflags;
+	int oflags, fd;
 
 	if (!(flags & STORE_CREATE) && access(path, F_OK) == -1) {
 		log_warnx("store: %s: no database here (run tfadesk db init)",
@@ -242,6 +245,15 @@ store_open(const char *path, int flags)
 			}
 		}
 		free(dir);
+		/* The database holds phone numbers: 0640 whatever the umask
+		 * (SQLite would create it 0644 less the umask). SQLite gives
+		 * the -wal and -shm files the mode of the database file. */
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+		    0640)) == -1) {
+			log_warn("store: %s", path);
+			return NULL;
+		}
+		close(fd);
 	}
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);

@@ -70,7 +70,24 @@ char *str_lower(char *);                /* ASCII, in place */
 int path_is_abs(const char *);
 char *path_join(const char *dir, const char *file); /* owned */
 int read_file(const char *path, size_t max, char **out, size_t *len);
-int read_secret_file(const char *path, char **out); /* first line, no EOL */
+/*
+ * Secrets: the *_file keys, verifier.key_file, API keys, staff passwords.
+ * Every reader goes through secret_open (or read_secret_file), which
+ * refuses, as fetchmail does its rc file, a secret that is not a regular
+ * file, that group or others may read, write or run (mode & 077), or that
+ * is owned by someone other than the user running us (or root). Each
+ * returns 0, or -1 having logged one line "PATH: why" (with the chmod to
+ * run) and set errno: EACCES for a mode, an owner or a permission to fix,
+ * ENOENT (secret_open alone does not log it), EINVAL, EIO, EFBIG.
+ * secret_exit(errno) is then the exit status: EX_NOPERM (77) for EACCES,
+ * EX_CONFIG for a missing or unusable file, EX_IOERR.
+ */
+int secret_fd_check(const char *path, int fd);
+/* OFLAGS: extra open(2) flags, e.g. O_NOFOLLOW. *FD: open for reading. */
+int secret_open(const char *path, int oflags, int *fd);
+/* The first line, without its end of line, owned (at most 4 KiB). */
+int read_secret_file(const char *path, char **out);
+int secret_exit(int err);
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 int is_loopback_host(const char *host);
@@ -164,13 +181,23 @@ struct config {
 		long *allowed_country_codes; size_t n_allowed_country_codes;
 		char *key_file;
 		long threads;
+		long max_sms_per_hour;      /* all users together */
+		long max_connections_per_address; /* serve, per client IP */
 	} verifier;
 };
+
+/* serve: connections at once, all clients together (MHD's limit); one
+ * address may hold verifier.max_connections_per_address of them. */
+#define VERIFIER_MAX_CONNECTIONS 1024
 
 /* Reads FILE, or with FILE NULL the default locations. On any error prints
  * every problem as "file:line: key: why" and returns NULL (callers exit 78). */
 struct config *config_load(const char *file);
 void config_free(struct config *);
+/* tfadesk -n: reads every secret file the mail side will read (the
+ * source's password, the SMTP password) through read_secret_file. 0, or
+ * the exit status of the first problem (each logged). */
+int config_check_mail_secrets(const struct config *);
 /* Is E164 in verifier.allowed_country_codes (an SMS can reach it)? */
 int config_sms_allowed(const struct config *, const char *e164);
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,16 +126,149 @@ read_file(const char *path, size_t max, char **out, size_t *len)
 	return 0;
 }
 
+/* "tfadesk (uid 999)" or "uid 999": who a uid is, for a message. */
+static void
+uid_name(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char pbuf[1024];
+
+	if (getpwuid_r(uid, &pw, pbuf, sizeof pbuf, &res) == 0 && res)
+		snprintf(out, len, "%s (uid %ld)", res->pw_name, (long)uid);
+	else
+		snprintf(out, len, "uid %ld", (long)uid);
+}
+
+int
+secret_exit(int err)
+{
+	if (err == EACCES || err == EPERM)
+		return EX_NOPERM;
+	return err == EIO ? EX_IOERR : EX_CONFIG;
+}
+
+int
+secret_fd_check(const char *path, int fd)
+{
+	struct stat sb;
+	char owner[128], me[128];
+	uid_t euid = geteuid();
+	const char *what;
+
+	if (fstat(fd, &sb) == -1) {
+		log_warn("%s", path);
+		errno = EIO;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		log_warnx("%s: not a regular file", path);
+		errno = EINVAL;
+		return -1;
+	}
+	if (sb.st_mode & 077) {
+		what = sb.st_mode & 044 ? "readable by" : sb.st_mode & 022 ?
+		    "writable by" : "open to";
+		log_warnx("%s: %s group or others (mode %04o): run chmod 600 "
+		    "%s", path, what, (unsigned)(sb.st_mode & 07777), path);
+		errno = EACCES;
+		return -1;
+	}
+	if (sb.st_uid != euid && sb.st_uid != 0) {
+		uid_name(sb.st_uid, owner, sizeof owner);
+		uid_name(euid, me, sizeof me);
+		log_warnx("%s: owned by %s, not by %s who runs %s: a secret "
+		    "belongs to the service user alone (run %s as that user, "
+		    "or chown the file)", path, owner, me, log_prog(),
+		    log_prog());
+		errno = EACCES;
+		return -1;
+	}
+	return 0;
+}
+
+int
+secret_open(const char *path, int oflags, int *fdp)
+{
+	int fd, e;
+	char me[128];
+
+	*fdp = -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | oflags)) == -1) {
+		e = errno;
+		if (e == ENOENT)
+			return -1;
+		if (e == EACCES || e == EPERM) {
+			uid_name(geteuid(), me, sizeof me);
+			log_warnx("%s: %s: %s runs as %s, who must own it "
+			    "(mode 0600 or 0400)", path, strerror(e),
+			    log_prog(), me);
+			e = EACCES;
+		} else if (e == ELOOP && (oflags & O_NOFOLLOW)) {
+			log_warnx("%s: a symbolic link: not followed for a "
+			    "secret", path);
+			e = EINVAL;
+		} else {
+			log_warn("%s", path);
+			if (e != ENOTDIR)
+				e = EIO;
+		}
+		errno = e;
+		return -1;
+	}
+	if (secret_fd_check(path, fd) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
 int
 read_secret_file(const char *path, char **out)
 {
-	char *s;
-	size_t n;
+	struct buf b;
+	char chunk[512];
+	ssize_t r;
+	int fd;
 
-	if (read_file(path, 4096, &s, &n) == -1)
+	*out = NULL;
+	if (secret_open(path, 0, &fd) == -1) {
+		if (errno == ENOENT) {
+			log_warn("%s", path);
+			errno = ENOENT;
+		}
 		return -1;
-	s[strcspn(s, "\r\n")] = '\0';
-	*out = s;
+	}
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	for (;;) {
+		r = read(fd, chunk, sizeof chunk);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (b.len + (size_t)r > 4096) {
+			r = -2;
+			break;
+		}
+		buf_add(&b, chunk, (size_t)r);
+	}
+	if (r == -1)
+		log_warn("%s", path);
+	else if (r == -2)
+		log_warnx("%s: over 4096 bytes: not a secret", path);
+	close(fd);
+	explicit_bzero(chunk, sizeof chunk);
+	if (r < 0) {
+		explicit_bzero(b.s, b.len);
+		buf_free(&b);
+		errno = r == -1 ? EIO : EFBIG;
+		return -1;
+	}
+	b.s[strcspn(b.s, "\r\n")] = '\0';
+	*out = buf_steal(&b);
 	return 0;
 }
 

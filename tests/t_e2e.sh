@@ -17,6 +17,7 @@ sink_pid=$(SMTP_TLS=1 SMTP_AUTH=support:smtppw \
     bash "$TOP/tests/servers/start-smtp-sink.sh" "$S") || { echo "smtp sink did not start"; exit 1; }
 at_exit "bash '$TOP/tests/servers/stop-pid.sh' $sink_pid"
 echo smtppw > "$T/smtp.pw"
+chmod 600 "$T/smtp.pw"
 C=$T/c.yaml
 tf() { tfadesk -c "$C" "$@"; }
 nmail() { ls "$S/out" 2>/dev/null | grep -c '\.json$'; }

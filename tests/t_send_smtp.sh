@@ -46,6 +46,7 @@ hdr() { awk -v h="$2" 'BEGIN{IGNORECASE=1} /^\r?$/{exit}
 
 mkdir -p "$T/maildir/new" "$T/maildir/cur" "$T/maildir/tmp"
 echo smtppw > "$T/smtp.pw"
+chmod 600 "$T/smtp.pw"
 sink_start
 write_smtp_config() {
 	REPLY_YAML="  transport: smtp
@@ -157,6 +158,7 @@ is_eq 4 "$(nmail)" "nothing sent twice, failed not retried"
 # --- 5. wrong password: kept queued, 69
 queue_one 6 noc@acme.example
 echo wrong > "$T/bad.pw"
+chmod 600 "$T/bad.pw"
 write_smtp_config "$T/bad.pw"
 expect_exit 69 "wrong SMTP password: exit 69" tf send
 is_eq queued "$(sql "SELECT state FROM outbox WHERE id = (SELECT max(id) FROM outbox)")" \

@@ -96,8 +96,18 @@ outcome denied "unknown user's check: denied" check U999 12345678
 
 # cool-down, then a new start replaces the pending code
 outcome rate_limited "start again at once: rate_limited" start U1
+# rl WANT_REASON WANT_RETRY DESCRIPTION USER: the --json shape, exactly
+rl() {
+	want="{\"outcome\": \"rate_limited\", \"reason\": \"$1\", \"retry_after\": $2}"
+	got=$(v start "$4" --json 2>"$T/err")
+	if [ "$got" = "$want" ]; then ok "$3"; else
+		not_ok "$3: got '$got', wanted '$want'"; fi
+}
+rl cooldown 30 "cool-down: reason and retry_after 30" U1
+at $((NOW + 12)); rl cooldown 18 "12 s later: retry_after 18" U1
+at $((NOW + 29)); rl cooldown 1 "29 s later: retry_after 1" U1
 check "nothing sent in the cool-down" test "$(sms_count "$SMS")" = 0
-at $((NOW + 31)); outcome sent "after the cool-down: sent" start U1
+at $((NOW + 30)); outcome sent "after the cool-down: sent" start U1
 set -- $(take_sms "$SMS"); codeA=${2:-x}
 at $((NOW + 62)); outcome sent "again: sent" start U1
 set -- $(take_sms "$SMS"); codeB=${2:-x}
@@ -110,9 +120,20 @@ outcome approved "the new code: approved" check U1 "$codeB"
 # per-user limit (3 an hour: U1 has used them), per-number limit (4 an hour:
 # U4 shares U1's number), both lifted an hour later
 at $((NOW + 93)); outcome rate_limited "4th send to a user in an hour" start U1
+# the first of the three (at NOW) leaves the hour at NOW + 3601
+rl user_limit 3508 "user_limit: retry when the oldest send leaves the hour" U1
 outcome sent "same number, other user: sent" start U4
 take_sms "$SMS" >/dev/null
 at $((NOW + 124)); outcome rate_limited "5th send to a number in an hour" start U4
+rl destination_limit 3477 "destination_limit: retry_after from the number's oldest send" U4
+# both the cool-down (U4 sent at +93) and the number's limit hold: the
+# longer one is reported, so that a retry then is not refused again
+at $((NOW + 100)); rl destination_limit 3501 "cool-down and number limit: the longer one" U4
+at $((NOW + 3600)); rl user_limit 1 "one second before the oldest leaves: 1" U1
+expect_exit 0 "rate_limited without --json: the word alone" v start U1
+check "... is 'rate_limited'" test "$(cat "$T/out")" = rate_limited
+at $((NOW + 3601)); outcome sent "exactly retry_after later: sent" start U1
+set -- $(take_sms "$SMS"); codeC0=${2:-x}; codes="$codes $codeC0"
 at $((NOW + 3700)); outcome sent "an hour later: sent" start U1
 set -- $(take_sms "$SMS"); codeC=${2:-x}; codes="$codes $codeC"
 
@@ -149,6 +170,35 @@ check "number changed" tfadesk -c "$C" user edit U4 --phone "+49 151 12345679" -
 outcome denied "code sent to the old number: denied" check U4 "$code4"
 at $((NOW + 12100)); outcome blocked "new number outside the allow-list" start U4
 check "blocked sends nothing" test "$(sms_count "$SMS")" = 0
+
+# verifier.max_sms_per_hour caps all users together (SMS pumping spread
+# over many user IDs): three users of another reseller, a cap of 2
+cat > "$T/more.yaml" <<'YAML'
+resellers:
+  - id: R2
+    name: Reseller Two
+    twofa: true
+    users:
+      - {id: G1, name: Gee One, phone: "07400 300001"}
+      - {id: G2, name: Gee Two, phone: "07400 300002"}
+      - {id: G3, name: Gee Three, phone: "07400 300003"}
+YAML
+check "more users" tfadesk -c "$C" db import "$T/more.yaml"
+sed 's/^verifier:$/verifier:\n  max_sms_per_hour: 2/' "$C" > "$T/global.yaml"
+g() { tfadesk-verify -c "$T/global.yaml" "$@"; }
+at $((NOW + 20000)); check "G1 under the global cap: sent" test "$(g start G1)" = sent
+at $((NOW + 20010)); check "G2 under the global cap: sent" test "$(g start G2)" = sent
+check "two SMS" test "$(sms_count "$SMS")" = 2
+at $((NOW + 20020)); got=$(g start G3 --json)
+check "G3 over the global cap: global_limit, retry when G1's send leaves the hour ($got)" \
+    test "$got" = '{"outcome": "rate_limited", "reason": "global_limit", "retry_after": 3581}'
+at $((NOW + 20030)); got=$(g start U1 --json)
+check "U1 too ($got)" \
+    test "$got" = '{"outcome": "rate_limited", "reason": "global_limit", "retry_after": 3571}'
+check "no SMS beyond the cap" test "$(sms_count "$SMS")" = 2
+at $((NOW + 23601)); check "retry_after later: sent" test "$(g start G3)" = sent
+check "the third SMS" test "$(sms_count "$SMS")" = 3
+for f in "$SMS"/new/*; do mv "$f" "$SMS/cur/"; done
 
 # the SMS gateway down: temporary failure, exit 75, code not usable
 cat > "$T/down.yaml" <<YAML
@@ -205,8 +255,13 @@ for c in $codes; do lacks "$T/audit.json" "$c" "audit never shows a code"; done
 # the key file is kept, and refused when others can read it
 check "key file unchanged" cmp -s "$T/keys/verifier.key" "$T/key.saved"
 chmod 644 "$T/keys/verifier.key"
-expect_exit 78 "a world-readable key file is refused" v start U1
-contains "$T/err" "chmod 600" "the refusal says how to fix it"
+expect_exit 77 "a world-readable key file is refused (77)" v start U1
+contains "$T/err" "tfadesk-verify: $T/keys/verifier.key: readable by group or others (mode 0644): run chmod 600 $T/keys/verifier.key" \
+    "the refusal names the file and the chmod to run"
+expect_exit 77 "... and -n refuses it too" tfadesk-verify -c "$C" -n
+chmod 620 "$T/keys/verifier.key"
+expect_exit 77 "a group-writable key file is refused (77)" v start U1
+contains "$T/err" "writable by group or others (mode 0620)" "... and says so"
 chmod 600 "$T/keys/verifier.key"
 # a symlink in its place (to a key an attacker chose) is refused, not
 # followed, and the target is left as it is

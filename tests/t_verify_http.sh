@@ -8,10 +8,14 @@
 . "$(dirname "$0")/verify-lib.sh"
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
 C="$T/tfadesk.yaml"
+# 24 SMS an hour in all; 100 connections per address (the parallel runs
+# below come from 127.0.0.1)
 write_config "$C" "verifier:
   resend_after_seconds: 30
   max_attempts: 5
   max_sends_per_hour: 5
+  max_sms_per_hour: 24
+  max_connections_per_address: 100
   threads: 4"
 SMS=$T/sms
 NOW=1800000000
@@ -69,7 +73,7 @@ esac
 expect_req "sent" '200 {"outcome": "sent"}' POST /v1/challenges '{"user_id": "U1"}'
 set -- $(take_sms "$SMS"); code=${2:-x}
 check "SMS spooled to the user's number" test "${1:-}" = 447400123456
-expect_req "rate_limited" '200 {"outcome": "rate_limited"}' POST /v1/challenges '{"user_id": "U1"}'
+expect_req "rate_limited: cooldown, retry_after 30" '200 {"outcome": "rate_limited", "reason": "cooldown", "retry_after": 30}' POST /v1/challenges '{"user_id": "U1"}'
 
 # check
 wrong=$(printf '%06d' $(( (1${code} + 1) % 1000000 )))
@@ -180,6 +184,54 @@ PY
 	    test "$(cat "$T/slow")" = 200
 fi
 
+# hold PORT ADDR N: opens N connections from ADDR that send half a request
+# and wait; prints how many the service kept open, then the status a full
+# request gets from ADDR and from 127.0.0.1 while they are held ("000":
+# the connection was closed at once)
+hold() {
+	/usr/bin/python3 - "$@" <<'PY'
+import resource, socket, subprocess, sys, time
+port, addr, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(2048, hard), hard))
+socks = []
+for i in range(n):
+    s = socket.socket()
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", port))
+    s.send(b"POST /v1/challenges HTTP/1.1\r\nHost: x\r\n")
+    socks.append(s)
+time.sleep(1)
+held = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        held += s.recv(1) != b""   # data: not expected
+    except BlockingIOError:
+        held += 1                   # still open, nothing to read
+    except OSError:
+        pass                        # reset: refused
+def get(src):
+    r = subprocess.run(["curl", "-s", "-m", "3", "-o", "/dev/null", "-w",
+        "%{http_code}", "--interface", src,
+        "http://127.0.0.1:%d/healthz" % port], capture_output=True, text=True)
+    return r.stdout
+print(held, get(addr), get("127.0.0.1"))
+for s in socks:
+    s.close()
+PY
+}
+if [ -x /usr/bin/python3 ]; then
+	# verifier.max_connections_per_address: 100 (this config)
+	set -- $(hold "$PORT" 127.0.0.3 120)
+	check "120 connections from one address: 100 kept (${1:-})" test "${1:-}" = 100
+	check "... a 101st request from it is refused (${2:-})" test "${2:-}" = 000
+	check "... another address is served (${3:-})" test "${3:-}" = 200
+	sleep 0.5
+	check "the connections closed: that address is served again" \
+	    test "$(curl -s -m 3 -o /dev/null -w '%{http_code}' --interface 127.0.0.3 "$URL/healthz")" = 200
+fi
+
 # concurrency: 50 parallel checks of one right code, exactly one approval
 # (not "wait": the server is a child too)
 wait_jobs() { for j in $pids; do wait "$j"; done; pids=; }
@@ -234,6 +286,30 @@ check "50 parallel wrong checks: 4 denied ($n_no)" test "$n_no" = 4
 check "... and 46 locked ($n_lk)" test "$n_lk" = 46
 expect_req "locked, even the right code" '200 {"outcome": "locked"}' POST /v1/challenges/check "{\"user_id\": \"U6\", \"code\": \"$code6\"}"
 
+# verifier.max_sms_per_hour across many user IDs: 4 SMS sent so far in
+# the hour (U1, U4 at NOW - 400, U6 twice), 30 users at once: exactly 20
+# more, the other 10 global_limit until U4's send leaves the hour
+awk 'BEGIN { print "resellers:\n  - id: RP\n    name: Pump\n    twofa: true\n    users:"
+	for (i = 1; i <= 30; i++)
+		printf "      - {id: P%d, name: Pump %d, phone: \"074005%05d\"}\n", i, i, i }' \
+    > "$T/pump.yaml"
+check "30 more users" tfadesk -c "$C" db import "$T/pump.yaml"
+rm -f "$T"/par/*
+for f in "$SMS"/new/*; do [ -f "$f" ] && mv "$f" "$SMS/cur/"; done
+i=1 pids=
+while [ $i -le 30 ]; do
+	curl -s -o "$T/par/$i" --data-binary "{\"user_id\": \"P$i\"}" \
+	    "$URL/v1/challenges" &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+wait_jobs
+n_ok=$(cat "$T"/par/* | grep -c '"sent"')
+n_gl=$(cat "$T"/par/* | grep -cF '{"outcome": "rate_limited", "reason": "global_limit", "retry_after": 3201}')
+check "30 users at once under a cap of 24 an hour: 20 sent ($n_ok)" test "$n_ok" = 20
+check "... 10 global_limit, retry_after 3201 ($n_gl)" test "$n_gl" = 10
+check "... and exactly 20 SMS written" test "$(sms_count "$SMS")" = 20
+
 # the database file gone (deleted, renamed, restored over): /healthz says so
 # although the open connection still works
 mv "$T/var/tfadesk.db" "$T/var/moved.db"
@@ -269,6 +345,13 @@ contains "$T/headers" "Retry-After" "gateway down: Retry-After"
 contains "$T/body" '"outcome": "error"' "gateway down: outcome error"
 st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
+if [ -x /usr/bin/python3 ]; then
+	# the default cap: 64 connections per address (a sixteenth of 1024)
+	set -- $(hold "$PORT" 127.0.0.3 80)
+	check "default: 80 connections from one address, 64 kept (${1:-})" test "${1:-}" = 64
+	check "... the 65th request refused (${2:-})" test "${2:-}" = 000
+	check "... another address served (${3:-})" test "${3:-}" = 200
+fi
 kill -TERM $pid; wait $pid
 
 finish

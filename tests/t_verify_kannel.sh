@@ -101,6 +101,7 @@ contains "$T/out" "approved" "the POSTed code is approved"
 
 # Kannel refuses (wrong password: 403): temporary failure, code unusable
 printf 'wrong\n' > "$T/bad.pw"
+chmod 600 "$T/bad.pw"
 conf "$T/badpw.yaml" GET "$T/bad.pw" "$TOP/templates"
 expect_exit 75 "Kannel refuses: exit 75" tfadesk-verify -c "$T/badpw.yaml" start U4 --json
 contains "$T/out" '"outcome": "error"' "refused: outcome error"

@@ -20,6 +20,7 @@ until curl -s -o /dev/null "http://127.0.0.1:$GW/"; do
 	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05; done
 rm -f "$LOG"
 printf 'tw-token\n' > "$T/token"
+chmod 600 "$T/token"
 mkdir -p "$T/tpl"
 cp "$TOP"/templates/* "$T/tpl/"
 printf 'Code "{{code}}" \\ für {{minutes}} min & more\n' > "$T/tpl/sms_code.txt"

@@ -347,6 +347,11 @@ main(int argc, char **argv)
 		if ((rc = process_init(env.cfg)) != 0)
 			return rc;
 		process_done();
+		/* -n passing means the batch can start: its secrets too */
+		if ((rc = config_check_mail_secrets(env.cfg)) != 0) {
+			config_free(env.cfg);
+			return rc;
+		}
 		printf("configuration OK\n");
 		config_free(env.cfg);
 		return EX_OK;

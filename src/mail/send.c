@@ -267,7 +267,7 @@ send_run(const struct config *cfg, struct store *s, int flags,
 	struct outbox_row *rows = NULL;
 	struct smtp *smtp = NULL;
 	size_t n = 0, i;
-	int smtp_tr, rc = EX_OK, max;
+	int smtp_tr, rc = EX_OK, max, ex;
 	int64_t after = 0;
 	time_t lease;
 	char *err = NULL, *owner;
@@ -307,10 +307,11 @@ send_run(const struct config *cfg, struct store *s, int flags,
 		if (n == 0)
 			break;
 		if (smtp_tr && smtp == NULL &&
-		    (smtp = smtp_new(cfg, &err)) == NULL) {
-			log_warnx("send: %s", err);
+		    (smtp = smtp_new(cfg, &err, &ex)) == NULL) {
+			if (err)
+				log_warnx("send: %s", err);
 			free(err);
-			rc = EX_CONFIG;
+			rc = ex;
 		}
 		for (i = 0; i < n && rc == EX_OK; i++) {
 			if (stop_requested()) {

@@ -78,7 +78,7 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t n, void *arg)
 }
 
 struct smtp *
-smtp_new(const struct config *cfg, char **err)
+smtp_new(const struct config *cfg, char **err, int *ex)
 {
 	struct smtp *s;
 	CURLU *u;
@@ -86,6 +86,7 @@ smtp_new(const struct config *cfg, char **err)
 	long use_ssl;
 
 	*err = NULL;
+	*ex = EX_CONFIG;
 	if (cfg->reply.smtp_url == NULL) {
 		*err = xstrdup("reply.smtp_url is not set");
 		return NULL;
@@ -146,10 +147,10 @@ smtp_new(const struct config *cfg, char **err)
 			    "reply.smtp_password_file");
 			goto fail;
 		}
+		/* logged there; *err stays NULL */
 		if (read_secret_file(cfg->reply.smtp_password_file,
 		    &s->password) == -1) {
-			*err = xprintf("reply.smtp_password_file %s: %s",
-			    cfg->reply.smtp_password_file, strerror(errno));
+			*ex = secret_exit(errno);
 			goto fail;
 		}
 		s->user = xstrdup(cfg->reply.smtp_user);

@@ -18,8 +18,9 @@ enum smtp_result {
 	SMTP_SETUP,     /* TLS, certificate or AUTH refused: fix the config */
 };
 
-/* NULL with *err (owned) when the settings cannot work (password file). */
-struct smtp *smtp_new(const struct config *, char **err);
+/* NULL with *ex (an exit status) and *err (owned; NULL when the secret
+ * reader already logged why) when the settings cannot work. */
+struct smtp *smtp_new(const struct config *, char **err, int *ex);
 void smtp_free(struct smtp *);
 /* Sends MSG (CRLF lines, complete) from FROM to RCPT (addr-specs).
  * *answer (owned) is the server's last reply line or curl's error. */

@@ -160,13 +160,13 @@ imap_connect(struct source *src, struct imap *im)
 		    "loopback address", im->where);
 		return SRC_CONFIG;
 	}
-	if (cfg->source.password_file == NULL ||
-	    read_secret_file(cfg->source.password_file, &pass) == -1) {
-		log_warn("source: %s: source.password_file %s", im->where,
-		    cfg->source.password_file ? cfg->source.password_file :
-		    "is not set");
+	if (cfg->source.password_file == NULL) {
+		log_warnx("source: %s: source.password_file is not set", im->where);
 		return SRC_CONFIG;
 	}
+	/* logged there */
+	if (read_secret_file(cfg->source.password_file, &pass) == -1)
+		return errno == EACCES ? SRC_NOPERM : SRC_CONFIG;
 	im->s = mailimap_new(0, NULL);
 	if (im->s == NULL)
 		fatalx("source: out of memory");

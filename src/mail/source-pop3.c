@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,13 +118,13 @@ pop3_open(struct source *src)
 		    "loopback address", p->where);
 		return SRC_CONFIG;
 	}
-	if (cfg->source.password_file == NULL ||
-	    read_secret_file(cfg->source.password_file, &pass) == -1) {
-		log_warn("source: %s: source.password_file %s", p->where,
-		    cfg->source.password_file ? cfg->source.password_file :
-		    "is not set");
+	if (cfg->source.password_file == NULL) {
+		log_warnx("source: %s: source.password_file is not set", p->where);
 		return SRC_CONFIG;
 	}
+	/* logged there */
+	if (read_secret_file(cfg->source.password_file, &pass) == -1)
+		return errno == EACCES ? SRC_NOPERM : SRC_CONFIG;
 	if ((p->s = mailpop3_new(0, NULL)) == NULL)
 		fatalx("source: out of memory");
 	p->timeout = cfg->source.timeout > 0 ? cfg->source.timeout : 30;

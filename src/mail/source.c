@@ -67,6 +67,8 @@ source_exit(int src)
 		return EX_TEMPFAIL;
 	case SRC_CONFIG:
 		return EX_CONFIG;
+	case SRC_NOPERM:
+		return EX_NOPERM;
 	case SRC_REFUSED:
 	case SRC_BOX_BAD:
 	default:

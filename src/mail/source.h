@@ -24,6 +24,7 @@ enum {
 	SRC_TEMP,      /* server unreachable, timeout: retry later (exit 75) */
 	SRC_CONFIG,    /* bad settings (exit 78) */
 	SRC_REFUSED,   /* certificate or login refused by/for the server (69) */
+	SRC_NOPERM,    /* a secret's mode or owner to fix (77) */
 };
 
 /*

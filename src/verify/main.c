@@ -59,6 +59,11 @@ print_result(const struct vresult *r, int json)
 	if (json) {
 		buf_adds(&b, "{\"outcome\": ");
 		json_escape(&b, voutcome_name(r->outcome));
+		if (r->outcome == V_RATE_LIMITED && r->reason) {
+			buf_adds(&b, ", \"reason\": ");
+			json_escape(&b, r->reason);
+			buf_addf(&b, ", \"retry_after\": %ld", r->retry_after);
+		}
 		if (r->outcome == V_NO_MOBILE && r->message) {
 			buf_adds(&b, ", \"message\": ");
 			json_escape(&b, r->message);
@@ -152,9 +157,9 @@ main(int argc, char **argv)
 		die(EX_CONFIG, "configuration: %s: not usable", config_file ?
 		    config_file : "tfadesk.yaml or /etc/tfadesk/tfadesk.yaml");
 	log_init("tfadesk-verify", cfg->use_syslog, verbose);
-	if ((v = verifier_new(cfg, check_only)) == NULL) {
+	if ((v = verifier_new(cfg, check_only, &rc)) == NULL) {
 		config_free(cfg);
-		return EX_CONFIG;
+		return rc;
 	}
 	if (check_only) {
 		rc = verifier_check_templates(v);

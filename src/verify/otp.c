@@ -12,10 +12,11 @@
 
 #include <sodium.h>
 
+#include "tfadesk.h"
 #include "otp.h"
 
-static int key_read(const char *, unsigned char *, const char **);
-static int key_create(const char *, const char **);
+static int key_read(const char *, unsigned char *);
+static int key_create(const char *);
 
 int
 otp_init(void)
@@ -60,41 +61,23 @@ otp_equal(const unsigned char a[OTP_HASH_BYTES],
 	return sodium_memcmp(a, b, OTP_HASH_BYTES) == 0;
 }
 
-/* Reads and checks an existing key file. 1: it does not exist. */
+/* Reads and checks an existing key file (secret_open: mode, owner, not a
+ * symlink). 0, -1: it does not exist, or an exit status (logged). */
 static int
-key_read(const char *path, unsigned char *key, const char **why)
+key_read(const char *path, unsigned char *key)
 {
 	char text[160];
-	struct stat sb;
 	ssize_t n;
 	size_t klen;
-	int fd, e;
+	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return 1;
-		*why = "cannot open";
-		return -1;
-	}
-	if (fstat(fd, &sb) == -1) {
-		*why = "cannot stat";
-		goto fail;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		*why = "not a regular file";
-		errno = 0;
-		goto fail;
-	}
-	if (sb.st_mode & 077) {
-		*why = "group or others may access it (chmod 600)";
-		errno = 0;
-		goto fail;
-	}
+	if (secret_open(path, O_NOFOLLOW, &fd) == -1)
+		return errno == ENOENT ? -1 : secret_exit(errno);
 	n = read(fd, text, sizeof text - 1);
 	if (n < 0) {
-		*why = "cannot read";
-		goto fail;
+		log_warn("%s", path);
+		close(fd);
+		return EX_IOERR;
 	}
 	close(fd);
 	text[n] = '\0';
@@ -103,35 +86,28 @@ key_read(const char *path, unsigned char *key, const char **why)
 	    sodium_hex2bin(key, OTP_KEY_BYTES, text, strlen(text), NULL, &klen,
 	    NULL) != 0 || klen != OTP_KEY_BYTES) {
 		sodium_memzero(text, sizeof text);
-		*why = "not 64 hexadecimal digits";
-		errno = 0;
-		return -1;
+		log_warnx("%s: not a key (64 hexadecimal digits)", path);
+		return EX_CONFIG;
 	}
 	sodium_memzero(text, sizeof text);
 	return 0;
-fail:
-	e = errno;
-	close(fd);
-	errno = e;
-	return -1;
 }
 
 /* Creates a new key file: write a temporary file 0600, then link() it into
  * place, which fails if another process got there first (then its key is
- * used). 0: created or already there. */
+ * used). 0: created or already there; or an exit status (logged). */
 static int
-key_create(const char *path, const char **why)
+key_create(const char *path)
 {
 	unsigned char key[OTP_KEY_BYTES];
 	char hex[2 * OTP_KEY_BYTES + 2], tmp[4096];
 	size_t len;
-	int fd, rc = -1, e;
+	int fd, rc = EX_CANTCREAT;
 
 	if ((size_t)snprintf(tmp, sizeof tmp, "%s.new.%ld.%08x", path,
 	    (long)getpid(), (unsigned)randombytes_random()) >= sizeof tmp) {
-		*why = "path too long";
-		errno = ENAMETOOLONG;
-		return -1;
+		log_warnx("%s: path too long", path);
+		return EX_CANTCREAT;
 	}
 	randombytes_buf(key, sizeof key);
 	sodium_bin2hex(hex, sizeof hex, key, sizeof key);
@@ -141,24 +117,20 @@ key_create(const char *path, const char **why)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	if (fd == -1) {
-		*why = "cannot create";
+		log_warn("%s: cannot create", path);
 		goto out;
 	}
 	if (fchmod(fd, 0600) == -1 || write(fd, hex, len) != (ssize_t)len ||
 	    fsync(fd) == -1) {
-		*why = "cannot write";
-		e = errno;
+		log_warn("%s: cannot write", tmp);
 		close(fd);
 		unlink(tmp);
-		errno = e;
 		goto out;
 	}
 	close(fd);
 	if (link(tmp, path) == -1 && errno != EEXIST) {
-		*why = "cannot create";
-		e = errno;
+		log_warn("%s: cannot create", path);
 		unlink(tmp);
-		errno = e;
 		goto out;
 	}
 	unlink(tmp);
@@ -169,21 +141,17 @@ out:
 }
 
 int
-otp_key_load(const char *path, unsigned char key[OTP_KEY_BYTES],
-    const char **why)
+otp_key_load(const char *path, unsigned char key[OTP_KEY_BYTES])
 {
 	int rc;
 
-	*why = "";
-	if ((rc = key_read(path, key, why)) != 1)
+	if ((rc = key_read(path, key)) != -1)
 		return rc;
-	if (key_create(path, why) == -1)
-		return -1;
-	rc = key_read(path, key, why);
-	if (rc == 1) {
-		*why = "vanished after creation";
-		errno = ENOENT;
-		return -1;
+	if ((rc = key_create(path)) != 0)
+		return rc;
+	if ((rc = key_read(path, key)) == -1) {
+		log_warnx("%s: vanished after creation", path);
+		return EX_CANTCREAT;
 	}
 	return rc;
 }

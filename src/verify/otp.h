@@ -1,7 +1,8 @@
 /*
  * otp.h - one-time login codes: random digits, a keyed hash of them, and the
- * key file. Self-contained (libsodium only): returns -1 instead of
- * aborting, so a unit test can drive it.
+ * key file. Self-contained but for the key file, which goes through the
+ * one check of secret files (secret_open in util.c); returns an error
+ * instead of aborting, so a unit test can drive it.
  *
  * A code is never stored: only otp_hash(key, user_id, code), a keyed
  * BLAKE2b (crypto_generichash) over the user ID and the code, so that the
@@ -35,11 +36,12 @@ int otp_equal(const unsigned char a[OTP_HASH_BYTES],
 /*
  * Loads the key from PATH (64 hex digits and a newline), creating it with
  * mode 0600 if it does not exist yet (atomically: two processes starting at
- * once end up with the same key). Refuses a key file that group or others
- * may read or write. On failure returns -1 with *why (a static string) set;
- * errno is kept for I/O errors.
+ * once end up with the same key). The key is a secret: read through
+ * secret_open (tfadesk.h), which refuses a key file that group or others
+ * may access, that another user owns, or a symbolic link. Returns 0, or an
+ * exit status (sysexits: 77 a mode or owner to fix, 78, 73) with the reason
+ * logged as "PATH: why".
  */
-int otp_key_load(const char *path, unsigned char key[OTP_KEY_BYTES],
-    const char **why);
+int otp_key_load(const char *path, unsigned char key[OTP_KEY_BYTES]);
 
 #endif

@@ -41,12 +41,11 @@
 #define MAX_BODY      4096
 #define MAX_HEADERS   (16 * 1024)   /* MHD's buffer per connection */
 #define CONN_TIMEOUT  15            /* seconds idle */
-#define MAX_CONNS     1024
 /* MHD's timeout is an idle one: a client that trickles a header byte every
- * few seconds keeps its connection for ever. One address may not hold
- * more than a quarter of the connections, so that a slowloris from one
- * host cannot lock the portal out. */
-#define MAX_CONNS_IP  (MAX_CONNS / 4)
+ * few seconds keeps its connection for ever. One address may hold only
+ * verifier.max_connections_per_address of the VERIFIER_MAX_CONNECTIONS
+ * (default a sixteenth: 64 of 1024), so that a slowloris from a few hosts
+ * cannot lock the portal out. */
 
 struct req {
 	struct buf body;
@@ -187,6 +186,11 @@ reply_result(struct MHD_Connection *c, const struct vresult *r)
 	buf_init(&b);
 	buf_adds(&b, "{\"outcome\": ");
 	json_escape(&b, voutcome_name(r->outcome));
+	if (r->outcome == V_RATE_LIMITED && r->reason) {
+		buf_adds(&b, ", \"reason\": ");
+		json_escape(&b, r->reason);
+		buf_addf(&b, ", \"retry_after\": %ld", r->retry_after);
+	}
 	if (r->outcome == V_NO_MOBILE && r->message) {
 		buf_adds(&b, ", \"message\": ");
 		json_escape(&b, r->message);
@@ -524,8 +528,9 @@ serve_run(struct verifier *v, const char *listen)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)v->cfg->verifier.threads,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MAX_HEADERS,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)MAX_CONNS_IP,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)VERIFIER_MAX_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)v->cfg->verifier.max_connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);

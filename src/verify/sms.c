@@ -165,8 +165,9 @@ has_ctl(const char *s)
 	return 0;
 }
 
+/* -1 with *EX the exit status (the secret reader logged why). */
 static int
-secret(const char *key, const char *path, char **out)
+secret(const char *key, const char *path, char **out, int *ex)
 {
 	if (path == NULL) {
 		log_warnx("config: %s is needed for this sms.preset/sms.auth",
@@ -174,19 +175,20 @@ secret(const char *key, const char *path, char **out)
 		return -1;
 	}
 	if (read_secret_file(path, out) == -1) {
-		log_warn("config: %s: %s", key, path);
+		*ex = secret_exit(errno);
 		return -1;
 	}
 	return 0;
 }
 
 struct sms *
-sms_new(const struct config *cfg)
+sms_new(const struct config *cfg, int *ex)
 {
 	struct sms *g = xcalloc(1, sizeof *g);
 	const char *method, *p;
 	struct buf b;
 
+	*ex = EX_CONFIG;
 	g->timeout = cfg->sms.timeout > 0 ? cfg->sms.timeout : 10;
 	if (cfg->sms.transport == NULL ||
 	    strcmp(cfg->sms.transport, "spool") == 0) {
@@ -230,7 +232,7 @@ sms_new(const struct config *cfg)
 		    "text/plain; charset=UTF-8" :
 		    "application/x-www-form-urlencoded");
 		if (g->user && secret("sms.password_file",
-		    cfg->sms.password_file, &g->password) == -1)
+		    cfg->sms.password_file, &g->password, ex) == -1)
 			goto fail;
 		if (g->user == NULL)
 			log_warnx("config: sms.user is not set: Kannel's "
@@ -253,7 +255,7 @@ sms_new(const struct config *cfg)
 			goto fail;
 		}
 		if (secret("sms.password_file", cfg->sms.password_file,
-		    &g->password) == -1)
+		    &g->password, ex) == -1)
 			goto fail;
 		if (cfg->sms.n_accept_status == 0) {
 			g->accept = xcalloc(1, sizeof *g->accept);
@@ -274,14 +276,14 @@ sms_new(const struct config *cfg)
 		    "application/json" : "application/x-www-form-urlencoded");
 		if (strcmp(g->auth, "basic") == 0 && (g->user == NULL ||
 		    secret("sms.password_file", cfg->sms.password_file,
-		    &g->password) == -1)) {
+		    &g->password, ex) == -1)) {
 			if (g->user == NULL)
 				log_warnx("config: sms.auth basic needs "
 				    "sms.user");
 			goto fail;
 		}
 		if (strcmp(g->auth, "bearer") == 0 && secret("sms.token_file",
-		    cfg->sms.token_file, &g->token) == -1)
+		    cfg->sms.token_file, &g->token, ex) == -1)
 			goto fail;
 		/* templates must expand */
 		buf_init(&b);

@@ -50,6 +50,8 @@ static void start_unknown(struct verifier *, struct store *, const char *,
     time_t, struct vresult *);
 static void start_send(struct verifier *, struct store *,
     const struct user *, time_t, struct vresult *);
+static int limits(struct verifier *, struct store *, const struct user *,
+    time_t, time_t, long, long, long, struct vresult *);
 
 /* Inside one serve process writers queue here rather than in SQLite's busy
  * handler, whose sleeps would show in the latency. */
@@ -81,34 +83,30 @@ vresult_clear(struct vresult *r)
 }
 
 struct verifier *
-verifier_new(const struct config *cfg, int check_only)
+verifier_new(const struct config *cfg, int check_only, int *ex)
 {
 	struct verifier *v;
-	const char *why;
 
+	*ex = EX_CONFIG;
 	if (otp_init() == -1) {
 		log_warnx("verifier: libsodium: cannot initialise");
 		return NULL;
 	}
 	v = xcalloc(1, sizeof *v);
 	v->cfg = cfg;
-	if (check_only && access(cfg->verifier.key_file, F_OK) == -1)
+	if (check_only && access(cfg->verifier.key_file, F_OK) == -1 &&
+	    errno == ENOENT)
 		log_info("verifier: key_file %s: created on first use",
 		    cfg->verifier.key_file);
-	else if (otp_key_load(cfg->verifier.key_file, v->key, &why) == -1) {
-		if (errno)
-			log_warn("verifier: key_file %s: %s",
-			    cfg->verifier.key_file, why);
-		else
-			log_warnx("verifier: key_file %s: %s",
-			    cfg->verifier.key_file, why);
+	else if ((*ex = otp_key_load(cfg->verifier.key_file, v->key)) != 0) {
 		verifier_free(v);
 		return NULL;
 	}
-	if ((v->sms = sms_new(cfg)) == NULL) {
+	if ((v->sms = sms_new(cfg, ex)) == NULL) {
 		verifier_free(v);
 		return NULL;
 	}
+	*ex = 0;
 	return v;
 }
 
@@ -390,6 +388,7 @@ start_unknown(struct verifier *v, struct store *s, const char *user_id,
 	}
 	if (vstore_sends_user(s, user_id, now - 3600, &n, &last) == -1 ||
 	    vstore_sends_dest(s, "0", now - 3600, &n) == -1 ||
+	    vstore_sends_all(s, now - 3600, &n) == -1 ||
 	    audit(s, "verify.unknown_user", NULL, user_id, NULL) == -1 ||
 	    wcommit(v, s) == -1) {
 		wrollback(v, s);
@@ -491,6 +490,60 @@ out:
 	account_clear(&a);
 }
 
+/*
+ * The send limits, inside the reservation's transaction. 0: a send may
+ * go; 1: r->reason and r->retry_after set; -1: database error. Of the
+ * limits that hold, the one that holds longest is reported, so that a
+ * retry after retry_after seconds is not refused by another one (as far
+ * as sends by others do not fill the windows again). Counts are over the
+ * last hour (at >= now - 3600): a send at time T stops counting at
+ * T + 3601, and when COUNT reaches LIMIT the send that must leave first
+ * is the (COUNT - LIMIT + 1)-th oldest.
+ */
+static int
+limits(struct verifier *v, struct store *s, const struct user *u,
+    time_t now, time_t last, long nuser, long ndest, long nall,
+    struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	struct {
+		const char *reason, *user_id, *dest;
+		long count, max;
+	} lim[] = {
+		{ "user_limit", u->id, NULL, nuser,
+		    cfg->verifier.max_sends_per_hour },
+		{ "destination_limit", NULL, u->phone, ndest,
+		    cfg->verifier.max_sends_per_dest_per_hour },
+		{ "global_limit", NULL, NULL, nall,
+		    cfg->verifier.max_sms_per_hour },
+	};
+	time_t until = 0, t;
+	int rc;
+
+	r->reason = NULL;
+	if (last > 0 && now - last < cfg->verifier.resend_after_seconds) {
+		until = last + cfg->verifier.resend_after_seconds;
+		r->reason = "cooldown";
+	}
+	for (size_t i = 0; i < sizeof lim / sizeof lim[0]; i++) {
+		if (lim[i].count < lim[i].max)
+			continue;
+		if ((rc = vstore_sends_nth(s, lim[i].user_id, lim[i].dest,
+		    now - 3600, lim[i].count - lim[i].max, &t)) == -1)
+			return -1;
+		/* rc 1 cannot happen inside the transaction; be safe */
+		t = rc == 0 ? t + 3601 : now + 1;
+		if (r->reason == NULL || t > until) {
+			until = t;
+			r->reason = lim[i].reason;
+		}
+	}
+	if (r->reason == NULL)
+		return 0;
+	r->retry_after = until > now ? (long)(until - now) : 1;
+	return 1;
+}
+
 /* Reserve (limits, sms_log row, challenge "sending") in one transaction,
  * send outside it, then record the result in a second one. */
 static void
@@ -500,12 +553,12 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 	const struct config *cfg = v->cfg;
 	char code[OTP_MAX_DIGITS + 1], *text, *masked, *detail;
 	unsigned char hash[OTP_HASH_BYTES];
-	const char *why = NULL, *limit = NULL;
+	const char *why = NULL;
 	struct tv *tv;
 	time_t last, keep;
-	long nuser, ndest;
+	long nuser, ndest, nall;
 	int64_t logid;
-	int sent;
+	int sent, rc;
 
 	otp_generate(code, (size_t)cfg->verifier.code_length);
 	otp_hash(v->key, u->id, code, hash);
@@ -527,16 +580,14 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 	if (wbegin(v, s) == -1)
 		goto dberr;
 	if (vstore_sends_user(s, u->id, now - 3600, &nuser, &last) == -1 ||
-	    vstore_sends_dest(s, u->phone, now - 3600, &ndest) == -1)
+	    vstore_sends_dest(s, u->phone, now - 3600, &ndest) == -1 ||
+	    vstore_sends_all(s, now - 3600, &nall) == -1)
 		goto dberr_tx;
-	if (last > 0 && now - last < cfg->verifier.resend_after_seconds)
-		limit = "resend cool-down";
-	else if (nuser >= cfg->verifier.max_sends_per_hour)
-		limit = "user's sends per hour";
-	else if (ndest >= cfg->verifier.max_sends_per_dest_per_hour)
-		limit = "number's sends per hour";
-	if (limit) {
-		detail = xprintf("%s: %s", masked, limit);
+	if ((rc = limits(v, s, u, now, last, nuser, ndest, nall, r)) == -1)
+		goto dberr_tx;
+	if (rc == 1) {
+		detail = xprintf("%s: %s: retry after %ld s", masked,
+		    r->reason, r->retry_after);
 		if (audit(s, "verify.rate_limited", u->account, u->id,
 		    detail) == -1) {
 			free(detail);
@@ -548,9 +599,10 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 		r->outcome = V_RATE_LIMITED;
 		goto done;
 	}
+	/* the cool-down reads the user's last send whatever its age */
 	keep = cfg->verifier.resend_after_seconds > 3600 ?
 	    cfg->verifier.resend_after_seconds : 3600;
-	if (vstore_smslog_prune(s, u->id, now - keep - 60) == -1 ||
+	if (vstore_smslog_prune(s, now - keep - 60) == -1 ||
 	    vstore_smslog_add(s, u->id, u->phone, now, "sending",
 	    &logid) == -1 ||
 	    vstore_chal_put(s, u->id, u->phone, hash, now,

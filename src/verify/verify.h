@@ -41,12 +41,19 @@ struct vresult {
 	enum voutcome outcome;
 	char *message;                /* owned; no_mobile: the lockout text */
 	const char *error;            /* static; V_ERROR: what failed */
+	/* rate_limited: the limit that holds longest (cooldown user_limit
+	 * destination_limit global_limit, static) and the seconds until a
+	 * start can send again, from the send log */
+	const char *reason;
+	long retry_after;
 };
 void vresult_clear(struct vresult *);
 
-/* verifier.c. NULL: logged (callers exit 78). CHECK_ONLY (-n): a key
- * file that does not exist yet is not created. */
-struct verifier *verifier_new(const struct config *, int check_only);
+/* verifier.c. NULL: logged, *EX the exit status (78; 77 for a secret's
+ * mode or owner). CHECK_ONLY (-n): a key file that does not exist yet is
+ * not created. */
+struct verifier *verifier_new(const struct config *, int check_only,
+    int *ex);
 void verifier_free(struct verifier *);
 /* Renders both templates once with sample values: 0 or -1 (logged). */
 int verifier_check_templates(struct verifier *);
@@ -107,12 +114,20 @@ int vstore_sends_dest(struct store *, const char *dest, time_t since,
 int vstore_smslog_add(struct store *, const char *user_id, const char *dest,
     time_t at, const char *status, int64_t *id);
 int vstore_smslog_set(struct store *, int64_t id, const char *status);
-/* Forgets a user's sms_log rows older than BEFORE (the audit log keeps
- * the history; sms_log only feeds the limits). */
-int vstore_smslog_prune(struct store *, const char *user_id, time_t before);
+/* Every user's sends since SINCE (verifier.max_sms_per_hour). */
+int vstore_sends_all(struct store *, time_t since, long *count);
+/* *AT: the time of the send N places after the oldest since SINCE (N = 0:
+ * the oldest) of USER_ID, else of DEST, else (both NULL) of everybody;
+ * when it leaves the window the count drops below the limit. 1: none. */
+int vstore_sends_nth(struct store *, const char *user_id, const char *dest,
+    time_t since, long n, time_t *at);
+/* Forgets every sms_log row older than BEFORE (the audit log keeps the
+ * history; sms_log only feeds the limits). */
+int vstore_smslog_prune(struct store *, time_t before);
 
 /* sms.c: delivery by spool or HTTP. */
-struct sms *sms_new(const struct config *); /* NULL: logged (config) */
+/* NULL: logged, *EX the exit status (78; 77 for a secret's mode). */
+struct sms *sms_new(const struct config *, int *ex);
 void sms_free(struct sms *);
 /* 0 accepted by the gateway (or spooled); -1 failed (logged), *why set to
  * a short static reason. The text is never logged. */

@@ -292,15 +292,59 @@ vstore_smslog_set(struct store *s, int64_t id, const char *status)
 }
 
 int
-vstore_smslog_prune(struct store *s, const char *user_id, time_t before)
+vstore_smslog_prune(struct store *s, time_t before)
 {
-	static const char sql[] = "DELETE FROM sms_log WHERE user_id = ? "
-	    "AND at < ?";
+	static const char sql[] = "DELETE FROM sms_log WHERE at < ?";
 	sqlite3_stmt *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
-	store_bind_text(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, before);
+	sqlite3_bind_int64(st, 1, before);
 	return step_done(s, st, "sms_log prune");
+}
+
+int
+vstore_sends_all(struct store *s, time_t since, long *count)
+{
+	static const char sql[] = "SELECT count(*) FROM sms_log WHERE at >= ?";
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, since);
+	rc = sqlite3_step(st);
+	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_err(s, "sms_log count");
+	return 0;
+}
+
+int
+vstore_sends_nth(struct store *s, const char *user_id, const char *dest,
+    time_t since, long n, time_t *at)
+{
+	static const char sql_user[] = "SELECT at FROM sms_log "
+	    "WHERE user_id = ?1 AND at >= ?2 ORDER BY at LIMIT 1 OFFSET ?3";
+	static const char sql_dest[] = "SELECT at FROM sms_log "
+	    "WHERE dest = ?1 AND at >= ?2 ORDER BY at LIMIT 1 OFFSET ?3";
+	static const char sql_all[] = "SELECT at FROM sms_log "
+	    "WHERE at >= ?2 ORDER BY at LIMIT 1 OFFSET ?3";
+	sqlite3_stmt *st = store_stmt(s, user_id ? sql_user : dest ? sql_dest :
+	    sql_all);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	if (user_id || dest)
+		store_bind_text(st, 1, user_id ? user_id : dest);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, n);
+	rc = sqlite3_step(st);
+	*at = rc == SQLITE_ROW ? (time_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, "sms_log nth");
+	return rc == SQLITE_ROW ? 0 : 1;
 }

@@ -55,6 +55,7 @@ security:
   require_sender_auth: false
 YAML
 echo secret > "$T/pw"
+chmod 600 "$T/pw"
 "$TF" -c "$T/c.yaml" db init >/dev/null || exit 1
 
 # The floor: tests/bench/imap_floor.c, a small C client that logs in,

@@ -43,6 +43,9 @@ verifier:
   threads: $THREADS
   resend_after_seconds: 30
   max_sends_per_hour: 5
+  # wrk loads it from 127.0.0.1, sending for every user it picks
+  max_sms_per_hour: 100000000
+  max_connections_per_address: 1024
 YAML
 
 # 100 users per reseller... 1,000 per reseller, UK mobiles 074xx xxxxxx

@@ -15,6 +15,7 @@ dovecot_start() {
 	[ $rc -eq 0 ] || { echo "dovecot did not start"; exit 1; }
 	at_exit "bash '$TOP/tests/servers/stop-dovecot.sh' '$DOVECOT_DIR'"
 	echo secret > "$T/imap.pw"
+	chmod 600 "$T/imap.pw"
 }
 
 # mkmsg N [SUBJECT] [MESSAGE-ID|-]: a small CRLF message on stdout.

@@ -72,6 +72,9 @@ main(void)
 		CHECK(c->verifier.code_length == 6, "code length");
 		CHECK(c->verifier.n_allowed_country_codes == 2, "countries");
 		CHECK(c->verifier.resend_after_seconds == 30, "resend");
+		CHECK(c->verifier.max_sms_per_hour == 1000, "max_sms_per_hour");
+		CHECK(c->verifier.max_connections_per_address == 64,
+		    "max_connections_per_address: a sixteenth of 1024");
 		CHECK(strstr(c->verifier.key_file, "/var/verifier.key") != NULL,
 		    "key file beside the database: %s", c->verifier.key_file);
 		CHECK(strcmp(c->policy.overwrite_number, "review") == 0,
@@ -89,7 +92,8 @@ main(void)
 	    "reply:\n  transport: smtp\n  smtp_url: smtps://mail.example.com\n"
 	    "security:\n  require_sender_auth: false\n"
 	    "verifier:\n  allowed_country_codes: [44, 353, 1]\n"
-	    "  resend_after_seconds: 0\n",
+	    "  resend_after_seconds: 0\n  max_sms_per_hour: 50\n"
+	    "  max_connections_per_address: 8\n",
 	    err, sizeof err);
 	CHECK(c != NULL, "full config refused: %s", err);
 	if (c) {
@@ -103,6 +107,8 @@ main(void)
 		    c->verifier.allowed_country_codes[2] == 1, "list");
 		CHECK(c->verifier.resend_after_seconds == 0, "explicit 0 kept");
 		CHECK(c->security.require_sender_auth == 0, "false");
+		CHECK(c->verifier.max_sms_per_hour == 50 &&
+		    c->verifier.max_connections_per_address == 8, "limits");
 		config_free(c);
 	}
 
@@ -138,6 +144,20 @@ main(void)
 		  "reply.smtp_url: must start with smtp://" },
 		{ "database: a.db\ndefault_country: England\n",
 		  "default_country: expected a two-letter" },
+		{ "database: a.db\nsource:\n  type: pop3\n  host: h\n  user: u\n"
+		  "  password_file: p\n  after: move:Done\n",
+		  ":7: source.after: move:Done: POP3 can only keep" },
+		{ "database: a.db\nsource:\n  type: pop3s\n  host: h\n  user: u\n"
+		  "  after: move:X\n  password_file: p\n",
+		  ":6: source.after: move:X: POP3" },
+		{ "database: a.db\nsource:\n  type: maildir\n  path: x\n"
+		  "  after: move:../up\n", ":5: source.after: move:../up: a maildir" },
+		{ "database: a.db\nsource:\n  type: maildir\n  path: x\n"
+		  "  after: move:.Trash\n", ":5: source.after: move:.Trash" },
+		{ "database: a.db\nverifier:\n  max_sms_per_hour: 0\n",
+		  ":3: verifier.max_sms_per_hour: expected a number" },
+		{ "database: a.db\nverifier:\n  max_connections_per_address: 1025\n",
+		  ":3: verifier.max_connections_per_address: expected a number from 1 to 1024" },
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		c = load(bad[i].yaml, err, sizeof err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -62,12 +63,32 @@ test_hash(void)
 	CHECK(memmem(a, sizeof a, "3456", 4) == NULL, "no code in the hash");
 }
 
+/* otp_key_load with stderr (where it logs why) caught in ERR. */
+static int
+key_load(const char *path, unsigned char *key, char *err, size_t len)
+{
+	char tmpl[] = "/tmp/tst_otp_err.XXXXXX";
+	int fd = mkstemp(tmpl), saved = dup(STDERR_FILENO), rc;
+	ssize_t n;
+
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	rc = otp_key_load(path, key);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	n = pread(fd, err, len - 1, 0);
+	err[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmpl);
+	return rc;
+}
+
 static void
 test_key(void)
 {
-	char dir[] = "/tmp/tst_otp.XXXXXX", path[256], text[200];
+	char dir[] = "/tmp/tst_otp.XXXXXX", path[256], text[200], err[1024];
 	unsigned char k1[OTP_KEY_BYTES], k2[OTP_KEY_BYTES];
-	const char *why;
 	struct stat sb;
 	int fd;
 
@@ -77,41 +98,51 @@ test_key(void)
 	}
 	snprintf(path, sizeof path, "%s/verifier.key", dir);
 	umask(022);
-	CHECK(otp_key_load(path, k1, &why) == 0, "created: %s", why);
+	CHECK(key_load(path, k1, err, sizeof err) == 0, "created: %s", err);
 	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	    "mode 0600 (%o)", (unsigned)(sb.st_mode & 0777));
-	CHECK(otp_key_load(path, k2, &why) == 0, "reloaded: %s", why);
+	CHECK(key_load(path, k2, err, sizeof err) == 0, "reloaded: %s", err);
 	CHECK(memcmp(k1, k2, sizeof k1) == 0, "same key on reload");
 
 	chmod(path, 0640);
-	CHECK(otp_key_load(path, k2, &why) == -1, "0640 refused");
-	CHECK(strstr(why, "chmod 600") != NULL, "says how to fix: %s", why);
+	CHECK(key_load(path, k2, err, sizeof err) == EX_NOPERM,
+	    "0640 refused with 77");
+	CHECK(strstr(err, "readable by group or others (mode 0640): run "
+	    "chmod 600 ") != NULL && strstr(err, path) != NULL,
+	    "names the file and says how to fix it: %s", err);
+	chmod(path, 0620);
+	CHECK(key_load(path, k2, err, sizeof err) == EX_NOPERM,
+	    "0620 refused with 77: %s", err);
 	chmod(path, 0600);
 
 	fd = open(path, O_WRONLY | O_TRUNC);
 	if (write(fd, "abc\n", 4) != 4)
 		CHECK(0, "write");
 	close(fd);
-	CHECK(otp_key_load(path, k2, &why) == -1, "short key refused");
+	CHECK(key_load(path, k2, err, sizeof err) == EX_CONFIG,
+	    "short key refused");
 	fd = open(path, O_WRONLY | O_TRUNC);
 	memset(text, 'g', 64);
 	text[64] = '\n';
 	if (write(fd, text, 65) != 65)
 		CHECK(0, "write");
 	close(fd);
-	CHECK(otp_key_load(path, k2, &why) == -1, "non-hex key refused");
+	CHECK(key_load(path, k2, err, sizeof err) == EX_CONFIG,
+	    "non-hex key refused");
 	unlink(path);
 
 	/* a symlink in place of the key is not followed */
 	snprintf(text, sizeof text, "%s/real.key", dir);
-	CHECK(otp_key_load(text, k1, &why) == 0, "target key created");
+	CHECK(key_load(text, k1, err, sizeof err) == 0, "target key created");
 	CHECK(symlink(text, path) == 0, "symlink");
-	CHECK(otp_key_load(path, k2, &why) == -1, "symlinked key refused");
+	CHECK(key_load(path, k2, err, sizeof err) != 0,
+	    "symlinked key refused");
 	unlink(path);
 	unlink(text);
 
 	snprintf(path, sizeof path, "%s/no/such/dir/verifier.key", dir);
-	CHECK(otp_key_load(path, k2, &why) == -1, "missing folder refused");
+	CHECK(key_load(path, k2, err, sizeof err) != 0,
+	    "missing folder refused");
 	rmdir(dir);
 }
 
