@@ -110,10 +110,10 @@ test_which_header(void)
 	    "acme.example", ID "; dkim=pass header.d=acme.example");
 	T(1, "noc@acme.example", ID "; dkim=pass header.d=acme.example",
 	    ID "; dkim=fail header.d=acme.example");
-	/* broken trusted header: read up to the break only */
+	/* broken trusted header: read not at all */
 	T(0, "noc@acme.example", ID "; dkim=\"pass header.d=acme.example");
 	T(0, "noc@acme.example", ID "; =pass; dkim=pass header.d=acme.example");
-	T(1, "noc@acme.example", ID "; foo; dkim=pass header.d=acme.example");
+	T(0, "noc@acme.example", ID "; foo; dkim=pass header.d=acme.example");
 	/* no From, no headers */
 	T(0, NULL, ID "; dkim=pass header.d=acme.example");
 	T(0, "noc@acme.example", NULL);
