@@ -14,13 +14,13 @@
  *            / 1*( atext / "." / "@" )                  (at most one '@')
  *
  * with CFWS (blanks and comments) allowed around every element. Comments
- * nest and may hold quoted pairs, but never a '"': receiving hosts write
- * the envelope sender verbatim in comments, and a quoted local part such
- * as "x) smtp.mailfrom=noc@acme.example; (x"@evil.example would otherwise
- * decide where the comment ends. That is stricter than RFC 5322, on
- * purpose. Anything else that does not fit (an unbalanced comment or
- * quote, a ')' outside a comment, a property given twice within one
- * result, text that belongs to no result, an empty result, a control
+ * nest and may hold quoted pairs, but never a '"' (not even escaped):
+ * receiving hosts write the envelope sender verbatim in comments, and a
+ * quoted local part such as "x) smtp.mailfrom=noc@acme.example; (x"@evil
+ * would otherwise decide where the comment ends. That is stricter than
+ * RFC 5322, on purpose. Anything else that does not fit (an unbalanced
+ * comment or quote, a ')' outside a comment, a property given twice within
+ * one result, text that belongs to no result, an empty result, a control
  * character) makes the whole header unreadable: it authenticates nobody.
  * A pvalue may hold '/' and '=' (atext) because DKIM's header.b is written
  * unquoted by OpenDKIM, rspamd and Gmail.
@@ -134,6 +134,9 @@ cfws(struct ar *a)
 				c = (unsigned char)a->p[1];
 				if (c == '\0')
 					return bad(a, open, "unbalanced comment");
+				if (c == '"')
+					return bad(a, a->p + 1,
+					    "quote inside a comment");
 				if (is_ctl(c))
 					return bad(a, a->p + 1,
 					    "control character");
@@ -373,8 +376,7 @@ resinfo(struct ar *a, const char *from, char **dkim_d, int *dk_al,
 			continue;
 		}
 		if (*a->p != '.') {
-			bad(a, *a->p == '=' ? st : a->p, *a->p == '=' ?
-			    "a property without a type" :
+			bad(a, st, *a->p == '=' ? "a property without a type" :
 			    "text that belongs to no result");
 			goto out;
 		}
@@ -510,7 +512,8 @@ auth_parse(const char *hv, const char *authserv_id, const char *from,
 				goto bad;
 			if (*a.p == '\0')
 				break;          /* "; none": no results */
-			a.p = st;
+			bad(&a, st, "'none' with other results");
+			goto bad;
 		}
 		if (resinfo(&a, from, dkim_d, &dk_al, spf_d, &spf_al,
 		    &sum) < 0)
