@@ -13,15 +13,19 @@
  *   pvalue   = quoted-string [ "@" domain ]             ("a b"@x.example)
  *            / 1*( atext / "." / "@" )                  (at most one '@')
  *
- * with CFWS (blanks and comments) allowed around every element. Comments
+ * with CFWS (blanks and comments) allowed around every element. A comment
+ * has a blank before it and a blank, ';' or the end after it. Comments
  * nest and may hold quoted pairs, but never a '"' (not even escaped):
  * receiving hosts write the envelope sender verbatim in comments, and a
  * quoted local part such as "x) smtp.mailfrom=noc@acme.example; (x"@evil
- * would otherwise decide where the comment ends. That is stricter than
- * RFC 5322, on purpose. Anything else that does not fit (an unbalanced
- * comment or quote, a ')' outside a comment, a property given twice within
- * one result, text that belongs to no result, an empty result, a control
- * character) makes the whole header unreadable: it authenticates nobody.
+ * would otherwise decide where the comment ends. Text with neither quotes
+ * nor blanks (a HELO name, an address literal) may still close a comment,
+ * but cannot give a result a property: that needs a blank. All this is
+ * stricter than RFC 5322, on purpose. Anything else that does not fit (an
+ * unbalanced comment or quote, a ')' outside a comment, a property given
+ * twice within one result, text that belongs to no result, an empty
+ * result, a control character) makes the whole header unreadable: it
+ * authenticates nobody.
  * A pvalue may hold '/' and '=' (atext) because DKIM's header.b is written
  * unquoted by OpenDKIM, rspamd and Gmail.
  */
@@ -120,6 +124,12 @@ cfws(struct ar *a)
 			return bad(a, a->p, "')' outside a comment");
 		if (*a->p != '(')
 			return 0;
+		/* comments stand apart: a sender's HELO name or address
+		 * literal, copied into a comment, holds no blank, so it
+		 * cannot close the comment and open results of its own
+		 * ("helo=x);dkim=pass(c)header.d=acme.example(x") */
+		if (a->p > a->s && !is_blank((unsigned char)a->p[-1]))
+			return bad(a, a->p, "comment not preceded by a blank");
 		open = a->p;
 		do {
 			int c = (unsigned char)*a->p;
@@ -149,6 +159,9 @@ cfws(struct ar *a)
 				depth--;
 			a->p++;
 		} while (depth > 0);
+		if (*a->p != '\0' && *a->p != ';' &&
+		    !is_blank((unsigned char)*a->p))
+			return bad(a, a->p, "comment not followed by a blank");
 	}
 }
 

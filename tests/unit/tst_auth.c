@@ -163,8 +163,10 @@ test_several(void)
 	    (const char *const []){ ID "; spf=pass smtp.mailfrom="
 	    "\"noc@acme.example\"@evil.example", NULL });
 	/* comments: nested, with quoted pairs, anywhere */
-	T(1, "noc@acme.example", "(c) " ID " (a \\) b (c)) ; (x)dkim(x)=(x)"
-	    "pass(x)header(x).(x)d(x)=(x)acme.example(x)");
+	T(1, "noc@acme.example", "(c) " ID " (a \\) b (c)) ; (x) dkim (x) = "
+	    "(x) pass (x) header (x) . (x) d (x) = (x) acme.example (x)");
+	T(1, "noc@acme.example", ID "; dkim=pass (a(b)c) header.d=acme.example "
+	    "(x);spf=none (y)");
 	T(1, "noc@acme.example", "\"" ID "\"; dkim=pass header.d=acme.example");
 	T(1, "noc@acme.example", ID "; dkim=pass reason=\"a (b; c=d\" "
 	    "header.d=acme.example");
@@ -204,6 +206,15 @@ test_malformed(void)
 	    ID "; spf=pass (a \\\"b) smtp.mailfrom=acme.example");
 	BAD("quote inside a comment at offset 15",
 	    ID " (\"x\") ; dkim=pass header.d=acme.example");
+	/* a comment without a blank before or after it: how a HELO name or
+	 * an address literal (no blanks, no quotes) would add a result */
+	BAD("comment not preceded by a blank at offset 91", ID "; spf=pass "
+	    "smtp.mailfrom=evil.example (client-ip=192.0.2.66; helo=x);"
+	    "dkim=pass(c)header.d=acme.example(x; receiver=mx)");
+	BAD("comment not followed by a blank at offset 28",
+	    ID "; dkim=pass (c)header.d=acme.example");
+	BAD("comment not preceded by a blank at offset 46",
+	    ID "; dkim=pass header.d=acme.example(c)");
 	/* a property given twice within one result */
 	BAD("header.d given twice in one result at offset 47",
 	    ID "; dkim=pass header.d=acme.example header.D=evil.example");
@@ -294,6 +305,10 @@ test_vendors(void)
 		    "reports spf=softfail (acme.example)" },
 		{ "policyd-spf-hostile", ID, 0, "does not parse: quote inside "
 		    "a comment at offset 136" },
+		{ "policyd-spf-hostile-helo", ID, 0, "does not parse: comment "
+		    "not preceded by a blank" },
+		{ "policyd-spf-hostile-literal", ID, 0, "does not parse: "
+		    "no value after '=' at offset 54" },
 		{ "rspamd", ID, 1, "dkim=pass for acme.example" },
 		{ "rspamd-hostile", ID, 0, "does not parse: quote inside a "
 		    "comment at offset 61" },
