@@ -478,15 +478,14 @@ importer_free(struct importer *im)
 	free(im->con);
 }
 
-int
-import_file(struct store *s, const struct numbering *numbering,
-    const char *region, const char *file, const char *actor,
-    struct import_stats *st)
+/* The import of the document PARSER reads; FILE names it in messages. */
+static int
+import_yaml(struct store *s, const struct numbering *numbering,
+    const char *region, yaml_parser_t *parser, const char *file,
+    const char *actor, struct import_stats *st)
 {
 	struct importer im;
-	yaml_parser_t parser;
 	yaml_node_t *root;
-	FILE *fp;
 	int rc = EX_DATAERR;
 
 	memset(&im, 0, sizeof im);
@@ -494,22 +493,12 @@ import_file(struct store *s, const struct numbering *numbering,
 	im.file = file;
 	im.numbering = numbering;
 	im.region = region;
-	if ((fp = fopen(file, "rb")) == NULL) {
-		log_warn("import: %s", file);
-		return EX_NOINPUT;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &im.doc)) {
+	if (!yaml_parser_load(parser, &im.doc)) {
 		log_warnx("%s:%d: YAML error: %s", file,
-		    (int)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "unreadable");
-		yaml_parser_delete(&parser);
-		fclose(fp);
+		    (int)parser->problem_mark.line + 1,
+		    parser->problem ? parser->problem : "unreadable");
 		return EX_DATAERR;
 	}
-	yaml_parser_delete(&parser);
-	fclose(fp);
 
 	root = yaml_document_get_root_node(&im.doc);
 	if (root == NULL)
@@ -581,5 +570,42 @@ fail:
 out:
 	yaml_document_delete(&im.doc);
 	importer_free(&im);
+	return rc;
+}
+
+int
+import_file(struct store *s, const struct numbering *numbering,
+    const char *region, const char *file, const char *actor,
+    struct import_stats *st)
+{
+	yaml_parser_t parser;
+	FILE *fp;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	if ((fp = fopen(file, "rb")) == NULL) {
+		log_warn("import: %s", file);
+		return EX_NOINPUT;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	rc = import_yaml(s, numbering, region, &parser, file, actor, st);
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	return rc;
+}
+
+int
+import_mem(struct store *s, const struct numbering *numbering,
+    const char *region, const char *buf, size_t len, const char *name,
+    const char *actor, struct import_stats *st)
+{
+	yaml_parser_t parser;
+	int rc;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	rc = import_yaml(s, numbering, region, &parser, name, actor, st);
+	yaml_parser_delete(&parser);
 	return rc;
 }
