@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/fuzz/run.sh - drive the libFuzzer harnesses built by `make fuzz-build`
 # (build/fuzz/fuzz_NAME, sources tests/fuzz/fuzz_NAME.c, seeds
-# tests/fuzz/corpus/NAME/).
+# tests/fuzz/corpus/NAME/, dictionary tests/fuzz/NAME.dict if any).
 #
 #   run.sh run NAME SECONDS   fuzz for SECONDS; new inputs go to
 #                             build/fuzz/work/NAME, findings to
@@ -20,6 +20,8 @@ seeds=$TOP/tests/fuzz/corpus/$name
 [ -d "$seeds" ] || { echo "fuzz: $seeds: no seed corpus" >&2; exit 1; }
 export TOP
 opts="-timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 -close_fd_mask=2 -print_final_stats=1"
+# tests/fuzz/NAME.dict: tokens the mutations splice in (tags, headers, ...)
+[ -f "$TOP/tests/fuzz/$name.dict" ] && opts="$opts -dict=$TOP/tests/fuzz/$name.dict"
 
 # One line from a libFuzzer log: runs, runs/s, coverage.
 summary() {
