@@ -4,6 +4,7 @@
 #   make demo       deps + build + run the whole batch on samples/
 #   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
 #   make bench      benchmarks
+#   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -32,7 +33,18 @@ ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc $(CXXFLAGS)
 ALL_LDFLAGS  = $(LDFLAGS)
 
-ifeq ($(SANITIZE),1)
+ifeq ($(FUZZ),1)
+# The fuzzing build (make fuzz): everything instrumented for libFuzzer,
+# ASan and UBSan; the harnesses (tests/fuzz/fuzz_*.c) bring the main.
+CC       = $(FUZZ_CC)
+CXX      = $(FUZZ_CXX)
+CFLAGS   = -O1 -g
+CXXFLAGS = -O1 -g
+SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_CFLAGS   += $(SAN)
+ALL_CXXFLAGS += $(SAN)
+B = build/fuzz
+else ifeq ($(SANITIZE),1)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CFLAGS   += $(SAN)
 ALL_CXXFLAGS += $(SAN)
@@ -41,6 +53,10 @@ B = build/san
 else
 B = build/rel
 endif
+FUZZ_CC  ?= clang
+FUZZ_CXX ?= clang++
+FUZZ_SECONDS ?= 60
+FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 pc_cflags = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1))
@@ -60,7 +76,8 @@ CORE_LIBS   = $(call pc_libs,$(CORE_PKGS))
 MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
 VERIFY_LIBS = $(call pc_libs,$(VERIFY_PKGS))
 
-.PHONY: FORCE all deps demo check check-build bench install uninstall clean
+.PHONY: FORCE all deps demo check check-build bench install uninstall clean \
+	fuzz fuzz-build
 all: tfadesk tfadesk-verify
 
 # The binaries sit in the top folder; with SANITIZE=1 they are the sanitized build.
@@ -94,6 +111,17 @@ $(B)/tests/%: tests/unit/%.c $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $@.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) \
 		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
 
+ifeq ($(FUZZ),1)
+# libFuzzer harnesses: build/fuzz/fuzz_NAME, linked with the fuzzer's main.
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -DFUZZ_TOP='"$(CURDIR)"' \
+		$(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -c -o $@.o $<
+	$(CXX) -fsanitize=fuzzer,address,undefined -o $@ $@.o $(B)/libmail.a \
+		$(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) $(filter-out -specs=%,\
+		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS)) -lpthread
+endif
+
 -include $(shell find build -name '*.d' 2>/dev/null)
 
 deps:
@@ -108,6 +136,18 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-build
 	@B=$(B) sh tests/run.sh $(T)
+
+# make fuzz: build the harnesses, then run each for FUZZ_SECONDS (make -j2
+# runs two at a time); findings land in build/fuzz/crashes/.
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 $(FUZZERS:%=build/fuzz/fuzz_%)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory $(FUZZERS:%=fuzz-run-%)
+
+fuzz-run-%: FORCE
+	@sh tests/fuzz/run.sh run $* $(FUZZ_SECONDS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

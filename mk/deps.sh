@@ -1,11 +1,13 @@
 #!/bin/sh
 # Install, with apt-get, only the Debian 12 packages tfadesk needs that are
-# missing. A no-op (no network, no root needed) when all are present.
+# missing (clang and its fuzzer runtime libclang-rt-14-dev for make fuzz and
+# tests/t_fuzz.sh). A no-op (no network, no root needed) when all are present.
 PKGS="build-essential pkg-config
 libetpan-dev libcurl4-gnutls-dev libgnutls28-dev libsqlite3-dev libyaml-dev
 libpcre2-dev libphonenumber-dev libsodium-dev libmicrohttpd-dev libjansson-dev
 dovecot-imapd dovecot-pop3d kannel kannel-extras python3-aiosmtpd
-openssl curl wrk valgrind sqlite3 procps time systemd mandoc"
+openssl curl wrk valgrind sqlite3 procps time systemd mandoc
+clang libclang-rt-14-dev"
 missing=
 for p in $PKGS; do
 	s=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)

@@ -565,13 +565,47 @@ absolute(const char *file)
 	return r;
 }
 
+/* Loads the document PARSER reads into C (its file and dir already set);
+ * FILE names it in messages. C, or NULL after the errors are printed. */
+static struct config *
+config_parse(struct config *c, yaml_parser_t *parser, const char *file)
+{
+	struct loader l;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	memset(&l, 0, sizeof l);
+	l.cfg = c;
+	l.file = file;
+	l.doc = &doc;
+
+	if (!yaml_parser_load(parser, &doc)) {
+		cerr(&l, (int)parser->problem_mark.line + 1, "YAML error: %s",
+		    parser->problem ? parser->problem : "unreadable");
+		config_free(c);
+		return NULL;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL || root->type != YAML_MAPPING_NODE)
+		cerr(&l, root ? (int)root->start_mark.line + 1 : 0,
+		    "expected a mapping of keys at the top");
+	else
+		walk(&l, root, "");
+	yaml_document_delete(&doc);
+	/* also after errors: a typo must not hide the required key it
+	 * replaced; every problem is reported in one pass */
+	defaults_and_checks(&l);
+	if (l.errors) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct config *
 config_load(const char *file)
 {
-	struct loader l;
 	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
 	FILE *fp;
 	struct config *c;
 	char *slash;
@@ -592,37 +626,28 @@ config_load(const char *file)
 	slash = strrchr(c->dir, '/');
 	slash[slash == c->dir ? 1 : 0] = '\0';
 
-	memset(&l, 0, sizeof l);
-	l.cfg = c;
-	l.file = file;
-	l.doc = &doc;
-
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		cerr(&l, (int)parser.problem_mark.line + 1, "YAML error: %s",
-		    parser.problem ? parser.problem : "unreadable");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		config_free(c);
-		return NULL;
-	}
+	c = config_parse(c, &parser, file);
 	yaml_parser_delete(&parser);
 	fclose(fp);
-	root = yaml_document_get_root_node(&doc);
-	if (root == NULL || root->type != YAML_MAPPING_NODE)
-		cerr(&l, root ? (int)root->start_mark.line + 1 : 0,
-		    "expected a mapping of keys at the top");
-	else
-		walk(&l, root, "");
-	yaml_document_delete(&doc);
-	/* also after errors: a typo must not hide the required key it
-	 * replaced; every problem is reported in one pass */
-	defaults_and_checks(&l);
-	if (l.errors) {
-		config_free(c);
-		return NULL;
-	}
+	return c;
+}
+
+struct config *
+config_load_mem(const char *buf, size_t len, const char *name,
+    const char *dir)
+{
+	yaml_parser_t parser;
+	struct config *c;
+
+	c = xcalloc(1, sizeof *c);
+	c->file = xstrdup(name);
+	c->dir = xstrdup(dir);
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	c = config_parse(c, &parser, name);
+	yaml_parser_delete(&parser);
 	return c;
 }
 

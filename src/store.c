@@ -118,9 +118,12 @@ static const char *const schema[] = {
 	"ALTER TABLE outbox ADD COLUMN claim TEXT;"
 	"ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX outbox_claim ON outbox(claim);",
+	/* verifier.max_sms_per_hour counts every user's sends */
+	"CREATE INDEX sms_log_at ON sms_log(at);",
 	/*
-	 * 3 (it only adds
-	 * columns to tables of step 1): db import as a sync. Per field, the
+	 * db import as a sync (kept the last step until the next release:
+	 * t_import rebuilds a pre-sync database by undoing it). It only adds
+	 * columns to tables of step 1. Per field, the
 	 * value the last import wrote: users.imported_phone ('' = none,
 	 * digits, or a masked "4478******56" taken from the audit log of an
 	 * older tfadesk, which kept numbers masked); accounts.imported_twofa.
@@ -153,8 +156,6 @@ static const char *const schema[] = {
 	"  ELSE CASE kind WHEN 'reseller' THEN twofa ELSE EXISTS (SELECT 1 FROM"
 	"  permissions p WHERE p.account = accounts.id AND p.perm = 'use_2fa')"
 	"  END END;",
-	/* 4: verifier.max_sms_per_hour counts every user's sends */
-	"CREATE INDEX sms_log_at ON sms_log(at);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 

@@ -193,6 +193,10 @@ struct config {
 /* Reads FILE, or with FILE NULL the default locations. On any error prints
  * every problem as "file:line: key: why" and returns NULL (callers exit 78). */
 struct config *config_load(const char *file);
+/* The same from LEN bytes in memory (tests/fuzz): NAME is the file name
+ * in messages, relative paths are taken from DIR. */
+struct config *config_load_mem(const char *buf, size_t len, const char *name,
+    const char *dir);
 void config_free(struct config *);
 /* tfadesk -n: reads every secret file the mail side will read (the
  * source's password, the SMTP password) through read_secret_file. 0, or

@@ -3,8 +3,10 @@
  *
  * The template is parsed into a tree first, so a syntax error is reported
  * whatever the data, and values are only ever copied into the output: a
- * value that contains "{{" stays text. Nesting, template size and output
- * size are bounded. Self-contained: plain malloc, NULL on failure, never
+ * value that contains "{{" stays text. Nesting, template size, output
+ * size and the work of a rendering are bounded: sections nested over lists
+ * multiply (ten items, sixteen deep: 10^16 passes that may write nothing),
+ * so every node rendered and every list item counts as a step. Self-contained: plain malloc, NULL on failure, never
  * aborts (so unit tests and fuzzers can drive it).
  *
  * Mustache's "standalone" rule applies: a line holding nothing but a
@@ -24,6 +26,8 @@
 #define TMPL_MAX_SIZE    (256u << 10) /* template source */
 #define TMPL_MAX_OUT     (4u << 20)   /* rendered text */
 #define TMPL_MAX_NAME    64
+#define TMPL_MAX_STEPS   (1u << 18)   /* nodes and items rendered; a reply
+                                         for 50 users takes a few thousand */
 
 /* Values. */
 struct tv_ent {
@@ -52,7 +56,8 @@ struct node {
 struct out {
 	char *s;
 	size_t len, cap;
-	int oom, toobig;
+	size_t steps;
+	int oom, toobig, toolong;
 };
 
 static char *tstrdup(const char *);
@@ -486,6 +491,17 @@ out_add(struct out *o, const char *s, size_t n)
 	return 0;
 }
 
+/* One more node or item rendered: -1 past TMPL_MAX_STEPS. */
+static int
+step(struct out *o)
+{
+	if (++o->steps > TMPL_MAX_STEPS) {
+		o->toolong = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* Innermost first. */
 static const struct tv_ent *
 lookup(const struct tv **stack, size_t n, const char *name)
@@ -516,6 +532,8 @@ render(const struct node *n, const struct tv **stack, size_t depth,
 	const struct tv_ent *e;
 
 	for (; n; n = n->next) {
+		if (step(o) == -1)
+			return -1;
 		switch (n->type) {
 		case N_TEXT:
 			if (out_add(o, n->s, n->len) == -1)
@@ -542,6 +560,8 @@ render(const struct node *n, const struct tv **stack, size_t depth,
 				break;
 			}
 			for (size_t i = 0; i < e->nitems; i++) {
+				if (step(o) == -1)
+					return -1;
 				stack[depth] = e->items[i];
 				if (render(n->kids, stack, depth + 1, o) == -1)
 					return -1;
@@ -557,7 +577,7 @@ tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
 {
 	const struct tv *stack[TMPL_MAX_DEPTH + 2];
 	struct node *root;
-	struct out o = { NULL, 0, 0, 0, 0 };
+	struct out o = { NULL, 0, 0, 0, 0, 0, 0 };
 	char *e = NULL;
 
 	if (err)
@@ -585,7 +605,8 @@ tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
 		nodes_free(root);
 		if (err)
 			*err = tstrdup(o.toobig ? "rendered text too big" :
-			    "out of memory");
+			    o.toolong ? "too much work (sections nested over "
+			    "lists)" : "out of memory");
 		return NULL;
 	}
 	nodes_free(root);

@@ -55,6 +55,10 @@ struct import_opts {
 };
 int import_file(struct store *, const struct numbering *, const char *region,
     const char *file, const struct import_opts *, struct import_stats *);
+/* The same from LEN bytes in memory (tests/fuzz); NAME in messages. */
+int import_mem(struct store *, const struct numbering *, const char *region,
+    const char *buf, size_t len, const char *name, const struct import_opts *,
+    struct import_stats *);
 int valid_text(const char *);
 int parse_contact(const char *, char **addr, char **display);
 

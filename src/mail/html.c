@@ -297,7 +297,8 @@ skip_to_close(const char *p, const char *end, const char *name, size_t nl)
 		q = memchr(q, '<', (size_t)(end - q));
 		if (q == NULL)
 			return end;
-		if ((size_t)(end - q) > nl + 1 && q[1] == '/' &&
+		/* "</" NAME and the byte after it, all before END */
+		if ((size_t)(end - q) > nl + 2 && q[1] == '/' &&
 		    strncasecmp(q + 2, name, nl) == 0 &&
 		    !isalnum((unsigned char)q[2 + nl])) {
 			q = memchr(q, '>', (size_t)(end - q));

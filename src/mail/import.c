@@ -918,16 +918,15 @@ import_actor(const char *file)
 	return a;
 }
 
-int
-import_file(struct store *s, const struct numbering *numbering,
-    const char *region, const char *file, const struct import_opts *o,
-    struct import_stats *st)
+/* The import of the document PARSER reads; FILE names it in messages. */
+static int
+import_yaml(struct store *s, const struct numbering *numbering,
+    const char *region, yaml_parser_t *parser, const char *file,
+    const struct import_opts *o, struct import_stats *st)
 {
 	struct importer im;
 	struct sync sy;
-	yaml_parser_t parser;
 	yaml_node_t *root;
-	FILE *fp;
 	int rc = EX_DATAERR;
 
 	memset(&im, 0, sizeof im);
@@ -936,22 +935,12 @@ import_file(struct store *s, const struct numbering *numbering,
 	im.file = file;
 	im.numbering = numbering;
 	im.region = region;
-	if ((fp = fopen(file, "rb")) == NULL) {
-		log_warn("import: %s", file);
-		return EX_NOINPUT;
-	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &im.doc)) {
+	if (!yaml_parser_load(parser, &im.doc)) {
 		log_warnx("%s:%d: YAML error: %s", file,
-		    (int)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "unreadable");
-		yaml_parser_delete(&parser);
-		fclose(fp);
+		    (int)parser->problem_mark.line + 1,
+		    parser->problem ? parser->problem : "unreadable");
 		return EX_DATAERR;
 	}
-	yaml_parser_delete(&parser);
-	fclose(fp);
 
 	root = yaml_document_get_root_node(&im.doc);
 	if (root == NULL)
@@ -1044,5 +1033,42 @@ out:
 	free((char *)sy.actor);
 	yaml_document_delete(&im.doc);
 	importer_free(&im);
+	return rc;
+}
+
+int
+import_file(struct store *s, const struct numbering *numbering,
+    const char *region, const char *file, const struct import_opts *o,
+    struct import_stats *st)
+{
+	yaml_parser_t parser;
+	FILE *fp;
+	int rc;
+
+	memset(st, 0, sizeof *st);
+	if ((fp = fopen(file, "rb")) == NULL) {
+		log_warn("import: %s", file);
+		return EX_NOINPUT;
+	}
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	rc = import_yaml(s, numbering, region, &parser, file, o, st);
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	return rc;
+}
+
+int
+import_mem(struct store *s, const struct numbering *numbering,
+    const char *region, const char *buf, size_t len, const char *name,
+    const struct import_opts *o, struct import_stats *st)
+{
+	yaml_parser_t parser;
+	int rc;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	rc = import_yaml(s, numbering, region, &parser, name, o, st);
+	yaml_parser_delete(&parser);
 	return rc;
 }

@@ -206,14 +206,10 @@ reply_result(struct MHD_Connection *c, const struct vresult *r)
 	return rc;
 }
 
-/*
- * Parses BODY as exactly {"user_id": STRING[, "code": STRING]} (code
- * present iff WANT_CODE). NULL and *err (static or in errbuf) on anything
- * else.
- */
-static json_t *
-parse_body(const struct buf *body, int want_code, const char **user_id,
-    const char **code, char *errbuf, size_t errlen)
+/* Declared in verify.h (for tests/fuzz/fuzz_verify_json.c). */
+json_t *
+serve_parse_body(const char *body, size_t len, int want_code,
+    const char **user_id, const char **code, char *errbuf, size_t errlen)
 {
 	json_error_t je;
 	json_t *root, *val;
@@ -221,7 +217,7 @@ parse_body(const struct buf *body, int want_code, const char **user_id,
 	size_t n;
 
 	*user_id = *code = NULL;
-	root = json_loadb(body->s ? body->s : "", body->len,
+	root = json_loadb(body ? body : "", len,
 	    JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
 		snprintf(errbuf, errlen, "bad JSON: %s (line %d, column %d)",
@@ -321,8 +317,8 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 	if (rq->too_big)
 		return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
 		    "request body too large", NULL);
-	if ((root = parse_body(&rq->body, check, &user_id, &code, err,
-	    sizeof err)) == NULL)
+	if ((root = serve_parse_body(rq->body.s, rq->body.len, check, &user_id,
+	    &code, err, sizeof err)) == NULL)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, err, NULL);
 	if ((s = thread_store()) == NULL) {
 		memset(&r, 0, sizeof r);

@@ -49,6 +49,15 @@ struct vresult {
 };
 void vresult_clear(struct vresult *);
 
+/* serve.c: parses an HTTP request body of LEN bytes as exactly
+ * {"user_id": STRING[, "code": STRING]} (code present iff WANT_CODE), the
+ * values checked as verifier_valid_user_id() and verifier_valid_code()
+ * say. The parsed object (json_decref it; *USER_ID and *CODE point into
+ * it), or NULL and ERRBUF says why (the 400 answer's "error"). */
+struct json_t;
+struct json_t *serve_parse_body(const char *body, size_t len, int want_code,
+    const char **user_id, const char **code, char *errbuf, size_t errlen);
+
 /* verifier.c. NULL: logged, *EX the exit status (78; 77 for a secret's
  * mode or owner). CHECK_ONLY (-n): a key file that does not exist yet is
  * not created. */

@@ -4,11 +4,14 @@
  * out; html_to_text and mime_message_id tables; every fixture truncated at
  * many offsets and mutated; a speed figure. One line per case; exit 1 on
  * any failure. */
+#include <sys/mman.h>
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mime_inv.h"
 
@@ -646,6 +649,62 @@ run_hidden(void)
 	}
 }
 
+/*
+ * The HTML reader never reads past the end of its input: every case above,
+ * and a few more, cut at every length and laid at the very end of a page
+ * whose next page is unreadable, so that a read one byte too far faults in
+ * any build (the fuzzer found one in the </script> search).
+ */
+static const char *const edgecases[] = {
+	"<script>x</script>", "<style>p{}</style >", "<head><title>t</title>"
+	"</head><body>b", "<span hidden>a</span>b", "<div style=\"display:none\">"
+	"<div>x</div></div>y", "<br hidden/>&#x41;&eacute;&amp", "<!-- c -->",
+	"<?xml x?><svg><text>t</text></svg>",
+};
+
+static const char *
+at_page_end(const char *s, size_t n)
+{
+	static char *page;
+	static size_t pg;
+
+	if (page == NULL) {
+		pg = (size_t)sysconf(_SC_PAGESIZE);
+		page = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (page == MAP_FAILED || mprotect(page + pg, pg, PROT_NONE)) {
+			perror("tst_mime: mmap");
+			exit(1);
+		}
+	}
+	if (n > pg)
+		n = pg;
+	memcpy(page + pg - n, s, n);
+	return page + pg - n;
+}
+
+static void
+html_edge(const char *name, const char *in)
+{
+	size_t len = strlen(in);
+
+	cases++;
+	for (size_t k = 0; k <= len; k++)
+		free(html_to_text(at_page_end(in, k), k));
+	printf("ok   html at the end of a page, every length: %s\n", name);
+}
+
+static void
+run_html_edge(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(htcases) / sizeof(htcases[0]); i++)
+		html_edge(htcases[i].name, htcases[i].in);
+	for (i = 0; i < sizeof(edgecases) / sizeof(edgecases[0]); i++)
+		html_edge(edgecases[i], edgecases[i]);
+}
+
 /* ---- mime_message_id ---- */
 
 static const struct { const char *name, *in, *want; } idcases[] = {
@@ -808,6 +867,7 @@ main(void)
 		run_case(&tcases[i]);
 	run_html();
 	run_hidden();
+	run_html_edge();
 	run_ids();
 	run_fuzz();
 	run_speed();

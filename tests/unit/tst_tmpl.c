@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tmpl.h"
@@ -139,6 +140,44 @@ main(void)
 		r = tmpl_render("{{#l}}{{v}}{{/l}}", b, &err);
 		if (r != NULL || err == NULL || !strstr(err, "too big"))
 			printf("FAIL output bound\n"), failures++;
+		free(r);
+		free(err);
+		tv_free(b);
+	}
+	/* work bound: sections nested over a list multiply (10 items, 15
+	 * deep: 10^15 passes that write nothing); the renderer gives up in
+	 * well under a second instead of burning CPU (SIGALRM fails the test) */
+	{
+		struct tv *b = tv_new();
+		char t[512] = "";
+		clock_t t0;
+		double secs;
+
+		for (int i = 0; i < 10; i++)
+			tv_add(b, "l");
+		for (int i = 0; i < 15; i++)
+			strcat(t, "{{#l}}");
+		strcat(t, "{{^l}}never{{/l}}");
+		for (int i = 0; i < 15; i++)
+			strcat(t, "{{/l}}");
+		alarm(30);
+		t0 = clock();
+		r = tmpl_render(t, b, &err);
+		secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		alarm(0);
+		if (r != NULL || err == NULL || !strstr(err, "too much work") ||
+		    secs > 2)
+			printf("FAIL work bound: %s after %.2fs\n",
+			    err ? err : "no error", secs), failures++;
+		free(r);
+		free(err);
+		/* the same template over a one-item list is fine */
+		tv_free(b);
+		b = tv_new();
+		tv_add(b, "l");
+		r = tmpl_render(t, b, &err);
+		if (r == NULL || strcmp(r, "") != 0)
+			printf("FAIL one item: %s\n", err), failures++;
 		free(r);
 		free(err);
 		tv_free(b);
