@@ -22,6 +22,7 @@ struct store {
 	int readonly;
 	struct stmt_cache cache[96];
 	size_t ncache;
+	store_digest_fn digest;   /* for migration 2, see store_set_digest */
 };
 
 /* A prepared, reset statement for a string literal SQL, cached for the life
