@@ -23,6 +23,7 @@ struct store {
 	int sync_table;       /* db import made its temp.sync_seen table */
 	struct stmt_cache cache[96];
 	size_t ncache;
+	store_digest_fn digest;   /* for migration 2, see store_set_digest */
 };
 
 /* A prepared, reset statement for a string literal SQL, cached for the life

@@ -74,9 +74,14 @@ store_source_known(struct store *s, const char *source_key)
 	return rc == SQLITE_DONE ? 0 : store_err(s, "source key");
 }
 
+/*
+ * One INSERT does the dedupe: the UNIQUE (msgkey, digest) index answers
+ * "stored already?", so a new message costs no lookup; only a copy seen
+ * before is looked up, for its ticket number.
+ */
 int
 store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
-    const char *raw, size_t len, int64_t *id)
+    const char *digest, const char *raw, size_t len, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc, dup = 0;
@@ -84,37 +89,41 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 
 	if (store_begin(s) == -1)
 		return -1;
-	st = store_stmt(s, "SELECT id FROM tickets WHERE msgkey = ?");
+	st = store_stmt(s, "INSERT INTO tickets (msgkey, digest, source, raw, "
+	    "received, updated) VALUES (?, ?, ?, ?, ?, ?) "
+	    "ON CONFLICT (msgkey, digest) DO NOTHING");
 	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, msgkey);
+	store_bind_text(st, 2, digest);
+	store_bind_text(st, 3, source_key);
+	sqlite3_bind_blob64(st, 4, raw, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, now);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		dup = 1;
-	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_err(s, "ticket lookup");
+	if (rc != SQLITE_DONE) {
+		store_err(s, "ticket insert");
 		goto fail;
 	}
-	if (!dup) {
-		st = store_stmt(s, "INSERT INTO tickets (msgkey, source, raw, "
-		    "received, updated) VALUES (?, ?, ?, ?, ?)");
+	if (sqlite3_changes(s->db) == 1)
+		*id = sqlite3_last_insert_rowid(s->db);
+	else {
+		dup = 1;
+		st = store_stmt(s, "SELECT id FROM tickets WHERE msgkey = ? "
+		    "AND digest = ?");
 		if (st == NULL)
 			goto fail;
 		store_bind_text(st, 1, msgkey);
-		store_bind_text(st, 2, source_key);
-		sqlite3_bind_blob64(st, 3, raw, len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, now);
-		sqlite3_bind_int64(st, 5, now);
+		store_bind_text(st, 2, digest);
 		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*id = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			store_err(s, "ticket insert");
+		if (rc != SQLITE_ROW) {
+			store_err(s, "ticket lookup");
 			goto fail;
 		}
-		*id = sqlite3_last_insert_rowid(s->db);
 	}
 	st = store_stmt(s, "INSERT OR IGNORE INTO ticket_sources (source_key, "
 	    "ticket_id, at) VALUES (?, ?, ?)");
@@ -165,8 +174,10 @@ read_ticket(sqlite3_stmt *st, struct ticket *t)
 int
 store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " TICKET_COLS ", raw "
-	    "FROM tickets WHERE id = ?");
+	/* dup_of: the first ticket with this msgkey, if not this one */
+	sqlite3_stmt *st = store_stmt(s, "SELECT " TICKET_COLS ", raw, "
+	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
+	    "AND d.id < tickets.id) FROM tickets WHERE id = ?");
 	int rc;
 
 	memset(t, 0, sizeof *t);
@@ -185,6 +196,7 @@ store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 			t->raw[n] = '\0';
 			t->raw_len = n;
 		}
+		t->dup_of = sqlite3_column_int64(st, 13);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)

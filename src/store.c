@@ -121,6 +121,44 @@ static const char *const schema[] = {
 	/* verifier.max_sms_per_hour counts every user's sends */
 	"CREATE INDEX sms_log_at ON sms_log(at);",
 	/*
+	 * Message identity. A ticket is the pair (msgkey, digest): the
+	 * Message-ID (else "digest:<hex>") and the identity digest of the
+	 * raw bytes (mime_identity). The same Message-ID with other content
+	 * is another ticket, no longer swallowed by UNIQUE (msgkey). The
+	 * table is rebuilt (SQLite cannot drop a UNIQUE); ticket_digest() is
+	 * the function given with store_set_digest. A message stored twice
+	 * under version 1 (no Message-ID, two deliveries) keeps its sha256:
+	 * key on the later copy, so no ticket is lost.
+	 */
+	"CREATE TABLE tickets_v2 ("
+	"  id INTEGER PRIMARY KEY,"
+	"  msgkey TEXT NOT NULL,"
+	"  digest TEXT NOT NULL,"
+	"  source TEXT NOT NULL,"
+	"  raw BLOB NOT NULL,"
+	"  received INTEGER NOT NULL,"
+	"  kind TEXT,"
+	"  state TEXT NOT NULL DEFAULT 'new' CHECK (state IN"
+	"    ('new', 'applied', 'needs_review', 'rejected', 'ignored')),"
+	"  reason TEXT,"
+	"  from_addr TEXT,"
+	"  subject TEXT,"
+	"  fields TEXT,"
+	"  results TEXT,"
+	"  account TEXT,"
+	"  updated INTEGER NOT NULL,"
+	"  UNIQUE (msgkey, digest));"
+	"INSERT INTO tickets_v2 (id, msgkey, digest, source, raw, received,"
+	"  kind, state, reason, from_addr, subject, fields, results, account,"
+	"  updated) SELECT id, msgkey, ticket_digest(raw), source, raw,"
+	"  received, kind, state, reason, from_addr, subject, fields, results,"
+	"  account, updated FROM tickets ORDER BY id;"
+	"UPDATE OR IGNORE tickets_v2 SET msgkey = 'digest:' || digest"
+	"  WHERE msgkey LIKE 'sha256:%';"
+	"DROP TABLE tickets;"
+	"ALTER TABLE tickets_v2 RENAME TO tickets;"
+	"CREATE INDEX tickets_state ON tickets(state, id);",
+	/*
 	 * db import as a sync (kept the last step until the next release:
 	 * t_import rebuilds a pre-sync database by undoing it). It only adds
 	 * columns to tables of step 1. Per field, the
@@ -158,6 +196,8 @@ static const char *const schema[] = {
 	"  END END;",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
+
+static void sql_digest(sqlite3_context *, int, sqlite3_value **);
 
 int
 store_err(struct store *s, const char *what)
@@ -271,6 +311,12 @@ store_open(const char *path, int flags)
 	}
 	sqlite3_busy_timeout(s->db, 10000);
 	sqlite3_extended_result_codes(s->db, 1);
+	if (sqlite3_create_function(s->db, "ticket_digest", 1, SQLITE_UTF8 |
+	    SQLITE_DETERMINISTIC, s, sql_digest, NULL, NULL) != SQLITE_OK) {
+		store_err(s, "ticket_digest");
+		store_close(s);
+		return NULL;
+	}
 	if (exec(s, "PRAGMA foreign_keys = ON") == -1 ||
 	    (!s->readonly && (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
 	    exec(s, "PRAGMA synchronous = FULL") == -1))) {
@@ -331,14 +377,56 @@ store_version(struct store *s)
 	return v;
 }
 
+/* ticket_digest(raw) in SQL: the hex identity digest (migration 2). */
+static void
+sql_digest(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store *s = sqlite3_user_data(ctx);
+	char hex[STORE_DIGEST_HEX];
+	const void *raw;
+	int n;
+
+	(void)argc;
+	raw = sqlite3_value_blob(argv[0]);
+	n = sqlite3_value_bytes(argv[0]);
+	if (s->digest == NULL || s->digest(raw ? raw : "", (size_t)n,
+	    hex) == -1) {
+		sqlite3_result_error(ctx, "no message digest function", -1);
+		return;
+	}
+	sqlite3_result_text(ctx, hex, -1, SQLITE_TRANSIENT);
+}
+
+void
+store_set_digest(struct store *s, store_digest_fn fn)
+{
+	s->digest = fn;
+}
+
 int
 store_migrate(struct store *s)
 {
-	int v;
+	return store_migrate_to(s, SCHEMA_VERSION);
+}
+
+/*
+ * Steps that rebuild a table need foreign keys off (DROP TABLE would
+ * otherwise delete through them); that PRAGMA only works outside a
+ * transaction. The keys are checked before the commit.
+ */
+int
+store_migrate_to(struct store *s, int to)
+{
+	sqlite3_stmt *st;
+	int v, bad;
 	char pragma[64];
 
-	if (store_begin(s) == -1)
+	if (to > SCHEMA_VERSION)
+		to = SCHEMA_VERSION;
+	if (s->depth == 0 && exec(s, "PRAGMA foreign_keys = OFF") == -1)
 		return -1;
+	if (store_begin(s) == -1)
+		goto out;
 	if ((v = store_version(s)) < 0)
 		goto fail;
 	if (v > SCHEMA_VERSION) {
@@ -347,7 +435,7 @@ store_migrate(struct store *s)
 		    s->path, v, SCHEMA_VERSION);
 		goto fail;
 	}
-	for (; v < SCHEMA_VERSION; v++) {
+	for (; v < to; v++) {
 		if (exec(s, schema[v]) == -1)
 			goto fail;
 		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
@@ -355,9 +443,25 @@ store_migrate(struct store *s)
 			goto fail;
 		log_info("store: schema migrated to version %d", v + 1);
 	}
-	return store_commit(s);
+	if (sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		store_err(s, "foreign_key_check");
+		goto fail;
+	}
+	bad = sqlite3_step(st) != SQLITE_DONE;
+	sqlite3_finalize(st);
+	if (bad) {
+		log_warnx("store: %s: migration broke a foreign key", s->path);
+		goto fail;
+	}
+	if (store_commit(s) == -1)
+		goto out;
+	exec(s, "PRAGMA foreign_keys = ON");
+	return 0;
 fail:
 	store_rollback(s);
+out:
+	exec(s, "PRAGMA foreign_keys = ON");
 	return -1;
 }
 

@@ -28,6 +28,17 @@ struct store;
 struct store *store_open(const char *path, int flags); /* NULL: logged */
 void store_close(struct store *);
 int store_migrate(struct store *);        /* create or upgrade the schema */
+int store_migrate_to(struct store *, int version);  /* tests: stop there */
+/*
+ * The identity digest of a raw message as hex (tfadesk: mime_identity).
+ * The store cannot compute it (the mail parser is not part of it), so the
+ * program gives it before store_migrate: upgrading a version 1 database
+ * computes the digest of every stored ticket.
+ */
+#define STORE_DIGEST_HEX 65       /* 64 hex digits and the NUL */
+typedef int (*store_digest_fn)(const char *raw, size_t len,
+    char hex[STORE_DIGEST_HEX]);
+void store_set_digest(struct store *, store_digest_fn);
 int store_version(struct store *);        /* PRAGMA user_version */
 int store_begin(struct store *);
 int store_commit(struct store *);
@@ -147,7 +158,7 @@ int ticket_state_parse(const char *, enum ticket_state *);
 
 struct ticket {
 	int64_t id;
-	char *msgkey;       /* Message-ID, else "sha256:<hex>" of the raw bytes */
+	char *msgkey;       /* Message-ID, else "digest:<identity digest>" */
 	char *source;       /* first source key that delivered it */
 	char *raw; size_t raw_len;   /* only when asked for */
 	time_t received;
@@ -159,17 +170,27 @@ struct ticket {
 	char *fields;       /* JSON text: extracted fields */
 	char *results;      /* JSON text: per-user results */
 	char *account;      /* reseller the ticket was matched to */
+	/* store_ticket_get only: an earlier ticket with the same msgkey (a
+	 * reused Message-ID, other content), else 0 */
+	int64_t dup_of;
 };
 void ticket_clear(struct ticket *);
 void tickets_free(struct ticket *, size_t);
 
 /* Is this source identity (e.g. "imap:support@host/INBOX:uv:uid") stored? */
 int store_source_known(struct store *, const char *source_key);
-/* Stores a raw message once. Returns 0 stored (new ticket, *id set), 1 it
- * was already there under the same msgkey (the source key is recorded as
- * another delivery of it), -1 error. Runs its own transaction. */
+/*
+ * Stores a raw message once per identity: MSGKEY (the Message-ID, else
+ * "digest:" DIGEST) and DIGEST (hex of mime_identity). Returns 0 stored
+ * (new ticket, *id set), 1 it was already there with the same msgkey and
+ * digest (*id set; the source key is recorded as another delivery of it),
+ * -1 error. A message whose msgkey is stored with another digest is a new
+ * ticket (0); its dup_of names the earlier one. Runs its own transaction
+ * (a savepoint inside the caller's).
+ */
 int store_ticket_add(struct store *, const char *source_key,
-    const char *msgkey, const char *raw, size_t len, int64_t *id);
+    const char *msgkey, const char *digest, const char *raw, size_t len,
+    int64_t *id);
 int store_ticket_get(struct store *, int64_t id, int with_raw,
     struct ticket *);
 /* IDs of tickets in STATE, oldest first. */

@@ -3,7 +3,10 @@
 # STARTTLS and IMAPS with the test CA; refused certificates (wrong CA, wrong
 # name), refused logins, an unreachable server; source.after seen, move and
 # delete checked in the server's maildir; a UIDVALIDITY change; the same
-# message from two sources stored once.
+# message from two sources stored once, also when the IMAP copy was
+# delivered by Dovecot's LDA with the MTA's trace fields (CRLF over IMAP,
+# LF from the pipe); a forged copy reusing its Message-ID is a ticket of
+# its own.
 . "$(dirname "$0")/lib.sh"
 . "$TOP/tests/servers/intake-lib.sh"
 # the certificate names "localhost" only: 127.0.0.1 is then a wrong name
@@ -134,4 +137,28 @@ expect_exit 0 "fetch both from a maildir" tfadesk -c "$T/md.yaml" fetch
 is_eq 15 "$(tickets)" "one ticket for the message from three sources"
 is_eq 3 "$(sql "SELECT count(*) FROM ticket_sources WHERE ticket_id = (SELECT id FROM tickets WHERE msgkey = 'twice.$$@example.com')" | tr -d ' ')" "every delivery (imap, ingest, maildir) recorded"
 is_eq 0 "$(dups)" "no duplicates"
+
+# --- identity: an MTA pipes a message into `tfadesk ingest` (LF) and also
+# delivers it to the mailbox through Dovecot's LDA with its trace fields
+# on top; over IMAP it comes back with CRLF. One ticket, two deliveries.
+LDA=/usr/lib/dovecot/dovecot-lda
+lda() { "$LDA" -c "$DOVECOT_DIR/dovecot.conf" -d support -f "$1"; }
+mkmsg lda "two paths" "<lda.$$@example.com>" | tr -d '\r' > "$T/lda.eml"
+expect_exit 0 "ingest it (LF, an MTA pipe)" tf ingest "$T/lda.eml"
+is_eq 16 "$(tickets)" "stored"
+{ trace_fields lda; cat "$T/lda.eml"; } > "$T/lda-mx.eml"
+check "Dovecot's LDA delivers it with the trace fields" lda clda@example.com < "$T/lda-mx.eml"
+expect_exit 0 "fetch it over IMAP" tf fetch
+is_eq 16 "$(tickets)" "the same message: one ticket"
+is_eq 2 "$(sql "SELECT count(*) FROM ticket_sources WHERE ticket_id = (SELECT id FROM tickets WHERE msgkey = 'lda.$$@example.com')")" "both deliveries (ingest, imap) recorded"
+# a forgery reusing that Message-ID, delivered the same way
+sed 's/User ID: Ulda/User ID: U666/' "$T/lda-mx.eml" > "$T/lda-forged.eml"
+check "the LDA delivers a forged copy" lda clda@example.com < "$T/lda-forged.eml"
+expect_exit 0 "fetch it" tf fetch
+is_eq 17 "$(tickets)" "a ticket of its own"
+is_eq 2 "$(sql "SELECT count(*) FROM tickets WHERE msgkey = 'lda.$$@example.com'")" "two tickets share the Message-ID"
+sql "SELECT CAST(raw AS TEXT) FROM tickets WHERE msgkey = 'lda.$$@example.com' ORDER BY id LIMIT 1" > "$T/first"
+lacks "$T/first" "U666" "the first ticket keeps its own message"
+expect_exit 0 "fetch again" tf fetch
+is_eq 17 "$(tickets)" "nothing stored twice"
 finish

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
+#include "mail.h"
 #include "utf8.h"
 
 /* Who is behind a change made from the command line. */
@@ -51,6 +52,8 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		if ((s = store_open(cfg->database, STORE_CREATE)) == NULL)
 			return EX_CANTCREAT;
 		env->store = s;
+		/* upgrading version 1 computes the tickets' identities */
+		store_set_digest(s, ticket_digest);
 		if (store_migrate(s) == -1)
 			return EX_CANTCREAT;
 		printf("database %s: schema version %d\n", cfg->database,

@@ -4,7 +4,7 @@
  * on stdin (an MTA pipe, as rt-mailgate).
  *
  * Never lose, never duplicate (STYLE.md §2): a message is stored (its source
- * key and its Message-ID, else a SHA-256 of the raw bytes) and the store
+ * key, its Message-ID and its identity digest: msg_identity) and the store
  * transaction committed before the source is told to flag, move or delete
  * it. To keep the fsyncs and server round trips down, messages share one
  * transaction (each store_ticket_add is a savepoint inside it); the server
@@ -27,6 +27,7 @@
 
 #include "tfadesk.h"
 #include "store.h"
+#include "mail/mail.h"
 #include "mail/mime.h"
 #include "mail/source.h"
 
@@ -42,7 +43,7 @@ struct group {
 	time_t started;
 };
 
-static char *msg_key(const char *, size_t);
+static char *msg_identity(const char *, size_t, char *);
 static int group_flush(struct source *, struct group *);
 static int fetch_lock(const char *);
 
@@ -78,23 +79,39 @@ fetch_lock(const char *db)
 	return fd;
 }
 
-/* Message-ID without <>, else "sha256:<hex of the raw bytes>". Owned. */
-static char *
-msg_key(const char *raw, size_t len)
+int
+ticket_digest(const char *raw, size_t len, char *hex)
 {
-	unsigned char h[crypto_hash_sha256_BYTES];
-	char hex[2 * sizeof h + 1];
+	unsigned char h[MIME_IDENTITY_BYTES];
+
+	if (mime_identity(raw, len, h) == -1)
+		return -1;
+	sodium_bin2hex(hex, STORE_DIGEST_HEX, h, sizeof h);
+	return 0;
+}
+
+/*
+ * A message's identity (DESIGN.md, Mail pipeline): its Message-ID without
+ * <> and the digest of its bytes without trace fields (mime_identity),
+ * written as hex into HEX. Returns the msgkey, owned: the Message-ID, else
+ * "digest:<hex>". Two copies are one ticket when both match; a Message-ID
+ * stored with another digest is a ticket of its own, held for staff
+ * (process.c).
+ */
+static char *
+msg_identity(const char *raw, size_t len, char *hex)
+{
 	char *id = mime_message_id(raw, len), *k;
 
+	if (ticket_digest(raw, len, hex) == -1)
+		fatalx("identity: libsodium cannot hash");
 	if (id != NULL && *id != '\0') {
 		k = xstrdup(id);
 		free(id);
 		return k;
 	}
 	free(id);
-	crypto_hash_sha256(h, (const unsigned char *)raw, len);
-	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-	return xprintf("sha256:%s", hex);
+	return xprintf("digest:%s", hex);
 }
 
 /*
@@ -139,7 +156,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	size_t batch = cfg->source.batch > 0 ? (size_t)cfg->source.batch : 1000;
 	int rc, known, r, lockfd;
 	int64_t id;
-	char *msgkey;
+	char *msgkey, digest[STORE_DIGEST_HEX];
 
 	memset(st, 0, sizeof *st);
 	if (ops == NULL) {
@@ -196,9 +213,9 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 				g.in_tx = 1;
 				g.started = time(NULL);
 			}
-			msgkey = msg_key(m.raw, m.len);
-			r = store_ticket_add(store, m.key, msgkey, m.raw, m.len,
-			    &id);
+			msgkey = msg_identity(m.raw, m.len, digest);
+			r = store_ticket_add(store, m.key, msgkey, digest,
+			    m.raw, m.len, &id);
 			free(msgkey);
 			if (r == -1) {
 				/* logged by the store; nothing of the group is
@@ -272,7 +289,8 @@ ingest_one(const struct config *cfg, struct store *store, const char *file)
 {
 	const char *name = strcmp(file, "-") == 0 ? "stdin" : file;
 	size_t max = (size_t)cfg->limits.max_bytes, len, i;
-	char *raw, *msgkey, *key;
+	char *raw, *msgkey, *key, digest[STORE_DIGEST_HEX];
+	struct ticket t;
 	int64_t id;
 	int r;
 
@@ -296,15 +314,24 @@ ingest_one(const struct config *cfg, struct store *store, const char *file)
 		free(raw);
 		return EX_DATAERR;
 	}
-	msgkey = msg_key(raw, len);
-	key = xprintf("ingest:%s", msgkey);
-	r = store_ticket_add(store, key, msgkey, raw, len, &id);
+	/* the message's own identity is its source key: a pipe has none */
+	msgkey = msg_identity(raw, len, digest);
+	key = xprintf("ingest:%s", digest);
+	r = store_ticket_add(store, key, msgkey, digest, raw, len, &id);
+	memset(&t, 0, sizeof t);
+	if (r == 0 && store_ticket_get(store, id, 0, &t) == -1)
+		t.dup_of = 0;		/* logged; only the message below */
 	if (r == -1)
 		log_warnx("ingest: %s: not stored, try again later", name);
+	else if (t.dup_of > 0)
+		log_info("ingest: %s: stored as ticket %lld, held for staff: "
+		    "ticket %lld has its Message-ID and other content", name,
+		    (long long)id, (long long)t.dup_of);
 	else
 		log_info("ingest: %s: %s ticket %lld", name,
 		    r == 0 ? "stored as" : "already stored as",
 		    (long long)id);
+	ticket_clear(&t);
 	free(key);
 	free(msgkey);
 	free(raw);

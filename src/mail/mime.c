@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include <libetpan/libetpan.h>
+#include <sodium.h>
 
 #include "mime.h"
 #include "mime-int.h"
@@ -893,6 +894,104 @@ mime_message_id(const char *raw, size_t len)
 		p = eol < end ? eol + 1 : end;
 	}
 	return NULL;
+}
+
+/* ---- identity ------------------------------------------------------ */
+
+/* The digest is fed through a small buffer: one hash update per 4 KiB. */
+struct idhash {
+	crypto_generichash_state st;
+	unsigned char b[4096];
+	size_t n;
+};
+
+static void
+id_add(struct idhash *h, const char *s, size_t n)
+{
+	size_t k;
+
+	while (n > 0) {
+		if (h->n == sizeof h->b) {
+			crypto_generichash_update(&h->st, h->b, h->n);
+			h->n = 0;
+		}
+		k = sizeof h->b - h->n < n ? sizeof h->b - h->n : n;
+		memcpy(h->b + h->n, s, k);
+		h->n += k;
+		s += k;
+		n -= k;
+	}
+}
+
+/*
+ * Is the header line [P, E) one of the trace fields a delivery adds
+ * (Return-Path, Received, Delivered-To, X-Original-To,
+ * Authentication-Results, ARC-*)? The name as scan_headers reads it:
+ * printable ASCII up to the colon, blanks allowed before it.
+ */
+static int
+id_trace(const char *p, const char *e)
+{
+	static const char *const names[] = { "Return-Path", "Received",
+	    "Delivered-To", "X-Original-To", "Authentication-Results", NULL };
+	const char *c, *q;
+	size_t i, nl;
+
+	for (c = p; c < e && *c != ':' && (unsigned char)*c > ' ' &&
+	    (unsigned char)*c < 127; c++)
+		;
+	for (q = c; q < e && (*q == ' ' || *q == '\t'); q++)
+		;
+	if (c == p || q >= e || *q != ':')
+		return 0;		/* not a header line: kept */
+	nl = (size_t)(c - p);
+	if (nl >= 4 && strncasecmp(p, "ARC-", 4) == 0)
+		return 1;
+	for (i = 0; names[i]; i++)
+		if (mime_strncaseeq(p, nl, names[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * The identity of a message (see mime.h): one pass over the bytes, no
+ * allocation. Each line (ended by CRLF, LF, CR or the end of the input)
+ * goes into the hash with LF; in the header block, a trace field and
+ * the continuation lines that follow it are left out.
+ */
+int
+mime_identity(const char *raw, size_t len,
+    unsigned char out[MIME_IDENTITY_BYTES])
+{
+	struct idhash h;
+	const char *p = raw, *end, *e;
+	int head = 1, skip = 0;
+
+	if (raw == NULL)
+		len = 0, p = "";
+	end = p + len;
+	if (crypto_generichash_init(&h.st, NULL, 0, MIME_IDENTITY_BYTES) != 0)
+		return -1;
+	h.n = 0;
+	while (p < end) {
+		for (e = p; e < end && *e != '\n' && *e != '\r'; e++)
+			;
+		if (head && e == p)
+			head = 0;	/* the blank line ends the header block */
+		else if (head && (*p == ' ' || *p == '\t'))
+			;		/* a continuation: as its field */
+		else if (head)
+			skip = id_trace(p, e);
+		if (!head || !skip) {
+			id_add(&h, p, (size_t)(e - p));
+			id_add(&h, "\n", 1);
+		}
+		if (e < end && *e == '\r' && e + 1 < end && e[1] == '\n')
+			e++;
+		p = e < end ? e + 1 : end;
+	}
+	crypto_generichash_update(&h.st, h.b, h.n);
+	return crypto_generichash_final(&h.st, out, MIME_IDENTITY_BYTES);
 }
 
 const char *

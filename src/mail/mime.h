@@ -59,6 +59,20 @@ const char *msg_header(const struct msg *, const char *name);
  * (no full parse), without <>; NULL if none. Owned. */
 char *mime_message_id(const char *raw, size_t len);
 
+/*
+ * The identity of a raw message: a BLAKE2b digest (libsodium's generic
+ * hash) of its bytes with the trace fields a delivery adds left out
+ * (Return-Path, Received, Delivered-To, X-Original-To,
+ * Authentication-Results, ARC-*: names case-insensitive, each with its
+ * continuation lines; only in the header block) and every line ending
+ * (CRLF, LF, CR; none after the last line) read as one. The same mail
+ * from an MTA pipe and from an IMAP server has one identity. Linear in LEN,
+ * no allocation. 0, or -1 if the hash cannot start.
+ */
+#define MIME_IDENTITY_BYTES 32
+int mime_identity(const char *raw, size_t len,
+    unsigned char out[MIME_IDENTITY_BYTES]);
+
 /* RFC 3834 loop and bounce protection: nonzero if the message must never be
  * answered; *why (static string) says which rule. OUR_ADDR may be NULL. */
 int msg_is_automatic(const struct msg *, const char *our_addr,

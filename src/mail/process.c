@@ -25,6 +25,8 @@
  * a second automatic reply.
  *
  * Outcomes (DESIGN.md "Decisions that tests rely on"):
+ *   a later ticket reusing a Message-ID (other       needs_review, no reply,
+ *     content: store_ticket_add)                       until staff approve
  *   loop or bounce mail, unreadable mail, no From    ignored, no reply
  *   no rule matched (kind staff)                     needs_review
  *   sender not a contact of any reseller             rejected
@@ -820,6 +822,26 @@ decide(struct job *j)
 	const char *why = NULL;
 	char *ours;
 	int automatic;
+
+	/*
+	 * An earlier ticket has this Message-ID and other content: one of
+	 * the two is not what it claims (a predicted Message-ID, a replay
+	 * with changes). Held whatever it says, no reply (the address may
+	 * be forged), never applied automatically, not even by queue
+	 * retry; staff approve it the normal way. The earlier ticket is
+	 * left as it is.
+	 */
+	if (j->t.dup_of > 0 && j->ap == NULL) {
+		reason_add(j, "duplicate_message_id: ticket %lld has the same "
+		    "Message-ID and different content; held for staff, never "
+		    "applied automatically", (long long)j->t.dup_of);
+		if (j->msg->error == NULL) {
+			rules_match(ctx.rules, j->msg, &j->rm);
+			fields_json(j);
+		}
+		outcome(j, TICKET_NEEDS_REVIEW, NULL);
+		return 0;
+	}
 
 	/* RFC 3834: never answer automatic mail, never act on it */
 	ours = our_address(j->cfg->reply.from);

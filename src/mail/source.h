@@ -5,7 +5,8 @@
  * The order that makes a kill -9 safe at any instant:
  *   1. next() hands over one message; nothing changes on the server yet.
  *   2. fetch.c stores it (store_ticket_add: one transaction, keyed by the
- *      source key and by the Message-ID) or finds its key already stored.
+ *      source key and by the message's identity: Message-ID and digest) or
+ *      finds its key already stored.
  *   3. only then commit() flags, moves or deletes it per source.after.
  */
 #ifndef SOURCE_H

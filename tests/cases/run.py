@@ -243,6 +243,76 @@ def staff_scenarios(tmp, template_db):
     say(len(replies(d)) == 1, f"retry: still one automatic reply ({len(replies(d))})")
 
 
+def identity_scenarios(tmp, template_db):
+    """Cases 80-82 share one Message-ID: 80 and 82 are one message (82 is 80
+    as an IMAP server stores it: more trace fields, LF), 81 is another.
+    Whichever comes second of 80 and 81 is held for staff with no reply and
+    no change; the first is processed as if alone; staff approve works."""
+    def fresh(name):
+        d = os.path.join(tmp, name)
+        os.makedirs(os.path.join(d, "maildir", "new"))
+        cfg = config(d, {})
+        shutil.copy(template_db, os.path.join(d, "db"))
+        return cfg, d
+
+    def ingest(cfg, *names):
+        for n in names:
+            tf(cfg, "ingest", os.path.join(CASES, n + ".eml"))
+
+    def held(t):
+        return t["state"] == "needs_review" and "duplicate_message_id" in (t.get("reason") or "")
+
+    # genuine first (and again as delivered), then the other message
+    cfg, d = fresh("identity-genuine-first")
+    ingest(cfg, "80-identity-genuine", "82-identity-delivered", "81-identity-reused-id")
+    tf(cfg, "process")
+    tf(cfg, "send")
+    q = queue(cfg)
+    say(len(q) == 2, f"identity: 80 and 82 are one ticket, 81 its own ({len(q)} tickets)")
+    if len(q) == 2:
+        say(q[0]["state"] == "applied" and user_phone(cfg, "U2001") == "447400123456",
+            f"identity: the first ticket is processed as if alone ({q[0]['state']})")
+        say(held(q[1]), f"identity: the reused Message-ID is held: {q[1]['state']}: {q[1].get('reason')}")
+        say(user_phone(cfg, "U2004") is None, "identity: nothing of it applied (U2004 has no number)")
+        say(len(replies(d)) == 1, f"identity: no reply for the held ticket ({len(replies(d))} replies)")
+        tid = str(q[1]["id"])
+        tf(cfg, "queue", "retry", tid)
+        tf(cfg, "process")
+        tf(cfg, "send")
+        t = queue(cfg)[1]
+        say(held(t) and user_phone(cfg, "U2004") is None and len(replies(d)) == 1,
+            f"identity: queue retry keeps it held, no reply ({t['state']})")
+        p = tf(cfg, "queue", "approve", tid, "--by", "alice")
+        tf(cfg, "send")
+        t = queue(cfg)[1]
+        say(p.returncode == 0 and t["state"] == "applied" and user_phone(cfg, "U2004") == "447400666777",
+            f"identity: staff approve it the normal way ({t['state']}: {t.get('reason')})")
+        say(len(replies(d)) == 2, f"identity: the approval sends its reply ({len(replies(d))})")
+        rows = [r for r in audit(cfg) if r.get("action") == "user.phone" and r.get("user") == "U2004"]
+        say(len(rows) == 1 and rows[0].get("actor") == "staff:alice", f"identity: audited as staff:alice ({rows})")
+        say(queue(cfg)[0]["state"] == "applied", "identity: the first ticket untouched")
+        for r in replies(d):
+            check_reply(r, "identity")
+
+    # the other message first (a predicted Message-ID): the genuine mail
+    # must become a ticket, held, and must not vanish
+    cfg, d = fresh("identity-genuine-second")
+    ingest(cfg, "81-identity-reused-id", "80-identity-genuine")
+    tf(cfg, "process")
+    tf(cfg, "send")
+    ingest(cfg, "82-identity-delivered")
+    tf(cfg, "process")
+    q = queue(cfg)
+    say(len(q) == 2, f"identity, other order: two tickets ({len(q)})")
+    if len(q) == 2:
+        say(held(q[1]) and user_phone(cfg, "U2001") is None,
+            f"identity, other order: the genuine mail is held, nothing applied ({q[1]['state']}: {q[1].get('reason')})")
+        say(len(replies(d)) == 1, f"identity, other order: no reply for it ({len(replies(d))})")
+        p = tf(cfg, "queue", "approve", str(q[1]["id"]), "--by", "bob")
+        say(queue(cfg)[1]["state"] == "applied" and user_phone(cfg, "U2001") == "447400123456",
+            "identity, other order: staff approve the genuine mail")
+
+
 def main():
     only = sys.argv[1:]
     tmp = tempfile.mkdtemp(prefix="tfadesk-cases.")
@@ -268,6 +338,8 @@ def main():
             run_case(tmp, template_db, f[0], f[1], f[2], f[3:])
         if not only:
             staff_scenarios(tmp, template_db)
+        if not only or any(c.startswith(o) for o in only for c in ("80-", "81-", "82-")):
+            identity_scenarios(tmp, template_db)
     finally:
         if not os.environ.get("KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)

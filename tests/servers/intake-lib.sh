@@ -28,6 +28,20 @@ mkmsg() {
 	printf '\r\nHello, this is message %s.\r\nUser ID: U%s\r\n' "$n" "$n"
 }
 
+# trace_fields N: the header lines (LF) a delivery puts on top of message N
+# from mkmsg: Postfix (Return-Path, Delivered-To, X-Original-To, Received),
+# a DKIM/ARC milter (Authentication-Results, ARC-*).
+trace_fields() {
+	printf 'Return-Path: <c%s@example.com>\nDelivered-To: support@500.uk.com\n' "$1"
+	printf 'X-Original-To: support@500.uk.com\n'
+	printf 'Received: from mail.example.com (mail.example.com [192.0.2.10])\n'
+	printf '\tby mx.500.uk.com (Postfix) with ESMTPS id 4XyZ1;\n'
+	printf '\tThu, 27 Nov 2025 10:00:02 +0000 (GMT)\n'
+	printf 'Authentication-Results: mx.500.uk.com;\n\tdkim=pass header.d=example.com\n'
+	printf 'ARC-Seal: i=1; a=rsa-sha256; d=500.uk.com; s=arc; cv=none;\n\tb=AbCd\n'
+	printf 'ARC-Authentication-Results: i=1; mx.500.uk.com; dkim=pass\n'
+}
+
 # drop NAME < message: deliver into the support Maildir's new/ as the mail owner.
 # Names sort in delivery order, so Dovecot assigns UIDs in that order.
 drop() {
@@ -70,8 +84,8 @@ YAML
 
 sql() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
 tickets() { sql "SELECT count(*) FROM tickets"; }
-# distinct Message-IDs stored more than once (must be 0)
-dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey HAVING count(*) > 1)"; }
+# messages (Message-ID and identity digest) stored more than once (must be 0)
+dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey, digest HAVING count(*) > 1)"; }
 # files in a maildir folder (new+cur), optionally with a flag
 nfiles() { find "$1/new" "$1/cur" -type f 2>/dev/null | grep -c "${2:-.}"; }
 nseen() { find "$1/cur" -type f 2>/dev/null | grep -c ':2,[A-Za-z]*S'; }

@@ -1,16 +1,129 @@
 /*
  * tst_store.c - the database layer: schema, migrations, nested
- * transactions, audit rows, ticket dedupe, outbox.
+ * transactions, audit rows, ticket dedupe, outbox; the migration of a
+ * version 1 database to message identities.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "tfadesk.h"
 #include "store.h"
+#include "mail/mail.h"
 #include "check.h"
 
 static char dir[] = "/tmp/tst_store.XXXXXX";
+
+/*
+ * A version 1 database as that tfadesk left it: a Message-ID ticket with
+ * a reply, and a message without Message-ID stored twice (once from a
+ * pipe with LF, once from IMAP with a Received line and CRLF: two SHA-256
+ * keys). db init (store_migrate) keeps every ticket, reply and source,
+ * gives each its identity, and the same mail arriving again is known.
+ */
+static const char v1_id[] = "From: a@r.example\nSubject: s\n"
+    "Message-ID: <a@x>\n\nbody\n";
+static const char v1_id_imap[] = "Received: from mx by imap; Mon, 1 Dec "
+    "2025\r\n\tid 1\r\nFrom: a@r.example\r\nSubject: s\r\n"
+    "Message-ID: <a@x>\r\n\r\nbody\r\n";
+static const char v1_noid[] = "From: b@r.example\nSubject: t\n\nhello\n";
+static const char v1_noid_imap[] = "Received: by mx\r\nFrom: b@r.example"
+    "\r\nSubject: t\r\n\r\nhello\r\n";
+
+static void
+v1_ticket(sqlite3 *db, int id, const char *key, const char *raw)
+{
+	sqlite3_stmt *st;
+
+	sqlite3_prepare_v2(db, "INSERT INTO tickets (id, msgkey, source, raw, "
+	    "received, state, updated) VALUES (?, ?, ?, ?, 1, 'applied', 1)",
+	    -1, &st, NULL);
+	sqlite3_bind_int(st, 1, id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, raw, (int)strlen(raw), SQLITE_STATIC);
+	CHECK(sqlite3_step(st) == SQLITE_DONE, "v1 ticket %d", id);
+	sqlite3_finalize(st);
+}
+
+static void
+migrate_v1(void)
+{
+	char *path = xprintf("%s/v1.db", dir), hex[STORE_DIGEST_HEX];
+	struct store *s;
+	struct ticket t;
+	struct outbox_row *o;
+	size_t n;
+	int64_t id;
+	sqlite3 *db;
+
+	s = store_open(path, STORE_CREATE);
+	CHECK(s && store_migrate_to(s, 1) == 0 && store_version(s) == 1,
+	    "a version 1 database");
+	store_close(s);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK, "sqlite3 open");
+	sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	v1_ticket(db, 1, "a@x", v1_id);
+	v1_ticket(db, 2, "sha256:1111", v1_noid);
+	v1_ticket(db, 3, "sha256:2222", v1_noid_imap);
+	CHECK(sqlite3_exec(db, "INSERT INTO ticket_sources VALUES "
+	    "('ingest:a@x', 1, 1), ('ingest:sha256:1111', 2, 1), "
+	    "('imap:x/INBOX:1:7', 3, 1);"
+	    "INSERT INTO outbox (ticket_id, msgid, mail_from, rcpt, message, "
+	    "created) VALUES (1, 'r@us', 's@us', 'a@r.example', 'm', 1);",
+	    NULL, NULL, NULL) == SQLITE_OK, "v1 sources and reply");
+	sqlite3_close(db);
+
+	s = store_open(path, 0);
+	CHECK(s == NULL, "version 1 is refused until db init");
+	s = store_open(path, STORE_CREATE);
+	CHECK(s && store_migrate(s) == -1 && store_version(s) == 1,
+	    "no digest function: the migration fails, nothing changed");
+	store_set_digest(s, ticket_digest);
+	CHECK(store_migrate(s) == 0 && store_version(s) >= 2, "migrated");
+	store_close(s);
+	s = store_open(path, 0);
+	CHECK(s != NULL, "opens after db init");
+
+	CHECK(store_ticket_get(s, 1, 0, &t) == 0 && strcmp(t.msgkey, "a@x") ==
+	    0 && t.state == TICKET_APPLIED, "Message-ID ticket kept");
+	ticket_clear(&t);
+	ticket_digest(v1_noid, strlen(v1_noid), hex);
+	CHECK(store_ticket_get(s, 2, 0, &t) == 0 && strncmp(t.msgkey,
+	    "digest:", 7) == 0 && strcmp(t.msgkey + 7, hex) == 0,
+	    "no Message-ID: keyed by its identity (%s)", t.msgkey);
+	ticket_clear(&t);
+	CHECK(store_ticket_get(s, 3, 0, &t) == 0 && strcmp(t.msgkey,
+	    "sha256:2222") == 0, "its v1 twin kept, under its old key");
+	ticket_clear(&t);
+	CHECK(store_outbox_list(s, 1, &o, &n) == 0 && n == 1,
+	    "reply kept");
+	outbox_free(o, n);
+	CHECK(store_source_known(s, "imap:x/INBOX:1:7") == 1, "sources kept");
+
+	ticket_digest(v1_id_imap, strlen(v1_id_imap), hex);
+	CHECK(store_ticket_add(s, "imap:x/INBOX:2:9", "a@x", hex, v1_id_imap,
+	    strlen(v1_id_imap), &id) == 1 && id == 1,
+	    "the same mail again (trace fields, CRLF): known");
+	ticket_digest(v1_noid_imap, strlen(v1_noid_imap), hex);
+	char *key = xprintf("digest:%s", hex);
+	CHECK(store_ticket_add(s, "pop3:x:5", key, hex, v1_noid_imap,
+	    strlen(v1_noid_imap), &id) == 1 && id == 2,
+	    "no Message-ID, again: known as the first copy");
+	free(key);
+	struct outbox_row bad = { 0 };
+	bad.ticket_id = 999;
+	bad.msgid = (char *)"r2@us";
+	bad.mail_from = bad.rcpt = (char *)"x@y";
+	bad.message = (char *)"m";
+	bad.message_len = 1;
+	CHECK(store_outbox_add(s, &bad, NULL) == -1,
+	    "foreign keys on again after the migration");
+	store_close(s);
+	free(path);
+}
 
 int
 main(void)
@@ -147,11 +260,34 @@ main(void)
 	    "non-digits refused by the schema");
 	store_rollback(s);
 
-	/* tickets: stored once per msgkey; every source key remembered */
-	CHECK(store_ticket_add(s, "maildir:a", "m1@x", "raw1", 4, &id) == 0,
-	    "ticket add");
-	CHECK(store_ticket_add(s, "imap:b", "m1@x", "raw1b", 5, &id2) == 1 &&
-	    id2 == id, "same Message-ID from another source: duplicate");
+	/* tickets: stored once per (msgkey, digest); every source key
+	 * remembered; the same msgkey with another digest is a new ticket
+	 * that names the first */
+	CHECK(store_ticket_add(s, "maildir:a", "m1@x", "d1", "raw1", 4,
+	    &id) == 0, "ticket add");
+	CHECK(store_ticket_add(s, "imap:b", "m1@x", "d1", "raw1b", 5,
+	    &id2) == 1 && id2 == id, "same identity from another source: "
+	    "duplicate");
+	int64_t id3, id4;
+	CHECK(store_ticket_add(s, "imap:f", "m1@x", "d2", "forged", 6,
+	    &id3) == 0 && id3 > id, "same Message-ID, other digest: a ticket");
+	CHECK(store_ticket_add(s, "imap:g", "m1@x", "d2", "forged", 6,
+	    &id4) == 1 && id4 == id3, "that one stored once too");
+	CHECK(store_ticket_add(s, "imap:h", "m2@x", "d2", "other", 5,
+	    &id4) == 0 && id4 > id3, "same digest, other Message-ID: a ticket");
+	{
+		struct ticket t1, t3, t4;
+		CHECK(store_ticket_get(s, id, 0, &t1) == 0 && t1.dup_of == 0,
+		    "the first ticket is no duplicate");
+		CHECK(store_ticket_get(s, id3, 0, &t3) == 0 && t3.dup_of == id,
+		    "the later one names the first (%lld)",
+		    (long long)t3.dup_of);
+		CHECK(store_ticket_get(s, id4, 0, &t4) == 0 && t4.dup_of == 0,
+		    "another Message-ID is no duplicate");
+		ticket_clear(&t1);
+		ticket_clear(&t3);
+		ticket_clear(&t4);
+	}
 	CHECK(store_source_known(s, "imap:b") == 1, "source key recorded");
 	CHECK(store_source_known(s, "imap:c") == 0, "unknown source key");
 	struct ticket t;
@@ -201,6 +337,7 @@ main(void)
 
 	store_close(s);
 	free(path);
+	migrate_v1();
 	path = xprintf("rm -rf %s", dir);
 	if (system(path) != 0)
 		fprintf(stderr, "cleanup failed\n");
