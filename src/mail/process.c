@@ -444,21 +444,10 @@ forwarded(const struct msg *m)
 	static const char *const marks[] = { "Forwarded message",
 	    "Forwarded Message", "Begin forwarded message",
 	    "Start of forwarded message", NULL };
-	const char *s = m->subject ? m->subject : "";
 	const char *texts[] = { m->text, m->quoted, m->new_text };
 
-	for (;;) {
-		s += strspn(s, " \t");
-		if (*s == '[' && strchr(s, ']') != NULL)
-			s = strchr(s, ']') + 1;
-		else if (strncasecmp(s, "re:", 3) == 0 ||
-		    strncasecmp(s, "aw:", 3) == 0)
-			s += 3;
-		else
-			break;
-	}
-	if (strncasecmp(s, "fwd:", 4) == 0 || strncasecmp(s, "fw:", 3) == 0 ||
-	    strncasecmp(s, "wg:", 3) == 0 || strncasecmp(s, "tr:", 3) == 0)
+	if (mime_subject_forwarded(m->subject) ||
+	    (m->fwd_text != NULL && *m->fwd_text != '\0'))
 		return 1;
 	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
 		for (size_t i = 0; texts[t] && marks[i]; i++)
