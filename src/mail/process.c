@@ -479,13 +479,12 @@ do_twofa(struct job *j)
 			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 			return 0;
 		}
-	/* A forwarded request is someone else's, unless the sender names
-	 * their own account in their own words. */
-	if (forwarded(j->msg) && !in_list(j->rm.accounts, j->rm.naccounts,
-	    j->reseller.id) && j->ap == NULL) {
-		reason_add(j, "the 2FA request is forwarded and the sender does "
-		    "not name the account %s: a person checks whose request it "
-		    "is", j->reseller.id);
+	/* A forwarded request is someone else's: 2FA is never switched on
+	 * from one without staff. */
+	if (forwarded(j->msg) && j->ap == NULL) {
+		reason_add(j, "the 2FA request is forwarded: a person checks "
+		    "whose request it is before 2FA is switched on for %s",
+		    j->reseller.id);
 		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 		return 0;
 	}
@@ -573,6 +572,14 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 	if (e->user_id == NULL) {
 		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "no_user_id",
 		    "no user account ID given");
+		return 0;
+	}
+	/* two numbers or two IDs in one block: no guessing which, not even
+	 * by staff approving the ticket as it stands */
+	if (e->held) {
+		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "ambiguous", "%s%s",
+		    e->held, staff ? "; not registered" : "; our staff will "
+		    "check the request");
 		return 0;
 	}
 	rc = store_user_get(j->s, e->user_id, &jd->u);
@@ -693,6 +700,8 @@ results_json(struct job *j, struct judged *jd, size_t n)
 		json_escape(&b, jd[i].reason);
 		buf_adds(&b, ",\"how\":");
 		json_escape(&b, jd[i].e->how);
+		buf_addf(&b, ",\"forwarded\":%s", jd[i].e->forwarded ? "true" :
+		    "false");
 		buf_addc(&b, '}');
 		free(np);
 		free(op);
@@ -723,6 +732,10 @@ do_numbers(struct job *j)
 	if (j->nresellers == 1 && store_account_get(j->s, j->resellers[0],
 	    &j->reseller) == 0)
 		j->have_reseller = 1;
+	if (j->rm.forward_read)
+		reason_add(j, "users read from the forwarded message under the "
+		    "sender's request (each checked against the sender's "
+		    "accounts)");
 	jd = xcalloc(n, sizeof *jd);
 	for (size_t i = 0; i < n; i++) {
 		jd[i].e = &j->rm.entries[i];
@@ -911,10 +924,15 @@ fields_json(struct job *j)
 		json_escape(&b, e->mobile ? mk : NULL);
 		buf_adds(&b, ",\"how\":");
 		json_escape(&b, e->how);
+		buf_addf(&b, ",\"forwarded\":%s,\"held\":", e->forwarded ? "true" :
+		    "false");
+		json_escape(&b, e->held);
 		buf_addc(&b, '}');
 		free(mk);
 	}
-	buf_addf(&b, "],\"truncated\":%s}", j->rm.truncated ? "true" : "false");
+	buf_addf(&b, "],\"truncated\":%s,\"forward_read\":%s}",
+	    j->rm.truncated ? "true" : "false",
+	    j->rm.forward_read ? "true" : "false");
 	free(j->fields);
 	j->fields = buf_steal(&b);
 }
