@@ -127,6 +127,14 @@ static const struct tcase tcases[] = {
 	  "Login: U2001\r\nTel: 07400 123456\r\n",
 	  .has = { "Please register" }, .not = { "U2001" },
 	  .fwd = { "Login: U2001" }, .fwd_subject = "Missing mobile" },
+	{ .name = "thunderbird inline forward, tabbed header",
+	  .raw = H "Subject: Fwd: Locked out\r\n\r\nPlease add.\r\n\r\n\r\n"
+	  "-------- Forwarded Message --------\r\nSubject: \tLocked out\r\n"
+	  "Date: \tTue, 24 Nov 2026 09:58:10 +0000\r\nFrom: \tBob Jones "
+	  "<bob@widget.example>\r\nTo: \tJohn <noc@acme.example>\r\n\r\n\r\n"
+	  "\r\nUser ID: U2001\r\n",
+	  .fwd = { "User ID: U2001" }, .fwd_not = "Date:",
+	  .fwd_subject = "Locked out" },
 	{ .name = "outlook web forward, rule line",
 	  .raw = H "Subject: FW: Missing mobile\r\n\r\nPlease add.\r\n\r\n"
 	  "________________________________\r\nFrom: Maria <maria@widget."

@@ -447,7 +447,13 @@ test_fuzz(void)
 			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 			buf_adds(&b, piece[x % (sizeof piece / sizeof piece[0])]);
 		}
-		mkmsg(&m, "Missing mobile", b.s ? b.s : "");
+		/* every other time as a forwarded report under a request */
+		if (it % 2)
+			mkmsg(&m, "Missing mobile", b.s ? b.s : "");
+		else {
+			mkmsg(&m, "Fwd: x", "Please add the numbers below.");
+			m.fwd_text = b.s ? b.s : (char *)"";
+		}
 		rules_match(R, &m, &rm);
 		for (size_t i = 0; i < rm.nentries; i++) {
 			const char *v[4] = { rm.entries[i].user_id,
