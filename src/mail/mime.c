@@ -1702,6 +1702,7 @@ forwarded_text(const struct line *L, size_t n, size_t i, struct mbuf *fs,
 	}
 	if (body.oom) {
 		ft->oom = 1;
+		mbuf_free(&body);
 		return;
 	}
 	if (body.p != NULL)

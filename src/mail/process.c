@@ -30,10 +30,13 @@
  *   sender not a contact of any reseller             rejected
  *   sender a contact but not authenticated           needs_review
  *   twofa_setup: switched on -> applied; already on -> applied; users
- *     without a valid mobile -> rejected, nothing changed, reply lists them
+ *     without a valid mobile -> rejected, nothing changed, reply lists them;
+ *     a forwarded request -> needs_review (never switched on without staff)
  *   missing_number: each user on its own; the ticket is needs_review if
  *     any user waits for staff, else applied if any number was registered
- *     or already there, else rejected.
+ *     or already there, else rejected. A user whose block gave a field
+ *     twice (rentry.held) waits for staff; users read from a forwarded
+ *     message are checked against the sender's resellers like any other.
  */
 #include <stdio.h>
 #include <stdlib.h>
