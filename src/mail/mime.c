@@ -1693,6 +1693,129 @@ quote_header(const struct line *L, size_t n, size_t i, size_t *span)
 	return 0;
 }
 
+/* Where a forwarded message starts: the Gmail and Thunderbird marker
+ * lines, Apple Mail's "Begin forwarded message:", and, when the subject
+ * says the mail is a forward, Outlook's "-----Original Message-----", rule
+ * line or bare "From: / Sent: / To: / Subject:" block. */
+static int
+is_forward_start(const struct line *L, size_t n, size_t i, int fwdsubj)
+{
+	struct line t = ltrim(L[i]);
+	size_t j;
+
+	if (t.n >= 10 && t.s[0] == '-' && (memmem(t.s, t.n,
+	    "Forwarded message", 17) || memmem(t.s, t.n, "Forwarded Message",
+	    17) || memmem(t.s, t.n, "forwarded message", 17)))
+		return 1;
+	if (lstarts(&t, "Begin forwarded message:") ||
+	    lstarts(&t, "Start of forwarded message"))
+		return 1;
+	if (!fwdsubj)
+		return 0;
+	if (t.n >= 10 && t.s[0] == '-' && (memmem(t.s, t.n,
+	    "Original Message", 16) || memmem(t.s, t.n, "original message",
+	    16)))
+		return 1;
+	if (t.n >= 20 && t.s[0] == '_' && t.s[t.n - 1] == '_') {
+		for (j = i + 1; j < n && ltrim(L[j]).n == 0 && j < i + 3; j++)
+			;
+		return j < n && is_hdr_block(L, n, j);
+	}
+	return is_hdr_block(L, n, i);
+}
+
+/* A header line of a forwarded message ("From: ...", "Sent: ..."). */
+static int
+is_fwd_hdr(const struct line *t)
+{
+	static const char *const names[] = { "From:", "Sent:", "Date:", "To:",
+	    "Cc:", "Subject:", "Reply-To:", "Importance:", "Attachments:",
+	    "De :", "De:", "Envoy\xC3\xA9 :", "\xC3\x80 :", "Objet :", "Von:",
+	    "Gesendet:", "An:", "Betreff:", "Datum:", NULL };
+
+	for (size_t k = 0; names[k]; k++)
+		if (lstarts(t, names[k]))
+			return 1;
+	return 0;
+}
+
+/* Line L without one level of "> " quoting. */
+static struct line
+unquote1(struct line l)
+{
+	if (l.n > 0 && l.s[0] == '>') {
+		l.s++, l.n--;
+		if (l.n > 0 && l.s[0] == ' ')
+			l.s++, l.n--;
+	}
+	return l;
+}
+
+static void split_str(struct msg *, const char *, int, struct mbuf *,
+    struct mbuf *, struct mbuf *);
+static void add_line(struct mbuf *, const struct line *);
+
+/* The forwarded message starting at line I: skips the marker and its
+ * header lines (keeping Subject), then splits its text as a message of
+ * its own: M->fwd_text is its new text. */
+static void
+forwarded_text(const struct line *L, size_t n, size_t i, struct mbuf *fs,
+    struct mbuf *ft)
+{
+	struct mbuf body = { 0 }, q = { 0 }, s = { 0 };
+	struct line t;
+	size_t j = i, nh = 0, k;
+	int quoted = 1, any = 0;
+
+	t = ltrim(L[j]);
+	if (!is_fwd_hdr(&t))
+		j++;			/* the marker line */
+	for (; j < n; j++) {
+		t = ltrim(unquote1(L[j]));
+		if (t.n == 0) {
+			if (nh > 0) {
+				j++;
+				break;
+			}
+			continue;
+		}
+		if (is_fwd_hdr(&t)) {
+			if (lstarts(&t, "Subject:") && fs->len == 0) {
+				struct line v = { t.s + 8, t.n - 8 };
+				v = ltrim(v);
+				mbuf_add(fs, v.s, v.n);
+			}
+			nh++;
+			continue;
+		}
+		/* a folded header value */
+		if (nh > 0 && (L[j].s[0] == ' ' || L[j].s[0] == '\t'))
+			continue;
+		break;
+	}
+	/* Apple Mail may quote the whole forwarded text */
+	for (k = j; k < n; k++)
+		if (L[k].n > 0 && ltrim(L[k]).n > 0) {
+			any = 1;
+			if (L[k].s[0] != '>')
+				quoted = 0;
+		}
+	for (k = j; k < n; k++) {
+		t = quoted && any ? unquote1(L[k]) : L[k];
+		add_line(&body, &t);
+	}
+	if (body.oom) {
+		ft->oom = 1;
+		mbuf_free(&body);
+		return;
+	}
+	if (body.p != NULL)
+		split_str(NULL, body.p, 0, ft, &q, &s);
+	mbuf_free(&body);
+	mbuf_free(&q);
+	mbuf_free(&s);
+}
+
 static int
 is_sig_start(const struct line *l)
 {
@@ -1742,10 +1865,16 @@ trim_lines(struct mbuf *b)
 	b->p[b->len] = '\0';
 }
 
+/*
+ * Splits the text S into new text, quoted history and signature. With M,
+ * S is the message's text: a forwarded message where the new text ends is
+ * read into fwd_text and fwd_subject (FWDSUBJ: the subject says forward).
+ */
 static void
-split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
+split_str(struct msg *m, const char *s, int fwdsubj, struct mbuf *nt,
+    struct mbuf *qt, struct mbuf *sg)
 {
-	const char *s = m->text, *p, *end, *eol;
+	const char *p, *end, *eol;
 	struct line *L = NULL;
 	size_t n = 0, cap = 0, i, span, k;
 	int insig = 0, r;
@@ -1776,6 +1905,18 @@ split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
 	for (i = 0; i < n; i++) {
 		r = quote_header(L, n, i, &span);
 		if (r == 1) {
+			if (m != NULL && is_forward_start(L, n, i, fwdsubj)) {
+				struct mbuf fs = { 0 }, ft = { 0 };
+
+				forwarded_text(L, n, i, &fs, &ft);
+				trim_lines(&ft);
+				free(m->fwd_text);
+				free(m->fwd_subject);
+				m->fwd_text = mbuf_steal(&ft);
+				m->fwd_subject = mbuf_steal(&fs);
+				if (m->fwd_text == NULL || m->fwd_subject == NULL)
+					nt->oom = 1;
+			}
 			for (; i < n; i++)
 				add_line(qt, &L[i]);
 			break;
@@ -1799,6 +1940,31 @@ split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
 	trim_lines(nt);
 	trim_lines(qt);
 	trim_lines(sg);
+}
+
+static void
+split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
+{
+	split_str(m, m->text, mime_subject_forwarded(m->subject), nt, qt, sg);
+}
+
+int
+mime_subject_forwarded(const char *s)
+{
+	if (s == NULL)
+		return 0;
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '[' && strchr(s, ']') != NULL)
+			s = strchr(s, ']') + 1;
+		else if (strncasecmp(s, "re:", 3) == 0 ||
+		    strncasecmp(s, "aw:", 3) == 0)
+			s += 3;
+		else
+			break;
+	}
+	return strncasecmp(s, "fwd:", 4) == 0 || strncasecmp(s, "fw:", 3) == 0 ||
+	    strncasecmp(s, "wg:", 3) == 0 || strncasecmp(s, "tr:", 3) == 0;
 }
 
 /* Trim trailing blanks of every line, and blank lines at both ends. */
@@ -2004,7 +2170,12 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	m->new_text = mbuf_steal(&nt);
 	m->quoted = mbuf_steal(&qt);
 	m->signature = mbuf_steal(&sg);
-	if (m->new_text == NULL || m->quoted == NULL || m->signature == NULL)
+	if (m->fwd_text == NULL)
+		m->fwd_text = strdup("");
+	if (m->fwd_subject == NULL)
+		m->fwd_subject = strdup("");
+	if (m->new_text == NULL || m->quoted == NULL || m->signature == NULL ||
+	    m->fwd_text == NULL || m->fwd_subject == NULL)
 		goto oom;
 	return m;
 oom:
@@ -2044,6 +2215,8 @@ msg_free(struct msg *m)
 	free(m->new_text);
 	free(m->quoted);
 	free(m->signature);
+	free(m->fwd_text);
+	free(m->fwd_subject);
 	free(m->error);
 	free(m->html_hidden_style);
 	free(m);

@@ -39,6 +39,15 @@ struct msg {
 	char *new_text;     /* text without quoted history and signature */
 	char *quoted;       /* the quoted history, "" if none */
 	char *signature;    /* after "-- ", "" if none */
+	/* The message forwarded below the new text (Gmail "---------- Forwarded
+	 * message ---------", Apple Mail "Begin forwarded message:", an
+	 * attached message/rfc822, or an Outlook "From: / Sent: / To: /
+	 * Subject:" block when the subject is a forward): its own new text
+	 * (its header lines, quoted history and signature set aside) and its
+	 * Subject line; "" if none. Part of quoted too: never the sender's
+	 * own words. */
+	char *fwd_text;
+	char *fwd_subject;
 	int html_only;      /* text came from HTML */
 	/* The HTML read uses something able to hide text (a hiding style, a
 	 * <style> rule, the hidden attribute...): why, for people ("HTML uses
@@ -72,6 +81,9 @@ char *mime_message_id(const char *raw, size_t len);
 #define MIME_IDENTITY_BYTES 32
 int mime_identity(const char *raw, size_t len,
     unsigned char out[MIME_IDENTITY_BYTES]);
+/* Does SUBJECT say the message is a forward ("Fwd:", "FW:", "WG:", "TR:",
+ * after any "Re:" and "[tag]")? */
+int mime_subject_forwarded(const char *subject);
 
 /* RFC 3834 loop and bounce protection: nonzero if the message must never be
  * answered; *why (static string) says which rule. OUR_ADDR may be NULL. */

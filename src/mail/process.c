@@ -32,10 +32,13 @@
  *   sender not a contact of any reseller             rejected
  *   sender a contact but not authenticated           needs_review
  *   twofa_setup: switched on -> applied; already on -> applied; users
- *     without a valid mobile -> rejected, nothing changed, reply lists them
+ *     without a valid mobile -> rejected, nothing changed, reply lists them;
+ *     a forwarded request -> needs_review (never switched on without staff)
  *   missing_number: each user on its own; the ticket is needs_review if
  *     any user waits for staff, else applied if any number was registered
- *     or already there, else rejected.
+ *     or already there, else rejected. A user whose block gave a field
+ *     twice (rentry.held) waits for staff; users read from a forwarded
+ *     message are checked against the sender's resellers like any other.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -446,21 +449,10 @@ forwarded(const struct msg *m)
 	static const char *const marks[] = { "Forwarded message",
 	    "Forwarded Message", "Begin forwarded message",
 	    "Start of forwarded message", NULL };
-	const char *s = m->subject ? m->subject : "";
 	const char *texts[] = { m->text, m->quoted, m->new_text };
 
-	for (;;) {
-		s += strspn(s, " \t");
-		if (*s == '[' && strchr(s, ']') != NULL)
-			s = strchr(s, ']') + 1;
-		else if (strncasecmp(s, "re:", 3) == 0 ||
-		    strncasecmp(s, "aw:", 3) == 0)
-			s += 3;
-		else
-			break;
-	}
-	if (strncasecmp(s, "fwd:", 4) == 0 || strncasecmp(s, "fw:", 3) == 0 ||
-	    strncasecmp(s, "wg:", 3) == 0 || strncasecmp(s, "tr:", 3) == 0)
+	if (mime_subject_forwarded(m->subject) ||
+	    (m->fwd_text != NULL && *m->fwd_text != '\0'))
 		return 1;
 	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
 		for (size_t i = 0; texts[t] && marks[i]; i++)
@@ -492,13 +484,12 @@ do_twofa(struct job *j)
 			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 			return 0;
 		}
-	/* A forwarded request is someone else's, unless the sender names
-	 * their own account in their own words. */
-	if (forwarded(j->msg) && !in_list(j->rm.accounts, j->rm.naccounts,
-	    j->reseller.id) && j->ap == NULL) {
-		reason_add(j, "the 2FA request is forwarded and the sender does "
-		    "not name the account %s: a person checks whose request it "
-		    "is", j->reseller.id);
+	/* A forwarded request is someone else's: 2FA is never switched on
+	 * from one without staff. */
+	if (forwarded(j->msg) && j->ap == NULL) {
+		reason_add(j, "the 2FA request is forwarded: a person checks "
+		    "whose request it is before 2FA is switched on for %s",
+		    j->reseller.id);
 		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 		return 0;
 	}
@@ -586,6 +577,14 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 	if (e->user_id == NULL) {
 		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "no_user_id",
 		    "no user account ID given");
+		return 0;
+	}
+	/* two numbers or two IDs in one block: no guessing which, not even
+	 * by staff approving the ticket as it stands */
+	if (e->held) {
+		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "ambiguous", "%s%s",
+		    e->held, staff ? "; not registered" : "; our staff will "
+		    "check the request");
 		return 0;
 	}
 	rc = store_user_get(j->s, e->user_id, &jd->u);
@@ -706,6 +705,8 @@ results_json(struct job *j, struct judged *jd, size_t n)
 		json_escape(&b, jd[i].reason);
 		buf_adds(&b, ",\"how\":");
 		json_escape(&b, jd[i].e->how);
+		buf_addf(&b, ",\"forwarded\":%s", jd[i].e->forwarded ? "true" :
+		    "false");
 		buf_addc(&b, '}');
 		free(np);
 		free(op);
@@ -736,6 +737,10 @@ do_numbers(struct job *j)
 	if (j->nresellers == 1 && store_account_get(j->s, j->resellers[0],
 	    &j->reseller) == 0)
 		j->have_reseller = 1;
+	if (j->rm.forward_read)
+		reason_add(j, "users read from the forwarded message under the "
+		    "sender's request (each checked against the sender's "
+		    "accounts)");
 	jd = xcalloc(n, sizeof *jd);
 	for (size_t i = 0; i < n; i++) {
 		jd[i].e = &j->rm.entries[i];
@@ -966,10 +971,15 @@ fields_json(struct job *j)
 		json_escape(&b, e->mobile ? mk : NULL);
 		buf_adds(&b, ",\"how\":");
 		json_escape(&b, e->how);
+		buf_addf(&b, ",\"forwarded\":%s,\"held\":", e->forwarded ? "true" :
+		    "false");
+		json_escape(&b, e->held);
 		buf_addc(&b, '}');
 		free(mk);
 	}
-	buf_addf(&b, "],\"truncated\":%s}", j->rm.truncated ? "true" : "false");
+	buf_addf(&b, "],\"truncated\":%s,\"forward_read\":%s}",
+	    j->rm.truncated ? "true" : "false",
+	    j->rm.forward_read ? "true" : "false");
 	free(j->fields);
 	j->fields = buf_steal(&b);
 }

@@ -6,7 +6,10 @@
  * reads only the subject, From address, header fields named by a rule and
  * the cut new text of the body; extraction understands three layouts:
  *   labelled fields   "User ID: U2001" / "Name: ..." / "Mobile: ..."
- *                     (one per line, or several on one line)
+ *                     (one per line, or several on one line, in any
+ *                     order); a shaped label ("User:", "Login:") is read
+ *                     as the field whose shape its value has; a block
+ *                     giving a field twice with different values is held
  *   tables            a header row of known column names, then rows split
  *                     by tab, '|', ',' or ';' (HTML tables arrive as " | ");
  *                     or header-less rows holding a user ID and a number
@@ -55,6 +58,14 @@ struct cond {
 	size_t nalt;
 };
 
+/* A label whose value says which field it is: "User: U1001" is a user
+ * ID, "User: Jane Smith" a name (shaped_labels:). */
+struct slabel {
+	struct pat label;
+	int as[NF];		/* candidate fields, in order */
+	int nas;
+};
+
 struct rule {
 	char *name;
 	int line;
@@ -70,6 +81,8 @@ struct rules {
 	struct pat *cut;
 	size_t ncut;
 	struct pat shape[NF], label[NF], column[NF];
+	struct slabel *slabel;
+	size_t nslabel;
 	struct pat *sent;
 	size_t nsent;
 	struct pat accounts;
@@ -438,6 +451,78 @@ load_patlist(struct ld *l, yaml_node_t *s, const char *sect, struct pat **out,
 	}
 }
 
+/* shaped_labels: a list of {label: PAT, as: [FIELD...]}. */
+static void
+load_slabels(struct ld *l, yaml_node_t *s)
+{
+	struct rules *r = l->r;
+	size_t n;
+
+	if (s->type != YAML_SEQUENCE_NODE) {
+		lerr(l, nline(s), "shaped_labels: expected a list of {label, as}");
+		return;
+	}
+	n = (size_t)(s->data.sequence.items.top - s->data.sequence.items.start);
+	r->slabel = xcalloc(n ? n : 1, sizeof *r->slabel);
+	for (size_t i = 0; i < n; i++) {
+		yaml_node_t *m = node(l, s->data.sequence.items.start[i]);
+		yaml_node_t *lab = NULL, *as = NULL;
+		struct slabel *sl = &r->slabel[r->nslabel];
+		yaml_node_pair_t *p;
+		char what[64];
+
+		snprintf(what, sizeof what, "shaped_labels[%zu]", i);
+		if (m == NULL || m->type != YAML_MAPPING_NODE) {
+			lerr(l, nline(m), "%s: expected a mapping with label and as",
+			    what);
+			continue;
+		}
+		for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
+		    p++) {
+			yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+			const char *key = scalar(l, k, what);
+			if (key == NULL)
+				continue;
+			if (strcmp(key, "label") == 0)
+				lab = v;
+			else if (strcmp(key, "as") == 0)
+				as = v;
+			else
+				lerr(l, nline(k), "%s: unknown key %s (label, as)", what,
+				    key);
+		}
+		if (lab == NULL || as == NULL) {
+			lerr(l, nline(m), "%s: label and as are required", what);
+			continue;
+		}
+		if (as->type != YAML_SEQUENCE_NODE ||
+		    as->data.sequence.items.top == as->data.sequence.items.start) {
+			lerr(l, nline(as), "%s.as: expected a list of fields", what);
+			continue;
+		}
+		sl->nas = 0;
+		for (yaml_node_item_t *it = as->data.sequence.items.start;
+		    it < as->data.sequence.items.top; it++) {
+			yaml_node_t *v = node(l, *it);
+			const char *f = scalar(l, v, what);
+			int fi;
+			if (f == NULL)
+				continue;
+			if ((fi = field_index(f)) < 0 || fi == F_MOBILE ||
+			    sl->nas >= NF) {
+				lerr(l, nline(v), "%s.as: %s is not account_id, "
+				    "user_id or name", what, f);
+				continue;
+			}
+			sl->as[sl->nas++] = fi;
+		}
+		if (compile(l, &sl->label, lab, what, 0) == 0 && sl->nas > 0)
+			r->nslabel++;
+		else
+			pat_free(&sl->label);
+	}
+}
+
 static long
 load_int(struct ld *l, yaml_node_t *v, const char *what, long lo, long hi)
 {
@@ -502,6 +587,8 @@ load_top(struct ld *l, yaml_node_t *root)
 			    PCRE2_ANCHORED | PCRE2_ENDANCHORED);
 		else if (strcmp(key, "labels") == 0)
 			load_fieldmap(l, v, "labels", r->label, 0);
+		else if (strcmp(key, "shaped_labels") == 0)
+			load_slabels(l, v);
 		else if (strcmp(key, "columns") == 0)
 			load_fieldmap(l, v, "columns", r->column,
 			    PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_CASELESS);
@@ -509,8 +596,8 @@ load_top(struct ld *l, yaml_node_t *root)
 			rules = v;
 		else
 			lerr(l, nline(k), "unknown key %s (version, max_users, "
-			    "max_body, cut, fields, labels, columns, sentences, "
-			    "accounts, rules)", key);
+			    "max_body, cut, fields, labels, shaped_labels, columns, "
+			    "sentences, accounts, rules)", key);
 	}
 	if (rules == NULL || rules->type != YAML_SEQUENCE_NODE ||
 	    rules->data.sequence.items.top == rules->data.sequence.items.start) {
@@ -633,6 +720,9 @@ rules_free(struct rules *r)
 		pat_free(&r->label[f]);
 		pat_free(&r->column[f]);
 	}
+	for (size_t i = 0; i < r->nslabel; i++)
+		pat_free(&r->slabel[i].label);
+	free(r->slabel);
 	pat_free(&r->accounts);
 	pcre2_match_data_free(r->md);
 	pcre2_match_context_free(r->mctx);
@@ -952,6 +1042,9 @@ push_entry(struct rules *r, struct rmatch *m, struct rentry *e)
 		    ((o->mobile == NULL && e->mobile == NULL) || (o->mobile &&
 		    e->mobile && digits_eq(o->mobile, e->mobile)))) {
 			/* fill what the first one lacked */
+			if (o->held == NULL)
+				o->held = e->held;
+			o->forwarded &= e->forwarded;
 			for (int f = 0; f < NF; f++)
 				if (*efield(o, f) == NULL) {
 					*efield(o, f) = *efield(e, f);
@@ -1028,9 +1121,11 @@ find_labels(struct rules *r, const char *line, size_t len, struct hit *h,
 {
 	size_t n = 0, k = 0;
 
-	for (int f = 0; f < NF; f++) {
+	/* 0..NF-1: the labels of a field; NF+i: shaped label i */
+	for (int f = 0; f < NF + (int)r->nslabel; f++) {
+		const struct pat *p = f < NF ? &r->label[f] : &r->slabel[f - NF].label;
 		size_t off = 0;
-		while (n < MAX_HITS && pmatch(r, &r->label[f], line, len, off, m)) {
+		while (n < MAX_HITS && pmatch(r, p, line, len, off, m)) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 			if (label_at(line, ov[0]) && ov[1] > ov[0]) {
 				h[n].s = ov[0];
@@ -1147,7 +1242,7 @@ rule_row(const struct cell *c, size_t n)
 /* A row of a table under a header. */
 static void
 table_row(struct rules *r, struct rmatch *m, const char *line, size_t len,
-    char sep, const int *col)
+    char sep, const int *col, int fwd)
 {
 	struct cell c[MAX_CELLS];
 	struct rentry e;
@@ -1157,6 +1252,7 @@ table_row(struct rules *r, struct rmatch *m, const char *line, size_t len,
 		return;
 	memset(&e, 0, sizeof e);
 	e.how = "table";
+	e.forwarded = fwd;
 	for (int f = 0; f < NF; f++)
 		if (col[f] >= 0 && (size_t)col[f] < n)
 			*efield(&e, f) = field_value(f, c[col[f]].s, c[col[f]].n);
@@ -1166,7 +1262,8 @@ table_row(struct rules *r, struct rmatch *m, const char *line, size_t len,
 /* A row without a header: one cell is a user ID, one a phone number, the
  * cells shaped like names make the name, one may be an account ID. */
 static int
-bare_row(struct rules *r, struct rmatch *m, const char *line, size_t len)
+bare_row(struct rules *r, struct rmatch *m, const char *line, size_t len,
+    int fwd)
 {
 	struct cell c[MAX_CELLS];
 
@@ -1193,6 +1290,7 @@ bare_row(struct rules *r, struct rmatch *m, const char *line, size_t len)
 			continue;
 		memset(&e, 0, sizeof e);
 		e.how = "row";
+		e.forwarded = fwd;
 		e.user_id = field_value(F_USER, c[u].s, c[u].n);
 		e.mobile = field_value(F_MOBILE, c[ph].s, c[ph].n);
 		if (a >= 0)
@@ -1215,18 +1313,135 @@ bare_row(struct rules *r, struct rmatch *m, const char *line, size_t len)
 	return 0;
 }
 
-/* Labelled fields, tables and header-less rows, line by line. */
+/*
+ * The block of labelled fields being read: fields belong to the block they
+ * are in. A blank line ends a block of two fields or more; so does the
+ * label that opened it
+ * (its first field other than an account ID) seen again once it has two
+ * fields ("User ID, Name, Mobile, User ID, ..." lists users one after the
+ * other). Any other field given again with a different value makes the
+ * block ambiguous: it is held for staff, never guessed.
+ */
+struct block {
+	struct rentry e;
+	int nset;
+	int opener;		/* field that opened the block, -1 */
+	int weak;		/* the name came from a shaped label */
+	int fwd;
+};
+
 static void
-extract_lines(struct rules *r, const char *body, struct rmatch *m)
+block_start(struct block *b)
 {
-	struct rentry cur;
+	memset(&b->e, 0, sizeof b->e);
+	b->e.how = "labels";
+	b->e.forwarded = b->fwd;
+	b->nset = 0;
+	b->opener = -1;
+	b->weak = 0;
+}
+
+static void
+block_end(struct rules *r, struct rmatch *m, struct block *b)
+{
+	push_entry(r, m, &b->e);
+	block_start(b);
+}
+
+static int
+same_value(int f, const char *a, const char *b)
+{
+	if (f == F_MOBILE)
+		return digits_eq(a, b);
+	return strcasecmp(a, b) == 0;
+}
+
+static const char *
+held_why(int f)
+{
+	switch (f) {
+	case F_ACCOUNT: return "two account IDs in one block";
+	case F_USER: return "two user IDs in one block";
+	case F_NAME: return "two names in one block";
+	default: return "two mobile numbers in one block";
+	}
+}
+
+/* Puts V (owned) into field F of the block; WEAK: a name read through a
+ * shaped label, which gives way to one written under a name label. */
+static void
+block_set(struct rules *r, struct rmatch *m, struct block *b, int f, char *v,
+    int weak)
+{
+	char **slot = efield(&b->e, f);
+
+	if (*slot == NULL) {
+		*slot = v;
+		b->nset++;
+		if (b->opener < 0 && f != F_ACCOUNT)
+			b->opener = f;
+		if (f == F_NAME)
+			b->weak = weak;
+		return;
+	}
+	if (f == F_USER || f == F_ACCOUNT) {
+		fix_id(r, f, v);
+		fix_id(r, f, *slot);
+	}
+	if (same_value(f, *slot, v) || (f == F_NAME && weak)) {
+		free(v);
+		return;
+	}
+	if (f == F_NAME && b->weak) {
+		free(*slot);
+		*slot = v;
+		b->weak = 0;
+		return;
+	}
+	if ((f == b->opener || f == F_ACCOUNT) && b->nset >= 2) {
+		block_end(r, m, b);
+		block_set(r, m, b, f, v, weak);
+		return;
+	}
+	if (b->e.held == NULL)
+		b->e.held = held_why(f);
+	free(v);
+}
+
+/* The value of shaped label SL: the first of its fields whose shape the
+ * value has; 0 (and nothing read) when none. */
+static int
+shaped_value(struct rules *r, const struct slabel *sl, const char *s, size_t n,
+    char **out)
+{
+	for (int i = 0; i < sl->nas; i++) {
+		int f = sl->as[i];
+		char *v = field_value(f, s, n);
+		if (v && (f == F_USER || f == F_ACCOUNT))
+			fix_id(r, f, v);
+		if (v && shape_ok(r, f, v)) {
+			*out = v;
+			return f;
+		}
+		free(v);
+	}
+	*out = NULL;
+	return -1;
+}
+
+/* Labelled fields, tables and header-less rows, line by line. FWD: the
+ * text is a forwarded message (entries are marked so). */
+static void
+extract_lines(struct rules *r, const char *body, struct rmatch *m, int fwd)
+{
+	struct block cur;
 	struct hit h[MAX_HITS];
-	int col[NF], intable = 0, nset = 0;
+	int col[NF], intable = 0;
 	char sep = 0;
 	const char *p = body;
 
-	memset(&cur, 0, sizeof cur);
-	cur.how = "labels";
+	cur.fwd = fwd;
+	block_start(&cur);
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p), nh;
@@ -1239,18 +1454,26 @@ extract_lines(struct rules *r, const char *body, struct rmatch *m)
 				continue;
 			}
 			if (memchr(p, sep, len)) {
-				table_row(r, m, p, len, sep, col);
+				table_row(r, m, p, len, sep, col, fwd);
 				p = next;
 				continue;
 			}
 			intable = 0;
 		}
 		if (blank) {
-			if (nset >= 2) {
-				push_entry(r, m, &cur);
-				cur.how = "labels";
-				nset = 0;
-			}
+			/* a lone field (an account ID heading a list, a
+			 * label whose value follows a blank line) joins the
+			 * lines under it */
+			if (cur.nset >= 2)
+				block_end(r, m, &cur);
+			p = next;
+			continue;
+		}
+		/* before labels: "User ID<TAB>Name<TAB>Mobile" is a header */
+		if (table_header(r, p, len, &sep, col)) {
+			if (cur.nset)
+				block_end(r, m, &cur);
+			intable = 1;
 			p = next;
 			continue;
 		}
@@ -1258,51 +1481,47 @@ extract_lines(struct rules *r, const char *body, struct rmatch *m)
 		if (nh > 0) {
 			for (size_t i = 0; i < nh; i++) {
 				size_t vs = h[i].e, ve = i + 1 < nh ? h[i + 1].s : len;
-				char **slot = efield(&cur, h[i].f);
-				char *v = field_value(h[i].f, p + vs, ve - vs);
+				const char *vp = p + vs;
+				size_t vn = ve - vs;
+				char *v = NULL;
+				int f = h[i].f;
+
 				/* "Mobile:" with the value on the next line */
-				if (v == NULL && i + 1 == nh && nl && next[0] != '\0') {
+				if (i + 1 == nh && nl && next[0] != '\0' &&
+				    strspn(vp, " \t\r") >= vn) {
 					const char *nl2 = strchr(next, '\n');
 					size_t l2 = nl2 ? (size_t)(nl2 - next) :
 					    strlen(next);
 					struct hit h2[MAX_HITS];
-					if (l2 > 0 && find_labels(r, next, l2, h2, m) == 0 &&
-					    (v = field_value(h[i].f, next, l2)) != NULL)
+					if (l2 > 0 && strspn(next, " \t\r") < l2 &&
+					    find_labels(r, next, l2, h2, m) == 0) {
+						vp = next;
+						vn = l2;
 						next = nl2 ? nl2 + 1 : next + l2;
+					}
 				}
+				if (f >= NF)
+					f = shaped_value(r, &r->slabel[f - NF], vp, vn,
+					    &v);
+				else
+					v = field_value(f, vp, vn);
 				if (v == NULL)
 					continue;
-				if (*slot) {
-					push_entry(r, m, &cur);
-					cur.how = "labels";
-					nset = 0;
-					slot = efield(&cur, h[i].f);
-				}
-				*slot = v;
-				nset++;
+				block_set(r, m, &cur, f, v, h[i].f >= NF);
 			}
 			p = next;
 			continue;
 		}
-		if (table_header(r, p, len, &sep, col)) {
-			if (nset) {
-				push_entry(r, m, &cur);
-				cur.how = "labels";
-				nset = 0;
-			}
-			intable = 1;
-			p = next;
-			continue;
-		}
-		bare_row(r, m, p, len);
+		bare_row(r, m, p, len, fwd);
 		p = next;
 	}
-	push_entry(r, m, &cur);
+	push_entry(r, m, &cur.e);
 }
 
 /* Operator sentences, over the whole body. */
 static void
-extract_sentences(struct rules *r, const char *body, struct rmatch *m)
+extract_sentences(struct rules *r, const char *body, struct rmatch *m,
+    int fwd)
 {
 	size_t len = strlen(body);
 
@@ -1315,6 +1534,7 @@ extract_sentences(struct rules *r, const char *body, struct rmatch *m)
 
 			memset(&en, 0, sizeof en);
 			en.how = "sentence";
+			en.forwarded = fwd;
 			for (int f = 0; f < NF; f++)
 				if (group(r, r->sent[i].grp[f], &s, &e))
 					*efield(&en, f) = field_value(f, body + s, e - s);
@@ -1354,29 +1574,34 @@ rules_extract(struct rules *r, const char *subject, const char *body,
 	find_accounts(r, subject ? subject : "", m);
 	find_accounts(r, body, m);
 	if (m->kind == RK_MISSING_NUMBER) {
-		extract_lines(r, body, m);
-		extract_sentences(r, body, m);
+		extract_lines(r, body, m, 0);
+		extract_sentences(r, body, m, 0);
 	}
 	return 0;
 }
 
-int
-rules_match(struct rules *r, const struct msg *msg, struct rmatch *m)
+/* The first rule that matches SUBJECT and BODY decides the kind. */
+static void
+classify(struct rules *r, const struct msg *msg, const char *subject,
+    const char *body, struct rmatch *m)
 {
-	char *body = rules_body(r, msg->new_text);
+	struct msg alone = *msg;
 
-	memset(m, 0, sizeof *m);
+	alone.subject = (char *)subject;
+	m->kind = RK_STAFF;
+	m->rule = NULL;
+	m->rule_line = 0;
 	for (size_t i = 0; i < r->nrule; i++) {
 		const struct rule *ru = &r->rule[i];
 		size_t k;
 
 		for (k = 0; k < ru->nmatch; k++)
-			if (!cond_true(r, &ru->match[k], msg, body, m))
+			if (!cond_true(r, &ru->match[k], &alone, body, m))
 				break;
 		if (k < ru->nmatch)
 			continue;
 		for (k = 0; k < ru->nunless; k++)
-			if (cond_true(r, &ru->unless[k], msg, body, m))
+			if (cond_true(r, &ru->unless[k], &alone, body, m))
 				break;
 		if (k < ru->nunless)
 			continue;
@@ -1385,7 +1610,43 @@ rules_match(struct rules *r, const struct msg *msg, struct rmatch *m)
 		m->rule_line = ru->line;
 		break;
 	}
+}
+
+int
+rules_match(struct rules *r, const struct msg *msg, struct rmatch *m)
+{
+	char *body = rules_body(r, msg->new_text);
+
+	memset(m, 0, sizeof *m);
+	classify(r, msg, msg->subject ? msg->subject : "", body, m);
+	/*
+	 * A forwarded report is read when the sender's own text above it,
+	 * classified alone (without the subject, which a forward copies), is
+	 * itself a missing-number request; never against a rule that sends
+	 * the ticket to staff (such as "2FA off").
+	 */
+	if (msg->fwd_text && *msg->fwd_text && (m->kind != RK_STAFF ||
+	    m->rule == NULL)) {
+		struct rmatch top;
+
+		memset(&top, 0, sizeof top);
+		classify(r, msg, "", body, &top);
+		if (top.kind == RK_MISSING_NUMBER) {
+			m->kind = top.kind;
+			m->rule = top.rule;
+			m->rule_line = top.rule_line;
+			m->forward_read = 1;
+		}
+		m->limit_hits += top.limit_hits;
+		rmatch_clear(&top);
+	}
 	rules_extract(r, msg->subject, body, m);
+	if (m->forward_read) {
+		char *fb = rules_body(r, msg->fwd_text);
+		extract_lines(r, fb, m, 1);
+		extract_sentences(r, fb, m, 1);
+		free(fb);
+	}
 	free(body);
 	return 0;
 }

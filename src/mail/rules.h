@@ -12,7 +12,9 @@
  * Only the header fields named by a rule and the new text of the body
  * (msg->new_text: no quoted history, no signature) are ever read, after the
  * "cut" patterns have removed anything else that looks like a quote or a
- * signature.
+ * signature. One exception: when that new text, classified alone (no
+ * subject), is itself a missing-number request, the users written in the
+ * message it forwards (msg->fwd_text) are read too, marked forwarded.
  *
  * A struct rules keeps scratch space for matching: use one per thread.
  */
@@ -38,6 +40,10 @@ struct rentry {
 	char *name;
 	char *mobile;       /* as written ("07400 123456") */
 	const char *how;    /* static: "labels", "table", "row", "sentence" */
+	const char *held;   /* static, NULL when none: why the entry must not
+	                       be applied without staff ("two mobile numbers
+	                       in one block") */
+	int forwarded;      /* read from a forwarded message */
 };
 
 struct rmatch {
@@ -51,6 +57,9 @@ struct rmatch {
 	struct rentry *entries;  /* missing_number only; owned */
 	size_t nentries;
 	int truncated;      /* more users than max_users: the rest dropped */
+	int forward_read;   /* the sender's own text asks to add or register
+	                       numbers, so the forwarded message under it was
+	                       read too (msg->fwd_text) */
 	size_t limit_hits;  /* patterns that hit a PCRE2 limit */
 };
 

@@ -47,7 +47,7 @@ inv_utf8(const char *s)
 static const char *
 inv_check(const struct msg *m, const char *raw, size_t len)
 {
-	const char *texts[5], *why;
+	const char *texts[7], *why;
 	size_t i, k;
 	char *id;
 
@@ -58,7 +58,9 @@ inv_check(const struct msg *m, const char *raw, size_t len)
 	texts[2] = m->new_text;
 	texts[3] = m->quoted;
 	texts[4] = m->signature;
-	for (i = 0; i < 5; i++) {
+	texts[5] = m->fwd_text;
+	texts[6] = m->fwd_subject;
+	for (i = 0; i < 7; i++) {
 		if (texts[i] == NULL)
 			return "a text field is NULL";
 		if (!inv_utf8(texts[i]))
@@ -69,7 +71,7 @@ inv_check(const struct msg *m, const char *raw, size_t len)
 			if (c == '\r' || (c < 0x20 && c != '\n' && c != '\t' &&
 			    c != '\f'))
 				return "control character in text";
-			if (i == 0 && c == '\n')
+			if ((i == 0 || i == 6) && c == '\n')
 				return "newline in subject";
 		}
 	}

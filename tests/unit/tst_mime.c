@@ -33,6 +33,9 @@ struct tcase {
 	const char *sig;		/* signature contains */
 	const char *text;		/* whole text contains */
 	const char *header[2];		/* msg_header(NAME) == VALUE */
+	const char *fwd[2];		/* fwd_text contains ("" : is empty) */
+	const char *fwd_not;		/* fwd_text does not contain */
+	const char *fwd_subject;	/* exact */
 	char err;			/* 'y' error set, default none */
 	char html;			/* 'y', 'n' or don't care */
 	const char *hidden;		/* html_hidden_style contains; "-": NULL */
@@ -98,7 +101,68 @@ static const struct tcase tcases[] = {
 	{ .name = "forward as attachment (message/rfc822)",
 	  .file = "forward-as-attachment.eml",
 	  .has = { "See the attached request." }, .not = { "765432" },
-	  .quoted = "My mobile is 07400 765432" },
+	  .quoted = "My mobile is 07400 765432",
+	  .fwd = { "My mobile is 07400 765432" }, .fwd_not = "From:" },
+	/* ---- forwarded messages: the forward's own new text ---- */
+	{ .name = "gmail forward",
+	  .raw = H "Subject: Fwd: Missing mobile\r\n\r\nPlease add the number "
+	  "below.\r\n\r\n---------- Forwarded message ---------\r\nFrom: "
+	  "Maria <maria@widget.example>\r\nDate: Mon, 23 Nov 2026 at 08:00\r\n"
+	  "Subject: Missing mobile\r\nTo: <noc@acme.example>\r\n\r\n\r\n"
+	  "User ID: U2001\r\nMobile: 07400 123456\r\n\r\nThanks,\r\nMaria\r\n"
+	  "-- \r\nMaria, Widget Ltd, Mob: 07400 999888\r\n",
+	  .has = { "Please add the number below." }, .not = { "U2001" },
+	  .fwd = { "User ID: U2001\nMobile: 07400 123456" }, .fwd_not = "999888",
+	  .fwd_subject = "Missing mobile" },
+	{ .name = "apple mail forward, quoted body",
+	  .raw = H "Subject: Fwd: Locked out\r\n\r\nCan you add this mobile "
+	  "please?\r\n\r\nBegin forwarded message:\r\n\r\n> From: Bob Jones "
+	  "<bob@widget.example>\r\n> Subject: Locked out\r\n> Date: 23 "
+	  "November 2026 at 08:00:00 GMT\r\n> To: noc@acme.example\r\n> \r\n"
+	  "> User: U2001\r\n> Cell: 07400 123456\r\n",
+	  .has = { "Can you add this mobile" }, .not = { "U2001" },
+	  .fwd = { "User: U2001\nCell: 07400 123456" }, .fwd_not = "> ",
+	  .fwd_subject = "Locked out" },
+	{ .name = "outlook forward, Original Message and FW subject",
+	  .raw = H "Subject: FW: Missing mobile\r\n\r\nPlease register the "
+	  "mobile below.\r\n\r\n-----Original Message-----\r\nFrom: Maria "
+	  "<maria@widget.example> \r\nSent: Monday, November 23, 2026 8:00 AM"
+	  "\r\nTo: noc@acme.example\r\nSubject: Missing mobile\r\n\r\n"
+	  "Login: U2001\r\nTel: 07400 123456\r\n",
+	  .has = { "Please register" }, .not = { "U2001" },
+	  .fwd = { "Login: U2001" }, .fwd_subject = "Missing mobile" },
+	{ .name = "thunderbird inline forward, tabbed header",
+	  .raw = H "Subject: Fwd: Locked out\r\n\r\nPlease add.\r\n\r\n\r\n"
+	  "-------- Forwarded Message --------\r\nSubject: \tLocked out\r\n"
+	  "Date: \tTue, 24 Nov 2026 09:58:10 +0000\r\nFrom: \tBob Jones "
+	  "<bob@widget.example>\r\nTo: \tJohn <noc@acme.example>\r\n\r\n\r\n"
+	  "\r\nUser ID: U2001\r\n",
+	  .fwd = { "User ID: U2001" }, .fwd_not = "Date:",
+	  .fwd_subject = "Locked out" },
+	{ .name = "outlook web forward, rule line",
+	  .raw = H "Subject: FW: Missing mobile\r\n\r\nPlease add.\r\n\r\n"
+	  "________________________________\r\nFrom: Maria <maria@widget."
+	  "example>\r\nSent: 23 November 2026 08:00\r\nTo: Acme NOC "
+	  "<noc@acme.example>\r\nSubject: Missing mobile\r\n\r\nID: U2001"
+	  "\r\n\r\nFrom: Maria\r\n",
+	  .fwd = { "ID: U2001" }, .fwd_subject = "Missing mobile" },
+	{ .name = "outlook reply is not a forward",
+	  .raw = H "Subject: RE: Missing mobile\r\n\r\nPlease add.\r\n\r\n"
+	  "-----Original Message-----\r\nFrom: Maria <maria@widget.example>"
+	  "\r\nSent: 23 November 2026 08:00\r\nTo: noc@acme.example\r\n"
+	  "Subject: Missing mobile\r\n\r\nID: U2001\r\n",
+	  .quoted = "ID: U2001", .fwd = { "" } },
+	{ .name = "a reply attribution is not a forward",
+	  .raw = H "Subject: Re: x\r\n\r\nPlease add.\r\n\r\nOn Mon, 23 Nov "
+	  "2026, Maria <m@widget.example> wrote:\r\n> ID: U2001\r\n",
+	  .quoted = "ID: U2001", .fwd = { "" } },
+	{ .name = "forward in a forward: the first one's own text",
+	  .raw = H "Subject: Fwd: Fwd: x\r\n\r\nPlease add.\r\n\r\n"
+	  "---------- Forwarded message ---------\r\nFrom: A <a@a.example>\r\n"
+	  "Subject: Fwd: x\r\n\r\nMiddle text\r\n\r\n---------- Forwarded "
+	  "message ---------\r\nFrom: B <b@b.example>\r\nSubject: x\r\n\r\n"
+	  "ID: U2001\r\n",
+	  .fwd = { "Middle text" }, .fwd_not = "U2001", .fwd_subject = "Fwd: x" },
 	{ .name = "attachments are not text", .file = "attachment-mixed.eml",
 	  .has = { "Please find the users list attached." },
 	  .not = { "SECRET-ATTACHMENT", "PDF", "iVBOR" } },
@@ -348,6 +412,15 @@ run_case(const struct tcase *tc)
 		FAIL("signature lacks [%s]: [%s]", tc->sig, m->signature);
 	if (tc->text && !contains(m->text, tc->text))
 		FAIL("text lacks [%s]", tc->text);
+	for (i = 0; i < 2 && tc->fwd[i]; i++)
+		if (*tc->fwd[i] ? !contains(m->fwd_text, tc->fwd[i]) :
+		    *m->fwd_text != '\0')
+			FAIL("fwd_text lacks [%s]:\n%s", tc->fwd[i], m->fwd_text);
+	if (tc->fwd_not && contains(m->fwd_text, tc->fwd_not))
+		FAIL("fwd_text has [%s]:\n%s", tc->fwd_not, m->fwd_text);
+	if (tc->fwd_subject && strcmp(m->fwd_subject, tc->fwd_subject))
+		FAIL("fwd_subject [%s], want [%s]", m->fwd_subject,
+		    tc->fwd_subject);
 	if (tc->header[0] && (!msg_header(m, tc->header[0]) ||
 	    strcmp(msg_header(m, tc->header[0]), tc->header[1])))
 		FAIL("header %s [%s]", tc->header[0],

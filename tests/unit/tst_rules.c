@@ -38,25 +38,36 @@ kind_of(const char *subject, const char *body)
 	return k;
 }
 
-/* Extracts and returns "user|name|mobile;..." for comparison. */
+/* Extracts and returns "user|name|mobile;..." for comparison; a held
+ * entry ends "|held", one read from a forwarded message "|fwd"; FWD is
+ * the forwarded message's text (NULL: none). */
 static char *
-users_of(const char *subject, const char *body)
+users_fwd(const char *subject, const char *body, const char *fwd)
 {
 	struct msg m;
 	struct rmatch rm;
 	struct buf b;
 
 	mkmsg(&m, subject, body);
+	m.fwd_text = (char *)fwd;
 	rules_match(R, &m, &rm);
 	buf_init(&b);
 	buf_adds(&b, "");
 	for (size_t i = 0; i < rm.nentries; i++)
-		buf_addf(&b, "%s%s|%s|%s", i ? ";" : "",
+		buf_addf(&b, "%s%s|%s|%s%s%s", i ? ";" : "",
 		    rm.entries[i].user_id ? rm.entries[i].user_id : "-",
 		    rm.entries[i].name ? rm.entries[i].name : "-",
-		    rm.entries[i].mobile ? rm.entries[i].mobile : "-");
+		    rm.entries[i].mobile ? rm.entries[i].mobile : "-",
+		    rm.entries[i].held ? "|held" : "",
+		    rm.entries[i].forwarded ? "|fwd" : "");
 	rmatch_clear(&rm);
 	return buf_steal(&b);
+}
+
+static char *
+users_of(const char *subject, const char *body)
+{
+	return users_fwd(subject, body, NULL);
 }
 
 static void
@@ -68,6 +79,17 @@ users_are(int line, const char *subject, const char *body, const char *want)
 	free(got);
 }
 #define USERS(s, b, w) users_are(__LINE__, s, b, w)
+
+static void
+users_fwd_are(int line, const char *subject, const char *body,
+    const char *fwd, const char *want)
+{
+	char *got = users_fwd(subject, body, fwd);
+	CHECK(strcmp(got, want) == 0, "line %d: got [%s], want [%s]", line,
+	    got, want);
+	free(got);
+}
+#define USERS_FWD(s, b, f, w) users_fwd_are(__LINE__, s, b, f, w)
 
 static const char *const twofa_subjects[] = {
 	"2FA Set Up", "2FA setup", "RE: 2FA Set Up", "2fa set-up request",
@@ -166,6 +188,207 @@ test_extract(void)
 	    "Mobile: 07400 123456\n", "U2001'|Bob\" OR 1=1|07400 123456");
 }
 
+/* Label synonyms, in any order, any case, with ':' '-' '=' or a tab. */
+static const char *const id_labels[] = {
+	"User ID", "user id", "USER ID", "UserID", "User-ID", "User Id",
+	"User account ID", "User account", "Account user ID", "Portal user ID",
+	"User no.", "User number", "User ref", "ID", "Id", "Login", "Login ID",
+	"User", "Username", "User name", "Account user", NULL
+};
+static const char *const name_labels[] = {
+	"Name", "name", "NAME", "Full name", "User's name", "Contact name",
+	"Name of user", NULL
+};
+static const char *const mobile_labels[] = {
+	"Mobile", "Mob", "Cell", "Cell phone", "Cellphone", "Mobile phone",
+	"Tel", "Telephone", "Phone", "Phone number", "Mobile number",
+	"Mobile no.", "Mobile #", "Telephone number", "New mobile number",
+	"Number", "2FA mobile", "SMS number", "MSISDN", NULL
+};
+static const char *const seps[] = { ": ", ":", " - ", " = ", "\t", " :\t",
+	NULL };
+
+static void
+test_labels(void)
+{
+	char body[512];
+
+	for (int i = 0; id_labels[i]; i++)
+		for (int s = 0; seps[s]; s++) {
+			snprintf(body, sizeof body, "%s%sU2001\nName: Bob Jones\n"
+			    "Mobile: 07400 123456\n", id_labels[i], seps[s]);
+			USERS("Missing mobile", body, "U2001|Bob Jones|07400 123456");
+		}
+	for (int i = 0; name_labels[i]; i++)
+		for (int s = 0; seps[s]; s++) {
+			snprintf(body, sizeof body, "User ID: U2001\n%s%sBob Jones\n"
+			    "Mobile: 07400 123456\n", name_labels[i], seps[s]);
+			USERS("Missing mobile", body, "U2001|Bob Jones|07400 123456");
+		}
+	for (int i = 0; mobile_labels[i]; i++)
+		for (int s = 0; seps[s]; s++) {
+			snprintf(body, sizeof body, "User ID: U2001\nName: Bob Jones\n"
+			    "%s%s07400 123456\n", mobile_labels[i], seps[s]);
+			USERS("Missing mobile", body, "U2001|Bob Jones|07400 123456");
+		}
+	/* abbreviations with a dot */
+	USERS("x", "User ID: U2001\nName: Bob Jones\nMob. 07400 123456\n",
+	    "U2001|Bob Jones|07400 123456");
+	USERS("x", "User ID: U2001\nName: Bob Jones\nTel. +44 7400 123456\n",
+	    "U2001|Bob Jones|+44 7400 123456");
+}
+
+/* Every order of the three fields, one user a block or one after the
+ * other without blank lines. */
+static void
+test_orders(void)
+{
+	static const char *const f[3] = { "User ID: %s\n", "Name: %s\n",
+	    "Mobile: %s\n" };
+	static const int ord[6][3] = { {0,1,2}, {0,2,1}, {1,0,2}, {1,2,0},
+	    {2,0,1}, {2,1,0} };
+	const char *v1[3] = { "U2001", "Bob Jones", "07400 123456" };
+	const char *v2[3] = { "U1002", "Raj Patel", "07400 123457" };
+
+	for (int o = 0; o < 6; o++)
+		for (int blank = 0; blank < 2; blank++) {
+			char body[512], line[128];
+			size_t n = 0;
+			for (int u = 0; u < 2; u++) {
+				for (int k = 0; k < 3; k++) {
+					int x = ord[o][k];
+					snprintf(line, sizeof line, f[x], u ? v2[x] : v1[x]);
+					n += (size_t)snprintf(body + n, sizeof body - n, "%s",
+					    line);
+				}
+				if (blank)
+					n += (size_t)snprintf(body + n, sizeof body - n,
+					    "\n");
+			}
+			USERS("Missing mobile", body, "U2001|Bob Jones|07400 123456;"
+			    "U1002|Raj Patel|07400 123457");
+		}
+}
+
+/* A shaped label is read by its value's shape (fields.user_id). */
+static void
+test_shapes(void)
+{
+	USERS("x", "User: U2001\nName: Bob Jones\nMobile: 07400 123456\n",
+	    "U2001|Bob Jones|07400 123456");
+	USERS("x", "User: u2001\nName: Bob Jones\nMobile: 07400 123456\n",
+	    "U2001|Bob Jones|07400 123456");
+	USERS("x", "ID: U2001\nUser: Bob Jones\nCell: 07400 123456\n",
+	    "U2001|Bob Jones|07400 123456");
+	USERS("x", "User: Bob Jones\nLogin: U2001\nCell: 07400 123456\n",
+	    "U2001|Bob Jones|07400 123456");
+	/* a name under a name label wins over one read by shape */
+	USERS("x", "Username: bjones\nName: Bob Jones\nUser ID: U2001\n"
+	    "Mobile: 07400 123456\n", "U2001|Bob Jones|07400 123456");
+	USERS("x", "Name: Bob Jones\nUser: bjones\nUser ID: U2001\n"
+	    "Mobile: 07400 123456\n", "U2001|Bob Jones|07400 123456");
+	/* a login that is not shaped like a user ID is not read */
+	USERS("Missing mobile", "Login: bjones\nName: Bob Jones\nMobile: 07400 123456\n",
+	    "-|Bob Jones|07400 123456");
+	/* "ID: C200" is an account ID, not a user */
+	USERS("x", "ID: C200\nUser ID: U2001\nName: Bob Jones\nMobile: 07400 "
+	    "123456\n", "U2001|Bob Jones|07400 123456");
+	/* a user ID label is a user ID whatever its value */
+	USERS("Missing mobile", "User ID: jones\nName: Bob Jones\nMobile: 07400 123456\n",
+	    "jones|Bob Jones|07400 123456");
+}
+
+/* No guessing across users: a block giving a field twice is held. */
+static void
+test_held(void)
+{
+	USERS("x", "User ID: U2001\nName: Bob Jones\nMobile: 07400 123456\n"
+	    "Mobile: 07400 654321\n", "U2001|Bob Jones|07400 123456|held");
+	USERS("x", "User ID: U2001\nLogin: U2002\nName: Bob Jones\nMobile: "
+	    "07400 123456\n", "U2001|Bob Jones|07400 123456|held");
+	USERS("x", "User ID: U2001\nUser ID: U2002\nName: Bob Jones\nMobile: "
+	    "07400 123456\n", "U2001|Bob Jones|07400 123456|held");
+	USERS("x", "User ID: U2001\nName: Bob Jones\nName: Raj Patel\nMobile: "
+	    "07400 123456\n", "U2001|Bob Jones|07400 123456|held");
+	USERS("x", "User ID: U2001, Mobile: 07400 123456, Cell: 07400 111222\n"
+	    "Name: Bob Jones\n", "U2001|Bob Jones|07400 123456|held");
+	/* the field that opened a block, again once it has two fields,
+	 * starts the next user: neither is complete, both go to staff */
+	USERS("x", "Mobile: 07400 123456\nUser ID: U2001, Cell: 07400 111222\n"
+	    "Name: Bob Jones\n", "U2001|-|07400 123456;-|Bob Jones|07400 111222");
+	/* the same value twice is no conflict */
+	USERS("x", "User ID: U2001\nLogin: u2001\nName: Bob Jones\nMobile: "
+	    "07400 123456\nPhone: 07400-123-456\n",
+	    "U2001|Bob Jones|07400 123456");
+	/* blocks apart: each on its own, the held one alone held */
+	USERS("x", "User ID: U2001\nName: Bob Jones\nMobile: 07400 123456\n\n"
+	    "User ID: U1002\nName: Raj Patel\nMobile: 07400 123457\nTel: "
+	    "07400 123458\n", "U2001|Bob Jones|07400 123456;U1002|Raj Patel|"
+	    "07400 123457|held");
+	/* a number alone in its block is not given to the next user */
+	USERS("x", "User ID: U2001\nName: Bob Jones\n\nMobile: 07400 123456\n"
+	    "Name: Raj Patel\n", "U2001|Bob Jones|-;-|Raj Patel|07400 123456");
+}
+
+/* A forwarded report: read only when the sender's own text asks to add or
+ * register a number, and marked as forwarded. */
+static void
+test_forwarded(void)
+{
+	static const char *const fwd = "Hello,\n\nUser ID: U2001\nName: Bob "
+	    "Jones\nMobile: 07400 123456\n\nThanks,\nMaria\nMob: 07400 999888\n";
+	static const char *const asks[] = {
+		"Please add the number below.", "Can you register this mobile "
+		"please?", "Please add the mobile number for the user below",
+		"Could you update the phone number as requested below, thanks",
+		"Hi, please set up the mobile below.", "Please add these numbers.",
+		"The mobile number below needs to be added.", NULL
+	};
+	static const char *const not_asks[] = {
+		"FYI", "See below.", "Please have a look at this.",
+		"Please do not add this number yet.", "Don't register these numbers.",
+		"", "Please disable 2FA for them and add the numbers below.", NULL
+	};
+	struct msg m;
+	struct rmatch rm;
+
+	for (int i = 0; asks[i]; i++) {
+		char *got = users_fwd("Fwd: Locked out", asks[i], fwd);
+		CHECK(strcmp(got, "U2001|Bob Jones|07400 123456|fwd") == 0,
+		    "'%s' reads the forward: [%s]", asks[i], got);
+		free(got);
+	}
+	for (int i = 0; not_asks[i]; i++) {
+		char *got = users_fwd("Fwd: Missing mobile number", not_asks[i],
+		    fwd);
+		CHECK(strcmp(got, "") == 0, "'%s' does not read the forward: [%s]",
+		    not_asks[i], got);
+		free(got);
+	}
+	/* the subject is the forwarded author's: it is not the request */
+	USERS_FWD("Fwd: please add mobile number", "FYI", fwd, "");
+	/* the sender's own users and the forwarded ones, each marked */
+	USERS_FWD("Fwd: x", "Please add this number too:\nU1002 Raj Patel 07400 "
+	    "123457", fwd, "U1002|Raj Patel|07400 123457;U2001|Bob Jones|"
+	    "07400 123456|fwd");
+	/* a forwarded 2FA set up under a number request: only numbers */
+	mkmsg(&m, "Fwd: 2FA Set Up", "Please add the numbers below first.");
+	m.fwd_text = (char *)"Please switch on 2FA.\nUser ID: U1002\nName: Raj "
+	    "Patel\nMobile: 07400 123457\n";
+	rules_match(R, &m, &rm);
+	CHECK(rm.kind == RK_MISSING_NUMBER && rm.forward_read && rm.nentries == 1,
+	    "forwarded 2FA set up under a number request: missing_number");
+	rmatch_clear(&rm);
+	/* no request above a forwarded 2FA set up: still twofa_setup (and
+	 * process sends it to staff) */
+	mkmsg(&m, "Fwd: 2FA Set Up", "FYI");
+	m.fwd_text = (char *)"Please switch on 2FA.\n";
+	rules_match(R, &m, &rm);
+	CHECK(rm.kind == RK_TWOFA_SETUP && !rm.forward_read,
+	    "forwarded 2FA set up alone: twofa_setup, forward not read");
+	rmatch_clear(&rm);
+}
+
 static void
 test_accounts(void)
 {
@@ -224,7 +447,13 @@ test_fuzz(void)
 			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 			buf_adds(&b, piece[x % (sizeof piece / sizeof piece[0])]);
 		}
-		mkmsg(&m, "Missing mobile", b.s ? b.s : "");
+		/* every other time as a forwarded report under a request */
+		if (it % 2)
+			mkmsg(&m, "Missing mobile", b.s ? b.s : "");
+		else {
+			mkmsg(&m, "Fwd: x", "Please add the numbers below.");
+			m.fwd_text = b.s ? b.s : (char *)"";
+		}
 		rules_match(R, &m, &rm);
 		for (size_t i = 0; i < rm.nentries; i++) {
 			const char *v[4] = { rm.entries[i].user_id,
@@ -325,6 +554,11 @@ main(int argc, char **argv)
 		return DONE();
 	test_kinds();
 	test_extract();
+	test_labels();
+	test_orders();
+	test_shapes();
+	test_held();
+	test_forwarded();
 	test_accounts();
 	test_limits();
 	test_fuzz();
