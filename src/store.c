@@ -112,6 +112,17 @@ static const char *const schema[] = {
 	"  status TEXT NOT NULL);"
 	"CREATE INDEX sms_log_user ON sms_log(user_id, at);"
 	"CREATE INDEX sms_log_dest ON sms_log(dest, at);",
+	/* 2: message identity (another branch; MERGE: its step goes here) */
+	"",
+	/* 3: the plan a held ticket's approval would carry out, and its
+	 * token, as computed when the ticket was held (queue approve
+	 * without --expect compares against it). A table of its own: a step
+	 * that rebuilds tickets leaves it alone. Keyed by ticket id. */
+	"CREATE TABLE IF NOT EXISTS ticket_plans ("
+	"  ticket_id INTEGER PRIMARY KEY,"
+	"  plan TEXT NOT NULL,"
+	"  token TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 

@@ -14,7 +14,7 @@
 #include "admin.h"
 
 /* Who is behind a change made from the command line. */
-static char *
+char *
 staff_actor(void)
 {
 	const char *u = getenv("SUDO_USER");

@@ -20,13 +20,14 @@ struct cmd_env {
 	/* options, wherever they stood on the command line */
 	int json, dry_run, wait, verbose;
 	const char *phone, *account, *user, *state, *by, *note, *reason;
+	const char *expect, *message;
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
 	OPT_JSON = 1 << 0, OPT_PHONE = 1 << 1, OPT_ACCOUNT = 1 << 2,
 	OPT_USER = 1 << 3, OPT_STATE = 1 << 4, OPT_BY = 1 << 5,
 	OPT_NOTE = 1 << 6, OPT_REASON = 1 << 7, OPT_DRY_RUN = 1 << 8,
-	OPT_WAIT = 1 << 9
+	OPT_WAIT = 1 << 9, OPT_EXPECT = 1 << 10, OPT_MESSAGE = 1 << 11
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -51,6 +52,10 @@ struct table;
 struct table *table_new(size_t ncols, ...);   /* the column titles */
 void table_row(struct table *, ...);          /* ncols strings, NULL = "-" */
 void table_print(struct table *);             /* and frees it */
+
+/* admin.c: who is behind a change from the command line, "admin:USER"
+ * (SUDO_USER, USER, LOGNAME, the passwd entry). Owned. */
+char *staff_actor(void);
 
 /* admin.c and queue.c: each returns an exit status */
 int cmd_db(struct cmd_env *, int argc, char **argv);

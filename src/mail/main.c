@@ -35,9 +35,10 @@ static const char usage_text[] =
 "\n"
 "Staff queue:\n"
 "  queue list [--state STATE] [--json]\n"
-"  queue show TICKET_ID\n"
-"  queue approve TICKET_ID --by NAME [--note TEXT]\n"
-"  queue reject TICKET_ID --by NAME --reason TEXT\n"
+"  queue show TICKET_ID [--json]         the plan an approval would carry out\n"
+"  queue approve TICKET_ID --by NAME [--expect PLAN] [--message TEXT] [--note TEXT]\n"
+"  queue reject TICKET_ID --by NAME --reason TEXT [--note TEXT]\n"
+"  queue note TICKET_ID --by NAME TEXT   internal: history only, never mail\n"
 "  queue retry TICKET_ID\n"
 "\n"
 "Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
@@ -75,10 +76,12 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
 	    "batch [--dry-run] [--wait]" },
 	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
-	    OPT_REASON,
-	    "queue list [--state STATE] [--json] | queue show ID |\n"
-	    "       queue approve ID --by NAME [--note TEXT] |\n"
-	    "       queue reject ID --by NAME --reason TEXT | queue retry ID" },
+	    OPT_REASON | OPT_EXPECT | OPT_MESSAGE,
+	    "queue list [--state STATE] [--json] | queue show ID [--json] |\n"
+	    "       queue approve ID --by NAME [--expect PLAN] [--message TEXT]"
+	    " [--note TEXT] |\n"
+	    "       queue reject ID --by NAME --reason TEXT [--note TEXT] |\n"
+	    "       queue note ID --by NAME TEXT | queue retry ID" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -107,7 +110,7 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 {
 	static const char *const names[] = { "--json", "--phone", "--account",
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
-	    "--wait" };
+	    "--wait", "--expect", "--message" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -258,6 +261,8 @@ main(int argc, char **argv)
 		{ "reason", required_argument, NULL, 'r' },
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", no_argument, NULL, 'w' },
+		{ "expect", required_argument, NULL, 'E' },
+		{ "message", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -285,6 +290,8 @@ main(int argc, char **argv)
 		case 'r': env.reason = optarg; env.given |= OPT_REASON; break;
 		case 'd': env.dry_run = 1; env.given |= OPT_DRY_RUN; break;
 		case 'w': env.wait = 1; env.given |= OPT_WAIT; break;
+		case 'E': env.expect = optarg; env.given |= OPT_EXPECT; break;
+		case 'M': env.message = optarg; env.given |= OPT_MESSAGE; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;
