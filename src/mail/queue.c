@@ -115,12 +115,12 @@ queue_show(struct cmd_env *env, int64_t id)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	FILE *out;
 	int rc;
 
 	if (env->json)
 		return show_json(env, id);
-	if (out == NULL)
+	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("queue show: open_memstream");
 	rc = show(out, env, id);
 	fclose(out);
@@ -199,8 +199,11 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 	}
 	show_json_block(out, "Extracted fields", t.fields);
 	if (t.state == TICKET_NEEDS_REVIEW) {
-		if ((rc = show_plan(out, env, id)) != EX_OK)
+		if ((rc = show_plan(out, env, id)) != EX_OK) {
+			msg_free(m);
+			ticket_clear(&t);
 			return rc;
+		}
 	} else
 		show_json_block(out, "Per-user results", t.results);
 
