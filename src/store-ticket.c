@@ -535,3 +535,46 @@ store_outbox_mark(struct store *s, int64_t id, enum outbox_state state,
 		return store_err(s, "outbox mark");
 	return 0;
 }
+
+int
+store_ticket_plan_set(struct store *s, int64_t id, const char *plan,
+    const char *token)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO ticket_plans (ticket_id, "
+	    "plan, token, at) VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
+	    "UPDATE SET plan = excluded.plan, token = excluded.token, "
+	    "at = excluded.at");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, plan);
+	store_bind_text(st, 3, token);
+	sqlite3_bind_int64(st, 4, now_time());
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket plan");
+}
+
+int
+store_ticket_plan_get(struct store *s, int64_t id, char **plan, char **token)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT plan, token FROM ticket_plans "
+	    "WHERE ticket_id = ?");
+	int rc;
+
+	*plan = *token = NULL;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*plan = store_col_text(st, 0);
+		*token = store_col_text(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket plan");
+}

@@ -158,6 +158,15 @@ static const char *const schema[] = {
 	"DROP TABLE tickets;"
 	"ALTER TABLE tickets_v2 RENAME TO tickets;"
 	"CREATE INDEX tickets_state ON tickets(state, id);",
+	/* the plan a held ticket's approval would carry out, and its
+	 * token, as computed when the ticket was held (queue approve
+	 * without --expect compares against it). A table of its own: a step
+	 * that rebuilds tickets leaves it alone. Keyed by ticket id. */
+	"CREATE TABLE IF NOT EXISTS ticket_plans ("
+	"  ticket_id INTEGER PRIMARY KEY,"
+	"  plan TEXT NOT NULL,"
+	"  token TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);",
 	/*
 	 * db import as a sync (kept the last step until the next release:
 	 * t_import rebuilds a pre-sync database by undoing it). It only adds

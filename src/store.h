@@ -200,6 +200,13 @@ int store_ticket_list(struct store *, int state, struct ticket **, size_t *);
 /* Records the outcome (kind, state, reason, fields, results, account) and a
  * ticket.state audit row by ACTOR. Call inside a transaction. */
 int store_ticket_set(struct store *, const struct ticket *, const char *actor);
+/* The plan a held ticket's approval would carry out (process.c's canonical
+ * text, whole numbers: never shown as is) and its token, as computed when
+ * the ticket was held; replaced when it is held again. get: 1 none. */
+int store_ticket_plan_set(struct store *, int64_t id, const char *plan,
+    const char *token);
+int store_ticket_plan_get(struct store *, int64_t id, char **plan,
+    char **token);
 
 /* Outbox of replies. */
 enum outbox_state { OUTBOX_QUEUED = 0, OUTBOX_SENT, OUTBOX_FAILED };

@@ -159,6 +159,21 @@ contains "$T/out" "hello [31mred" "the text is shown without its escape characte
 if tr -d '\n\t' < "$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then not_ok "control characters in queue show"; else ok "no control characters in queue show"; fi
 expect_exit 0 "queue list" tf queue list
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "escape in queue list"; else ok "no escape in queue list"; fi
+# staff notes: history only; the actor is --by, else admin:$USER
+expect_exit 0 "queue note" tf queue note 1 --by eve "checked the headers by hand"
+expect_exit 0 "queue note without --by" env USER=tester SUDO_USER= tfadesk -c "$C" queue note 1 "second look"
+tf audit --json > "$T/a.json"
+contains "$T/a.json" '"actor":"staff:eve","action":"ticket.note"' "queue note is audited as staff:eve"
+contains "$T/a.json" '"actor":"admin:tester","action":"ticket.note"' "without --by: admin:\$USER"
+expect_exit 0 "queue show" tf queue show 1
+contains "$T/out" "checked the headers by hand" "the note is in the ticket's history"
+expect_exit 0 "queue show --json" tf queue show 1 --json
+contains "$T/out" '"action":"ticket.note","user":null,"old":null,"new":"second look"' "queue show --json has the history"
+expect_exit 65 "queue note on no ticket" tf queue note 99 --by eve "x"
+expect_exit 64 "queue note needs its text" tf queue note 1 --by eve
+expect_exit 64 "--expect takes a plan token" tf queue approve 1 --by eve --expect "'; DROP"
+expect_exit 64 "--message is not an option of reject" tf queue reject 1 --by eve --reason x --message y
+expect_exit 65 "approve a ticket not held" tf queue approve 1 --by eve
 # a configuration with several problems reports all of them: a typo does
 # not hide the required key it replaced
 printf 'databse: x.db\nsource: {type: imap, host: h, port: nine}\nreply: {from: "a <a@b.c>", transport: spool, spool: o}\nsecurity: {require_sender_auth: false}\n' > "$T/typo.yaml"

@@ -23,6 +23,8 @@ struct cmd_env {
 	/* account data: db import, user edit, perm, audit */
 	int force, allow_move, allow_clear, prune;
 	const char *actor, *action, *since, *limit;
+	/* queue approve */
+	const char *expect, *message;
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
@@ -33,7 +35,7 @@ enum {
 	OPT_FORCE = 1 << 10, OPT_ALLOW_MOVE = 1 << 11,
 	OPT_ALLOW_CLEAR = 1 << 12, OPT_PRUNE = 1 << 13, OPT_ACTOR = 1 << 14,
 	OPT_ACTION = 1 << 15, OPT_SINCE = 1 << 16, OPT_LIMIT = 1 << 17,
-	OPT_NOW = 1 << 18
+	OPT_NOW = 1 << 18, OPT_EXPECT = 1 << 19, OPT_MESSAGE = 1 << 20
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -67,6 +69,10 @@ struct table;
 struct table *table_new(size_t ncols, ...);   /* the column titles */
 void table_row(struct table *, ...);          /* ncols strings, NULL = "-" */
 void table_print(struct table *);             /* and frees it */
+
+/* admin.c: who is behind a change from the command line, "admin:USER"
+ * (SUDO_USER, USER, LOGNAME, the passwd entry). Owned. */
+char *staff_actor(void);
 
 /* admin.c and queue.c: each returns an exit status */
 int cmd_db(struct cmd_env *, int argc, char **argv);

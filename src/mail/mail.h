@@ -46,17 +46,72 @@ void process_done(void);         /* frees what process_init loaded */
 struct process_stats { size_t applied, needs_review, rejected, ignored; };
 int process_run(const struct config *, struct store *,
     struct process_stats *);     /* returns an exit status */
-struct approval {
-	const char *by;     /* staff member */
-	const char *note;   /* may be NULL */
+/*
+ * A plan: the ordered list of concrete changes that approving a held
+ * ticket would make, computed by the same validation as process (in staff
+ * mode: the sender vouched for, an overwrite allowed), with the values
+ * they replace, so that a change made meanwhile (another ticket, staff,
+ * an import) changes it. Its token is a short hash of its canonical text
+ * (ticket id included); queue show prints it, approve --expect checks it.
+ */
+#define PLAN_TOKEN_LEN	16
+struct plan_change {
+	char *action;       /* user.phone | account.twofa | account.use_2fa */
+	char *account;
+	char *user;         /* user.phone only */
+	char *old_value;    /* whole number (NULL: none), or off */
+	char *new_value;    /* whole number, or on */
 };
-/* One ticket. With AP, staff approve a needs_review ticket: what validation
- * held back for review is applied (number validation still applies).
- * Returns the new state (enum ticket_state) or -1. */
+/* One user as the plan's validation judged it; numbers masked. */
+struct plan_user {
+	char *user, *name, *result, *code, *old_masked, *new_masked, *reason;
+};
+struct ticket_plan {
+	struct plan_change *ch;         /* owned */
+	size_t nch;
+	struct plan_user *users;        /* owned */
+	size_t nusers;
+	int state;          /* enum ticket_state approval would end in */
+	char *reason;       /* and why; owned */
+	char *text;         /* canonical text (whole numbers: internal) */
+	char token[PLAN_TOKEN_LEN + 1];
+	char *held_token;   /* the token stored when the ticket was held */
+};
+void ticket_plan_clear(struct ticket_plan *);
+/* Computes the plan of ticket ID as it stands now, changing nothing.
+ * 0, 1 no such ticket, -1 error. */
+int process_plan(const struct config *, struct store *, int64_t id,
+    struct ticket_plan *);
+
+enum approve_result {
+	APPROVE_DONE = 0,   /* the plan was applied (or the ticket closed) */
+	APPROVE_STALE,      /* the plan is not the one expected: nothing done */
+	APPROVE_NOTHING,    /* approval would change nothing: nothing done */
+	APPROVE_NO_PLAN     /* no --expect and no plan stored when held */
+};
+struct approval {
+	const char *actor;   /* "staff:NAME" or "admin:USER" */
+	const char *expect;  /* token the staff saw; NULL: the one stored */
+	const char *message; /* for the reseller (the reply); may be NULL */
+	const char *note;    /* internal: history only, never mail; may be NULL */
+	/* out */
+	enum approve_result result;
+	char token[PLAN_TOKEN_LEN + 1];  /* the plan's token now */
+	char why[512];       /* APPROVE_NOTHING: what approval would end as */
+};
+/* One ticket. With AP, staff approve a needs_review ticket: its plan is
+ * computed again, compared with AP->expect (or the stored one) and applied
+ * in one transaction with its audit rows, the note and the reply; AP->result
+ * says whether it was. Returns the ticket's state (enum ticket_state)
+ * afterwards, or -1. */
 int process_ticket(const struct config *, struct store *, int64_t id,
-    const struct approval *ap);
-/* Staff reject: state rejected with REASON and a reply quoting it. */
+    struct approval *ap);
+/* Staff reject: state rejected with REASON and a reply quoting it; NOTE
+ * (may be NULL) goes into the history only. */
 int process_reject(const struct config *, struct store *, int64_t id,
-    const char *by, const char *reason);
+    const char *actor, const char *reason, const char *note);
+/* Staff note: an audit row (ticket.note) in the ticket's history. */
+int process_note(struct store *, int64_t id, const char *actor,
+    const char *note);
 
 #endif

@@ -39,9 +39,10 @@ static const char usage_text[] =
 "\n"
 "Staff queue:\n"
 "  queue list [--state STATE] [--json]\n"
-"  queue show TICKET_ID\n"
-"  queue approve TICKET_ID --by NAME [--note TEXT]\n"
-"  queue reject TICKET_ID --by NAME --reason TEXT\n"
+"  queue show TICKET_ID [--json]         the plan an approval would carry out\n"
+"  queue approve TICKET_ID --by NAME [--expect PLAN] [--message TEXT] [--note TEXT]\n"
+"  queue reject TICKET_ID --by NAME --reason TEXT [--note TEXT]\n"
+"  queue note TICKET_ID --by NAME TEXT   internal: history only, never mail\n"
 "  queue retry TICKET_ID\n"
 "\n"
 "Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
@@ -85,10 +86,12 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
 	    "batch [--dry-run] [--wait]" },
 	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
-	    OPT_REASON,
-	    "queue list [--state STATE] [--json] | queue show ID |\n"
-	    "       queue approve ID --by NAME [--note TEXT] |\n"
-	    "       queue reject ID --by NAME --reason TEXT | queue retry ID" },
+	    OPT_REASON | OPT_EXPECT | OPT_MESSAGE,
+	    "queue list [--state STATE] [--json] | queue show ID [--json] |\n"
+	    "       queue approve ID --by NAME [--expect PLAN] [--message TEXT]"
+	    " [--note TEXT] |\n"
+	    "       queue reject ID --by NAME --reason TEXT [--note TEXT] |\n"
+	    "       queue note ID --by NAME TEXT | queue retry ID" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -118,7 +121,8 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 	static const char *const names[] = { "--json", "--phone", "--account",
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
 	    "--wait", "--force", "--allow-move", "--allow-clear", "--prune",
-	    "--actor", "--action", "--since", "--limit", "--now" };
+	    "--actor", "--action", "--since", "--limit", "--now",
+	    "--expect", "--message" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -295,6 +299,8 @@ main(int argc, char **argv)
 		{ "since", required_argument, NULL, 'S' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "now", no_argument, NULL, 'W' },
+		{ "expect", required_argument, NULL, 'E' },
+		{ "message", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -332,6 +338,8 @@ main(int argc, char **argv)
 		case 'S': env.since = optarg; env.given |= OPT_SINCE; break;
 		case 'L': env.limit = optarg; env.given |= OPT_LIMIT; break;
 		case 'W': env.now = 1; env.given |= OPT_NOW; break;
+		case 'E': env.expect = optarg; env.given |= OPT_EXPECT; break;
+		case 'G': env.message = optarg; env.given |= OPT_MESSAGE; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;

@@ -5,17 +5,30 @@
  * Reply templates used (templates/NAME.txt) and the variables given to
  * them, besides the standard to, subject, re_subject, ticket_id, from:
  *   twofa_enabled    reseller_id, reseller_name, users [{id, name,
- *                    phone_masked}], note
- *   twofa_already    reseller_id, reseller_name, note
+ *                    phone_masked}], message
+ *   twofa_already    reseller_id, reseller_name, message
  *   twofa_missing    reseller_id, reseller_name, missing [{id, name}],
- *                    reason, note
+ *                    reason, message
  *   numbers_result   reseller_id, reseller_name, users [{id, name,
- *                    phone_masked, result, reason}], reason, note
- *   passed_to_staff  reseller_id, reseller_name (when known), reason, note
- *   staff_rejected   reseller_id, reseller_name (when known), reason, note
+ *                    phone_masked, result, reason}], reason, message
+ *   passed_to_staff  reseller_id, reseller_name (when known), reason
+ *   staff_rejected   reseller_id, reseller_name (when known), reason
  *   sender_unknown   reason
+ *   sender_unverified  nothing but the standard variables
+ * "message" is the text staff wrote for the reseller (approve --message;
+ * reject --reason is "reason"); a staff note (--note) is never given to a
+ * template. A sender we could not authenticate is told only that a person
+ * will look at the request (sender_unverified), never why: what we check
+ * is what a forger would learn to fake.
  * Numbers handed to templates are masked here already (reply.c masks
  * again whatever else looks like a number).
+ *
+ * Deciding and changing are apart: decide() only reads and lists the
+ * changes it would make (the plan); apply_plan() makes them. A ticket held
+ * for staff is also decided in staff mode (the sender vouched for, an
+ * overwrite allowed, every other check the same), and that plan and its
+ * token are stored with it: queue show prints the plan, queue approve
+ * applies it only if it is still the same.
  *
  * One ticket is one transaction: the changes, their audit rows (actor
  * "ticket:ID", or "staff:NAME" for queue approve/reject), the ticket's new
@@ -45,6 +58,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "tfadesk.h"
 #include "store.h"
@@ -82,7 +97,8 @@ struct judged {
 struct job {
 	const struct config *cfg;
 	struct store *s;
-	const struct approval *ap;
+	struct approval *ap;    /* queue approve, else NULL */
+	int staff;              /* decide as staff would approve */
 	int64_t id;
 	char actor[96];
 	struct ticket t;
@@ -100,7 +116,10 @@ struct job {
 	char *fields, *results;
 	const char *tmpl;       /* reply template, NULL: none */
 	struct tv *vars;
-	int changed;
+	struct plan_change *plan;       /* what the decision changes */
+	size_t nplan;
+	struct plan_user *users;        /* per-user results, for the plan */
+	size_t nusers;
 };
 
 static struct {
@@ -398,6 +417,153 @@ masked(const char *s)
 	return n ? mask_phone(d) : xstrdup("");
 }
 
+/* ---- the plan ------------------------------------------------------ */
+
+/* Adds a change to the plan, once. */
+static void
+plan_add(struct job *j, const char *action, const char *account,
+    const char *user, const char *old_value, const char *new_value)
+{
+	struct plan_change *c;
+
+	for (size_t i = 0; i < j->nplan; i++) {
+		c = &j->plan[i];
+		if (strcmp(c->action, action) == 0 &&
+		    strcmp(c->account, account) == 0 &&
+		    (user == NULL || (c->user && strcmp(c->user, user) == 0)))
+			return;
+	}
+	j->plan = xreallocarray(j->plan, j->nplan + 1, sizeof *j->plan);
+	c = &j->plan[j->nplan++];
+	c->action = xstrdup(action);
+	c->account = xstrdup(account);
+	c->user = user ? xstrdup(user) : NULL;
+	c->old_value = old_value ? xstrdup(old_value) : NULL;
+	c->new_value = new_value ? xstrdup(new_value) : NULL;
+}
+
+static void
+plan_user_add(struct job *j, const char *user, const char *name,
+    const char *result, const char *code, const char *old_digits,
+    const char *new_digits, const char *reason)
+{
+	struct plan_user *u;
+	char b[128];
+
+	j->users = xreallocarray(j->users, j->nusers + 1, sizeof *j->users);
+	u = &j->users[j->nusers++];
+	u->user = xstrdup(safe(user, b, sizeof b));
+	u->name = xstrdup(safe(name, b, sizeof b));
+	u->result = xstrdup(result);
+	u->code = xstrdup(code ? code : "");
+	u->old_masked = masked(old_digits);
+	u->new_masked = masked(new_digits);
+	u->reason = xstrdup(reason ? reason : "");
+}
+
+static void
+plan_changes_free(struct plan_change *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(c[i].action);
+		free(c[i].account);
+		free(c[i].user);
+		free(c[i].old_value);
+		free(c[i].new_value);
+	}
+	free(c);
+}
+
+static void
+plan_users_free(struct plan_user *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(u[i].user);
+		free(u[i].name);
+		free(u[i].result);
+		free(u[i].code);
+		free(u[i].old_masked);
+		free(u[i].new_masked);
+		free(u[i].reason);
+	}
+	free(u);
+}
+
+void
+ticket_plan_clear(struct ticket_plan *p)
+{
+	if (p == NULL)
+		return;
+	plan_changes_free(p->ch, p->nch);
+	plan_users_free(p->users, p->nusers);
+	free(p->reason);
+	free(p->text);
+	free(p->held_token);
+	memset(p, 0, sizeof *p);
+}
+
+/* Length-prefixed fields: no value can pass for another. */
+static void
+canon_field(struct buf *b, const char *v)
+{
+	if (v == NULL)
+		buf_adds(b, "-;");
+	else
+		buf_addf(b, "%zu:%s;", strlen(v), v);
+}
+
+/* The plan's canonical text and its token. TEXT owned. */
+static char *
+plan_text(const struct job *j, char token[PLAN_TOKEN_LEN + 1])
+{
+	unsigned char h[crypto_generichash_BYTES_MIN];
+	char hex[2 * sizeof h + 1];
+	struct buf b;
+
+	buf_init(&b);
+	buf_addf(&b, "tfadesk-plan 1\nticket %lld\n", (long long)j->id);
+	for (size_t i = 0; i < j->nplan; i++) {
+		const struct plan_change *c = &j->plan[i];
+		canon_field(&b, c->action);
+		canon_field(&b, c->account);
+		canon_field(&b, c->user);
+		canon_field(&b, c->old_value);
+		canon_field(&b, c->new_value);
+		buf_addc(&b, '\n');
+	}
+	crypto_generichash(h, sizeof h, (const unsigned char *)b.s, b.len,
+	    NULL, 0);
+	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	memcpy(token, hex, PLAN_TOKEN_LEN);
+	token[PLAN_TOKEN_LEN] = '\0';
+	return buf_steal(&b);
+}
+
+/* Makes the changes of the plan, each with its audit row. */
+static int
+apply_plan(struct job *j)
+{
+	for (size_t i = 0; i < j->nplan; i++) {
+		const struct plan_change *c = &j->plan[i];
+		int rc;
+
+		if (strcmp(c->action, "user.phone") == 0)
+			rc = store_user_set_phone(j->s, c->user, c->new_value,
+			    j->actor, j->id);
+		else
+			rc = store_account_set_twofa(j->s, c->account,
+			    strcmp(c->new_value, "on") == 0, j->actor, j->id);
+		if (rc != 0) {
+			/* the plan was read in this transaction: it holds */
+			log_warnx("ticket %lld: %s %s: could not be applied",
+			    (long long)j->id, c->action, c->user ? c->user :
+			    c->account);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* ---- the decisions ------------------------------------------------- */
 
 /* Which reseller the ticket is about: the only one the sender is a
@@ -486,7 +652,7 @@ do_twofa(struct job *j)
 		}
 	/* A forwarded request is someone else's: 2FA is never switched on
 	 * from one without staff. */
-	if (forwarded(j->msg) && j->ap == NULL) {
+	if (forwarded(j->msg) && !j->staff) {
 		reason_add(j, "the 2FA request is forwarded: a person checks "
 		    "whose request it is before 2FA is switched on for %s",
 		    j->reseller.id);
@@ -509,6 +675,10 @@ do_twofa(struct job *j)
 		    config_sms_allowed(j->cfg, e164))
 			continue;
 		struct tv *m = tv_add(j->vars, "missing");
+		plan_user_add(j, u[i].id, u[i].name, "missing", u[i].phone ?
+		    "number_refused" : "no_number", u[i].phone, NULL, u[i].phone ?
+		    "the number we hold cannot receive SMS codes" : "no mobile "
+		    "number");
 		tv_safe(m, "id", u[i].id);
 		tv_safe(m, "name", u[i].name);
 		if (u[i].phone)
@@ -525,14 +695,12 @@ do_twofa(struct job *j)
 		users_free(u, n);
 		return 0;
 	}
-	if (store_account_set_twofa(j->s, j->reseller.id, 1, j->actor, j->id) != 0) {
-		users_free(u, n);
-		return -1;
-	}
-	j->changed = 1;
+	plan_add(j, "account.twofa", j->reseller.id, NULL, "off", "on");
 	for (size_t i = 0; i < n; i++) {
 		struct tv *it = tv_add(j->vars, "users");
 		char *mk = masked(u[i].phone);
+		plan_user_add(j, u[i].id, u[i].name, "has a mobile", "ok",
+		    u[i].phone, NULL, "will be sent login codes");
 		tv_safe(it, "id", u[i].id);
 		tv_safe(it, "name", u[i].name);
 		tv_set(it, "phone_masked", mk);
@@ -572,7 +740,7 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 	const struct rentry *e = jd->e;
 	const char *why = NULL;
 	char *rid = NULL;
-	int rc, staff = j->ap != NULL;
+	int rc, staff = j->staff;
 
 	if (e->user_id == NULL) {
 		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "no_user_id",
@@ -708,6 +876,10 @@ results_json(struct job *j, struct judged *jd, size_t n)
 		buf_addf(&b, ",\"forwarded\":%s", jd[i].e->forwarded ? "true" :
 		    "false");
 		buf_addc(&b, '}');
+		plan_user_add(j, jd[i].e->user_id ? jd[i].e->user_id : "(none)",
+		    jd[i].e->name, res_names[jd[i].res], jd[i].code,
+		    jd[i].have_user ? jd[i].u.phone : NULL, jd[i].phone,
+		    jd[i].reason);
 		free(np);
 		free(op);
 	}
@@ -763,12 +935,8 @@ do_numbers(struct job *j)
 		char *mk;
 
 		if (jd[i].res == R_APPLIED) {
-			if (store_user_set_phone(j->s, jd[i].u.id, jd[i].phone,
-			    j->actor, j->id) != 0) {
-				rc = -1;
-				goto out;
-			}
-			j->changed = 1;
+			plan_add(j, "user.phone", jd[i].u.account, jd[i].u.id,
+			    jd[i].u.phone, jd[i].phone);
 			napplied++;
 		} else if (jd[i].res == R_ALREADY)
 			nalready++;
@@ -782,8 +950,8 @@ do_numbers(struct job *j)
 		tv_set(it, "phone_masked", *mk ? mk : "(no number)");
 		free(mk);
 		tv_set(it, "result", res_words[jd[i].res]);
-		if (jd[i].res != R_APPLIED)
-			tv_set(it, "reason", jd[i].reason);
+		/* set for every user: an unset one would show the ticket's */
+		tv_set(it, "reason", jd[i].res != R_APPLIED ? jd[i].reason : "");
 		{
 			char b1[128];
 			reason_add(j, "%s: %s%s%s",
@@ -836,7 +1004,7 @@ decide(struct job *j)
 	 * retry; staff approve it the normal way. The earlier ticket is
 	 * left as it is.
 	 */
-	if (j->t.dup_of > 0 && j->ap == NULL) {
+	if (j->t.dup_of > 0 && !j->staff) {
 		reason_add(j, "duplicate_message_id: ticket %lld has the same "
 		    "Message-ID and different content; held for staff, never "
 		    "applied automatically", (long long)j->t.dup_of);
@@ -889,11 +1057,10 @@ decide(struct job *j)
 	if (j->rm.kind == RK_STAFF) {
 		reason_add(j, "not a 2FA set-up or missing-number request: left "
 		    "for staff");
-		if (j->ap) {
-			char b[128];
+		if (j->staff) {
 			buf_reset(&j->reason);
-			reason_add(j, "closed by %s%s%s", safe(j->ap->by, b, sizeof b),
-			    j->ap->note ? ": " : "", j->ap->note ? j->ap->note : "");
+			reason_add(j, "closed by %s: nothing for tfadesk to change",
+			    j->actor);
 			outcome(j, TICKET_APPLIED, NULL);
 			return 0;
 		}
@@ -916,9 +1083,10 @@ decide(struct job *j)
 		outcome(j, TICKET_REJECTED, j->auth_ok ? "sender_unknown" : NULL);
 		return 0;
 	}
-	if (!j->auth_ok && j->ap == NULL) {
+	if (!j->auth_ok && !j->staff) {
+		/* the reason is for staff; the sender learns nothing of it */
 		reason_add(j, "%s", j->auth_why);
-		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		outcome(j, TICKET_NEEDS_REVIEW, "sender_unverified");
 		if (j->nresellers == 1 && store_account_get(j->s,
 		    j->resellers[0], &j->reseller) == 0)
 			j->have_reseller = 1;
@@ -926,7 +1094,7 @@ decide(struct job *j)
 	}
 	/* HTML that can hide text (issue 9): what we read may not be what
 	 * the reader saw, so staff look at it; a staff approval applies it */
-	if (j->msg->html_hidden_style && j->ap == NULL) {
+	if (j->msg->html_hidden_style && !j->staff) {
 		html_hidden_reason(j);
 		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 		if (j->nresellers == 1 && store_account_get(j->s,
@@ -998,6 +1166,8 @@ job_free(struct job *j)
 	free(j->fields);
 	free(j->results);
 	tv_free(j->vars);
+	plan_changes_free(j->plan, j->nplan);
+	plan_users_free(j->users, j->nusers);
 }
 
 /* Has the ticket had a reply already (queue retry)? */
@@ -1093,12 +1263,24 @@ record(struct job *j)
 	if (j->ap == NULL && j->t.state != TICKET_NEW &&
 	    replied_before(j->s, j->id))
 		return 0;
-	set_reseller_vars(j);
-	tv_set(j->vars, "reason", out.reason);
-	if (j->ap && j->ap->note)
-		tv_set(j->vars, "note", j->ap->note);
 	if (check_reply_to(j->s, j->msg, j->auth_ok) != 0)
 		return -1;
+	if (!j->auth_ok && j->ap == NULL) {
+		/* An address we could not authenticate is told that a person
+		 * will look, and nothing else: no reason, no account, no
+		 * result. A staff decision (approve) has vouched for it. */
+		struct tv *none = tv_new();
+		if (none == NULL)
+			fatalx("process: out of memory");
+		rc = reply_queue(j->cfg, j->s, j->msg, j->id,
+		    "sender_unverified", none);
+		tv_free(none);
+		return rc < 0 ? -1 : 0;
+	}
+	set_reseller_vars(j);
+	tv_set(j->vars, "reason", out.reason);
+	if (j->ap && j->ap->message)
+		tv_set(j->vars, "message", j->ap->message);
 	rc = reply_queue(j->cfg, j->s, j->msg, j->id, j->tmpl, j->vars);
 	return rc < 0 ? -1 : 0;
 }
@@ -1107,9 +1289,9 @@ record(struct job *j)
 
 static int
 job_start(struct job *j, const struct config *cfg, struct store *s,
-    int64_t id, const char *by)
+    int64_t id, const char *actor)
 {
-	char b[64];
+	char b[96];
 
 	memset(j, 0, sizeof *j);
 	j->cfg = cfg;
@@ -1118,9 +1300,9 @@ job_start(struct job *j, const struct config *cfg, struct store *s,
 	buf_init(&j->reason);
 	if ((j->vars = tv_new()) == NULL)
 		fatalx("process: out of memory");
-	if (by)
-		snprintf(j->actor, sizeof j->actor, "staff:%s",
-		    safe(by, b, sizeof b));
+	if (actor)
+		snprintf(j->actor, sizeof j->actor, "%s",
+		    safe(actor, b, sizeof b));
 	else
 		snprintf(j->actor, sizeof j->actor, "ticket:%lld", (long long)id);
 	if (store_begin(s) != 0)
@@ -1150,22 +1332,147 @@ parse(struct job *j)
 	return 0;
 }
 
+/*
+ * The plan of ticket ID as staff approval would carry it out now: the
+ * ticket decided in staff mode, inside a savepoint that is rolled back
+ * (decide() writes nothing anyway). 0, 1 no such ticket, -1 error.
+ */
+static int
+compute_plan(const struct config *cfg, struct store *s, int64_t id,
+    struct ticket_plan *p)
+{
+	struct job j;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	if (process_init(cfg) != 0)
+		return -1;
+	if (store_begin(s) != 0)
+		return -1;
+	if ((rc = store_ticket_get(s, id, 0, &j.t)) != 0) {
+		ticket_clear(&j.t);
+		store_rollback(s);
+		return rc;
+	}
+	ticket_clear(&j.t);
+	store_rollback(s);
+	if (job_start(&j, cfg, s, id, "staff") != 0) {
+		job_free(&j);
+		return -1;
+	}
+	j.staff = 1;
+	parse(&j);
+	rc = decide(&j);
+	store_rollback(s);
+	if (rc != 0) {
+		job_free(&j);
+		return -1;
+	}
+	p->text = plan_text(&j, p->token);
+	p->ch = j.plan;
+	p->nch = j.nplan;
+	p->users = j.users;
+	p->nusers = j.nusers;
+	j.plan = NULL;
+	j.users = NULL;
+	j.nplan = j.nusers = 0;
+	p->state = (int)j.state;
+	p->reason = xstrdup(j.reason.s ? j.reason.s : "");
+	job_free(&j);
+	return 0;
+}
+
+int
+process_plan(const struct config *cfg, struct store *s, int64_t id,
+    struct ticket_plan *p)
+{
+	char *text = NULL;
+	int rc;
+
+	if ((rc = compute_plan(cfg, s, id, p)) != 0)
+		return rc;
+	if (store_ticket_plan_get(s, id, &text, &p->held_token) == -1) {
+		ticket_plan_clear(p);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+/* A ticket is held: store the plan its approval would carry out. */
+static int
+hold_plan(struct job *j)
+{
+	struct ticket_plan p;
+	int rc;
+
+	if (compute_plan(j->cfg, j->s, j->id, &p) != 0)
+		return -1;
+	rc = store_ticket_plan_set(j->s, j->id, p.text, p.token);
+	ticket_plan_clear(&p);
+	return rc;
+}
+
+/*
+ * Staff approval: the plan decided now must be the one the staff saw (the
+ * token given with --expect, else the one stored when the ticket was held)
+ * and must change something. 0 go on, 1 refused (AP->result says why).
+ */
+static int
+approval_check(struct job *j)
+{
+	struct approval *ap = j->ap;
+	char *text, *held = NULL;
+	const char *want = ap->expect;
+	int rc;
+
+	text = plan_text(j, ap->token);
+	free(text);
+	if (want == NULL) {
+		if ((rc = store_ticket_plan_get(j->s, j->id, &text, &held)) == -1)
+			return -1;
+		free(text);
+		if (rc == 1) {
+			ap->result = APPROVE_NO_PLAN;
+			return 1;
+		}
+		want = held;
+	}
+	if (strcasecmp(want, ap->token) != 0) {
+		ap->result = APPROVE_STALE;
+		free(held);
+		return 1;
+	}
+	free(held);
+	/* a ticket left for staff has nothing for tfadesk to apply:
+	 * approval closes it */
+	if (j->nplan == 0 && j->rm.kind != RK_STAFF) {
+		snprintf(ap->why, sizeof ap->why, "%s: %s",
+		    ticket_state_name(j->state), j->reason.s ? j->reason.s : "");
+		ap->result = APPROVE_NOTHING;
+		return 1;
+	}
+	ap->result = APPROVE_DONE;
+	return 0;
+}
+
 /* One ticket in one transaction. ONLY_NEW: leave it alone unless it is
  * still new (process_run; another run may have been first). */
 static int
 run_one(const struct config *cfg, struct store *s, int64_t id,
-    const struct approval *ap, int only_new)
+    struct approval *ap, int only_new)
 {
 	struct job j;
 	int rc;
 
 	if (process_init(cfg) != 0)
 		return -1;
-	if (job_start(&j, cfg, s, id, ap ? ap->by : NULL) != 0) {
+	if (job_start(&j, cfg, s, id, ap ? ap->actor : NULL) != 0) {
 		job_free(&j);
 		return -1;
 	}
 	j.ap = ap;
+	j.staff = ap != NULL;
 	if (only_new && j.t.state != TICKET_NEW) {
 		store_rollback(s);
 		rc = (int)j.t.state;
@@ -1180,13 +1487,24 @@ run_one(const struct config *cfg, struct store *s, int64_t id,
 		return -1;
 	}
 	parse(&j);
-	if (decide(&j) != 0 || record(&j) != 0) {
+	if (decide(&j) != 0)
+		goto fail;
+	if (ap && (rc = approval_check(&j)) != 0) {
+		if (rc < 0)
+			goto fail;
 		store_rollback(s);
-		log_warnx("ticket %lld: not processed; it stays %s",
-		    (long long)id, ticket_state_name(j.t.state));
+		rc = (int)j.t.state;
 		job_free(&j);
-		return -1;
+		return rc;
 	}
+	if (apply_plan(&j) != 0 || record(&j) != 0)
+		goto fail;
+	if (ap && ap->note && store_audit(s, j.actor, "ticket.note",
+	    j.have_reseller ? j.reseller.id : NULL, NULL, NULL, ap->note,
+	    id) != 0)
+		goto fail;
+	if (j.state == TICKET_NEEDS_REVIEW && hold_plan(&j) != 0)
+		goto fail;
 	if (store_commit(s) != 0) {
 		store_rollback(s);
 		job_free(&j);
@@ -1197,23 +1515,54 @@ run_one(const struct config *cfg, struct store *s, int64_t id,
 	rc = (int)j.state;
 	job_free(&j);
 	return rc;
+fail:
+	store_rollback(s);
+	log_warnx("ticket %lld: not processed; it stays %s",
+	    (long long)id, ticket_state_name(j.t.state));
+	job_free(&j);
+	return -1;
 }
 
 int
 process_ticket(const struct config *cfg, struct store *s, int64_t id,
-    const struct approval *ap)
+    struct approval *ap)
 {
 	return run_one(cfg, s, id, ap, 0);
 }
 
 int
+process_note(struct store *s, int64_t id, const char *actor,
+    const char *note)
+{
+	struct ticket t;
+	int rc;
+
+	if (store_begin(s) != 0)
+		return -1;
+	if ((rc = store_ticket_get(s, id, 0, &t)) != 0) {
+		if (rc == 1)
+			log_warnx("ticket %lld: no such ticket", (long long)id);
+		store_rollback(s);
+		return -1;
+	}
+	rc = store_audit(s, actor, "ticket.note", t.account, NULL, NULL, note,
+	    id);
+	ticket_clear(&t);
+	if (rc != 0 || store_commit(s) != 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+int
 process_reject(const struct config *cfg, struct store *s, int64_t id,
-    const char *by, const char *reason)
+    const char *actor, const char *reason, const char *note)
 {
 	struct job j;
 	char b[512];
 
-	if (job_start(&j, cfg, s, id, by) != 0) {
+	if (job_start(&j, cfg, s, id, actor) != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -1230,7 +1579,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 		j.have_reseller = 1;
 	set_reseller_vars(&j);
 	snprintf(b, sizeof b, "%s", reason ? reason : "");
-	reason_add(&j, "rejected by %s: %s", by, b);
+	reason_add(&j, "rejected by %s: %s", j.actor, b);
 	j.fields = j.t.fields ? xstrdup(j.t.fields) : NULL;
 	j.results = j.t.results ? xstrdup(j.t.results) : NULL;
 	j.rm.kind = RK_STAFF;
@@ -1250,6 +1599,8 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 		out.account = j.t.account;
 		tv_set(j.vars, "reason", b);
 		if (store_ticket_set(s, &out, j.actor) != 0 ||
+		    (note && store_audit(s, j.actor, "ticket.note", j.t.account,
+		    NULL, NULL, note, id) != 0) ||
 		    check_reply_to(s, j.msg, 0) != 0 ||
 		    (!j.msg->error && reply_queue(cfg, s, j.msg, id,
 		    "staff_rejected", j.vars) < 0)) {

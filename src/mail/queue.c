@@ -1,5 +1,12 @@
 /*
- * queue.c - the staff queue: list, show, approve, reject, retry.
+ * queue.c - the staff queue: list, show, approve, reject, note, retry.
+ *
+ * queue show prints the plan an approval would carry out now (process.c
+ * computes it with the validation process uses) and its token; approve
+ * applies the plan only if it is still the one shown (--expect TOKEN) or,
+ * without --expect, the one stored when the ticket was held. --note is
+ * history (an audit row), never mail; --message (approve) and --reason
+ * (reject) are what the reseller reads.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +22,8 @@
 #include "utf8.h"
 
 static int show(FILE *, struct cmd_env *, int64_t);
+static int show_json(struct cmd_env *, int64_t);
+static int show_plan(FILE *, struct cmd_env *, int64_t);
 static void put_safe(const char *, size_t);
 
 static int64_t
@@ -110,10 +119,12 @@ queue_show(struct cmd_env *env, int64_t id)
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	FILE *out;
 	int rc;
 
-	if (out == NULL)
+	if (env->json)
+		return show_json(env, id);
+	if ((out = open_memstream(&text, &len)) == NULL)
 		fatal("queue show: open_memstream");
 	rc = show(out, env, id);
 	fclose(out);
@@ -193,7 +204,14 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 		}
 	}
 	show_json_block(out, "Extracted fields", t.fields);
-	show_json_block(out, "Per-user results", t.results);
+	if (t.state == TICKET_NEEDS_REVIEW) {
+		if ((rc = show_plan(out, env, id)) != EX_OK) {
+			msg_free(m);
+			ticket_clear(&t);
+			return rc;
+		}
+	} else
+		show_json_block(out, "Per-user results", t.results);
 
 	if (store_audit_list(s, NULL, NULL, t.id, &a, &na) == -1)
 		return EX_SOFTWARE;
@@ -203,8 +221,15 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 	for (size_t i = 0; i < na; i++) {
 		/* the audit keeps numbers whole; the terminal shows them
 		 * masked */
-		char *ov = audit_shown(a[i].action, a[i].old_value);
-		char *nv = audit_shown(a[i].action, a[i].new_value);
+		char *ov, *nv;
+		if (strcmp(a[i].action, "ticket.note") == 0) {
+			fprintf(out, "  %s  %-18s %-14s %s\n", a[i].at,
+			    a[i].actor, "note", a[i].new_value ?
+			    a[i].new_value : "");
+			continue;
+		}
+		ov = audit_shown(a[i].action, a[i].old_value);
+		nv = audit_shown(a[i].action, a[i].new_value);
 		fprintf(out, "  %s  %-18s %-14s %s%s%s%s%s\n", a[i].at, a[i].actor,
 		    a[i].action, a[i].user ? a[i].user : "",
 		    a[i].user ? " " : "", ov ? ov : "",
@@ -227,6 +252,200 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 	}
 	outbox_free(o, no);
 	msg_free(m);
+	ticket_clear(&t);
+	return EX_OK;
+}
+
+/* A value of a plan as people may see it: numbers masked. Owned. */
+static char *
+plan_value(const struct plan_change *c, const char *v)
+{
+	if (v == NULL)
+		return xstrdup("(none)");
+	if (strcmp(c->action, "user.phone") == 0)
+		return mask_phone(v);
+	return xstrdup(v);
+}
+
+/* The plan an approval would carry out now, per user and as changes,
+ * with its token. */
+static int
+show_plan(FILE *out, struct cmd_env *env, int64_t id)
+{
+	struct ticket_plan p;
+	int w = 4;
+
+	if (process_plan(env_config(env), env_store(env), id, &p) != 0)
+		return EX_SOFTWARE;
+	fprintf(out, "\nIf approved (checked now, as staff would approve):\n");
+	for (size_t i = 0; i < p.nusers; i++)
+		if ((int)strlen(p.users[i].user) > w)
+			w = (int)strlen(p.users[i].user) > 20 ? 20 :
+			    (int)strlen(p.users[i].user);
+	if (p.nusers) {
+		fprintf(out, "  %-*s  %-12s %-12s    %-12s %s\n", w, "USER",
+		    "RESULT", "NOW", "NEW", "NAME: WHY");
+		for (size_t i = 0; i < p.nusers; i++) {
+			const struct plan_user *u = &p.users[i];
+			fprintf(out, "  %-*.*s  %-12s %-12s -> %-12s %s%s%s\n",
+			    w, w, u->user, u->result, *u->old_masked ?
+			    u->old_masked : "(none)", *u->new_masked ?
+			    u->new_masked : "-", u->name, *u->reason ? ": " : "",
+			    u->reason);
+		}
+	}
+	fprintf(out, "\nPlan (what approve changes):\n");
+	if (p.nch == 0)
+		fprintf(out, "  nothing: approval would change nothing (%s: "
+		    "%s)\n", ticket_state_name((enum ticket_state)p.state),
+		    p.reason);
+	for (size_t i = 0; i < p.nch; i++) {
+		const struct plan_change *c = &p.ch[i];
+		char *o = plan_value(c, c->old_value);
+		char *n = plan_value(c, c->new_value);
+		if (c->user)
+			fprintf(out, "  %zu. user %s (account %s) phone %s -> %s\n",
+			    i + 1, c->user, c->account, o, n);
+		else
+			fprintf(out, "  %zu. account %s %s %s -> %s\n", i + 1,
+			    c->account, strcmp(c->action, "account.use_2fa") == 0 ?
+			    "use_2fa" : "2FA", o, n);
+		free(o);
+		free(n);
+	}
+	fprintf(out, "Plan token: %s\n", p.token);
+	if (p.held_token == NULL)
+		fprintf(out, "  (no plan was stored when the ticket was held: "
+		    "approve with --expect %s)\n", p.token);
+	else if (strcmp(p.held_token, p.token) != 0)
+		fprintf(out, "  (CHANGED since the ticket was held, when it was "
+		    "%s: check it, then approve with --expect %s)\n",
+		    p.held_token, p.token);
+	ticket_plan_clear(&p);
+	return EX_OK;
+}
+
+static int
+show_json(struct cmd_env *env, int64_t id)
+{
+	struct store *s = env_store(env);
+	struct ticket t;
+	struct ticket_plan p;
+	struct audit_row *a;
+	size_t na;
+	struct buf b;
+	int rc, have_plan = 0;
+
+	if ((rc = store_ticket_get(s, id, 0, &t)) == -1)
+		return EX_SOFTWARE;
+	if (rc == 1) {
+		log_warnx("ticket %lld: no such ticket", (long long)id);
+		return EX_DATAERR;
+	}
+	if (t.state == TICKET_NEEDS_REVIEW) {
+		if (process_plan(env_config(env), s, id, &p) != 0) {
+			ticket_clear(&t);
+			return EX_SOFTWARE;
+		}
+		have_plan = 1;
+	}
+	if (store_audit_list(s, NULL, NULL, id, &a, &na) == -1) {
+		if (have_plan)
+			ticket_plan_clear(&p);
+		ticket_clear(&t);
+		return EX_SOFTWARE;
+	}
+	buf_init(&b);
+	buf_addf(&b, "{\"id\":%lld,\"state\":", (long long)t.id);
+	json_escape(&b, ticket_state_name(t.state));
+	buf_adds(&b, ",\"kind\":");
+	json_escape(&b, t.kind);
+	buf_adds(&b, ",\"from\":");
+	json_escape(&b, t.from_addr);
+	buf_adds(&b, ",\"subject\":");
+	json_escape(&b, t.subject);
+	buf_adds(&b, ",\"reason\":");
+	json_escape(&b, t.reason);
+	buf_adds(&b, ",\"account\":");
+	json_escape(&b, t.account);
+	/* stored by process as JSON text */
+	buf_addf(&b, ",\"fields\":%s,\"results\":%s",
+	    t.fields && *t.fields ? t.fields : "null",
+	    t.results && *t.results ? t.results : "null");
+	buf_adds(&b, ",\"plan\":");
+	if (have_plan) {
+		buf_addc(&b, '[');
+		for (size_t i = 0; i < p.nch; i++) {
+			const struct plan_change *c = &p.ch[i];
+			char *o = c->old_value ? plan_value(c, c->old_value) :
+			    NULL;
+			char *n = c->new_value ? plan_value(c, c->new_value) :
+			    NULL;
+			buf_adds(&b, i ? ",{\"action\":" : "{\"action\":");
+			json_escape(&b, c->action);
+			buf_adds(&b, ",\"account\":");
+			json_escape(&b, c->account);
+			buf_adds(&b, ",\"user\":");
+			json_escape(&b, c->user);
+			buf_adds(&b, ",\"old\":");
+			json_escape(&b, o);
+			buf_adds(&b, ",\"new\":");
+			json_escape(&b, n);
+			buf_addc(&b, '}');
+			free(o);
+			free(n);
+		}
+		buf_adds(&b, "],\"plan_token\":");
+		json_escape(&b, p.token);
+		buf_adds(&b, ",\"plan_token_held\":");
+		json_escape(&b, p.held_token);
+		buf_adds(&b, ",\"plan_outcome\":");
+		json_escape(&b, ticket_state_name((enum ticket_state)p.state));
+		buf_adds(&b, ",\"plan_reason\":");
+		json_escape(&b, p.reason);
+		buf_adds(&b, ",\"plan_users\":[");
+		for (size_t i = 0; i < p.nusers; i++) {
+			const struct plan_user *u = &p.users[i];
+			buf_adds(&b, i ? ",{\"user\":" : "{\"user\":");
+			json_escape(&b, u->user);
+			buf_adds(&b, ",\"name\":");
+			json_escape(&b, u->name);
+			buf_adds(&b, ",\"result\":");
+			json_escape(&b, u->result);
+			buf_adds(&b, ",\"code\":");
+			json_escape(&b, u->code);
+			buf_adds(&b, ",\"old\":");
+			json_escape(&b, *u->old_masked ? u->old_masked : NULL);
+			buf_adds(&b, ",\"new\":");
+			json_escape(&b, *u->new_masked ? u->new_masked : NULL);
+			buf_adds(&b, ",\"reason\":");
+			json_escape(&b, u->reason);
+			buf_addc(&b, '}');
+		}
+		buf_addc(&b, ']');
+		ticket_plan_clear(&p);
+	} else
+		buf_adds(&b, "null,\"plan_token\":null");
+	buf_adds(&b, ",\"history\":[");
+	for (size_t i = 0; i < na; i++) {
+		buf_adds(&b, i ? ",{\"at\":" : "{\"at\":");
+		json_escape(&b, a[i].at);
+		buf_adds(&b, ",\"actor\":");
+		json_escape(&b, a[i].actor);
+		buf_adds(&b, ",\"action\":");
+		json_escape(&b, a[i].action);
+		buf_adds(&b, ",\"user\":");
+		json_escape(&b, a[i].user);
+		buf_adds(&b, ",\"old\":");
+		json_escape(&b, a[i].old_value);
+		buf_adds(&b, ",\"new\":");
+		json_escape(&b, a[i].new_value);
+		buf_addc(&b, '}');
+	}
+	buf_adds(&b, "]}\n");
+	fputs(b.s, stdout);
+	buf_free(&b);
+	audit_rows_free(a, na);
 	ticket_clear(&t);
 	return EX_OK;
 }
@@ -269,6 +488,127 @@ report(int64_t id, int state)
 	return EX_OK;
 }
 
+/* "staff:NAME" for --by NAME, else "admin:USER". Owned. */
+static char *
+actor_of(struct cmd_env *env)
+{
+	if (env->by == NULL)
+		return staff_actor();
+	check_name("--by NAME", env->by);
+	return xprintf("staff:%s", env->by);
+}
+
+static int
+queue_approve(struct cmd_env *env, int64_t id)
+{
+	struct approval ap;
+	enum ticket_state st;
+	char *actor;
+	int rc;
+
+	if (env->note)
+		check_name("--note TEXT", env->note);
+	if (env->message)
+		check_name("--message TEXT", env->message);
+	if (env->expect && (strlen(env->expect) != PLAN_TOKEN_LEN ||
+	    strspn(env->expect, "0123456789abcdefABCDEF") != PLAN_TOKEN_LEN))
+		usage_error("queue approve", "--expect: a plan token is %d hex "
+		    "digits, as queue show prints it", PLAN_TOKEN_LEN);
+	if ((rc = ticket_state_of(env, id, &st)) != EX_OK)
+		return rc;
+	if (st == TICKET_APPLIED) {
+		printf("ticket %lld: already applied; nothing changed\n",
+		    (long long)id);
+		return EX_OK;
+	}
+	if (st != TICKET_NEEDS_REVIEW) {
+		log_warnx("ticket %lld: is %s, only needs_review tickets can be "
+		    "approved", (long long)id, ticket_state_name(st));
+		return EX_DATAERR;
+	}
+	memset(&ap, 0, sizeof ap);
+	actor = actor_of(env);
+	ap.actor = actor;
+	ap.expect = env->expect;
+	ap.message = env->message;
+	ap.note = env->note;
+	rc = process_ticket(env_config(env), env_store(env), id, &ap);
+	free(actor);
+	if (rc < 0)
+		return EX_SOFTWARE;
+	switch (ap.result) {
+	case APPROVE_DONE:
+		printf("ticket %lld: %s (plan %s)\n", (long long)id,
+		    ticket_state_name((enum ticket_state)rc), ap.token);
+		return EX_OK;
+	case APPROVE_STALE:
+		log_warnx("ticket %lld: the plan has changed since %s (it is "
+		    "now %s): nothing done; look again with tfadesk queue show "
+		    "%lld", (long long)id, env->expect ? "it was shown" :
+		    "the ticket was held", ap.token, (long long)id);
+		break;
+	case APPROVE_NOTHING:
+		log_warnx("ticket %lld: approval would change nothing (%s): "
+		    "nothing done; reject it with --reason, or add a note",
+		    (long long)id, ap.why);
+		break;
+	case APPROVE_NO_PLAN:
+		log_warnx("ticket %lld: no plan was stored when it was held: "
+		    "look at it with tfadesk queue show %lld, then approve with "
+		    "--expect TOKEN", (long long)id, (long long)id);
+		break;
+	}
+	return EX_DATAERR;
+}
+
+static int
+queue_reject(struct cmd_env *env, int64_t id)
+{
+	enum ticket_state st;
+	char *actor;
+	int rc;
+
+	check_name("--reason TEXT", env->reason);
+	if (env->note)
+		check_name("--note TEXT", env->note);
+	if ((rc = ticket_state_of(env, id, &st)) != EX_OK)
+		return rc;
+	if (st == TICKET_REJECTED) {
+		printf("ticket %lld: already rejected; nothing changed\n",
+		    (long long)id);
+		return EX_OK;
+	}
+	if (st != TICKET_NEEDS_REVIEW) {
+		log_warnx("ticket %lld: is %s, only needs_review tickets can be "
+		    "rejected", (long long)id, ticket_state_name(st));
+		return EX_DATAERR;
+	}
+	actor = actor_of(env);
+	rc = process_reject(env_config(env), env_store(env), id, actor,
+	    env->reason, env->note);
+	free(actor);
+	return report(id, rc);
+}
+
+static int
+queue_note(struct cmd_env *env, int64_t id, const char *text)
+{
+	enum ticket_state st;
+	char *actor;
+	int rc;
+
+	check_name("TEXT", text);
+	if ((rc = ticket_state_of(env, id, &st)) != EX_OK)
+		return rc;
+	actor = actor_of(env);
+	rc = process_note(env_store(env), id, actor, text);
+	free(actor);
+	if (rc != 0)
+		return EX_SOFTWARE;
+	printf("ticket %lld: note added\n", (long long)id);
+	return EX_OK;
+}
+
 int
 cmd_queue(struct cmd_env *env, int argc, char **argv)
 {
@@ -280,57 +620,26 @@ cmd_queue(struct cmd_env *env, int argc, char **argv)
 		env_allow(env, "queue list", OPT_STATE | OPT_JSON);
 		return queue_list(env);
 	}
+	if (argc == 4 && strcmp(argv[1], "note") == 0) {
+		env_allow(env, "queue note", OPT_BY);
+		return queue_note(env, ticket_id_arg(argv[2]), argv[3]);
+	}
 	if (argc != 3)
-		usage_error("queue", "expected list, or show|approve|reject|"
-		    "retry TICKET_ID");
+		usage_error("queue", "expected list, note TICKET_ID TEXT, or "
+		    "show|approve|reject|retry TICKET_ID");
 	id = ticket_id_arg(argv[2]);
 	if (strcmp(argv[1], "show") == 0) {
-		env_allow(env, "queue show", 0);
+		env_allow(env, "queue show", OPT_JSON);
 		return queue_show(env, id);
 	}
 	if (strcmp(argv[1], "approve") == 0) {
-		struct approval ap;
-		env_allow(env, "queue approve", OPT_BY | OPT_NOTE);
-		check_name("--by NAME", env->by);
-		if (env->note)
-			check_name("--note TEXT", env->note);
-		if ((rc = ticket_state_of(env, id, &st)) != EX_OK)
-			return rc;
-		if (st == TICKET_APPLIED) {
-			printf("ticket %lld: already applied; nothing changed\n",
-			    (long long)id);
-			return EX_OK;
-		}
-		if (st != TICKET_NEEDS_REVIEW) {
-			log_warnx("ticket %lld: is %s, only needs_review "
-			    "tickets can be approved", (long long)id,
-			    ticket_state_name(st));
-			return EX_DATAERR;
-		}
-		ap.by = env->by;
-		ap.note = env->note;
-		return report(id, process_ticket(env_config(env),
-		    env_store(env), id, &ap));
+		env_allow(env, "queue approve", OPT_BY | OPT_NOTE | OPT_EXPECT |
+		    OPT_MESSAGE);
+		return queue_approve(env, id);
 	}
 	if (strcmp(argv[1], "reject") == 0) {
-		env_allow(env, "queue reject", OPT_BY | OPT_REASON);
-		check_name("--by NAME", env->by);
-		check_name("--reason TEXT", env->reason);
-		if ((rc = ticket_state_of(env, id, &st)) != EX_OK)
-			return rc;
-		if (st == TICKET_REJECTED) {
-			printf("ticket %lld: already rejected; nothing "
-			    "changed\n", (long long)id);
-			return EX_OK;
-		}
-		if (st != TICKET_NEEDS_REVIEW) {
-			log_warnx("ticket %lld: is %s, only needs_review "
-			    "tickets can be rejected", (long long)id,
-			    ticket_state_name(st));
-			return EX_DATAERR;
-		}
-		return report(id, process_reject(env_config(env),
-		    env_store(env), id, env->by, env->reason));
+		env_allow(env, "queue reject", OPT_BY | OPT_REASON | OPT_NOTE);
+		return queue_reject(env, id);
 	}
 	if (strcmp(argv[1], "retry") == 0) {
 		env_allow(env, "queue retry", 0);

@@ -4,8 +4,10 @@
 For each case: a fresh database from accounts.yaml, `tfadesk ingest`,
 `process`, `send`, then the expected kind, state, phones, 2FA flags and
 replies. Then the same again (process twice, ingest twice): nothing may
-change. Then staff approve / reject / retry on a few cases. Every reply
-written is checked: no full phone number, no injected header.
+change. Then staff approve / reject / retry on a few cases, and the plan
+an approval carries out (queue show's token, approve --expect). Every
+reply written is checked: no full phone number, no injected header, and
+nothing of what we check a sender's authentication by.
 Usage: run.py [CASE-PREFIX...]
 """
 import email, json, os, quopri, re, shutil, subprocess, sys, tempfile
@@ -111,6 +113,10 @@ def check_reply(path, name):
     say(not full, f"{name}: reply shows no number in full ({full[:2]})")
     say(msg.get("Auto-Submitted") == "auto-replied" and msg.get("In-Reply-To"),
         f"{name}: reply is auto-replied and threaded")
+    # what we check a sender by is what a forger would learn to fake
+    told = [w for w in ("Authentication-Results", "DKIM", "dkim", "SPF", "spf",
+                        "mx.500.uk.com", "authserv", "not authenticated") if w in text]
+    say(not told, f"{name}: reply says nothing of sender authentication ({told})")
 
 
 def run_case(tmp, template_db, name, kind, state, checks):
@@ -193,6 +199,7 @@ def staff_scenarios(tmp, template_db):
     say(len(rows) == 1 and rows[0].get("actor") == "staff:alice", f"approve: audited as staff:alice ({rows})")
     tf(cfg, "send")
     say(len(replies(d)) == 2, f"approve: the staff decision sends its own reply ({len(replies(d))})")
+    say(not any("Checked by phone" in t for t in reply_texts(d)), "approve: the --note is not mailed")
     p = tf(cfg, "queue", "approve", tid, "--by", "alice", check=False)
     say(user_phone(cfg, "U2002") == "447400654321" and len(audit(cfg)) == len(audit(cfg)), "approve again: nothing changes")
     for r in replies(d):
@@ -311,6 +318,125 @@ def identity_scenarios(tmp, template_db):
         p = tf(cfg, "queue", "approve", str(q[1]["id"]), "--by", "bob")
         say(queue(cfg)[1]["state"] == "applied" and user_phone(cfg, "U2001") == "447400123456",
             "identity, other order: staff approve the genuine mail")
+def scenario(tmp, template_db, name, eml):
+    d = os.path.join(tmp, name)
+    os.makedirs(os.path.join(d, "maildir", "new"))
+    cfg = config(d, {})
+    shutil.copy(template_db, os.path.join(d, "db"))
+    tf(cfg, "ingest", os.path.join(CASES, eml))
+    tf(cfg, "process")
+    tf(cfg, "send")
+    return cfg, d, str(queue(cfg)[0]["id"])
+
+
+def reply_texts(d):
+    out = []
+    for r in replies(d):
+        msg = email.message_from_bytes(open(r, "rb").read())
+        out.append(msg.get_payload(decode=True).decode("utf-8", "replace"))
+    return out
+
+
+def show_token(cfg, tid):
+    p = tf(cfg, "queue", "show", tid)
+    m = re.search(r"^Plan token: ([0-9a-f]{16})$", p.stdout, re.M)
+    return (m.group(1) if m else None), p.stdout
+
+
+def plan_scenarios(tmp, template_db):
+    # queue show: per-user results with old -> new masked, the plan, its token
+    cfg, d, tid = scenario(tmp, template_db, "plan-show", "11-overwrite.eml")
+    tok, out = show_token(cfg, tid)
+    say(tok is not None, "plan: queue show prints a plan token" + ("" if tok else f" ({out[-600:]})"))
+    say("4474******56 -> 4474******21" in out and "U2002" in out,
+        "plan: queue show names the number replaced, old -> new, masked")
+    say("447400123456" not in out and "447400654321" not in out, "plan: no number in full")
+    p = tf(cfg, "queue", "show", tid, "--json")
+    try:
+        j = json.loads(p.stdout)
+    except ValueError:
+        j = {}
+    say(j.get("plan_token") == tok and tok is not None, f"plan: --json has the same plan_token ({j.get('plan_token')})")
+    say([(c.get("action"), c.get("user"), c.get("old"), c.get("new")) for c in j.get("plan") or []] ==
+        [("user.phone", "U2002", "4474******56", "4474******21")], f"plan: --json plan ({j.get('plan')})")
+    # the right token applies exactly that plan, with the message and not the note
+    note, message = "phoned the reseller, Jo confirmed", "We confirmed the change with you by phone."
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", "--expect", tok or "0" * 16,
+           "--message", message, "--note", note, check=False)
+    say(p.returncode == 0 and user_phone(cfg, "U2002") == "447400654321",
+        f"plan: approve --expect TOKEN applies it ({p.returncode}: {p.stderr.strip()})")
+    tf(cfg, "send")
+    texts = reply_texts(d)
+    say(len(texts) == 2 and sum(message in t for t in texts) == 1, "plan: --message is in the approval's reply")
+    say(not any("phoned" in t or "Jo confirmed" in t for t in texts), "plan: --note is in no reply")
+    say(note in tf(cfg, "queue", "show", tid).stdout, "plan: --note is in the ticket's history")
+    n = len(audit(cfg))
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", check=False)
+    say(p.returncode == 0 and len(audit(cfg)) == n and user_phone(cfg, "U2002") == "447400654321",
+        f"plan: approving again is a no-op, exit 0 ({p.returncode})")
+    for r in replies(d):
+        check_reply(r, "plan-show")
+
+    # a plan that changed since it was shown (the number edited meanwhile): refused
+    cfg, d, tid = scenario(tmp, template_db, "plan-stale", "11-overwrite.eml")
+    tok, _ = show_token(cfg, tid)
+    tf(cfg, "user", "edit", "U2002", "--phone", "07400 111333")
+    n = len(audit(cfg))
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", "--expect", tok or "0" * 16, check=False)
+    say(p.returncode == 65 and "queue show" in p.stderr, f"stale: approve --expect OLD exits 65, says look again ({p.returncode}: {p.stderr.strip()})")
+    say(user_phone(cfg, "U2002") == "447400111333" and len(audit(cfg)) == n and queue(cfg)[0]["state"] == "needs_review",
+        "stale: nothing changed")
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", check=False)
+    say(p.returncode == 65 and user_phone(cfg, "U2002") == "447400111333",
+        f"stale: approve without --expect compares with the plan stored when held ({p.returncode})")
+    tok2, out = show_token(cfg, tid)
+    say(tok2 and tok2 != tok and "4474******33 -> 4474******21" in out, "stale: queue show has the new plan and token")
+    p = tf(cfg, "queue", "approve", tid, "--by", "alice", "--expect", tok2 or "0" * 16, check=False)
+    say(p.returncode == 0 and user_phone(cfg, "U2002") == "447400654321", "stale: approve --expect NEW applies")
+    tf(cfg, "send")
+    say(len(replies(d)) == 2, "stale: one reply for the refusals' ticket, one for the approval")
+
+    # refusals stay refused: another reseller's account
+    cfg, d, tid = scenario(tmp, template_db, "plan-other-reseller", "38-other-reseller-twofa.eml")
+    n = len(audit(cfg))
+    p = tf(cfg, "queue", "approve", tid, "--by", "bob", check=False)
+    a1, a3 = account(cfg, "R100"), account(cfg, "R300")
+    say(p.returncode == 65 and "change nothing" in p.stderr, f"other reseller: approve exits 65, nothing to apply ({p.returncode}: {p.stderr.strip()})")
+    say(a1["twofa"] is False and a3["twofa"] is False and len(audit(cfg)) == n and queue(cfg)[0]["state"] == "needs_review",
+        "other reseller: nothing changed")
+    tok, _ = show_token(cfg, tid)
+    p = tf(cfg, "queue", "approve", tid, "--by", "bob", "--expect", tok or "0" * 16, check=False)
+    say(p.returncode == 65 and account(cfg, "R300")["twofa"] is False, "other reseller: with --expect too")
+
+    # held because not authenticated, still validated in full
+    cfg, d, tid = scenario(tmp, template_db, "plan-unauth", "90-unauth-other-reseller.eml")
+    tok, out = show_token(cfg, tid)
+    good = bool(re.search(r"U3101 +rejected", out) and re.search(r"U2002 +applied +4474\*{6}56 +-> 4474\*{6}21", out))
+    say(good, "unauth: queue show lists every user's result" + ("" if good else f" ({out[-700:]})"))
+    texts = reply_texts(d)
+    say(len(texts) == 1 and "look at" in texts[0] and "U3101" not in texts[0] and "R100" not in texts[0],
+        f"unauth: the reply says a person will look, and nothing else ({texts[:1]})")
+    p = tf(cfg, "queue", "approve", tid, "--by", "bob", "--expect", tok or "0" * 16, check=False)
+    say(p.returncode == 0 and user_phone(cfg, "U2002") == "447400654321" and user_phone(cfg, "U3101") is None,
+        f"unauth: approve applies the plan, the refusal stays ({p.returncode})")
+    cfg, d, tid = scenario(tmp, template_db, "plan-unauth-none", "91-unauth-only-other.eml")
+    p = tf(cfg, "queue", "approve", tid, "--by", "bob", check=False)
+    say(p.returncode == 65 and user_phone(cfg, "U3101") is None and queue(cfg)[0]["state"] == "needs_review",
+        f"unauth, only another reseller's user: approve exits 65 ({p.returncode})")
+
+    # queue note: history, actor; reject --note: history, never mail
+    cfg, d, tid = scenario(tmp, template_db, "plan-note", "11-overwrite.eml")
+    p = tf(cfg, "queue", "note", tid, "--by", "dana", "called Acme, no answer", check=False)
+    rows = [r for r in audit(cfg) if r.get("action") == "ticket.note"]
+    say(p.returncode == 0 and len(rows) == 1 and rows[0].get("actor") == "staff:dana" and rows[0].get("new") == "called Acme, no answer",
+        f"note: queue note adds a history entry by staff:dana ({rows})")
+    p = tf(cfg, "queue", "reject", tid, "--by", "dana", "--reason", "Please call us to confirm.",
+           "--note", "suspicious: new number abroad", check=False)
+    tf(cfg, "send")
+    texts = reply_texts(d)
+    say(p.returncode == 0 and any("Please call us to confirm." in t for t in texts) and
+        not any("suspicious" in t for t in texts), "note: reject --reason is mailed, --note is not")
+    say("suspicious: new number abroad" in tf(cfg, "queue", "show", tid).stdout, "note: reject --note is in the history")
 
 
 def main():
@@ -340,6 +466,7 @@ def main():
             staff_scenarios(tmp, template_db)
         if not only or any(c.startswith(o) for o in only for c in ("80-", "81-", "82-")):
             identity_scenarios(tmp, template_db)
+            plan_scenarios(tmp, template_db)
     finally:
         if not os.environ.get("KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)

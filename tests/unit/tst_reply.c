@@ -483,7 +483,7 @@ main(void)
 		static const char *const names[] = { "twofa_enabled",
 		    "twofa_already", "twofa_missing", "numbers_result",
 		    "passed_to_staff", "staff_rejected", "sender_unknown",
-		    NULL };
+		    "sender_unverified", NULL };
 		char *dir = xprintf("%s/templates", top ? top : ".");
 		struct stat st;
 
@@ -509,6 +509,13 @@ main(void)
 				    !strstr(r.message, "ticket 7") ||
 				    strcmp(hdr(h, "Subject"), "Re: 2FA Set Up"))
 					FAIL("template %s rc %d", names[i], rc);
+				/* an unauthenticated sender is never told why */
+				if (rc == 0 && strcmp(names[i],
+				    "sender_unverified") == 0 &&
+				    (strstr(r.message, "does not match") ||
+				    strstr(r.message, "R100")))
+					FAIL("sender_unverified tells why:\n%s",
+					    r.message);
 				if (getenv("SHOW") && rc == 0)
 					printf("---- %s\n%s", names[i],
 					    r.message);
