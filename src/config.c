@@ -47,6 +47,7 @@ static const struct key keys[] = {
 	PATH("templates", templates),
 	SECTION("log"),
 	BOOL("log.syslog", use_syslog),
+	PATH("log.metrics_file", metrics_file),
 
 	SECTION("source"),
 	ENUM("source.type", source.type, "maildir|imap|imaps|pop3|pop3s"),

@@ -110,6 +110,7 @@ struct config {
 	char *numbering;
 	char *templates;       /* folder */
 	int use_syslog;        /* log.syslog */
+	char *metrics_file;    /* log.metrics_file: node-exporter textfile */
 
 	struct {
 		char *type;    /* maildir imap imaps pop3 pop3s */

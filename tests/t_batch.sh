@@ -108,4 +108,27 @@ r1=$?
 is_eq "0 0" "$r1 $r2" "both waiting batches ran"
 is_eq 5 "$(sql "SELECT count(*) FROM tickets")" "each message stored once"
 is_eq "$(sql "SELECT count(*) FROM outbox WHERE state = 'sent'")" "$(ls "$T/outbox/new" | wc -l)" "each reply spooled once"
+
+# log.metrics_file: the last run's counts for node-exporter's textfile
+# collector, in the Prometheus text format
+printf 'log:\n  metrics_file: %s\n' "$T/metrics/tfadesk.prom" >> "$C"
+mkdir -p "$T/metrics"
+drop 6
+expect_exit 0 "batch with log.metrics_file" tf batch
+python3 - "$T/metrics/tfadesk.prom" <<'PY' && ok "metrics file: valid text format with the run's counts" || not_ok "metrics file"
+import re, sys
+text = open(sys.argv[1]).read()
+samples = {}
+for line in text.splitlines():
+    if line.startswith("#"):
+        assert re.match(r"# (HELP|TYPE) tfadesk_batch_\w+ ", line), line
+        continue
+    m = re.fullmatch(r'(tfadesk_batch_\w+)(\{\w+="\w+"\})? (-?\d+)', line)
+    assert m, line
+    samples[m.group(1) + (m.group(2) or "")] = int(m.group(3))
+assert samples["tfadesk_batch_fetched"] == 1, samples
+assert samples["tfadesk_batch_exit_code"] == 0, samples
+assert sum(v for k, v in samples.items() if k.startswith("tfadesk_batch_tickets{")) == 1, samples
+assert 'tfadesk_batch_replies{state="waiting"}' in samples, samples
+PY
 finish

@@ -59,6 +59,55 @@ progress(int on, const char *what)
 	fflush(stderr);
 }
 
+/*
+ * log.metrics_file: the run's counts in the Prometheus text format, for
+ * node-exporter's textfile collector (written whole and renamed into place,
+ * so the collector never reads half a file). Counts are of the last run;
+ * graph them with the timestamp, alert on its age and on the exit code.
+ */
+static void
+write_metrics(const char *path, const struct fetch_stats *fs,
+    const struct process_stats *ps, const struct send_stats *ss,
+    size_t waiting, int rc, time_t secs)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "# HELP tfadesk_batch_last_run_timestamp_seconds When the "
+	    "last batch ended.\n# TYPE tfadesk_batch_last_run_timestamp_seconds "
+	    "gauge\n");
+	buf_addf(&b, "tfadesk_batch_last_run_timestamp_seconds %lld\n",
+	    (long long)now_time());
+	buf_adds(&b, "# HELP tfadesk_batch_exit_code The last batch's exit "
+	    "status (0 ran, 75 try later, other: look).\n# TYPE "
+	    "tfadesk_batch_exit_code gauge\n");
+	buf_addf(&b, "tfadesk_batch_exit_code %d\n", rc);
+	buf_adds(&b, "# HELP tfadesk_batch_duration_seconds How long the last "
+	    "batch took.\n# TYPE tfadesk_batch_duration_seconds gauge\n");
+	buf_addf(&b, "tfadesk_batch_duration_seconds %lld\n", (long long)secs);
+	buf_adds(&b, "# HELP tfadesk_batch_fetched Messages the last batch "
+	    "stored.\n# TYPE tfadesk_batch_fetched gauge\n");
+	buf_addf(&b, "tfadesk_batch_fetched %zu\n", fs->stored);
+	buf_adds(&b, "# HELP tfadesk_batch_tickets Tickets the last batch "
+	    "processed, by outcome.\n# TYPE tfadesk_batch_tickets gauge\n");
+	buf_addf(&b, "tfadesk_batch_tickets{outcome=\"applied\"} %zu\n"
+	    "tfadesk_batch_tickets{outcome=\"needs_review\"} %zu\n"
+	    "tfadesk_batch_tickets{outcome=\"rejected\"} %zu\n"
+	    "tfadesk_batch_tickets{outcome=\"ignored\"} %zu\n",
+	    ps->applied, ps->needs_review, ps->rejected, ps->ignored);
+	buf_adds(&b, "# HELP tfadesk_batch_replies Replies the last batch "
+	    "sent, failed or deferred, and how many wait.\n# TYPE "
+	    "tfadesk_batch_replies gauge\n");
+	buf_addf(&b, "tfadesk_batch_replies{state=\"sent\"} %zu\n"
+	    "tfadesk_batch_replies{state=\"failed\"} %zu\n"
+	    "tfadesk_batch_replies{state=\"deferred\"} %zu\n"
+	    "tfadesk_batch_replies{state=\"waiting\"} %zu\n",
+	    ss->sent, ss->failed, ss->deferred, waiting);
+	if (write_file_atomic(path, b.s, b.len, 0644) == -1)
+		log_warn("batch: log.metrics_file %s", path);
+	buf_free(&b);
+}
+
 int
 batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 {
@@ -67,6 +116,7 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	struct send_stats ss;
 	struct store *s = NULL;
 	size_t waiting = 0;
+	time_t started = now_time();
 	char *lockpath;
 	int fd, rc = EX_OK, r, tty = !quiet && isatty(STDERR_FILENO);
 
@@ -145,6 +195,9 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 		    "waiting %zu\n", dry_run ? "dry run (nothing changed): " :
 		    "", fs.stored, ps.applied, ps.needs_review, ps.rejected,
 		    ps.ignored, ss.sent, ss.failed, dry_run ? 0 : waiting);
+	if (!dry_run && cfg->metrics_file)
+		write_metrics(cfg->metrics_file, &fs, &ps, &ss, waiting, rc,
+		    now_time() - started);
 	log_syslog("batch: %sfetched %zu, applied %zu, needs_review %zu, "
 	    "rejected %zu, ignored %zu, sent %zu, failed %zu, deferred %zu, "
 	    "waiting %zu, exit %d", dry_run ? "dry run: " : "", fs.stored,
