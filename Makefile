@@ -67,8 +67,11 @@ all: tfadesk tfadesk-verify
 tfadesk tfadesk-verify: %: $(B)/% FORCE
 	@cmp -s $< $@ || cp -f $< $@
 
-$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libcore.a
-	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(CORE_LIBS) -lpthread
+# tfadesk links the verifier's core too: the staff desk's SMS login code
+# goes through the same code, limits and tables (never the other way).
+$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) \
+		-lpthread
 
 $(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread

@@ -117,6 +117,28 @@ static const char *const schema[] = {
 	"ALTER TABLE outbox ADD COLUMN claim TEXT;"
 	"ALTER TABLE outbox ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
 	"CREATE INDEX outbox_claim ON outbox(claim);",
+	/* the staff desk (issue 12): staff logins, their sessions (token
+	 * and CSRF token kept only hashed / bound to the session), failed
+	 * logins for the rate limits, and who a ticket is assigned to */
+	"CREATE TABLE staff ("
+	"  name TEXT PRIMARY KEY,"
+	"  phone TEXT NOT NULL CHECK (length(phone) BETWEEN 7 AND 15"
+	"    AND phone NOT GLOB '*[^0-9]*'),"
+	"  pwhash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE desk_sessions ("
+	"  token_hash BLOB PRIMARY KEY,"
+	"  staff TEXT NOT NULL REFERENCES staff(name),"
+	"  csrf TEXT NOT NULL,"
+	"  verified INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);"
+	"CREATE INDEX desk_sessions_staff ON desk_sessions(staff);"
+	"CREATE TABLE desk_failures (key TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX desk_failures_key ON desk_failures(key, at);"
+	"ALTER TABLE tickets ADD COLUMN assigned TEXT;"
+	"CREATE INDEX tickets_assigned ON tickets(assigned);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 

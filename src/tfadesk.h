@@ -165,6 +165,13 @@ struct config {
 		char *key_file;
 		long threads;
 	} verifier;
+
+	struct {               /* the staff desk (tfadesk desk) */
+		char *listen;
+		int secure_cookies;
+		long session_idle_minutes;
+		char **trusted_proxies; size_t n_trusted_proxies;
+	} desk;
 };
 
 /* Reads FILE, or with FILE NULL the default locations. On any error prints

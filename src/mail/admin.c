@@ -15,7 +15,7 @@
 #include "utf8.h"
 
 /* Who is behind a change made from the command line. */
-static char *
+char *
 staff_actor(void)
 {
 	const char *u = getenv("SUDO_USER");

@@ -20,13 +20,15 @@ struct cmd_env {
 	/* options, wherever they stood on the command line */
 	int json, dry_run, wait, now, verbose;
 	const char *phone, *account, *user, *state, *by, *note, *reason;
+	const char *password_file, *listen;     /* staff add, desk */
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
 	OPT_JSON = 1 << 0, OPT_PHONE = 1 << 1, OPT_ACCOUNT = 1 << 2,
 	OPT_USER = 1 << 3, OPT_STATE = 1 << 4, OPT_BY = 1 << 5,
 	OPT_NOTE = 1 << 6, OPT_REASON = 1 << 7, OPT_DRY_RUN = 1 << 8,
-	OPT_WAIT = 1 << 9, OPT_NOW = 1 << 10
+	OPT_WAIT = 1 << 9, OPT_NOW = 1 << 10,
+	OPT_PASSWORD_FILE = 1 << 11, OPT_LISTEN = 1 << 12
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -35,6 +37,13 @@ void usage_error(const char *cmd, const char *fmt, ...)
 struct config *env_config(struct cmd_env *);       /* exits 78 */
 struct store *env_store(struct cmd_env *);         /* exits 69/75/78 */
 struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
+
+/* admin.c: "admin:$USER", the actor of a command-line change. Owned. */
+char *staff_actor(void);
+
+/* staff.c and desk.c: tfadesk staff, tfadesk desk */
+int cmd_staff(struct cmd_env *, int argc, char **argv);
+int cmd_desk(struct cmd_env *, int argc, char **argv);
 
 /* import.c */
 struct import_stats {

@@ -41,6 +41,11 @@ static const char usage_text[] =
 "  queue reject TICKET_ID --by NAME --reason TEXT\n"
 "  queue retry TICKET_ID\n"
 "\n"
+"Staff desk:\n"
+"  staff add NAME --phone NUMBER --password-file F\n"
+"  staff list | disable NAME | enable NAME\n"
+"  desk [--listen ADDR:PORT]          the staff web desk (HTTP, foreground)\n"
+"\n"
 "Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
 "  -n check the configuration only, -v verbose, --help, --version.\n"
 "Each command takes --help. See tfadesk(1) and tfadesk.yaml(5).\n";
@@ -81,6 +86,10 @@ static const struct command commands[] = {
 	    "queue list [--state STATE] [--json] | queue show ID |\n"
 	    "       queue approve ID --by NAME [--note TEXT] |\n"
 	    "       queue reject ID --by NAME --reason TEXT | queue retry ID" },
+	{ "staff", cmd_staff, OPT_PHONE | OPT_PASSWORD_FILE,
+	    "staff add NAME --phone NUMBER --password-file F |\n"
+	    "       staff list | staff disable NAME | staff enable NAME" },
+	{ "desk", cmd_desk, OPT_LISTEN, "desk [--listen ADDR:PORT]" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -109,7 +118,7 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 {
 	static const char *const names[] = { "--json", "--phone", "--account",
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
-	    "--wait", "--now" };
+	    "--wait", "--now", "--password-file", "--listen" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -278,6 +287,8 @@ main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'd' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "now", no_argument, NULL, 'W' },
+		{ "password-file", required_argument, NULL, 'P' },
+		{ "listen", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -306,6 +317,9 @@ main(int argc, char **argv)
 		case 'd': env.dry_run = 1; env.given |= OPT_DRY_RUN; break;
 		case 'w': env.wait = 1; env.given |= OPT_WAIT; break;
 		case 'W': env.now = 1; env.given |= OPT_NOW; break;
+		case 'P': env.password_file = optarg;
+			env.given |= OPT_PASSWORD_FILE; break;
+		case 'L': env.listen = optarg; env.given |= OPT_LISTEN; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;
