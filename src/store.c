@@ -138,7 +138,11 @@ static const char *const schema[] = {
 	"CREATE TABLE desk_failures (key TEXT NOT NULL, at INTEGER NOT NULL);"
 	"CREATE INDEX desk_failures_key ON desk_failures(key, at);"
 	"ALTER TABLE tickets ADD COLUMN assigned TEXT;"
-	"CREATE INDEX tickets_assigned ON tickets(assigned);",
+	"CREATE INDEX tickets_assigned ON tickets(assigned);"
+	/* the desk's queue reads this index only, never a raw message */
+	"CREATE INDEX tickets_desk ON tickets(state, id, received, kind,"
+	"  account, assigned, from_addr, subject, reason, msgkey, source,"
+	"  fields);",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
