@@ -4,6 +4,7 @@
 #   make demo       deps + build + run the whole batch on samples/
 #   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
 #   make bench      benchmarks
+#   make screenshots  doc/desk-*.png: the staff desk on the demo data
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -60,7 +61,8 @@ CORE_LIBS   = $(call pc_libs,$(CORE_PKGS))
 MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
 VERIFY_LIBS = $(call pc_libs,$(VERIFY_PKGS))
 
-.PHONY: FORCE all deps demo check check-build bench install uninstall clean
+.PHONY: FORCE all deps demo check check-build bench install uninstall clean \
+	screenshots
 all: tfadesk tfadesk-verify
 
 # The binaries sit in the top folder; with SANITIZE=1 they are the sanitized build.
@@ -111,6 +113,11 @@ demo: deps
 check: deps
 	@$(MAKE) --no-print-directory check-build
 	@B=$(B) sh tests/run.sh $(T)
+
+# PNGs of the staff desk (queue, a ticket) from the demo data, for README.md
+screenshots: deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/screenshots.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
