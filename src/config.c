@@ -6,6 +6,7 @@
  * as "file:line: key: why", before config_load() gives up (exit 78).
  */
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -500,6 +501,13 @@ defaults_and_checks(struct loader *l)
 		c->desk.secure_cookies = 1;
 	if (c->desk.session_idle_minutes == 0)
 		c->desk.session_idle_minutes = 30;
+	for (size_t i = 0; i < c->desk.n_trusted_proxies; i++) {
+		unsigned char bin[16];
+		const char *a = c->desk.trusted_proxies[i];
+		if (inet_pton(strchr(a, ':') ? AF_INET6 : AF_INET, a, bin) != 1)
+			cerr(l, key_line(l, "desk.trusted_proxies"),
+			    "desk.trusted_proxies: '%s' is not an IP address", a);
+	}
 	if (!given(l, "desk.trusted_proxies")) {
 		c->desk.trusted_proxies = xcalloc(2, sizeof(char *));
 		c->desk.trusted_proxies[0] = xstrdup("127.0.0.1");
