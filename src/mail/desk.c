@@ -388,11 +388,25 @@ new_session(const char *staff, int verified)
 
 /* ---- login ---------------------------------------------------------- */
 
+/* The key of a failure count: "name:" or "addr:" and a hash of the value,
+ * so that a password typed into the name field is not kept. Owned. */
+static char *
+fail_key(const char *kind, const char *value)
+{
+	unsigned char h[16];
+	char hex[33];
+
+	crypto_generichash(h, sizeof h, (const unsigned char *)value,
+	    strlen(value), NULL, 0);
+	hexify(hex, h, sizeof h);
+	return xprintf("%s:%s", kind, hex);
+}
+
 static int
 over_limit(const char *name, const char *addr)
 {
 	time_t since = now_time() - FAIL_WINDOW;
-	char *kn = xprintf("name:%s", name), *ka = xprintf("addr:%s", addr);
+	char *kn = fail_key("name", name), *ka = fail_key("addr", addr);
 	long nn = 0, na = 0;
 
 	store_failure_count(D.s, kn, since, &nn);
@@ -405,16 +419,20 @@ over_limit(const char *name, const char *addr)
 static void
 record_failure(const char *name, const char *addr, const char *what)
 {
-	char *kn = xprintf("name:%s", name), *ka = xprintf("addr:%s", addr);
+	char *kn = fail_key("name", name), *ka = fail_key("addr", addr);
+	char *detail = xprintf("%s: %s", addr, what);
 	time_t now = now_time();
 
+	/* the name typed is not recorded: it may be a password typed in the
+	 * wrong field */
 	if (store_begin(D.s) == 0) {
 		if (store_failure_add(D.s, kn, now) == -1 ||
 		    store_failure_add(D.s, ka, now) == -1 ||
 		    store_audit(D.s, "desk", "desk.login_failed", NULL, NULL,
-		    NULL, what, 0) == -1 || store_commit(D.s) == -1)
+		    NULL, detail, 0) == -1 || store_commit(D.s) == -1)
 			store_rollback(D.s);
 	}
+	free(detail);
 	log_info("desk: login failed from %s: %s", addr, what);
 	free(kn);
 	free(ka);
@@ -581,7 +599,7 @@ code_post(struct ctx *x)
 	store_session_delete(D.s, x->hash);
 	cookie = new_session(m.name, 1);
 	if (cookie) {
-		char *name = xprintf("name:%s", m.name);
+		char *name = fail_key("name", m.name);
 		char *actor = xprintf("staff:%s", m.name);
 		store_failure_clear(D.s, name);
 		store_audit(D.s, actor, "desk.login", NULL, NULL, NULL,
