@@ -154,6 +154,13 @@ try:
     ok("4474******" in d.find_element(By.ID, "history").text,
        "history: old -> new masked")
 
+    for tid in (urgent, tom):
+        actors = db("SELECT DISTINCT actor FROM audit WHERE ticket_id = ? AND "
+                    "action IN ('ticket.state', 'ticket.note', 'user.phone')", tid)
+        ok(("staff:alice",) in actors and not [a for a in actors if a[0].startswith("staff:")
+                                               and a[0] != "staff:alice"],
+           "ticket %d: audited as staff:alice exactly (%s)" % (tid, actors))
+
     # ---- a note: in the history, in no mail
     d.find_element(By.ID, "note-text").send_keys("Called John: NOTE-XYZ-123")
     submit(d, "note-go")

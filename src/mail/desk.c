@@ -1563,7 +1563,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 		}
 		ticket_clear(&t);
 		memset(&ap, 0, sizeof ap);
-		ap.by = x->actor;
+		ap.by = x->sess.staff;    /* process.c audits "staff:" by */
 		/* HOOK(message): process.c's approval reads the reseller's
 		 * text from ap.note today; with --message it becomes
 		 * ap.message (and ap.note the internal note above). */
@@ -1596,7 +1596,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 			    "unavailable");
 		}
 		ticket_clear(&t);
-		rc = process_reject(D.cfg, D.s, id, x->actor, reason);
+		rc = process_reject(D.cfg, D.s, id, x->sess.staff, reason);
 		if (rc < 0)
 			return error_page(x, 503, "Reject", "the rejection "
 			    "failed: see the desk's log");
