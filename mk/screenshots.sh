@@ -21,7 +21,7 @@ tf db import "$top/samples/accounts.yaml" >/dev/null
 tf batch >/dev/null
 echo 'demo password 1234' > "$w/pw"
 tf staff add demo --phone "07400 123456" --password-file "$w/pw" >/dev/null
-tf desk >/dev/null 2>"$w/desk.err" &
+"$top/tfadesk" -c "$w/tfadesk.yaml" desk >/dev/null 2>"$w/desk.err" &
 pid=$!
 i=0
 until curl -s -o /dev/null "http://127.0.0.1:$port/login"; do
