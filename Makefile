@@ -5,6 +5,7 @@
 #   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
 #   make bench      benchmarks
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60)
+#   make screenshots  doc/desk-*.png: the staff desk on the demo data
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -77,15 +78,18 @@ MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
 VERIFY_LIBS = $(call pc_libs,$(VERIFY_PKGS))
 
 .PHONY: FORCE all deps demo check check-build bench install uninstall clean \
-	fuzz fuzz-build
+	fuzz fuzz-build screenshots
 all: tfadesk tfadesk-verify
 
 # The binaries sit in the top folder; with SANITIZE=1 they are the sanitized build.
 tfadesk tfadesk-verify: %: $(B)/% FORCE
 	@cmp -s $< $@ || cp -f $< $@
 
-$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libcore.a
-	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(CORE_LIBS) -lpthread
+# tfadesk links the verifier's core too: the staff desk's SMS login code
+# goes through the same code, limits and tables (never the other way).
+$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) \
+		-lpthread
 
 $(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
@@ -148,6 +152,11 @@ fuzz: deps
 
 fuzz-run-%: FORCE
 	@sh tests/fuzz/run.sh run $* $(FUZZ_SECONDS)
+
+# PNGs of the staff desk (queue, a ticket) from the demo data, for README.md
+screenshots: deps
+	@$(MAKE) --no-print-directory all
+	@sh mk/screenshots.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all

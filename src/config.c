@@ -6,6 +6,7 @@
  * as "file:line: key: why", before config_load() gives up (exit 78).
  */
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -19,7 +20,8 @@
 
 #include "tfadesk.h"
 
-enum ktype { K_STR, K_PATH, K_INT, K_BOOL, K_ENUM, K_INTLIST, K_SECTION };
+enum ktype { K_STR, K_PATH, K_INT, K_BOOL, K_ENUM, K_INTLIST, K_STRLIST,
+    K_SECTION };
 
 struct key {
 	const char *name;      /* dotted path */
@@ -37,6 +39,7 @@ struct key {
 #define BOOL(n, f) { n, K_BOOL, O(f), 0, NULL, 0, 0 }
 #define ENUM(n, f, c) { n, K_ENUM, O(f), 0, c, 0, 0 }
 #define INTS(n, f, fn, lo, hi) { n, K_INTLIST, O(f), O(fn), NULL, lo, hi }
+#define STRS(n, f, fn) { n, K_STRLIST, O(f), O(fn), NULL, 0, 0 }
 #define SECTION(n) { n, K_SECTION, 0, 0, NULL, 0, 0 }
 
 static const struct key keys[] = {
@@ -121,6 +124,13 @@ static const struct key keys[] = {
 	INT("verifier.max_connections_per_address",
 	    verifier.max_connections_per_address, 1, VERIFIER_MAX_CONNECTIONS),
 	INT("verifier.threads", verifier.threads, 1, 256),
+
+	SECTION("desk"),
+	STR("desk.listen", desk.listen),
+	BOOL("desk.secure_cookies", desk.secure_cookies),
+	INT("desk.session_idle_minutes", desk.session_idle_minutes, 1, 1440),
+	STRS("desk.trusted_proxies", desk.trusted_proxies,
+	    desk.n_trusted_proxies),
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -207,6 +217,33 @@ set_value(struct loader *l, const struct key *k, const char *name,
 	const char *s;
 	long v;
 
+	if (k->type == K_STRLIST) {
+		char ***arr = (char ***)(void *)(base + k->off);
+		size_t *cnt = (size_t *)(void *)(base + k->off_n);
+		if (n->type != YAML_SEQUENCE_NODE) {
+			cerr(l, line, "%s: expected a list", name);
+			return;
+		}
+		for (size_t i = 0; i < *cnt; i++)
+			free((*arr)[i]);
+		free(*arr);
+		*arr = NULL;
+		*cnt = 0;
+		for (yaml_node_item_t *it = n->data.sequence.items.start;
+		    it < n->data.sequence.items.top; it++) {
+			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
+			int eline = e ? (int)e->start_mark.line + 1 : line;
+			if (scalar(e, &s) == -1 || *s == '\0' ||
+			    strlen(s) > 255 || strpbrk(s, "\r\n") != NULL) {
+				cerr(l, eline, "%s: expected single-line values",
+				    name);
+				continue;
+			}
+			*arr = xreallocarray(*arr, *cnt + 1, sizeof **arr);
+			(*arr)[(*cnt)++] = xstrdup(s);
+		}
+		return;
+	}
 	if (k->type == K_INTLIST) {
 		long **arr = (long **)(void *)(base + k->off);
 		size_t *cnt = (size_t *)(void *)(base + k->off_n);
@@ -484,6 +521,24 @@ defaults_and_checks(struct loader *l)
 		c->sms.timeout = 10;
 
 	dflt(&c->verifier.listen, "127.0.0.1:8025");
+	dflt(&c->desk.listen, "127.0.0.1:8026");
+	if (!given(l, "desk.secure_cookies"))
+		c->desk.secure_cookies = 1;
+	if (c->desk.session_idle_minutes == 0)
+		c->desk.session_idle_minutes = 30;
+	for (size_t i = 0; i < c->desk.n_trusted_proxies; i++) {
+		unsigned char bin[16];
+		const char *a = c->desk.trusted_proxies[i];
+		if (inet_pton(strchr(a, ':') ? AF_INET6 : AF_INET, a, bin) != 1)
+			cerr(l, key_line(l, "desk.trusted_proxies"),
+			    "desk.trusted_proxies: '%s' is not an IP address", a);
+	}
+	if (!given(l, "desk.trusted_proxies")) {
+		c->desk.trusted_proxies = xcalloc(2, sizeof(char *));
+		c->desk.trusted_proxies[0] = xstrdup("127.0.0.1");
+		c->desk.trusted_proxies[1] = xstrdup("::1");
+		c->desk.n_trusted_proxies = 2;
+	}
 	if (c->verifier.code_length == 0)
 		c->verifier.code_length = 6;
 	if (c->verifier.ttl_seconds == 0)
@@ -666,6 +721,14 @@ config_free(struct config *c)
 		case K_INTLIST:
 			free(*(void **)(void *)(base + keys[i].off));
 			break;
+		case K_STRLIST: {
+			char **v = *(char ***)(void *)(base + keys[i].off);
+			size_t cnt = *(size_t *)(void *)(base + keys[i].off_n);
+			for (size_t j = 0; j < cnt; j++)
+				free(v[j]);
+			free(v);
+			break;
+		}
 		default:
 			break;
 		}

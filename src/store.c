@@ -167,6 +167,32 @@ static const char *const schema[] = {
 	"  plan TEXT NOT NULL,"
 	"  token TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);",
+	/* the staff desk (issue 12): staff logins, their sessions (token
+	 * and CSRF token kept only hashed / bound to the session), failed
+	 * logins for the rate limits, and who a ticket is assigned to */
+	"CREATE TABLE staff ("
+	"  name TEXT PRIMARY KEY,"
+	"  phone TEXT NOT NULL CHECK (length(phone) BETWEEN 7 AND 15"
+	"    AND phone NOT GLOB '*[^0-9]*'),"
+	"  pwhash TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE desk_sessions ("
+	"  token_hash BLOB PRIMARY KEY,"
+	"  staff TEXT NOT NULL REFERENCES staff(name),"
+	"  csrf TEXT NOT NULL,"
+	"  verified INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL);"
+	"CREATE INDEX desk_sessions_staff ON desk_sessions(staff);"
+	"CREATE TABLE desk_failures (key TEXT NOT NULL, at INTEGER NOT NULL);"
+	"CREATE INDEX desk_failures_key ON desk_failures(key, at);"
+	"ALTER TABLE tickets ADD COLUMN assigned TEXT;"
+	"CREATE INDEX tickets_assigned ON tickets(assigned);"
+	/* the desk's queue reads this index only, never a raw message */
+	"CREATE INDEX tickets_desk ON tickets(state, id, received, kind,"
+	"  account, assigned, from_addr, subject, reason, msgkey, source,"
+	"  fields);",
 	/*
 	 * db import as a sync (kept the last step until the next release:
 	 * t_import rebuilds a pre-sync database by undoing it). It only adds

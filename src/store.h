@@ -250,4 +250,74 @@ int store_outbox_list(struct store *, int64_t ticket_id,
 int store_outbox_mark(struct store *, int64_t id, enum outbox_state,
     int attempts, time_t next_try, const char *error);
 
+
+/* store-desk.c: the staff desk (tfadesk desk, tfadesk staff). */
+struct staff {
+	char *name;
+	char *phone;        /* E.164 digits: where the login code goes */
+	char *pwhash;       /* crypto_pwhash_str (Argon2id) */
+	int disabled;
+	time_t created;
+};
+void staff_clear(struct staff *);
+void staff_free(struct staff *, size_t);
+/* 1: a staff member of that name exists already. Audited by ACTOR. */
+int store_staff_add(struct store *, const struct staff *, const char *actor);
+int store_staff_get(struct store *, const char *name, struct staff *);
+int store_staff_list(struct store *, struct staff **, size_t *);
+/* 1: no such staff member. Disabling also ends every session. */
+int store_staff_set_disabled(struct store *, const char *name, int disabled,
+    const char *actor);
+
+#define DESK_TOKEN_HASH_BYTES 32
+struct desk_session {
+	char *staff;
+	char *csrf;
+	int verified;       /* 0: password given, SMS code still to come */
+	time_t created, last_seen;
+};
+void desk_session_clear(struct desk_session *);
+int store_session_add(struct store *,
+    const unsigned char hash[DESK_TOKEN_HASH_BYTES], const char *staff,
+    const char *csrf, int verified, time_t now);
+int store_session_get(struct store *,
+    const unsigned char hash[DESK_TOKEN_HASH_BYTES], struct desk_session *);
+int store_session_touch(struct store *,
+    const unsigned char hash[DESK_TOKEN_HASH_BYTES], time_t now);
+int store_session_delete(struct store *,
+    const unsigned char hash[DESK_TOKEN_HASH_BYTES]);
+/* Forgets sessions idle since before IDLE_BEFORE, unverified ones created
+ * before PENDING_BEFORE, and failures before FAIL_BEFORE. */
+int store_session_prune(struct store *, time_t idle_before,
+    time_t pending_before, time_t fail_before);
+/* Failed logins, per key ("name:NAME", "addr:ADDR"). */
+int store_failure_add(struct store *, const char *key, time_t now);
+int store_failure_count(struct store *, const char *key, time_t since,
+    long *n);
+int store_failure_clear(struct store *, const char *key);
+
+/* The desk's queue: filters may be NULL/0; STATE < 0 any. Oldest first
+ * when OLDEST_FIRST, else newest first; at most LIMIT rows, *TOTAL all the
+ * rows that match. ASSIGNED[i] (owned, may be NULL) beside each ticket. */
+struct ticket_filter {
+	int state;
+	const char *kind, *account, *text, *assigned;
+	time_t since;       /* received at or after; 0: any */
+	int oldest_first;
+	int limit;
+};
+int store_ticket_search(struct store *, const struct ticket_filter *,
+    struct ticket **, char ***assigned, size_t *n, size_t *total);
+int store_ticket_counts(struct store *, size_t counts[5]);
+int store_ticket_assigned(struct store *, int64_t id, char **who);
+/* Assigns (TO NULL: unassigns) with an audit row ticket.assign by ACTOR.
+ * 1: no such ticket. */
+int store_ticket_assign(struct store *, int64_t id, const char *to,
+    const char *actor);
+/* Users by ID, account, name (substring, case-insensitive) or number
+ * (digits, substring); at most LIMIT. */
+int store_user_find(struct store *, const char *q, int limit,
+    struct user **, size_t *);
+/* The audit log newest first, every filter optional. */
+
 #endif

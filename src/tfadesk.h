@@ -185,6 +185,13 @@ struct config {
 		long max_sms_per_hour;      /* all users together */
 		long max_connections_per_address; /* serve, per client IP */
 	} verifier;
+
+	struct {               /* the staff desk (tfadesk desk) */
+		char *listen;
+		int secure_cookies;
+		long session_idle_minutes;
+		char **trusted_proxies; size_t n_trusted_proxies;
+	} desk;
 };
 
 /* serve: connections at once, all clients together (MHD's limit); one

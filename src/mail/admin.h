@@ -25,6 +25,7 @@ struct cmd_env {
 	const char *actor, *action, *since, *limit;
 	/* queue approve */
 	const char *expect, *message;
+	const char *password_file, *listen;     /* staff add, desk */
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
@@ -35,7 +36,8 @@ enum {
 	OPT_FORCE = 1 << 10, OPT_ALLOW_MOVE = 1 << 11,
 	OPT_ALLOW_CLEAR = 1 << 12, OPT_PRUNE = 1 << 13, OPT_ACTOR = 1 << 14,
 	OPT_ACTION = 1 << 15, OPT_SINCE = 1 << 16, OPT_LIMIT = 1 << 17,
-	OPT_NOW = 1 << 18, OPT_EXPECT = 1 << 19, OPT_MESSAGE = 1 << 20
+	OPT_NOW = 1 << 18, OPT_EXPECT = 1 << 19, OPT_MESSAGE = 1 << 20,
+	OPT_PASSWORD_FILE = 1 << 21, OPT_LISTEN = 1 << 22
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -44,6 +46,13 @@ void usage_error(const char *cmd, const char *fmt, ...)
 struct config *env_config(struct cmd_env *);       /* exits 78 */
 struct store *env_store(struct cmd_env *);         /* exits 69/75/78 */
 struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
+
+/* admin.c: "admin:$USER", the actor of a command-line change. Owned. */
+char *staff_actor(void);
+
+/* staff.c and desk.c: tfadesk staff, tfadesk desk */
+int cmd_staff(struct cmd_env *, int argc, char **argv);
+int cmd_desk(struct cmd_env *, int argc, char **argv);
 
 /* import.c */
 struct import_stats {

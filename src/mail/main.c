@@ -45,6 +45,11 @@ static const char usage_text[] =
 "  queue note TICKET_ID --by NAME TEXT   internal: history only, never mail\n"
 "  queue retry TICKET_ID\n"
 "\n"
+"Staff desk:\n"
+"  staff add NAME --phone NUMBER --password-file F\n"
+"  staff list | disable NAME | enable NAME\n"
+"  desk [--listen ADDR:PORT]          the staff web desk (HTTP, foreground)\n"
+"\n"
 "Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
 "  -n check the configuration only, -v verbose, --help, --version.\n"
 "Each command takes --help. See tfadesk(1) and tfadesk.yaml(5).\n";
@@ -92,6 +97,10 @@ static const struct command commands[] = {
 	    " [--note TEXT] |\n"
 	    "       queue reject ID --by NAME --reason TEXT [--note TEXT] |\n"
 	    "       queue note ID --by NAME TEXT | queue retry ID" },
+	{ "staff", cmd_staff, OPT_PHONE | OPT_PASSWORD_FILE,
+	    "staff add NAME --phone NUMBER --password-file F |\n"
+	    "       staff list | staff disable NAME | staff enable NAME" },
+	{ "desk", cmd_desk, OPT_LISTEN, "desk [--listen ADDR:PORT]" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -122,7 +131,7 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
 	    "--wait", "--force", "--allow-move", "--allow-clear", "--prune",
 	    "--actor", "--action", "--since", "--limit", "--now",
-	    "--expect", "--message" };
+	    "--expect", "--message", "--password-file", "--listen" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -301,6 +310,8 @@ main(int argc, char **argv)
 		{ "now", no_argument, NULL, 'W' },
 		{ "expect", required_argument, NULL, 'E' },
 		{ "message", required_argument, NULL, 'G' },
+		{ "password-file", required_argument, NULL, 'Q' },
+		{ "listen", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -340,6 +351,9 @@ main(int argc, char **argv)
 		case 'W': env.now = 1; env.given |= OPT_NOW; break;
 		case 'E': env.expect = optarg; env.given |= OPT_EXPECT; break;
 		case 'G': env.message = optarg; env.given |= OPT_MESSAGE; break;
+		case 'Q': env.password_file = optarg;
+			env.given |= OPT_PASSWORD_FILE; break;
+		case 'K': env.listen = optarg; env.given |= OPT_LISTEN; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;

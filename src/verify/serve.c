@@ -72,7 +72,6 @@ static enum MHD_Result handler(void *, struct MHD_Connection *, const char *,
 static void completed(void *, struct MHD_Connection *, void **,
     enum MHD_RequestTerminationCode);
 static void mhd_log(void *, const char *, va_list);
-static int parse_listen(const char *, struct sockaddr_storage *, int *);
 static int db_healthy(void);
 
 /* The WAL checkpointer: every 50 ms a passive one, every half second one that
@@ -413,8 +412,8 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* "127.0.0.1:8025", "[::1]:8025", "localhost:8025", "*:8025". */
-static int
-parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
+int
+serve_parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
@@ -475,7 +474,7 @@ serve_run(struct verifier *v, const char *listen)
 
 	V = v;
 	v->serialize = 1;
-	if (parse_listen(listen, &ss, &v6) == -1) {
+	if (serve_parse_listen(listen, &ss, &v6) == -1) {
 		log_warnx("serve: listen %s: want ADDR:PORT (IP address, "
 		    "[IPv6] or localhost)", listen);
 		return EX_USAGE;

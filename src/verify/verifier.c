@@ -829,17 +829,75 @@ verifier_batch_stop(struct verifier *v)
 	v->batch = 0;
 }
 
+static void check_user(struct verifier *, struct store *, const char *,
+    const struct user *, const char *, struct vresult *);
+
 void
 verifier_check(struct verifier *v, struct store *s, const char *user_id,
     const char *code, struct vresult *r)
 {
-	const struct config *cfg = v->cfg;
 	struct user u;
-	struct cjob j;
-	size_t clen = strlen(code);
-	int rc;
 
 	memset(r, 0, sizeof *r);
+	/* rc 1: unknown user, u is all zero */
+	if (store_user_get(s, user_id, &u) == -1) {
+		fail(r, "database unavailable");
+		return;
+	}
+	check_user(v, s, user_id, &u, code, r);
+	user_clear(&u);
+}
+
+/*
+ * The staff desk's second factor: the same codes, limits and checks for
+ * a holder that is not a portal user (U->id "staff:NAME", U->phone its
+ * number, U->account NULL): no 2FA or lockout decision, only the
+ * destination policy, the limits and the send.
+ */
+void
+verifier_start_holder(struct verifier *v, struct store *s,
+    const struct user *u, struct vresult *r)
+{
+	char *masked;
+
+	memset(r, 0, sizeof *r);
+	if (u->phone == NULL || !dest_allowed(v->cfg, u->phone)) {
+		masked = mask_phone(u->phone ? u->phone : "");
+		if (wbegin(v, s) == -1) {
+			free(masked);
+			fail(r, "database unavailable");
+			return;
+		}
+		if (vstore_chal_drop(s, u->id) == -1 ||
+		    audit(s, "verify.blocked", NULL, u->id, masked) == -1 ||
+		    wcommit(v, s) == -1) {
+			wrollback(v, s);
+			fail(r, "database unavailable");
+		} else
+			r->outcome = V_BLOCKED;
+		free(masked);
+		return;
+	}
+	start_send(v, s, u, now_time(), r);
+}
+
+void
+verifier_check_holder(struct verifier *v, struct store *s,
+    const struct user *u, const char *code, struct vresult *r)
+{
+	memset(r, 0, sizeof *r);
+	check_user(v, s, u->id, u, code, r);
+}
+
+static void
+check_user(struct verifier *v, struct store *s, const char *user_id,
+    const struct user *up, const char *code, struct vresult *r)
+{
+	const struct config *cfg = v->cfg;
+	struct user u = *up;
+	struct cjob j;
+	size_t clen = strlen(code);
+
 	memset(&j, 0, sizeof j);
 	j.user_id = user_id;
 	j.u = &u;
@@ -849,11 +907,6 @@ verifier_check(struct verifier *v, struct store *s, const char *user_id,
 	    strspn(code, "0123456789") == clen;
 	/* Always hash, so that a malformed code costs the same. */
 	otp_hash(v->key, user_id, code, j.hash);
-	if ((rc = store_user_get(s, user_id, &u)) == -1) {
-		fail(r, "database unavailable");
-		return;
-	}
-	/* rc 1: unknown user, u is all zero */
 
 	if (v->batch) {
 		pthread_mutex_lock(&gc.mu);
@@ -874,5 +927,4 @@ verifier_check(struct verifier *v, struct store *s, const char *user_id,
 	} else if (wcommit(v, s) == -1)
 		fail(r, "database unavailable");
 	sodium_memzero(j.hash, sizeof j.hash);
-	user_clear(&u);
 }

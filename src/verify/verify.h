@@ -14,6 +14,7 @@
 struct config;
 struct store;
 struct sms;
+struct user;
 
 /* Outcomes of start and check (DESIGN.md). V_ERROR is a temporary failure
  * (SMS gateway or database unavailable): the CLI exits 75, the service
@@ -76,6 +77,12 @@ void verifier_start(struct verifier *, struct store *, const char *user_id,
     struct vresult *);
 void verifier_check(struct verifier *, struct store *, const char *user_id,
     const char *code, struct vresult *);
+/* The staff desk's SMS code (U->id "staff:NAME", U->phone, no account):
+ * the same codes, limits and destination policy, no 2FA decision. */
+void verifier_start_holder(struct verifier *, struct store *,
+    const struct user *u, struct vresult *);
+void verifier_check_holder(struct verifier *, struct store *,
+    const struct user *u, const char *code, struct vresult *);
 /* serve: checks go to one writer thread with its own connection S
  * (borrowed until verifier_batch_stop), committed in batches. */
 int verifier_batch_start(struct verifier *, struct store *s);
@@ -145,6 +152,10 @@ int sms_send(struct sms *, const char *to_digits, const char *text,
 /* For tests and the man page: the effective request shape, one line. */
 const char *sms_describe(const struct sms *);
 
+/* serve.c: "ADDR:PORT", "[V6]:PORT", "localhost:PORT" into SS; -1 bad.
+ * Also the staff desk's --listen. */
+struct sockaddr_storage;
+int serve_parse_listen(const char *, struct sockaddr_storage *, int *v6);
 /* serve.c: runs the HTTP service until SIGINT/SIGTERM; an exit status. */
 int serve_run(struct verifier *, const char *listen);
 

@@ -79,6 +79,13 @@ main(void)
 		    "key file beside the database: %s", c->verifier.key_file);
 		CHECK(strcmp(c->policy.overwrite_number, "review") == 0,
 		    "overwrite");
+		CHECK(strcmp(c->desk.listen, "127.0.0.1:8026") == 0 &&
+		    c->desk.secure_cookies == 1 &&
+		    c->desk.session_idle_minutes == 30, "desk defaults");
+		CHECK(c->desk.n_trusted_proxies == 2 &&
+		    strcmp(c->desk.trusted_proxies[0], "127.0.0.1") == 0 &&
+		    strcmp(c->desk.trusted_proxies[1], "::1") == 0,
+		    "trusted proxies default to loopback");
 		config_free(c);
 	}
 
@@ -93,7 +100,9 @@ main(void)
 	    "security:\n  require_sender_auth: false\n"
 	    "verifier:\n  allowed_country_codes: [44, 353, 1]\n"
 	    "  resend_after_seconds: 0\n  max_sms_per_hour: 50\n"
-	    "  max_connections_per_address: 8\n",
+	    "  max_connections_per_address: 8\n"
+	    "desk:\n  listen: 127.0.0.1:9026\n  secure_cookies: false\n"
+	    "  session_idle_minutes: 5\n  trusted_proxies: [10.0.0.1, \"fd00::1\"]\n",
 	    err, sizeof err);
 	CHECK(c != NULL, "full config refused: %s", err);
 	if (c) {
@@ -109,6 +118,10 @@ main(void)
 		CHECK(c->security.require_sender_auth == 0, "false");
 		CHECK(c->verifier.max_sms_per_hour == 50 &&
 		    c->verifier.max_connections_per_address == 8, "limits");
+		CHECK(c->desk.secure_cookies == 0 &&
+		    c->desk.session_idle_minutes == 5 &&
+		    c->desk.n_trusted_proxies == 2 &&
+		    strcmp(c->desk.trusted_proxies[1], "fd00::1") == 0, "desk");
 		config_free(c);
 	}
 
@@ -135,6 +148,12 @@ main(void)
 		{ "database: a.db\nverifier:\n  allowed_country_codes: [44, x]\n",
 		  ":3: verifier.allowed_country_codes: expected numbers" },
 		{ "database: a.db\ndatabase: b.db\n", ":2: database: given twice" },
+		{ "database: a.db\ndesk:\n  trusted_proxies: [127.0.0.l]\n",
+		  ":3: desk.trusted_proxies: '127.0.0.l' is not an IP address" },
+		{ "database: a.db\ndesk:\n  trusted_proxies: 127.0.0.1\n",
+		  ":3: desk.trusted_proxies: expected a list" },
+		{ "database: a.db\ndesk:\n  session_idle_minutes: 0\n",
+		  ":3: desk.session_idle_minutes: expected a number" },
 		{ "database: a.db\nsource: [1]\n", ":2: source: expected a section" },
 		{ "database: a.db\n  bad: : indent\n", "YAML error" },
 		{ "- just\n- a list\n", "expected a mapping" },
