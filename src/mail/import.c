@@ -410,22 +410,79 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 	free(rid);
 }
 
+/* Every ID of the file, sorted: duplicates and references are found by
+ * binary search, not by comparing every pair (a portal sync has a million
+ * users). Accounts sort before users of the same ID, then file order. */
+struct idref {
+	const char *id;
+	int user;             /* 0: im->acc[i], 1: im->usr[i] */
+	size_t i;
+};
+
+static int
+idref_cmp(const void *a, const void *b)
+{
+	const struct idref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	if (x->user != y->user)
+		return x->user - y->user;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The first entry with ID (and, if user >= 0, of that type), or NULL. */
+static const struct idref *
+idref_first(const struct idref *v, size_t n, const char *id, int user)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].id, id);
+		if (c == 0 && user > 0)
+			c = v[mid].user - 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || strcmp(v[lo].id, id) != 0 ||
+	    (user >= 0 && v[lo].user != user))
+		return NULL;
+	return &v[lo];
+}
+
 static void
 check_references(struct importer *im, struct store *s)
 {
+	struct idref *v;
+	const struct idref *f;
+	size_t n = 0;
+
+	v = xreallocarray(NULL, im->nacc + im->nusr + 1, sizeof *v);
+	for (size_t i = 0; i < im->nacc; i++)
+		v[n++] = (struct idref){ im->acc[i].a.id, 0, i };
+	for (size_t i = 0; i < im->nusr; i++)
+		if (im->usr[i].u.id && im->usr[i].u.name)
+			v[n++] = (struct idref){ im->usr[i].u.id, 1, i };
+	qsort(v, n, sizeof *v, idref_cmp);
+
 	for (size_t i = 0; i < im->nacc; i++) {
 		struct imp_account *a = &im->acc[i];
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(im->acc[j].a.id, a->a.id) == 0)
-				ierr(im, a->line, "account %s: duplicate ID "
-				    "(first on line %d)", a->a.id,
-				    im->acc[j].line);
+		f = idref_first(v, n, a->a.id, 0);
+		if (f && f->i != i)
+			ierr(im, a->line, "account %s: duplicate ID "
+			    "(first on line %d)", a->a.id,
+			    im->acc[f->i].line);
 		if (a->a.reseller == NULL)
 			continue;
 		int found = 0;
-		for (size_t j = 0; j < im->nacc; j++)
-			if (im->acc[j].a.kind == ACCOUNT_RESELLER &&
-			    strcmp(im->acc[j].a.id, a->a.reseller) == 0)
+		for (f = idref_first(v, n, a->a.reseller, 0); f &&
+		    f < v + n && f->user == 0 &&
+		    strcmp(f->id, a->a.reseller) == 0; f++)
+			if (im->acc[f->i].a.kind == ACCOUNT_RESELLER)
 				found = 1;
 		if (!found) {
 			struct account db;
@@ -442,18 +499,18 @@ check_references(struct importer *im, struct store *s)
 		struct imp_user *u = &im->usr[i];
 		if (u->u.id == NULL || u->u.name == NULL)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (im->usr[j].u.id && strcmp(im->usr[j].u.id,
-			    u->u.id) == 0)
-				ierr(im, u->line, "user %s: duplicate ID "
-				    "(first on line %d)", u->u.id,
-				    im->usr[j].line);
-		for (size_t j = 0; j < im->nacc; j++)
-			if (strcmp(im->acc[j].a.id, u->u.id) == 0)
-				ierr(im, u->line, "user %s: the same ID as "
-				    "account on line %d", u->u.id,
-				    im->acc[j].line);
+		f = idref_first(v, n, u->u.id, 1);
+		if (f && f->i != i)
+			ierr(im, u->line, "user %s: duplicate ID "
+			    "(first on line %d)", u->u.id,
+			    im->usr[f->i].line);
+		for (f = idref_first(v, n, u->u.id, 0); f && f < v + n &&
+		    f->user == 0 && strcmp(f->id, u->u.id) == 0; f++)
+			ierr(im, u->line, "user %s: the same ID as "
+			    "account on line %d", u->u.id,
+			    im->acc[f->i].line);
 	}
+	free(v);
 	/* an existing account may not change kind under our feet */
 	for (size_t i = 0; i < im->nacc; i++) {
 		struct account db;
