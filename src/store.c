@@ -152,6 +152,13 @@ static const char *const schema[] = {
 	"  ELSE CASE kind WHEN 'reseller' THEN twofa ELSE EXISTS (SELECT 1 FROM"
 	"  permissions p WHERE p.account = accounts.id AND p.perm = 'use_2fa')"
 	"  END END;",
+	/*
+	 * Scale (a million users): a reseller's users in ID order straight
+	 * from an index (account show, 2FA checks, lock-out checks), where
+	 * users_account left a sort of all of them to do.
+	 */
+	"CREATE INDEX IF NOT EXISTS users_account_id ON users(account, id);"
+	"DROP INDEX IF EXISTS users_account;",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 

@@ -143,7 +143,7 @@ tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
 sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
 DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
-ALTER TABLE accounts DROP COLUMN imported_twofa; PRAGMA user_version = $((v - 1))"
+ALTER TABLE accounts DROP COLUMN imported_twofa; PRAGMA user_version = 2"
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"
@@ -158,4 +158,14 @@ contains "$T/a.json" '"new":"4478******56"' "old masked audit values are left as
 printf 'resellers:\n  - {id: R1, name: X, twofa: maybe}\n' > "$T/bad.yaml"
 expect_exit 65 "a bad file" tf db import "$T/bad.yaml"
 contains "$T/err" "bad.yaml:2" "names the line"
+
+# the file is read as events, not loaded whole: an alias (which lets a
+# small file name a huge tree) and a NUL inside a value are refused
+printf 'resellers:\n  - &r {id: R1, name: X}\n  - *r\n' > "$T/alias.yaml"
+expect_exit 65 "an alias is refused" tf db import "$T/alias.yaml"
+contains "$T/err" "alias.yaml:3: YAML alias *r: not supported" "names the alias and its line"
+printf 'resellers:\n  - {id: "R1\\0x", name: X}\n' > "$T/nul.yaml"
+expect_exit 65 "a NUL in a value is refused" tf db import "$T/nul.yaml"
+contains "$T/err" "nul.yaml:2: a NUL character" "names the NUL and its line"
+is_eq "$(sqlite3 "$T/var/tfadesk.db" "SELECT count(*) FROM accounts WHERE id = 'R1'")" "0" "neither file changed anything"
 finish

@@ -5,6 +5,7 @@
  * same file again changes nothing.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,37 @@ struct imp_contact {
 	int line;
 };
 
+/*
+ * The file as a tree, built from libyaml's events: a node is 32 bytes and
+ * its text sits in large blocks, where yaml_parser_load() spends some 2 KB
+ * a user (a tag string, marks and a malloc for every node). Memory stays
+ * proportional to the file, at a few times its size.
+ */
+enum { N_SCALAR = 1, N_SEQ, N_MAP };
+#define YTREE_MAX_DEPTH 32
+
+struct ynode {
+	unsigned char type;
+	uint32_t line;
+	uint32_t len;         /* a scalar's bytes */
+	uint32_t first, next; /* children (a map's: key, value, ...), 1-based */
+	const char *value;    /* a scalar's text, NUL-terminated */
+};
+
+struct yblock {
+	struct yblock *next;
+	size_t used, size;
+	char data[];
+};
+
+struct ytree {
+	struct ynode *n; size_t nn, cap;
+	struct yblock *blocks;
+};
+
 struct importer {
 	const char *file;
-	yaml_document_t doc;
+	struct ytree doc;
 	const struct numbering *numbering;
 	const char *region;
 	int errors;
@@ -58,15 +87,164 @@ ierr(struct importer *im, int line, const char *fmt, ...)
 }
 
 static int
-line_of(yaml_node_t *n)
+line_of(struct ynode *n)
 {
-	return n ? (int)n->start_mark.line + 1 : 0;
+	return n ? (int)n->line : 0;
 }
 
-static yaml_node_t *
-node(struct importer *im, int idx)
+static struct ynode *
+node(struct importer *im, uint32_t idx)
 {
-	return yaml_document_get_node(&im->doc, idx);
+	return idx ? &im->doc.n[idx - 1] : NULL;
+}
+
+static const char *
+ytree_text(struct ytree *t, const char *s, size_t len)
+{
+	struct yblock *b = t->blocks;
+	char *p;
+
+	if (b == NULL || b->size - b->used < len + 1) {
+		size_t size = len + 1 > 1048576 ? len + 1 : 1048576;
+		b = xmalloc(sizeof *b + size);
+		b->size = size;
+		b->used = 0;
+		b->next = t->blocks;
+		t->blocks = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	b->used += len + 1;
+	return p;
+}
+
+static void
+ytree_free(struct ytree *t)
+{
+	struct yblock *b, *next;
+
+	for (b = t->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(t->n);
+	memset(t, 0, sizeof *t);
+}
+
+/*
+ * Reads the first document of FILE into IM->doc. -1 on a YAML error, an
+ * alias (a portal's export has none; refusing them keeps a small file
+ * from naming a huge tree) or nesting deeper than YTREE_MAX_DEPTH.
+ */
+static int
+ytree_load(struct importer *im, FILE *fp)
+{
+	struct ytree *t = &im->doc;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	uint32_t stack[YTREE_MAX_DEPTH], last[YTREE_MAX_DEPTH];
+	int depth = 0, rc = 0, done = 0, started = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	while (!done) {
+		struct ynode *n;
+		uint32_t idx;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			log_warnx("%s:%d: YAML error: %s", im->file,
+			    (int)parser.problem_mark.line + 1,
+			    parser.problem ? parser.problem : "unreadable");
+			rc = -1;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (started)       /* only the first document */
+				done = 1;
+			started = 1;
+			break;
+		case YAML_ALIAS_EVENT:
+			log_warnx("%s:%d: YAML alias *%s: not supported in an "
+			    "import file", im->file, (int)ev.start_mark.line +
+			    1, (const char *)ev.data.alias.anchor);
+			rc = -1;
+			done = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (memchr(ev.data.scalar.value, '\0',
+			    ev.data.scalar.length) != NULL) {
+				log_warnx("%s:%d: a NUL character in a value",
+				    im->file, (int)ev.start_mark.line + 1);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			/* FALLTHROUGH */
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (ev.type != YAML_SCALAR_EVENT &&
+			    depth == YTREE_MAX_DEPTH) {
+				log_warnx("%s:%d: nested more than %d levels "
+				    "deep", im->file, (int)ev.start_mark.line +
+				    1, YTREE_MAX_DEPTH);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			if (t->nn == UINT32_MAX - 1) {
+				log_warnx("%s: too many YAML nodes", im->file);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			if (t->nn == t->cap) {
+				t->cap = t->cap ? t->cap * 2 : 4096;
+				t->n = xreallocarray(t->n, t->cap, sizeof *t->n);
+			}
+			idx = (uint32_t)++t->nn;
+			n = &t->n[idx - 1];
+			memset(n, 0, sizeof *n);
+			n->line = (uint32_t)ev.start_mark.line + 1;
+			if (ev.type == YAML_SCALAR_EVENT) {
+				n->type = N_SCALAR;
+				n->len = ev.data.scalar.length > UINT32_MAX ?
+				    UINT32_MAX : (uint32_t)ev.data.scalar.length;
+				n->value = ytree_text(t, (const char *)
+				    ev.data.scalar.value, ev.data.scalar.length);
+			} else
+				n->type = ev.type == YAML_SEQUENCE_START_EVENT ?
+				    N_SEQ : N_MAP;
+			if (depth > 0) {
+				if (last[depth - 1])
+					t->n[last[depth - 1] - 1].next = idx;
+				else
+					t->n[stack[depth - 1] - 1].first = idx;
+				last[depth - 1] = idx;
+			} else if (idx != 1)
+				break;          /* cannot happen: one root */
+			if (n->type != N_SCALAR) {
+				stack[depth] = idx;
+				last[depth] = 0;
+				depth++;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
 }
 
 /* IDs as the portal writes them: letters, digits and . _ - only. */
@@ -165,32 +343,34 @@ parse_contact(const char *s, char **addr, char **display)
 }
 
 static const char *
-scalar(yaml_node_t *n)
+scalar(struct ynode *n)
 {
-	if (n == NULL || n->type != YAML_SCALAR_NODE)
+	if (n == NULL || n->type != N_SCALAR)
 		return NULL;
-	return (const char *)n->data.scalar.value;
+	return n->value;
 }
 
 struct field {
 	const char *name;
-	yaml_node_t *value;
+	struct ynode *value;
 };
 
 /* Picks the known keys out of a mapping; unknown keys are errors. */
 static int
-fields(struct importer *im, yaml_node_t *map, const char *what,
+fields(struct importer *im, struct ynode *map, const char *what,
     struct field *f, size_t nf)
 {
-	if (map == NULL || map->type != YAML_MAPPING_NODE) {
+	struct ynode *k, *v;
+
+	if (map == NULL || map->type != N_MAP) {
 		ierr(im, line_of(map), "%s: expected a mapping of keys", what);
 		return -1;
 	}
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(im, p->key);
+	for (k = node(im, map->first); k; k = v ? node(im, v->next) : NULL) {
 		const char *ks = scalar(k);
 		size_t i;
+
+		v = node(im, k->next);
 		for (i = 0; ks && i < nf; i++)
 			if (strcmp(ks, f[i].name) == 0)
 				break;
@@ -201,13 +381,13 @@ fields(struct importer *im, yaml_node_t *map, const char *what,
 		}
 		if (f[i].value)
 			ierr(im, line_of(k), "%s: '%s' given twice", what, ks);
-		f[i].value = node(im, p->value);
+		f[i].value = v;
 	}
 	return 0;
 }
 
 static int
-get_bool(struct importer *im, yaml_node_t *n, const char *what, int *out)
+get_bool(struct importer *im, struct ynode *n, const char *what, int *out)
 {
 	const char *s;
 
@@ -228,7 +408,7 @@ get_bool(struct importer *im, yaml_node_t *n, const char *what, int *out)
 }
 
 static char *
-get_id(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+get_id(struct importer *im, struct ynode *map, struct ynode *n,
     const char *what)
 {
 	const char *s = scalar(n);
@@ -246,7 +426,7 @@ get_id(struct importer *im, yaml_node_t *map, yaml_node_t *n,
 }
 
 static char *
-get_name(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+get_name(struct importer *im, struct ynode *map, struct ynode *n,
     const char *what)
 {
 	const char *s = scalar(n);
@@ -264,34 +444,32 @@ get_name(struct importer *im, yaml_node_t *map, yaml_node_t *n,
 }
 
 static int
-seq_items(struct importer *im, yaml_node_t *n, const char *what,
-    yaml_node_item_t **start, yaml_node_item_t **top)
+seq_items(struct importer *im, struct ynode *n, const char *what,
+    struct ynode **first)
 {
-	*start = *top = NULL;
+	*first = NULL;
 	if (n == NULL)
 		return 0;
-	if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
+	if (n->type == N_SCALAR && n->len == 0)
 		return 0;           /* "users:" with nothing after it */
-	if (n->type != YAML_SEQUENCE_NODE) {
+	if (n->type != N_SEQ) {
 		ierr(im, line_of(n), "%s: expected a list", what);
 		return -1;
 	}
-	*start = n->data.sequence.items.start;
-	*top = n->data.sequence.items.top;
+	*first = node(im, n->first);
 	return 0;
 }
 
 static void
-add_users(struct importer *im, yaml_node_t *list, const char *account)
+add_users(struct importer *im, struct ynode *list, const char *account)
 {
-	yaml_node_item_t *it, *top;
+	struct ynode *m;
 	char what[128];
 
 	snprintf(what, sizeof what, "account %s: users", account);
-	if (seq_items(im, list, what, &it, &top) == -1)
+	if (seq_items(im, list, what, &m) == -1)
 		return;
-	for (; it < top; it++) {
-		yaml_node_t *m = node(im, *it);
+	for (; m; m = node(im, m->next)) {
 		struct field f[] = { { "id", NULL }, { "name", NULL },
 		    { "phone", NULL } };
 		struct imp_user iu;
@@ -332,7 +510,7 @@ add_users(struct importer *im, yaml_node_t *list, const char *account)
 }
 
 static void
-add_account(struct importer *im, yaml_node_t *m, const char *reseller)
+add_account(struct importer *im, struct ynode *m, const char *reseller)
 {
 	struct field f[] = { { "id", NULL }, { "name", NULL },
 	    { reseller ? "use_2fa" : "twofa", NULL }, { "users", NULL },
@@ -382,11 +560,10 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 	if (reseller)
 		return;
 
-	yaml_node_item_t *it, *top;
+	struct ynode *c, *it;
 	snprintf(what, sizeof what, "reseller %s: contacts", ia.a.id);
-	if (seq_items(im, f[4].value, what, &it, &top) == 0)
-		for (; it < top; it++) {
-			yaml_node_t *c = node(im, *it);
+	if (seq_items(im, f[4].value, what, &c) == 0)
+		for (; c; c = node(im, c->next)) {
 			const char *s = scalar(c);
 			struct imp_contact ic;
 			memset(&ic, 0, sizeof ic);
@@ -404,9 +581,9 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 		}
 	snprintf(what, sizeof what, "reseller %s: end_clients", ia.a.id);
 	char *rid = xstrdup(ia.a.id);
-	if (seq_items(im, f[5].value, what, &it, &top) == 0)
-		for (; it < top; it++)
-			add_account(im, node(im, *it), rid);
+	if (seq_items(im, f[5].value, what, &it) == 0)
+		for (; it; it = node(im, it->next))
+			add_account(im, it, rid);
 	free(rid);
 }
 
@@ -982,8 +1159,7 @@ import_file(struct store *s, const struct numbering *numbering,
 {
 	struct importer im;
 	struct sync sy;
-	yaml_parser_t parser;
-	yaml_node_t *root;
+	struct ynode *root;
 	FILE *fp;
 	int rc = EX_DATAERR;
 
@@ -997,35 +1173,27 @@ import_file(struct store *s, const struct numbering *numbering,
 		log_warn("import: %s", file);
 		return EX_NOINPUT;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &im.doc)) {
-		log_warnx("%s:%d: YAML error: %s", file,
-		    (int)parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "unreadable");
-		yaml_parser_delete(&parser);
+	if (ytree_load(&im, fp) == -1) {
 		fclose(fp);
+		ytree_free(&im.doc);
 		return EX_DATAERR;
 	}
-	yaml_parser_delete(&parser);
 	fclose(fp);
 
-	root = yaml_document_get_root_node(&im.doc);
+	root = node(&im, im.doc.nn ? 1 : 0);
 	if (root == NULL)
 		ierr(&im, 1, "the file is empty");
 	else {
 		struct field f[] = { { "resellers", NULL },
 		    { "end_clients", NULL } };
-		yaml_node_item_t *it, *top;
+		struct ynode *it;
 		if (fields(&im, root, "top level", f, 2) == 0) {
-			if (seq_items(&im, f[0].value, "resellers", &it,
-			    &top) == 0)
-				for (; it < top; it++)
-					add_account(&im, node(&im, *it), NULL);
-			if (seq_items(&im, f[1].value, "end_clients", &it,
-			    &top) == 0)
-				for (; it < top; it++)
-					add_account(&im, node(&im, *it), "");
+			if (seq_items(&im, f[0].value, "resellers", &it) == 0)
+				for (; it; it = node(&im, it->next))
+					add_account(&im, it, NULL);
+			if (seq_items(&im, f[1].value, "end_clients", &it) == 0)
+				for (; it; it = node(&im, it->next))
+					add_account(&im, it, "");
 		}
 	}
 	if (im.errors == 0)
@@ -1099,7 +1267,7 @@ out:
 	}
 	free(sy.lo);
 	free((char *)sy.actor);
-	yaml_document_delete(&im.doc);
+	ytree_free(&im.doc);
 	importer_free(&im);
 	return rc;
 }
