@@ -168,4 +168,20 @@ printf 'resellers:\n  - {id: "R1\\0x", name: X}\n' > "$T/nul.yaml"
 expect_exit 65 "a NUL in a value is refused" tf db import "$T/nul.yaml"
 contains "$T/err" "nul.yaml:2: a NUL character" "names the NUL and its line"
 is_eq "$(sqlite3 "$T/var/tfadesk.db" "SELECT count(*) FROM accounts WHERE id = 'R1'")" "0" "neither file changed anything"
+
+# a large file has its numbers checked on every core: refusals are still
+# reported on their own lines, in file order, and nothing is changed
+awk 'BEGIN { print "resellers:\n  - id: BIG\n    name: Big\n    users:"
+	for (i = 0; i < 6000; i++)
+		printf "      - {id: BIG%d, name: U%d, phone: \"%s\"}\n", i, i,
+		    i == 1234 || i == 5555 ? "020 7946 0123" : sprintf("4474%08d", i) }' > "$T/big.yaml"
+expect_exit 65 "two landlines among 6000 users" tf db import "$T/big.yaml"
+is_eq "$(grep -c 'landline' "$T/err")" "2" "both refused"
+is_eq "$(grep 'landline' "$T/err" | sed 's|.*big.yaml:\([0-9]*\):.*|\1|' | tr '\n' ' ')" "1239 5560 " "on their lines, in order"
+lacks "$T/err" "020 7946" "the numbers masked"
+is_eq "$(sql "SELECT count(*) FROM users WHERE id LIKE 'BIG%'")" "0" "nothing imported"
+sed -i 's/020 7946 0123/07400 000001/' "$T/big.yaml"
+expect_exit 0 "6000 users" tf db import "$T/big.yaml"
+is_eq "$(sql "SELECT phone FROM users WHERE id = 'BIG5555'")" "447400000001" "normalised"
+is_eq "$(sql "SELECT phone FROM users WHERE id = 'BIG4321'")" "447400004321" "each its own number"
 finish

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "tfadesk.h"
@@ -21,6 +23,9 @@ struct imp_user {
 	struct user u;
 	int line;
 	int phone_given;      /* the file says phone: (a number or none) */
+	const char *raw;      /* the number as written (in the tree) */
+	int phone_line;
+	const char *why;      /* why RAW is refused */
 };
 
 struct imp_account {
@@ -485,8 +490,7 @@ add_users(struct importer *im, struct ynode *list, const char *account)
 		iu.u.name = get_name(im, m, f[1].value, what);
 		iu.u.account = xstrdup(account);
 		if (f[2].value) {
-			const char *p = scalar(f[2].value), *why = NULL;
-			char e164[20];
+			const char *p = scalar(f[2].value);
 			iu.phone_given = 1;
 			if (p == NULL)
 				ierr(im, line_of(f[2].value), "%s: phone: "
@@ -494,14 +498,11 @@ add_users(struct importer *im, struct ynode *list, const char *account)
 			else if (*p == '\0' || strcmp(p, "none") == 0 ||
 			    strcmp(p, "~") == 0 || strcmp(p, "null") == 0)
 				;   /* phone: "" (or none, null) means none */
-			else if (phone_normalize(im->numbering, p, im->region,
-			    e164, &why) == -1) {
-				char *m2 = mask_phone(p);
-				ierr(im, line_of(f[2].value), "%s: phone %s: %s",
-				    what, m2, why);
-				free(m2);
-			} else
-				iu.u.phone = xstrdup(e164);
+			else {
+				/* normalised by normalize_phones() */
+				iu.raw = p;
+				iu.phone_line = line_of(f[2].value);
+			}
 		}
 		im->usr = xreallocarray(im->usr, im->nusr + 1, sizeof *im->usr);
 		im->usr[im->nusr++] = iu;
@@ -585,6 +586,76 @@ add_account(struct importer *im, struct ynode *m, const char *reseller)
 		for (; it; it = node(im, it->next))
 			add_account(im, it, rid);
 	free(rid);
+}
+
+/*
+ * The file's numbers through libphonenumber: some 25 us each, most of an
+ * import's time, so on every core (phone_normalize() is thread-safe; each
+ * thread writes only its own users). Refusals are reported afterwards, in
+ * file order.
+ */
+struct phone_job {
+	struct importer *im;
+	size_t lo, hi;
+};
+
+static void *
+phone_run(void *arg)
+{
+	struct phone_job *j = arg;
+	char e164[20];
+
+	for (size_t i = j->lo; i < j->hi; i++) {
+		struct imp_user *u = &j->im->usr[i];
+		if (u->raw == NULL)
+			continue;
+		if (phone_normalize(j->im->numbering, u->raw, j->im->region,
+		    e164, &u->why) == 0)
+			u->u.phone = xstrdup(e164);
+	}
+	return NULL;
+}
+
+static void
+normalize_phones(struct importer *im)
+{
+	struct phone_job job[8];
+	pthread_t tid[8];
+	int started[8] = { 0 };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
+
+	if (im->nusr < 4096)      /* not worth a thread */
+		nt = 1;
+	for (size_t t = 0; t < nt; t++) {
+		job[t].im = im;
+		job[t].lo = im->nusr * t / nt;
+		job[t].hi = im->nusr * (t + 1) / nt;
+		if (t > 0 && pthread_create(&tid[t], NULL, phone_run,
+		    &job[t]) == 0)
+			started[t] = 1;
+	}
+	phone_run(&job[0]);
+	for (size_t t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			phone_run(&job[t]);
+	}
+	for (size_t i = 0; i < im->nusr; i++) {
+		struct imp_user *u = &im->usr[i];
+		char *m;
+		if (u->raw == NULL || u->why == NULL)
+			continue;
+		m = mask_phone(u->raw);
+		if (u->u.id)
+			ierr(im, u->phone_line, "user %s: phone %s: %s",
+			    u->u.id, m, u->why);
+		else
+			ierr(im, u->phone_line, "account %s: user: phone %s: "
+			    "%s", u->u.account, m, u->why);
+		free(m);
+	}
 }
 
 /* Every ID of the file, sorted: duplicates and references are found by
@@ -1196,6 +1267,7 @@ import_file(struct store *s, const struct numbering *numbering,
 					add_account(&im, it, "");
 		}
 	}
+	normalize_phones(&im);
 	if (im.errors == 0)
 		check_references(&im, s);
 	if (im.errors) {
