@@ -625,12 +625,23 @@ normalize_phones(struct importer *im)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	size_t nt = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
 
+	size_t first = 0;
+
 	if (im->nusr < 4096)      /* not worth a thread */
 		nt = 1;
+	/* the first number alone: libphonenumber builds its tables once,
+	 * before any thread asks */
+	while (first < im->nusr && im->usr[first].raw == NULL)
+		first++;
+	if (first < im->nusr) {
+		job[0] = (struct phone_job){ im, first, first + 1 };
+		phone_run(&job[0]);
+		first++;
+	}
 	for (size_t t = 0; t < nt; t++) {
 		job[t].im = im;
-		job[t].lo = im->nusr * t / nt;
-		job[t].hi = im->nusr * (t + 1) / nt;
+		job[t].lo = first + (im->nusr - first) * t / nt;
+		job[t].hi = first + (im->nusr - first) * (t + 1) / nt;
 		if (t > 0 && pthread_create(&tid[t], NULL, phone_run,
 		    &job[t]) == 0)
 			started[t] = 1;
