@@ -339,7 +339,7 @@ phone_check(const struct numbering *nb, const char *text,
 	*why = NULL;
 	if (out != NULL)
 		out[0] = '\0';
-	if (phone_parse(text, default_region, &pi) != 0) {
+	if (phone_parse_noregion(text, default_region, &pi) != 0) {
 		switch (pi.input) {
 		case PHONE_IN_LETTERS:
 			*why = W_LETTERS;

@@ -249,15 +249,24 @@ clean(const char *text, std::string &out, long *paren0)
 /* One attempt: parse CAND with REGION; fills INFO and returns 0, or -1. */
 int
 attempt(const PhoneNumberUtil *u, const std::string &cand,
-    const std::string &region, struct phone_info *info)
+    const std::string &region, bool want_region, struct phone_info *info)
 {
 	PhoneNumber num;
 	std::string e164, rc;
 
+	/* With 'ZZ' only "+CC..." parses: spare libphonenumber the try. */
+	if (region == "ZZ" && (cand.empty() || cand[0] != '+'))
+		return -1;
 	if (u->Parse(cand, region, &num) != PhoneNumberUtil::NO_PARSING_ERROR)
 		return -1;
-	info->valid = u->IsValidNumber(num) ? 1 : 0;
-	info->type = map_type(u->GetNumberType(num));
+	/*
+	 * IsValidNumber() is GetNumberType() != UNKNOWN: both find the
+	 * number's region and match its patterns (each a regular expression
+	 * run), so asking both does the work twice. The type alone says it.
+	 */
+	PhoneNumberUtil::PhoneNumberType t = u->GetNumberType(num);
+	info->valid = t != PhoneNumberUtil::UNKNOWN;
+	info->type = map_type(t);
 	info->country_code = num.country_code();
 	u->Format(num, PhoneNumberUtil::E164, &e164);
 	if (!e164.empty() && e164[0] == '+')
@@ -266,6 +275,8 @@ attempt(const PhoneNumberUtil *u, const std::string &cand,
 		memcpy(info->e164, e164.c_str(), e164.size() + 1);
 	else
 		info->valid = 0;   /* cannot be a real number: 15 digits max */
+	if (!want_region)
+		return 0;
 	u->GetRegionCodeForNumber(num, &rc);
 	if (rc.size() == 2 && rc != "ZZ")
 		memcpy(info->region, rc.c_str(), 3);
@@ -281,7 +292,8 @@ info_reset(struct phone_info *info, enum phone_input in)
 }
 
 int
-parse(const char *text, const char *default_region, struct phone_info *info)
+parse(const char *text, const char *default_region, bool want_region,
+    struct phone_info *info)
 {
 	const PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
 	std::string cleaned, cands[5], region, own;
@@ -337,7 +349,7 @@ parse(const char *text, const char *default_region, struct phone_info *info)
 
 	for (i = 0; i < ncand; i++) {
 		info_reset(&tmp, PHONE_IN_OK);
-		if (attempt(u, cands[i], region, &tmp) != 0)
+		if (attempt(u, cands[i], region, want_region, &tmp) != 0)
 			continue;
 		if (tmp.valid) {
 			*info = tmp;
@@ -365,9 +377,21 @@ phone_parse(const char *text, const char *default_region,
     struct phone_info *info)
 {
 	try {
-		return parse(text, default_region, info);
+		return parse(text, default_region, true, info);
 	} catch (...) {
 		/* bad_alloc or anything from the library: not a number. */
+		info_reset(info, PHONE_IN_UNPARSED);
+		return -1;
+	}
+}
+
+int
+phone_parse_noregion(const char *text, const char *default_region,
+    struct phone_info *info)
+{
+	try {
+		return parse(text, default_region, false, info);
+	} catch (...) {
 		info_reset(info, PHONE_IN_UNPARSED);
 		return -1;
 	}

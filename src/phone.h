@@ -50,6 +50,11 @@ struct phone_info {
  * ISO 3166 alpha-2 code ("GB") or NULL. Thread-safe. */
 int phone_parse(const char *text, const char *default_region,
     struct phone_info *info);
+/* The same without info->region (left ""): finding the region of a
+ * country code that several share (+1, +44, +7) costs another match of
+ * the number's patterns; phone_check() does not need it. */
+int phone_parse_noregion(const char *text, const char *default_region,
+    struct phone_info *info);
 const char *phone_type_name(enum phone_type);   /* "MOBILE", ... */
 int phone_type_parse(const char *name, enum phone_type *);
 

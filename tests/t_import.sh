@@ -158,4 +158,30 @@ contains "$T/a.json" '"new":"4478******56"' "old masked audit values are left as
 printf 'resellers:\n  - {id: R1, name: X, twofa: maybe}\n' > "$T/bad.yaml"
 expect_exit 65 "a bad file" tf db import "$T/bad.yaml"
 contains "$T/err" "bad.yaml:2" "names the line"
+
+# the file is read as events, not loaded whole: an alias (which lets a
+# small file name a huge tree) and a NUL inside a value are refused
+printf 'resellers:\n  - &r {id: R1, name: X}\n  - *r\n' > "$T/alias.yaml"
+expect_exit 65 "an alias is refused" tf db import "$T/alias.yaml"
+contains "$T/err" "alias.yaml:3: YAML alias *r: not supported" "names the alias and its line"
+printf 'resellers:\n  - {id: "R1\\0x", name: X}\n' > "$T/nul.yaml"
+expect_exit 65 "a NUL in a value is refused" tf db import "$T/nul.yaml"
+contains "$T/err" "nul.yaml:2: a NUL character" "names the NUL and its line"
+is_eq "$(sqlite3 "$T/var/tfadesk.db" "SELECT count(*) FROM accounts WHERE id = 'R1'")" "0" "neither file changed anything"
+
+# a large file has its numbers checked on every core: refusals are still
+# reported on their own lines, in file order, and nothing is changed
+awk 'BEGIN { print "resellers:\n  - id: BIG\n    name: Big\n    users:"
+	for (i = 0; i < 6000; i++)
+		printf "      - {id: BIG%d, name: U%d, phone: \"%s\"}\n", i, i,
+		    i == 1234 || i == 5555 ? "020 7946 0123" : sprintf("4474%08d", i) }' > "$T/big.yaml"
+expect_exit 65 "two landlines among 6000 users" tf db import "$T/big.yaml"
+is_eq "$(grep -c 'landline' "$T/err")" "2" "both refused"
+is_eq "$(grep 'landline' "$T/err" | sed 's|.*big.yaml:\([0-9]*\):.*|\1|' | tr '\n' ' ')" "1239 5560 " "on their lines, in order"
+lacks "$T/err" "020 7946" "the numbers masked"
+is_eq "$(sql "SELECT count(*) FROM users WHERE id LIKE 'BIG%'")" "0" "nothing imported"
+sed -i 's/020 7946 0123/07400 000001/' "$T/big.yaml"
+expect_exit 0 "6000 users" tf db import "$T/big.yaml"
+is_eq "$(sql "SELECT phone FROM users WHERE id = 'BIG5555'")" "447400000001" "normalised"
+is_eq "$(sql "SELECT phone FROM users WHERE id = 'BIG4321'")" "447400004321" "each its own number"
 finish

@@ -5,10 +5,13 @@
  * same file again changes nothing.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "tfadesk.h"
@@ -20,6 +23,9 @@ struct imp_user {
 	struct user u;
 	int line;
 	int phone_given;      /* the file says phone: (a number or none) */
+	const char *raw;      /* the number as written (in the tree) */
+	int phone_line;
+	const char *why;      /* why RAW is refused */
 };
 
 struct imp_account {
@@ -33,9 +39,37 @@ struct imp_contact {
 	int line;
 };
 
+/*
+ * The file as a tree, built from libyaml's events: a node is 32 bytes and
+ * its text sits in large blocks, where yaml_parser_load() spends some 2 KB
+ * a user (a tag string, marks and a malloc for every node). Memory stays
+ * proportional to the file, at a few times its size.
+ */
+enum { N_SCALAR = 1, N_SEQ, N_MAP };
+#define YTREE_MAX_DEPTH 32
+
+struct ynode {
+	unsigned char type;
+	uint32_t line;
+	uint32_t len;         /* a scalar's bytes */
+	uint32_t first, next; /* children (a map's: key, value, ...), 1-based */
+	const char *value;    /* a scalar's text, NUL-terminated */
+};
+
+struct yblock {
+	struct yblock *next;
+	size_t used, size;
+	char data[];
+};
+
+struct ytree {
+	struct ynode *n; size_t nn, cap;
+	struct yblock *blocks;
+};
+
 struct importer {
 	const char *file;
-	yaml_document_t doc;
+	struct ytree doc;
 	const struct numbering *numbering;
 	const char *region;
 	int errors;
@@ -58,15 +92,164 @@ ierr(struct importer *im, int line, const char *fmt, ...)
 }
 
 static int
-line_of(yaml_node_t *n)
+line_of(struct ynode *n)
 {
-	return n ? (int)n->start_mark.line + 1 : 0;
+	return n ? (int)n->line : 0;
 }
 
-static yaml_node_t *
-node(struct importer *im, int idx)
+static struct ynode *
+node(struct importer *im, uint32_t idx)
 {
-	return yaml_document_get_node(&im->doc, idx);
+	return idx ? &im->doc.n[idx - 1] : NULL;
+}
+
+static const char *
+ytree_text(struct ytree *t, const char *s, size_t len)
+{
+	struct yblock *b = t->blocks;
+	char *p;
+
+	if (b == NULL || b->size - b->used < len + 1) {
+		size_t size = len + 1 > 1048576 ? len + 1 : 1048576;
+		b = xmalloc(sizeof *b + size);
+		b->size = size;
+		b->used = 0;
+		b->next = t->blocks;
+		t->blocks = b;
+	}
+	p = b->data + b->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	b->used += len + 1;
+	return p;
+}
+
+static void
+ytree_free(struct ytree *t)
+{
+	struct yblock *b, *next;
+
+	for (b = t->blocks; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(t->n);
+	memset(t, 0, sizeof *t);
+}
+
+/*
+ * Reads the first document of FILE into IM->doc. -1 on a YAML error, an
+ * alias (a portal's export has none; refusing them keeps a small file
+ * from naming a huge tree) or nesting deeper than YTREE_MAX_DEPTH.
+ */
+static int
+ytree_load(struct importer *im, FILE *fp)
+{
+	struct ytree *t = &im->doc;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	uint32_t stack[YTREE_MAX_DEPTH], last[YTREE_MAX_DEPTH];
+	int depth = 0, rc = 0, done = 0, started = 0;
+
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, fp);
+	while (!done) {
+		struct ynode *n;
+		uint32_t idx;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			log_warnx("%s:%d: YAML error: %s", im->file,
+			    (int)parser.problem_mark.line + 1,
+			    parser.problem ? parser.problem : "unreadable");
+			rc = -1;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (started)       /* only the first document */
+				done = 1;
+			started = 1;
+			break;
+		case YAML_ALIAS_EVENT:
+			log_warnx("%s:%d: YAML alias *%s: not supported in an "
+			    "import file", im->file, (int)ev.start_mark.line +
+			    1, (const char *)ev.data.alias.anchor);
+			rc = -1;
+			done = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			if (memchr(ev.data.scalar.value, '\0',
+			    ev.data.scalar.length) != NULL) {
+				log_warnx("%s:%d: a NUL character in a value",
+				    im->file, (int)ev.start_mark.line + 1);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			/* FALLTHROUGH */
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (ev.type != YAML_SCALAR_EVENT &&
+			    depth == YTREE_MAX_DEPTH) {
+				log_warnx("%s:%d: nested more than %d levels "
+				    "deep", im->file, (int)ev.start_mark.line +
+				    1, YTREE_MAX_DEPTH);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			if (t->nn == UINT32_MAX - 1) {
+				log_warnx("%s: too many YAML nodes", im->file);
+				rc = -1;
+				done = 1;
+				break;
+			}
+			if (t->nn == t->cap) {
+				t->cap = t->cap ? t->cap * 2 : 4096;
+				t->n = xreallocarray(t->n, t->cap, sizeof *t->n);
+			}
+			idx = (uint32_t)++t->nn;
+			n = &t->n[idx - 1];
+			memset(n, 0, sizeof *n);
+			n->line = (uint32_t)ev.start_mark.line + 1;
+			if (ev.type == YAML_SCALAR_EVENT) {
+				n->type = N_SCALAR;
+				n->len = ev.data.scalar.length > UINT32_MAX ?
+				    UINT32_MAX : (uint32_t)ev.data.scalar.length;
+				n->value = ytree_text(t, (const char *)
+				    ev.data.scalar.value, ev.data.scalar.length);
+			} else
+				n->type = ev.type == YAML_SEQUENCE_START_EVENT ?
+				    N_SEQ : N_MAP;
+			if (depth > 0) {
+				if (last[depth - 1])
+					t->n[last[depth - 1] - 1].next = idx;
+				else
+					t->n[stack[depth - 1] - 1].first = idx;
+				last[depth - 1] = idx;
+			} else if (idx != 1)
+				break;          /* cannot happen: one root */
+			if (n->type != N_SCALAR) {
+				stack[depth] = idx;
+				last[depth] = 0;
+				depth++;
+			}
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (depth > 0)
+				depth--;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
 }
 
 /* IDs as the portal writes them: letters, digits and . _ - only. */
@@ -165,32 +348,34 @@ parse_contact(const char *s, char **addr, char **display)
 }
 
 static const char *
-scalar(yaml_node_t *n)
+scalar(struct ynode *n)
 {
-	if (n == NULL || n->type != YAML_SCALAR_NODE)
+	if (n == NULL || n->type != N_SCALAR)
 		return NULL;
-	return (const char *)n->data.scalar.value;
+	return n->value;
 }
 
 struct field {
 	const char *name;
-	yaml_node_t *value;
+	struct ynode *value;
 };
 
 /* Picks the known keys out of a mapping; unknown keys are errors. */
 static int
-fields(struct importer *im, yaml_node_t *map, const char *what,
+fields(struct importer *im, struct ynode *map, const char *what,
     struct field *f, size_t nf)
 {
-	if (map == NULL || map->type != YAML_MAPPING_NODE) {
+	struct ynode *k, *v;
+
+	if (map == NULL || map->type != N_MAP) {
 		ierr(im, line_of(map), "%s: expected a mapping of keys", what);
 		return -1;
 	}
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(im, p->key);
+	for (k = node(im, map->first); k; k = v ? node(im, v->next) : NULL) {
 		const char *ks = scalar(k);
 		size_t i;
+
+		v = node(im, k->next);
 		for (i = 0; ks && i < nf; i++)
 			if (strcmp(ks, f[i].name) == 0)
 				break;
@@ -201,13 +386,13 @@ fields(struct importer *im, yaml_node_t *map, const char *what,
 		}
 		if (f[i].value)
 			ierr(im, line_of(k), "%s: '%s' given twice", what, ks);
-		f[i].value = node(im, p->value);
+		f[i].value = v;
 	}
 	return 0;
 }
 
 static int
-get_bool(struct importer *im, yaml_node_t *n, const char *what, int *out)
+get_bool(struct importer *im, struct ynode *n, const char *what, int *out)
 {
 	const char *s;
 
@@ -228,7 +413,7 @@ get_bool(struct importer *im, yaml_node_t *n, const char *what, int *out)
 }
 
 static char *
-get_id(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+get_id(struct importer *im, struct ynode *map, struct ynode *n,
     const char *what)
 {
 	const char *s = scalar(n);
@@ -246,7 +431,7 @@ get_id(struct importer *im, yaml_node_t *map, yaml_node_t *n,
 }
 
 static char *
-get_name(struct importer *im, yaml_node_t *map, yaml_node_t *n,
+get_name(struct importer *im, struct ynode *map, struct ynode *n,
     const char *what)
 {
 	const char *s = scalar(n);
@@ -264,34 +449,32 @@ get_name(struct importer *im, yaml_node_t *map, yaml_node_t *n,
 }
 
 static int
-seq_items(struct importer *im, yaml_node_t *n, const char *what,
-    yaml_node_item_t **start, yaml_node_item_t **top)
+seq_items(struct importer *im, struct ynode *n, const char *what,
+    struct ynode **first)
 {
-	*start = *top = NULL;
+	*first = NULL;
 	if (n == NULL)
 		return 0;
-	if (n->type == YAML_SCALAR_NODE && n->data.scalar.length == 0)
+	if (n->type == N_SCALAR && n->len == 0)
 		return 0;           /* "users:" with nothing after it */
-	if (n->type != YAML_SEQUENCE_NODE) {
+	if (n->type != N_SEQ) {
 		ierr(im, line_of(n), "%s: expected a list", what);
 		return -1;
 	}
-	*start = n->data.sequence.items.start;
-	*top = n->data.sequence.items.top;
+	*first = node(im, n->first);
 	return 0;
 }
 
 static void
-add_users(struct importer *im, yaml_node_t *list, const char *account)
+add_users(struct importer *im, struct ynode *list, const char *account)
 {
-	yaml_node_item_t *it, *top;
+	struct ynode *m;
 	char what[128];
 
 	snprintf(what, sizeof what, "account %s: users", account);
-	if (seq_items(im, list, what, &it, &top) == -1)
+	if (seq_items(im, list, what, &m) == -1)
 		return;
-	for (; it < top; it++) {
-		yaml_node_t *m = node(im, *it);
+	for (; m; m = node(im, m->next)) {
 		struct field f[] = { { "id", NULL }, { "name", NULL },
 		    { "phone", NULL } };
 		struct imp_user iu;
@@ -307,8 +490,7 @@ add_users(struct importer *im, yaml_node_t *list, const char *account)
 		iu.u.name = get_name(im, m, f[1].value, what);
 		iu.u.account = xstrdup(account);
 		if (f[2].value) {
-			const char *p = scalar(f[2].value), *why = NULL;
-			char e164[20];
+			const char *p = scalar(f[2].value);
 			iu.phone_given = 1;
 			if (p == NULL)
 				ierr(im, line_of(f[2].value), "%s: phone: "
@@ -316,14 +498,11 @@ add_users(struct importer *im, yaml_node_t *list, const char *account)
 			else if (*p == '\0' || strcmp(p, "none") == 0 ||
 			    strcmp(p, "~") == 0 || strcmp(p, "null") == 0)
 				;   /* phone: "" (or none, null) means none */
-			else if (phone_normalize(im->numbering, p, im->region,
-			    e164, &why) == -1) {
-				char *m2 = mask_phone(p);
-				ierr(im, line_of(f[2].value), "%s: phone %s: %s",
-				    what, m2, why);
-				free(m2);
-			} else
-				iu.u.phone = xstrdup(e164);
+			else {
+				/* normalised by normalize_phones() */
+				iu.raw = p;
+				iu.phone_line = line_of(f[2].value);
+			}
 		}
 		im->usr = xreallocarray(im->usr, im->nusr + 1, sizeof *im->usr);
 		im->usr[im->nusr++] = iu;
@@ -332,7 +511,7 @@ add_users(struct importer *im, yaml_node_t *list, const char *account)
 }
 
 static void
-add_account(struct importer *im, yaml_node_t *m, const char *reseller)
+add_account(struct importer *im, struct ynode *m, const char *reseller)
 {
 	struct field f[] = { { "id", NULL }, { "name", NULL },
 	    { reseller ? "use_2fa" : "twofa", NULL }, { "users", NULL },
@@ -382,11 +561,10 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 	if (reseller)
 		return;
 
-	yaml_node_item_t *it, *top;
+	struct ynode *c, *it;
 	snprintf(what, sizeof what, "reseller %s: contacts", ia.a.id);
-	if (seq_items(im, f[4].value, what, &it, &top) == 0)
-		for (; it < top; it++) {
-			yaml_node_t *c = node(im, *it);
+	if (seq_items(im, f[4].value, what, &c) == 0)
+		for (; c; c = node(im, c->next)) {
 			const char *s = scalar(c);
 			struct imp_contact ic;
 			memset(&ic, 0, sizeof ic);
@@ -404,28 +582,166 @@ add_account(struct importer *im, yaml_node_t *m, const char *reseller)
 		}
 	snprintf(what, sizeof what, "reseller %s: end_clients", ia.a.id);
 	char *rid = xstrdup(ia.a.id);
-	if (seq_items(im, f[5].value, what, &it, &top) == 0)
-		for (; it < top; it++)
-			add_account(im, node(im, *it), rid);
+	if (seq_items(im, f[5].value, what, &it) == 0)
+		for (; it; it = node(im, it->next))
+			add_account(im, it, rid);
 	free(rid);
+}
+
+/*
+ * The file's numbers through libphonenumber: some 25 us each, most of an
+ * import's time, so on every core (phone_normalize() is thread-safe; each
+ * thread writes only its own users). Refusals are reported afterwards, in
+ * file order.
+ */
+struct phone_job {
+	struct importer *im;
+	size_t lo, hi;
+};
+
+static void *
+phone_run(void *arg)
+{
+	struct phone_job *j = arg;
+	char e164[20];
+
+	for (size_t i = j->lo; i < j->hi; i++) {
+		struct imp_user *u = &j->im->usr[i];
+		if (u->raw == NULL)
+			continue;
+		if (phone_normalize(j->im->numbering, u->raw, j->im->region,
+		    e164, &u->why) == 0)
+			u->u.phone = xstrdup(e164);
+	}
+	return NULL;
+}
+
+static void
+normalize_phones(struct importer *im)
+{
+	struct phone_job job[8];
+	pthread_t tid[8];
+	int started[8] = { 0 };
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cores < 1 ? 1 : cores > 8 ? 8 : (size_t)cores;
+
+	size_t first = 0;
+
+	if (im->nusr < 4096)      /* not worth a thread */
+		nt = 1;
+	/* the first number alone: libphonenumber builds its tables once,
+	 * before any thread asks */
+	while (first < im->nusr && im->usr[first].raw == NULL)
+		first++;
+	if (first < im->nusr) {
+		job[0] = (struct phone_job){ im, first, first + 1 };
+		phone_run(&job[0]);
+		first++;
+	}
+	for (size_t t = 0; t < nt; t++) {
+		job[t].im = im;
+		job[t].lo = first + (im->nusr - first) * t / nt;
+		job[t].hi = first + (im->nusr - first) * (t + 1) / nt;
+		if (t > 0 && pthread_create(&tid[t], NULL, phone_run,
+		    &job[t]) == 0)
+			started[t] = 1;
+	}
+	phone_run(&job[0]);
+	for (size_t t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			phone_run(&job[t]);
+	}
+	for (size_t i = 0; i < im->nusr; i++) {
+		struct imp_user *u = &im->usr[i];
+		char *m;
+		if (u->raw == NULL || u->why == NULL)
+			continue;
+		m = mask_phone(u->raw);
+		if (u->u.id)
+			ierr(im, u->phone_line, "user %s: phone %s: %s",
+			    u->u.id, m, u->why);
+		else
+			ierr(im, u->phone_line, "account %s: user: phone %s: "
+			    "%s", u->u.account, m, u->why);
+		free(m);
+	}
+}
+
+/* Every ID of the file, sorted: duplicates and references are found by
+ * binary search, not by comparing every pair (a portal sync has a million
+ * users). Accounts sort before users of the same ID, then file order. */
+struct idref {
+	const char *id;
+	int user;             /* 0: im->acc[i], 1: im->usr[i] */
+	size_t i;
+};
+
+static int
+idref_cmp(const void *a, const void *b)
+{
+	const struct idref *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	if (x->user != y->user)
+		return x->user - y->user;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* The first entry with ID (and, if user >= 0, of that type), or NULL. */
+static const struct idref *
+idref_first(const struct idref *v, size_t n, const char *id, int user)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].id, id);
+		if (c == 0 && user > 0)
+			c = v[mid].user - 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || strcmp(v[lo].id, id) != 0 ||
+	    (user >= 0 && v[lo].user != user))
+		return NULL;
+	return &v[lo];
 }
 
 static void
 check_references(struct importer *im, struct store *s)
 {
+	struct idref *v;
+	const struct idref *f;
+	size_t n = 0;
+
+	v = xreallocarray(NULL, im->nacc + im->nusr + 1, sizeof *v);
+	for (size_t i = 0; i < im->nacc; i++)
+		v[n++] = (struct idref){ im->acc[i].a.id, 0, i };
+	for (size_t i = 0; i < im->nusr; i++)
+		if (im->usr[i].u.id && im->usr[i].u.name)
+			v[n++] = (struct idref){ im->usr[i].u.id, 1, i };
+	qsort(v, n, sizeof *v, idref_cmp);
+
 	for (size_t i = 0; i < im->nacc; i++) {
 		struct imp_account *a = &im->acc[i];
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(im->acc[j].a.id, a->a.id) == 0)
-				ierr(im, a->line, "account %s: duplicate ID "
-				    "(first on line %d)", a->a.id,
-				    im->acc[j].line);
+		f = idref_first(v, n, a->a.id, 0);
+		if (f && f->i != i)
+			ierr(im, a->line, "account %s: duplicate ID "
+			    "(first on line %d)", a->a.id,
+			    im->acc[f->i].line);
 		if (a->a.reseller == NULL)
 			continue;
 		int found = 0;
-		for (size_t j = 0; j < im->nacc; j++)
-			if (im->acc[j].a.kind == ACCOUNT_RESELLER &&
-			    strcmp(im->acc[j].a.id, a->a.reseller) == 0)
+		for (f = idref_first(v, n, a->a.reseller, 0); f &&
+		    f < v + n && f->user == 0 &&
+		    strcmp(f->id, a->a.reseller) == 0; f++)
+			if (im->acc[f->i].a.kind == ACCOUNT_RESELLER)
 				found = 1;
 		if (!found) {
 			struct account db;
@@ -442,18 +758,18 @@ check_references(struct importer *im, struct store *s)
 		struct imp_user *u = &im->usr[i];
 		if (u->u.id == NULL || u->u.name == NULL)
 			continue;
-		for (size_t j = 0; j < i; j++)
-			if (im->usr[j].u.id && strcmp(im->usr[j].u.id,
-			    u->u.id) == 0)
-				ierr(im, u->line, "user %s: duplicate ID "
-				    "(first on line %d)", u->u.id,
-				    im->usr[j].line);
-		for (size_t j = 0; j < im->nacc; j++)
-			if (strcmp(im->acc[j].a.id, u->u.id) == 0)
-				ierr(im, u->line, "user %s: the same ID as "
-				    "account on line %d", u->u.id,
-				    im->acc[j].line);
+		f = idref_first(v, n, u->u.id, 1);
+		if (f && f->i != i)
+			ierr(im, u->line, "user %s: duplicate ID "
+			    "(first on line %d)", u->u.id,
+			    im->usr[f->i].line);
+		for (f = idref_first(v, n, u->u.id, 0); f && f < v + n &&
+		    f->user == 0 && strcmp(f->id, u->u.id) == 0; f++)
+			ierr(im, u->line, "user %s: the same ID as "
+			    "account on line %d", u->u.id,
+			    im->acc[f->i].line);
 	}
+	free(v);
 	/* an existing account may not change kind under our feet */
 	for (size_t i = 0; i < im->nacc; i++) {
 		struct account db;
@@ -921,12 +1237,12 @@ import_actor(const char *file)
 /* The import of the document PARSER reads; FILE names it in messages. */
 static int
 import_yaml(struct store *s, const struct numbering *numbering,
-    const char *region, yaml_parser_t *parser, const char *file,
+    const char *region, FILE *fp, const char *file,
     const struct import_opts *o, struct import_stats *st)
 {
 	struct importer im;
 	struct sync sy;
-	yaml_node_t *root;
+	struct ynode *root;
 	int rc = EX_DATAERR;
 
 	memset(&im, 0, sizeof im);
@@ -935,31 +1251,28 @@ import_yaml(struct store *s, const struct numbering *numbering,
 	im.file = file;
 	im.numbering = numbering;
 	im.region = region;
-	if (!yaml_parser_load(parser, &im.doc)) {
-		log_warnx("%s:%d: YAML error: %s", file,
-		    (int)parser->problem_mark.line + 1,
-		    parser->problem ? parser->problem : "unreadable");
+	if (ytree_load(&im, fp) == -1) {
+		ytree_free(&im.doc);
 		return EX_DATAERR;
 	}
 
-	root = yaml_document_get_root_node(&im.doc);
+	root = node(&im, im.doc.nn ? 1 : 0);
 	if (root == NULL)
 		ierr(&im, 1, "the file is empty");
 	else {
 		struct field f[] = { { "resellers", NULL },
 		    { "end_clients", NULL } };
-		yaml_node_item_t *it, *top;
+		struct ynode *it;
 		if (fields(&im, root, "top level", f, 2) == 0) {
-			if (seq_items(&im, f[0].value, "resellers", &it,
-			    &top) == 0)
-				for (; it < top; it++)
-					add_account(&im, node(&im, *it), NULL);
-			if (seq_items(&im, f[1].value, "end_clients", &it,
-			    &top) == 0)
-				for (; it < top; it++)
-					add_account(&im, node(&im, *it), "");
+			if (seq_items(&im, f[0].value, "resellers", &it) == 0)
+				for (; it; it = node(&im, it->next))
+					add_account(&im, it, NULL);
+			if (seq_items(&im, f[1].value, "end_clients", &it) == 0)
+				for (; it; it = node(&im, it->next))
+					add_account(&im, it, "");
 		}
 	}
+	normalize_phones(&im);
 	if (im.errors == 0)
 		check_references(&im, s);
 	if (im.errors) {
@@ -1031,7 +1344,7 @@ out:
 	}
 	free(sy.lo);
 	free((char *)sy.actor);
-	yaml_document_delete(&im.doc);
+	ytree_free(&im.doc);
 	importer_free(&im);
 	return rc;
 }
@@ -1041,7 +1354,6 @@ import_file(struct store *s, const struct numbering *numbering,
     const char *region, const char *file, const struct import_opts *o,
     struct import_stats *st)
 {
-	yaml_parser_t parser;
 	FILE *fp;
 	int rc;
 
@@ -1050,25 +1362,30 @@ import_file(struct store *s, const struct numbering *numbering,
 		log_warn("import: %s", file);
 		return EX_NOINPUT;
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	rc = import_yaml(s, numbering, region, &parser, file, o, st);
-	yaml_parser_delete(&parser);
+	rc = import_yaml(s, numbering, region, fp, file, o, st);
 	fclose(fp);
 	return rc;
 }
 
+/* The same from LEN bytes in memory (the fuzz harness). */
 int
 import_mem(struct store *s, const struct numbering *numbering,
     const char *region, const char *buf, size_t len, const char *name,
     const struct import_opts *o, struct import_stats *st)
 {
-	yaml_parser_t parser;
+	FILE *fp;
 	int rc;
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	rc = import_yaml(s, numbering, region, &parser, name, o, st);
-	yaml_parser_delete(&parser);
+	memset(st, 0, sizeof *st);
+	if (len == 0)
+		fp = fopen("/dev/null", "rb");
+	else
+		fp = fmemopen((void *)(uintptr_t)buf, len, "rb");
+	if (fp == NULL) {
+		log_warn("import: %s", name);
+		return EX_NOINPUT;
+	}
+	rc = import_yaml(s, numbering, region, fp, name, o, st);
+	fclose(fp);
 	return rc;
 }
