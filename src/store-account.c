@@ -612,19 +612,30 @@ store_audit_query(struct store *s, const struct audit_filter *f,
     struct audit_row **out, size_t *n)
 {
 	/* ?4/?5 ending in '*': a prefix; ?7 > 0: the newest ?7 rows */
-	sqlite3_stmt *st = store_stmt(s, "SELECT * FROM (SELECT id, at, "
-	    "actor, action, account, user, old, new, ticket_id, note FROM "
-	    "audit WHERE "
-	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM accounts "
-	    "WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) AND "
-	    "(?3 = 0 OR ticket_id = ?3) AND "
-	    "(?4 IS NULL OR actor = ?4 OR (substr(?4, -1) = '*' AND "
-	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))"
-	    " AND (?5 IS NULL OR action = ?5 OR (substr(?5, -1) = '*' AND "
-	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))"
+#define AUDIT_WHERE "WHERE " \
+	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM " \
+	    "main.accounts WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) " \
+	    "AND (?3 = 0 OR ticket_id = ?3) AND " \
+	    "(?4 IS NULL OR actor = ?4 OR (substr(?4, -1) = '*' AND " \
+	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))" \
+	    " AND (?5 IS NULL OR action = ?5 OR (substr(?5, -1) = '*' AND " \
+	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))" \
 	    " AND (?6 IS NULL OR at >= ?6) "
+#define AUDIT_COLS "id, at, actor, action, account, user, old, new, " \
+	    "ticket_id, note"
+	static const char sql_main[] = "SELECT * FROM (SELECT " AUDIT_COLS
+	    " FROM main.audit " AUDIT_WHERE
 	    "ORDER BY id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) "
-	    "ORDER BY id");
+	    "ORDER BY id";
+	/* with verifier.database attached: both logs, merged by time (each
+	 * file keeps its own order within a second) */
+	static const char sql_both[] = "SELECT " AUDIT_COLS " FROM (SELECT * "
+	    "FROM (SELECT 0 AS src, " AUDIT_COLS " FROM main.audit "
+	    AUDIT_WHERE "UNION ALL SELECT 1 AS src, " AUDIT_COLS
+	    " FROM verifier.audit " AUDIT_WHERE ") ORDER BY at DESC, src DESC, "
+	    "id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) "
+	    "ORDER BY at, src, id";
+	sqlite3_stmt *st = store_stmt(s, s->has_verifier ? sql_both : sql_main);
 	struct audit_row *v = NULL;
 	size_t cnt = 0;
 	int rc;

@@ -21,6 +21,7 @@ struct store {
 	int depth;            /* transaction nesting (savepoints inside) */
 	int readonly;
 	int sync_table;       /* db import made its temp.sync_seen table */
+	int has_verifier;     /* verifier.database attached as "verifier" */
 	struct stmt_cache cache[96];
 	size_t ncache;
 };

@@ -155,8 +155,61 @@ static const char *const schema[] = {
 	"  END END;",
 	/* 4: verifier.max_sms_per_hour counts every user's sends */
 	"CREATE INDEX sms_log_at ON sms_log(at);",
+	/*
+	 * 5: the verifier's tables live in verifier.database (vschema below),
+	 * so that no mail-side transaction ever holds a lock a login needs.
+	 * db init copies their rows there before this step drops them
+	 * (store_verifier_init); the verifier's audit rows written so far
+	 * stay here, `tfadesk audit` reads both files.
+	 */
+	"DROP TABLE IF EXISTS challenges;"
+	"DROP TABLE IF EXISTS sms_log;",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
+
+/*
+ * The verifier's own file (verifier.database), versioned on its own.
+ * audit: the rows of the verifier's decisions (same columns as the main
+ * audit table); heartbeat: /healthz's write probe.
+ */
+static const char *const vschema[] = {
+	/* 1 */
+	"CREATE TABLE challenges ("
+	"  user_id TEXT PRIMARY KEY,"
+	"  dest TEXT NOT NULL,"
+	"  code_hash BLOB,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL);"
+	"CREATE TABLE sms_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id TEXT,"
+	"  dest TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL);"
+	"CREATE INDEX sms_log_user ON sms_log(user_id, at);"
+	"CREATE INDEX sms_log_dest ON sms_log(dest, at);"
+	"CREATE INDEX sms_log_at ON sms_log(at);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  account TEXT,"
+	"  user TEXT,"
+	"  old TEXT,"
+	"  new TEXT,"
+	"  ticket_id INTEGER,"
+	"  note TEXT);"
+	"CREATE INDEX audit_account ON audit(account);"
+	"CREATE INDEX audit_user ON audit(user);"
+	"CREATE INDEX audit_actor ON audit(actor);"
+	"CREATE TABLE heartbeat ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  at INTEGER NOT NULL);",
+};
+#define VSCHEMA_VERSION ((int)(sizeof vschema / sizeof vschema[0]))
 
 int
 store_err(struct store *s, const char *what)
@@ -261,8 +314,9 @@ store_open(const char *path, int flags)
 	oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
+	/* URI: for ATTACH ... mode=ro (paths here are never "file:...") */
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		log_warnx("store: %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		store_close(s);
@@ -276,7 +330,7 @@ store_open(const char *path, int flags)
 		store_close(s);
 		return NULL;
 	}
-	if (!(flags & STORE_CREATE)) {
+	if (!(flags & (STORE_CREATE | STORE_NOCHECK))) {
 		int v = store_version(s);
 		if (v > SCHEMA_VERSION) {
 			log_warnx("store: %s: schema version %d was written by "
@@ -358,6 +412,188 @@ store_migrate(struct store *s)
 fail:
 	store_rollback(s);
 	return -1;
+}
+
+int
+store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int
+store_vschema_version(void)
+{
+	return VSCHEMA_VERSION;
+}
+
+/* "file:PATH?mode=MODE" with the characters a URI gives a meaning to
+ * escaped. Owned. */
+static char *
+file_uri(const char *path, const char *mode)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_addf(&b, "%%%02X", (unsigned char)*p);
+		else
+			buf_addc(&b, *p);
+	}
+	buf_addf(&b, "?mode=%s", mode);
+	return b.s;
+}
+
+/* ATTACH PATH AS NAME, read-only unless RW. */
+static int
+attach(struct store *s, const char *path, const char *name, int rw)
+{
+	sqlite3_stmt *st;
+	char *uri = file_uri(path, rw ? "rw" : "ro");
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "ATTACH ? AS ?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(uri);
+		return store_err(s, "attach");
+	}
+	store_bind_text(st, 1, uri);
+	store_bind_text(st, 2, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(uri);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: %s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA SCHEMA.user_version; -1 on error (logged). */
+static int
+schema_version_of(struct store *s, const char *schema)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+	int v = -1;
+
+	snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "user_version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		store_err(s, "user_version");
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Names what is wrong with a schema version: 0 fine, -1 logged. */
+static int
+version_ok(const char *path, int v, int want, const char *init)
+{
+	if (v < 0)
+		return -1;
+	if (v > want) {
+		log_warnx("store: %s: schema version %d was written by a "
+		    "newer tfadesk (this one knows %d): upgrade tfadesk", path,
+		    v, want);
+		return -1;
+	}
+	if (v != want) {
+		log_warnx("store: %s: schema version %d, this tfadesk needs %d "
+		    "(run %s)", path, v, want, init);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_verifier_open(const char *vpath, const char *mainpath)
+{
+	struct store *s;
+
+	if (access(mainpath, F_OK) == -1) {
+		log_warnx("store: %s: no database here (run tfadesk db init)",
+		    mainpath);
+		return NULL;
+	}
+	if ((s = store_open(vpath, STORE_NOCHECK)) == NULL)
+		return NULL;
+	if (version_ok(vpath, schema_version_of(s, "main"), VSCHEMA_VERSION,
+	    "tfadesk db init") == -1 ||
+	    attach(s, mainpath, "core", 0) == -1 ||
+	    version_ok(mainpath, schema_version_of(s, "core"), SCHEMA_VERSION,
+	    "tfadesk db init") == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_verifier_init(const char *vpath, const char *mainpath)
+{
+	struct store *s;
+	char pragma[64];
+	int v, mv;
+
+	if ((s = store_open(vpath, STORE_CREATE)) == NULL)
+		return -1;
+	if (store_begin(s) == -1)
+		goto fail;
+	if ((v = schema_version_of(s, "main")) < 0)
+		goto fail_tx;
+	if (v > VSCHEMA_VERSION) {
+		version_ok(vpath, v, VSCHEMA_VERSION, "");
+		goto fail_tx;
+	}
+	for (; v < VSCHEMA_VERSION; v++) {
+		if (exec(s, vschema[v]) == -1)
+			goto fail_tx;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		    v + 1);
+		if (exec(s, pragma) == -1)
+			goto fail_tx;
+	}
+	if (store_commit(s) == -1)
+		goto fail;
+	/* an older main database: its codes and send log move here (a copy
+	 * that is safe to repeat; the main file's migration drops them) */
+	if (attach(s, mainpath, "core", 1) == -1 ||
+	    (mv = schema_version_of(s, "core")) < 0)
+		goto fail;
+	if (mv >= 1 && mv < 5) {
+		if (store_begin(s) == -1 ||
+		    exec(s, "INSERT OR IGNORE INTO main.challenges SELECT "
+		    "user_id, dest, code_hash, created_at, expires_at, "
+		    "attempts, state FROM core.challenges;"
+		    "INSERT OR IGNORE INTO main.sms_log SELECT id, user_id, "
+		    "dest, at, status FROM core.sms_log;") == -1 ||
+		    store_commit(s) == -1)
+			goto fail_tx;
+		log_info("store: %s: the verifier's codes and send log moved "
+		    "to %s", mainpath, vpath);
+	}
+	store_close(s);
+	return 0;
+fail_tx:
+	store_rollback(s);
+fail:
+	store_close(s);
+	return -1;
+}
+
+int
+store_attach_verifier(struct store *s, const char *vpath)
+{
+	if (vpath == NULL || access(vpath, F_OK) == -1)
+		return 0;
+	if (attach(s, vpath, "verifier", 0) == -1)
+		return -1;
+	s->has_verifier = 1;
+	return 0;
 }
 
 int

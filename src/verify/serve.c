@@ -106,7 +106,8 @@ thread_store(void)
 
 	if (s)
 		return s;
-	if ((s = store_open(V->cfg->database, 0)) == NULL)
+	if ((s = store_verifier_open(V->cfg->verifier.database,
+	    V->cfg->database)) == NULL)
 		return NULL;
 	if (verifier_store_setup(s, 1) == -1) {
 		store_close(s);
@@ -486,7 +487,8 @@ serve_run(struct verifier *v, const char *listen)
 	}
 	/* fail early on a database that is missing or too old; this
 	 * connection is then the checkpointer's */
-	if ((s = store_open(v->cfg->database, 0)) == NULL)
+	if ((s = store_verifier_open(v->cfg->verifier.database,
+	    v->cfg->database)) == NULL)
 		return EX_UNAVAILABLE;
 	if (stat(v->cfg->database, &db_stat) == -1) {
 		log_warn("serve: %s", v->cfg->database);
@@ -511,7 +513,8 @@ serve_run(struct verifier *v, const char *listen)
 
 	/* the writer of the checks (group commit), on a connection of its
 	 * own */
-	if ((ws = store_open(v->cfg->database, 0)) == NULL ||
+	if ((ws = store_verifier_open(v->cfg->verifier.database,
+	    v->cfg->database)) == NULL ||
 	    verifier_store_setup(ws, 1) == -1 ||
 	    verifier_batch_start(v, ws) == -1) {
 		store_close(ws);

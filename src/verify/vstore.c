@@ -58,7 +58,7 @@ int
 vstore_checkpoint(struct store *s, int *frames, int *copied)
 {
 	int nlog = 0, nckpt = 0;
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
 	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
