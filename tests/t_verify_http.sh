@@ -313,9 +313,9 @@ check "... and exactly 20 SMS written" test "$(sms_count "$SMS")" = 20
 # the database file gone (deleted, renamed, restored over): /healthz says so
 # although the open connection still works
 mv "$T/var/tfadesk.db" "$T/var/moved.db"
-expect_req "database moved away: healthz 503" '503 {"status": "unavailable"}' GET /healthz
+expect_req "database moved away: healthz 503" '503 {"status": "unavailable", "reason": "main database: No such file or directory"}' GET /healthz
 cp "$T/var/moved.db" "$T/var/tfadesk.db"
-expect_req "another file in its place: healthz 503" '503 {"status": "unavailable"}' GET /healthz
+expect_req "another file in its place: healthz 503" '503 {"status": "unavailable", "reason": "main database: replaced since serve opened it"}' GET /healthz
 mv -f "$T/var/moved.db" "$T/var/tfadesk.db"
 expect_req "database back: healthz 200" '200 {"status": "ok"}' GET /healthz
 
