@@ -6,6 +6,8 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <time.h>
+
 #include <sqlite3.h>
 
 #include "store.h"
@@ -22,6 +24,8 @@ struct store {
 	int readonly;
 	int sync_table;       /* db import made its temp.sync_seen table */
 	int has_verifier;     /* verifier.database attached as "verifier" */
+	struct timespec tx_start;   /* the open write transaction's BEGIN */
+	long tx_max_us, tx_n;       /* the longest write transaction, count */
 	struct stmt_cache cache[96];
 	size_t ncache;
 };

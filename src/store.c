@@ -350,11 +350,31 @@ store_open(const char *path, int flags)
 	return s;
 }
 
+/* How long the write transaction that just ended held the lock. */
+static void
+tx_end(struct store *s)
+{
+	struct timespec now;
+	long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - s->tx_start.tv_sec) * 1000000 +
+	    (now.tv_nsec - s->tx_start.tv_nsec) / 1000;
+	if (us > s->tx_max_us)
+		s->tx_max_us = us;
+	s->tx_n++;
+}
+
 void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	/* -vv: how long the writers of this connection held the lock (the
+	 * verifier's bench reads it: mail-side transactions stay short) */
+	if (s->tx_n > 0)
+		log_debug("store: %s: %ld write transactions, the longest "
+		    "%.1f ms", s->path, s->tx_n, s->tx_max_us / 1000.0);
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].st);
 	if (s->db)
@@ -607,6 +627,8 @@ store_begin(struct store *s)
 		snprintf(sql, sizeof sql, "SAVEPOINT sp%d", s->depth);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_err(s, "begin");
+	if (s->depth == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->tx_start);
 	s->depth++;
 	return 0;
 }
@@ -629,6 +651,8 @@ store_commit(struct store *s)
 		store_rollback(s);
 		return -1;
 	}
+	if (s->depth == 0)
+		tx_end(s);
 	return 0;
 }
 
@@ -643,6 +667,7 @@ store_rollback(struct store *s)
 	if (s->depth == 0) {
 		snprintf(sql, sizeof sql, "ROLLBACK");
 		s->sync_table = 0;   /* a temp table made inside is gone */
+		tx_end(s);
 	} else
 		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
 		    s->depth, s->depth);
