@@ -34,7 +34,7 @@
  * ends after GROUP_BATCHES * source.batch messages or GROUP_MS: a write
  * transaction holds the database's write lock, and every other writer
  * (staff, batch, send) waits on it; DESIGN.md keeps each under 50 ms. */
-#define GROUP_MS 40
+#define GROUP_MS 25
 #define GROUP_BATCHES 5
 
 struct group {
