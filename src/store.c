@@ -363,6 +363,9 @@ tx_end(struct store *s)
 	if (us > s->tx_max_us)
 		s->tx_max_us = us;
 	s->tx_n++;
+	if (us > 50000)
+		log_debug("store: %s: a write transaction of %.1f ms", s->path,
+		    us / 1000.0);
 }
 
 void

@@ -31,15 +31,17 @@
 #include "mail/source.h"
 
 /* A group (one store transaction, then one round of server-side changes)
- * ends after GROUP_BATCHES * source.batch messages or GROUP_MS: a write
+ * ends after GROUP_BATCHES * source.batch messages, GROUP_BYTES of them
+ * or GROUP_MS: a write
  * transaction holds the database's write lock, and every other writer
  * (staff, batch, send) waits on it; DESIGN.md keeps each under 50 ms. */
 #define GROUP_MS 25
+#define GROUP_BYTES (256 * 1024)   /* what its commit writes and syncs */
 #define GROUP_BATCHES 5
 
 struct group {
 	struct source_msg *msgs;   /* stored, waiting for commit() */
-	size_t n, cap;
+	size_t n, cap, bytes;
 	int in_tx;
 	struct timespec started;
 };
@@ -135,7 +137,7 @@ group_flush(struct source *src, struct group *g)
 		}
 		source_msg_clear(&g->msgs[i]);
 	}
-	g->n = 0;
+	g->n = g->bytes = 0;
 	if (rc == SRC_OK && src->ops->flush)
 		rc = src->ops->flush(src);
 	return rc;
@@ -222,6 +224,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 				source_msg_clear(&m);
 				break;
 			}
+			g.bytes += m.len;
 			if (r == 0)
 				st->stored++;
 			else
@@ -236,7 +239,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 		}
 		g.msgs[g.n++] = m;
 		if (g.n >= GROUP_BATCHES * batch || (g.in_tx &&
-		    group_ms(&g) >= GROUP_MS)) {
+		    (g.bytes >= GROUP_BYTES || group_ms(&g) >= GROUP_MS))) {
 			if ((r = group_flush(&src, &g)) != SRC_OK) {
 				rc = r;
 				break;
