@@ -555,12 +555,39 @@ store_verifier_open(const char *vpath, const char *mainpath)
 	return s;
 }
 
+/* 1: the attached main database has table NAME; 0 not; -1 error. */
+static int
+core_has(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM core.sqlite_master "
+	    "WHERE type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "schema");
+	store_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, "schema");
+	return rc == SQLITE_ROW;
+}
+
 int
 store_verifier_init(const char *vpath, const char *mainpath)
 {
+	static const struct {
+		const char *table, *sql;
+	} copy[] = {
+		{ "challenges", "INSERT OR IGNORE INTO main.challenges SELECT "
+		    "user_id, dest, code_hash, created_at, expires_at, "
+		    "attempts, state FROM core.challenges" },
+		{ "sms_log", "INSERT OR IGNORE INTO main.sms_log SELECT id, "
+		    "user_id, dest, at, status FROM core.sms_log" },
+	};
 	struct store *s;
 	char pragma[64];
-	int v, mv;
+	int v, n;
 
 	if ((s = store_open(vpath, STORE_CREATE)) == NULL)
 		return -1;
@@ -584,21 +611,19 @@ store_verifier_init(const char *vpath, const char *mainpath)
 		goto fail;
 	/* an older main database: its codes and send log move here (a copy
 	 * that is safe to repeat; the main file's migration drops them) */
-	if (attach(s, mainpath, "core", 1) == -1 ||
-	    (mv = schema_version_of(s, "core")) < 0)
+	if (attach(s, mainpath, "core", 1) == -1 || store_begin(s) == -1)
 		goto fail;
-	if (mv >= 1 && mv < 5) {
-		if (store_begin(s) == -1 ||
-		    exec(s, "INSERT OR IGNORE INTO main.challenges SELECT "
-		    "user_id, dest, code_hash, created_at, expires_at, "
-		    "attempts, state FROM core.challenges;"
-		    "INSERT OR IGNORE INTO main.sms_log SELECT id, user_id, "
-		    "dest, at, status FROM core.sms_log;") == -1 ||
-		    store_commit(s) == -1)
+	for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+		if ((n = core_has(s, copy[i].table)) == -1)
 			goto fail_tx;
-		log_info("store: %s: the verifier's codes and send log moved "
-		    "to %s", mainpath, vpath);
+		if (n && exec(s, copy[i].sql) == -1)
+			goto fail_tx;
+		if (n)
+			log_info("store: %s: %s copied to %s", mainpath,
+			    copy[i].table, vpath);
 	}
+	if (store_commit(s) == -1)
+		goto fail;
 	store_close(s);
 	return 0;
 fail_tx:
