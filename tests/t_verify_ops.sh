@@ -55,7 +55,7 @@ verifier:
   resend_after_seconds: 0
   max_sends_per_hour: 100
   max_sends_per_dest_per_hour: 100
-  threads: 4
+  threads: 2
 YAML
 printf 'tok\n' > "$W/token"
 chmod 600 "$W/token"
