@@ -119,6 +119,7 @@ static const struct key keys[] = {
 	INTS("verifier.allowed_country_codes", verifier.allowed_country_codes,
 	    verifier.n_allowed_country_codes, 1, 999),
 	PATH("verifier.key_file", verifier.key_file),
+	PATH("verifier.database", verifier.database),
 	INT("verifier.max_sms_per_hour", verifier.max_sms_per_hour, 1,
 	    100000000),
 	INT("verifier.max_connections_per_address",
@@ -562,6 +563,15 @@ defaults_and_checks(struct loader *l)
 		c->verifier.key_file = slash ?
 		    xprintf("%.*s/verifier.key", (int)(slash - c->database),
 			c->database) : path_join(c->dir, "verifier.key");
+	}
+	if (c->verifier.database == NULL && c->database) {
+		/* beside the main database: var/tfadesk.db ->
+		 * var/tfadesk-verify.db */
+		size_t n = strlen(c->database);
+		if (n > 3 && strcmp(c->database + n - 3, ".db") == 0)
+			n -= 3;
+		c->verifier.database = xprintf("%.*s-verify.db", (int)n,
+		    c->database);
 	}
 	if (c->verifier.threads == 0)
 		c->verifier.threads = 4;

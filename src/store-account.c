@@ -614,26 +614,41 @@ store_audit_query(struct store *s, const struct audit_filter *f,
 	/* ?4/?5 ending in '*': a prefix; ?7 > 0: the newest ?7 rows. The
 	 * most selective filter leads, as a plain equality, so that its
 	 * index is used: "?1 IS NULL OR ..." alone reads the whole log. */
-#define AUDIT_Q(lead) "SELECT * FROM (SELECT id, at, " \
-	    "actor, action, account, user, old, new, ticket_id, note FROM " \
-	    "audit WHERE " lead \
-	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM accounts " \
-	    "WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) AND " \
-	    "(?3 = 0 OR ticket_id = ?3) AND " \
+#define AUDIT_WHERE(lead) "WHERE " lead \
+	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM " \
+	    "main.accounts WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) " \
+	    "AND (?3 = 0 OR ticket_id = ?3) AND " \
 	    "(?4 IS NULL OR actor = ?4 OR (substr(?4, -1) = '*' AND " \
 	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))" \
 	    " AND (?5 IS NULL OR action = ?5 OR (substr(?5, -1) = '*' AND " \
 	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))" \
-	    " AND (?6 IS NULL OR at >= ?6) " \
+	    " AND (?6 IS NULL OR at >= ?6) "
+#define AUDIT_COLS "id, at, actor, action, account, user, old, new, " \
+	    "ticket_id, note"
+#define SQL_MAIN(lead) "SELECT * FROM (SELECT " AUDIT_COLS \
+	    " FROM main.audit " AUDIT_WHERE(lead) \
 	    "ORDER BY id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) " \
 	    "ORDER BY id"
+	/* with verifier.database attached: both logs, merged by time (each
+	 * file keeps its own order within a second) */
+#define SQL_BOTH(lead) "SELECT " AUDIT_COLS " FROM (SELECT * " \
+	    "FROM (SELECT 0 AS src, " AUDIT_COLS " FROM main.audit " \
+	    AUDIT_WHERE(lead) "UNION ALL SELECT 1 AS src, " AUDIT_COLS \
+	    " FROM verifier.audit " AUDIT_WHERE(lead) ") ORDER BY at DESC, " \
+	    "src DESC, id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) " \
+	    "ORDER BY at, src, id"
+#define SQL(lead) (s->has_verifier ? SQL_BOTH(lead) : SQL_MAIN(lead))
 	sqlite3_stmt *st = f->ticket_id > 0 ?
-	    store_stmt(s, AUDIT_Q("ticket_id = ?3 AND ")) : f->user ?
-	    store_stmt(s, AUDIT_Q("user = ?2 AND ")) : f->account ?
-	    store_stmt(s, AUDIT_Q("account IN (SELECT ?1 UNION ALL SELECT id "
-	    "FROM accounts WHERE reseller = ?1) AND ")) :
-	    store_stmt(s, AUDIT_Q(""));
-#undef AUDIT_Q
+	    store_stmt(s, SQL("ticket_id = ?3 AND ")) : f->user ?
+	    store_stmt(s, SQL("user = ?2 AND ")) : f->account ?
+	    store_stmt(s, SQL("account IN (SELECT ?1 UNION ALL SELECT id "
+	    "FROM main.accounts WHERE reseller = ?1) AND ")) :
+	    store_stmt(s, SQL(""));
+#undef SQL
+#undef SQL_BOTH
+#undef SQL_MAIN
+#undef AUDIT_COLS
+#undef AUDIT_WHERE
 	struct audit_row *v = NULL;
 	size_t cnt = 0;
 	int rc;

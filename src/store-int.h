@@ -6,6 +6,8 @@
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
+#include <time.h>
+
 #include <sqlite3.h>
 
 #include "store.h"
@@ -21,6 +23,9 @@ struct store {
 	int depth;            /* transaction nesting (savepoints inside) */
 	int readonly;
 	int sync_table;       /* db import made its temp.sync_seen table */
+	int has_verifier;     /* verifier.database attached as "verifier" */
+	struct timespec tx_start;   /* the open write transaction's BEGIN */
+	long tx_max_us, tx_n;       /* the longest write transaction, count */
 	struct stmt_cache cache[96];
 	size_t ncache;
 	store_digest_fn digest;   /* for migration 2, see store_set_digest */

@@ -201,6 +201,15 @@ static const char *const schema[] = {
 	"CREATE INDEX IF NOT EXISTS users_account_id ON users(account, id);"
 	"DROP INDEX IF EXISTS users_account;",
 	/*
+	 * The verifier's tables live in verifier.database (vschema below),
+	 * so that no mail-side transaction ever holds a lock a login needs.
+	 * db init copies their rows there before this step drops them
+	 * (store_verifier_init); the verifier's audit rows written so far
+	 * stay here, `tfadesk audit` reads both files.
+	 */
+	"DROP TABLE IF EXISTS challenges;"
+	"DROP TABLE IF EXISTS sms_log;",
+	/*
 	 * db import as a sync (kept the last step until the next release:
 	 * t_import rebuilds a pre-sync database by undoing it). It only adds
 	 * columns to tables of step 1. Per field, the
@@ -240,6 +249,50 @@ static const char *const schema[] = {
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
 static void sql_digest(sqlite3_context *, int, sqlite3_value **);
+
+/*
+ * The verifier's own file (verifier.database), versioned on its own.
+ * audit: the rows of the verifier's decisions (same columns as the main
+ * audit table); heartbeat: /healthz's write probe.
+ */
+static const char *const vschema[] = {
+	/* 1 */
+	"CREATE TABLE challenges ("
+	"  user_id TEXT PRIMARY KEY,"
+	"  dest TEXT NOT NULL,"
+	"  code_hash BLOB,"
+	"  created_at INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  state TEXT NOT NULL);"
+	"CREATE TABLE sms_log ("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id TEXT,"
+	"  dest TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL);"
+	"CREATE INDEX sms_log_user ON sms_log(user_id, at);"
+	"CREATE INDEX sms_log_dest ON sms_log(dest, at);"
+	"CREATE INDEX sms_log_at ON sms_log(at);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  account TEXT,"
+	"  user TEXT,"
+	"  old TEXT,"
+	"  new TEXT,"
+	"  ticket_id INTEGER,"
+	"  note TEXT);"
+	"CREATE INDEX audit_account ON audit(account);"
+	"CREATE INDEX audit_user ON audit(user);"
+	"CREATE INDEX audit_actor ON audit(actor);"
+	"CREATE TABLE heartbeat ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  at INTEGER NOT NULL);",
+};
+#define VSCHEMA_VERSION ((int)(sizeof vschema / sizeof vschema[0]))
 
 int
 store_err(struct store *s, const char *what)
@@ -344,8 +397,9 @@ store_open(const char *path, int flags)
 	oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (flags & STORE_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
-	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
+	/* URI: for ATTACH ... mode=ro (paths here are never "file:...") */
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX |
+	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		log_warnx("store: %s: %s", path,
 		    s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		store_close(s);
@@ -365,7 +419,7 @@ store_open(const char *path, int flags)
 		store_close(s);
 		return NULL;
 	}
-	if (!(flags & STORE_CREATE)) {
+	if (!(flags & (STORE_CREATE | STORE_NOCHECK))) {
 		int v = store_version(s);
 		if (v > SCHEMA_VERSION) {
 			log_warnx("store: %s: schema version %d was written by "
@@ -385,11 +439,34 @@ store_open(const char *path, int flags)
 	return s;
 }
 
+/* How long the write transaction that just ended held the lock. */
+static void
+tx_end(struct store *s)
+{
+	struct timespec now;
+	long us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - s->tx_start.tv_sec) * 1000000 +
+	    (now.tv_nsec - s->tx_start.tv_nsec) / 1000;
+	if (us > s->tx_max_us)
+		s->tx_max_us = us;
+	s->tx_n++;
+	if (us > 50000)
+		log_debug("store: %s: a write transaction of %.1f ms", s->path,
+		    us / 1000.0);
+}
+
 void
 store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
+	/* -vv: how long the writers of this connection held the lock (the
+	 * verifier's bench reads it: mail-side transactions stay short) */
+	if (s->tx_n > 0)
+		log_debug("store: %s: %ld write transactions, the longest "
+		    "%.1f ms", s->path, s->tx_n, s->tx_max_us / 1000.0);
 	for (size_t i = 0; i < s->ncache; i++)
 		sqlite3_finalize(s->cache[i].st);
 	if (s->db)
@@ -508,6 +585,213 @@ out:
 }
 
 int
+store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int
+store_vschema_version(void)
+{
+	return VSCHEMA_VERSION;
+}
+
+/* "file:PATH?mode=MODE" with the characters a URI gives a meaning to
+ * escaped. Owned. */
+static char *
+file_uri(const char *path, const char *mode)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_adds(&b, "file:");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			buf_addf(&b, "%%%02X", (unsigned char)*p);
+		else
+			buf_addc(&b, *p);
+	}
+	buf_addf(&b, "?mode=%s", mode);
+	return b.s;
+}
+
+/* ATTACH PATH AS NAME, read-only unless RW. */
+static int
+attach(struct store *s, const char *path, const char *name, int rw)
+{
+	sqlite3_stmt *st;
+	char *uri = file_uri(path, rw ? "rw" : "ro");
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "ATTACH ? AS ?", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(uri);
+		return store_err(s, "attach");
+	}
+	store_bind_text(st, 1, uri);
+	store_bind_text(st, 2, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	free(uri);
+	if (rc != SQLITE_DONE) {
+		log_warnx("store: %s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* PRAGMA SCHEMA.user_version; -1 on error (logged). */
+static int
+schema_version_of(struct store *s, const char *schema)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+	int v = -1;
+
+	snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "user_version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	else
+		store_err(s, "user_version");
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Names what is wrong with a schema version: 0 fine, -1 logged. */
+static int
+version_ok(const char *path, int v, int want, const char *init)
+{
+	if (v < 0)
+		return -1;
+	if (v > want) {
+		log_warnx("store: %s: schema version %d was written by a "
+		    "newer tfadesk (this one knows %d): upgrade tfadesk", path,
+		    v, want);
+		return -1;
+	}
+	if (v != want) {
+		log_warnx("store: %s: schema version %d, this tfadesk needs %d "
+		    "(run %s)", path, v, want, init);
+		return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_verifier_open(const char *vpath, const char *mainpath)
+{
+	struct store *s;
+
+	if (access(mainpath, F_OK) == -1) {
+		log_warnx("store: %s: no database here (run tfadesk db init)",
+		    mainpath);
+		return NULL;
+	}
+	if ((s = store_open(vpath, STORE_NOCHECK)) == NULL)
+		return NULL;
+	if (version_ok(vpath, schema_version_of(s, "main"), VSCHEMA_VERSION,
+	    "tfadesk db init") == -1 ||
+	    attach(s, mainpath, "core", 0) == -1 ||
+	    version_ok(mainpath, schema_version_of(s, "core"), SCHEMA_VERSION,
+	    "tfadesk db init") == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* 1: the attached main database has table NAME; 0 not; -1 error. */
+static int
+core_has(struct store *s, const char *name)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM core.sqlite_master "
+	    "WHERE type = 'table' AND name = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_err(s, "schema");
+	store_bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_err(s, "schema");
+	return rc == SQLITE_ROW;
+}
+
+int
+store_verifier_init(const char *vpath, const char *mainpath)
+{
+	static const struct {
+		const char *table, *sql;
+	} copy[] = {
+		{ "challenges", "INSERT OR IGNORE INTO main.challenges SELECT "
+		    "user_id, dest, code_hash, created_at, expires_at, "
+		    "attempts, state FROM core.challenges" },
+		{ "sms_log", "INSERT OR IGNORE INTO main.sms_log SELECT id, "
+		    "user_id, dest, at, status FROM core.sms_log" },
+	};
+	struct store *s;
+	char pragma[64];
+	int v, n;
+
+	if ((s = store_open(vpath, STORE_CREATE)) == NULL)
+		return -1;
+	if (store_begin(s) == -1)
+		goto fail;
+	if ((v = schema_version_of(s, "main")) < 0)
+		goto fail_tx;
+	if (v > VSCHEMA_VERSION) {
+		version_ok(vpath, v, VSCHEMA_VERSION, "");
+		goto fail_tx;
+	}
+	for (; v < VSCHEMA_VERSION; v++) {
+		if (exec(s, vschema[v]) == -1)
+			goto fail_tx;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d",
+		    v + 1);
+		if (exec(s, pragma) == -1)
+			goto fail_tx;
+	}
+	if (store_commit(s) == -1)
+		goto fail;
+	/* an older main database: its codes and send log move here (a copy
+	 * that is safe to repeat; the main file's migration drops them) */
+	if (attach(s, mainpath, "core", 1) == -1 || store_begin(s) == -1)
+		goto fail;
+	for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
+		if ((n = core_has(s, copy[i].table)) == -1)
+			goto fail_tx;
+		if (n && exec(s, copy[i].sql) == -1)
+			goto fail_tx;
+		if (n)
+			log_info("store: %s: %s copied to %s", mainpath,
+			    copy[i].table, vpath);
+	}
+	if (store_commit(s) == -1)
+		goto fail;
+	store_close(s);
+	return 0;
+fail_tx:
+	store_rollback(s);
+fail:
+	store_close(s);
+	return -1;
+}
+
+int
+store_attach_verifier(struct store *s, const char *vpath)
+{
+	if (vpath == NULL || access(vpath, F_OK) == -1)
+		return 0;
+	if (attach(s, vpath, "verifier", 0) == -1)
+		return -1;
+	s->has_verifier = 1;
+	return 0;
+}
+
+int
 store_begin(struct store *s)
 {
 	char sql[48];
@@ -518,6 +802,8 @@ store_begin(struct store *s)
 		snprintf(sql, sizeof sql, "SAVEPOINT sp%d", s->depth);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return store_err(s, "begin");
+	if (s->depth == 0)
+		clock_gettime(CLOCK_MONOTONIC, &s->tx_start);
 	s->depth++;
 	return 0;
 }
@@ -540,6 +826,8 @@ store_commit(struct store *s)
 		store_rollback(s);
 		return -1;
 	}
+	if (s->depth == 0)
+		tx_end(s);
 	return 0;
 }
 
@@ -554,6 +842,7 @@ store_rollback(struct store *s)
 	if (s->depth == 0) {
 		snprintf(sql, sizeof sql, "ROLLBACK");
 		s->sync_table = 0;   /* a temp table made inside is gone */
+		tx_end(s);
 	} else
 		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
 		    s->depth, s->depth);

@@ -23,6 +23,7 @@ struct store;
 
 #define STORE_RDONLY 0x1
 #define STORE_CREATE 0x2
+#define STORE_NOCHECK 0x4   /* no schema version check (the caller's) */
 
 /* store.c */
 struct store *store_open(const char *path, int flags); /* NULL: logged */
@@ -52,6 +53,23 @@ int store_audit_note(struct store *, int64_t audit_id, const char *note);
 int store_kv_get(struct store *, const char *key, char **value); /* 1: none */
 int store_kv_set(struct store *, const char *key, const char *value);
 const char *store_path(struct store *); /* borrowed */
+
+/*
+ * The verifier's file (verifier.database): its tables, with the main
+ * database attached READ-ONLY as "core" (users and accounts resolve
+ * there), so that no transaction of this connection ever takes a lock on
+ * the main file. NULL: logged. store_verifier_init (db init): creates or
+ * migrates it and moves the verifier's rows out of the main file (the
+ * main database must not be migrated past version 4 yet).
+ */
+struct store *store_verifier_open(const char *vpath, const char *mainpath);
+int store_verifier_init(const char *vpath, const char *mainpath);
+/* Schema versions this build knows / a store's verifier file's. */
+int store_schema_version(void);
+int store_vschema_version(void);
+/* tfadesk audit: attaches verifier.database (read-only, if it exists) so
+ * that store_audit_query shows the verifier's rows too. */
+int store_attach_verifier(struct store *, const char *vpath);
 
 /* store-account.c */
 enum account_kind { ACCOUNT_RESELLER = 1, ACCOUNT_END_CLIENT = 2 };

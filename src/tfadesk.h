@@ -181,6 +181,7 @@ struct config {
 		long max_sends_per_dest_per_hour;
 		long *allowed_country_codes; size_t n_allowed_country_codes;
 		char *key_file;
+		char *database;             /* SQLite: the verifier's own file */
 		long threads;
 		long max_sms_per_hour;      /* all users together */
 		long max_connections_per_address; /* serve, per client IP */

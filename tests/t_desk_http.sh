@@ -101,7 +101,7 @@ tok=$(sed -n 's/.*tfadesk_session\t//p' "$JAR")
 n=$(sqlite3 "$DB" "SELECT count(*) FROM desk_sessions WHERE token_hash = CAST('$tok' AS BLOB) OR hex(token_hash) = upper('$tok') OR csrf = '$tok'")
 [ "$n" = 0 ] && ok "token not stored in clear" || not_ok "token stored"
 grep -q "$tok" "$DB" "$DB-wal" 2>/dev/null && not_ok "token in the database file" || ok "token not in the database file"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE actor='verifier' AND user='staff:alice' AND action='verify.approved'")
+n=$(sqlite3 "${DB%.db}-verify.db" "SELECT count(*) FROM audit WHERE actor='verifier' AND user='staff:alice' AND action='verify.approved'")
 [ "$n" = 1 ] && ok "code checked by the verifier as staff:alice" || not_ok "verifier audit rows: $n"
 
 # ---- logged in: pages, CSRF

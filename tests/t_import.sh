@@ -143,10 +143,23 @@ tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
 sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
 DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
-ALTER TABLE accounts DROP COLUMN imported_twofa; PRAGMA user_version = $((v - 1))"
+ALTER TABLE accounts DROP COLUMN imported_twofa;
+CREATE TABLE challenges (user_id TEXT PRIMARY KEY, dest TEXT NOT NULL, code_hash BLOB,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL);
+CREATE TABLE sms_log (id INTEGER PRIMARY KEY, user_id TEXT, dest TEXT NOT NULL, at INTEGER NOT NULL,
+  status TEXT NOT NULL);
+INSERT INTO challenges VALUES ('U1002', '447400234999', x'00', 1, 2, 1, 'pending');
+INSERT INTO sms_log VALUES (7, 'U1002', '447400234999', 1, 'sent');
+PRAGMA user_version = $((v - 2))"
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"
+# schema 5: the verifier's tables move to their own file
+n=$(sqlite3 "$T/old/tfadesk-verify.db" "SELECT (SELECT count(*) FROM challenges WHERE user_id = 'U1002' AND attempts = 1) || (SELECT count(*) FROM sms_log WHERE id = 7)")
+check "the verifier's codes and send log copied to its file ($n)" test "$n" = 11
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('challenges', 'sms_log')")
+check "... and dropped from the main file ($n)" test "$n" = 0
 expect_exit 0 "re-import after the upgrade" tf2 db import "$T/v1/accounts.yaml"
 contains "$T/out" "changed 0, 0, 0" "the upgrade undoes nothing"
 is_eq "$(sqlite3 "$T/old/tfadesk.db" "SELECT phone FROM users WHERE id = 'U1002'")" "447400234999" "the staff number stays after the upgrade"

@@ -223,12 +223,12 @@ at $((NOW + 13000))
 expect_exit 75 "gateway down: exit 75" tfadesk-verify -c "$T/down.yaml" start U6 --json
 contains "$T/out" '"outcome": "error"' "gateway down: outcome error"
 contains "$T/err" "try again later" "gateway down: says so on stderr"
-st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
+st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 outcome denied "check after a failed send: denied" check U6 12345678
 
 # what the database holds: hashes only, never a code; masked numbers
-DB=$T/var/tfadesk.db
+DB=$T/var/tfadesk-verify.db
 sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 leak=
 for c in $codes; do

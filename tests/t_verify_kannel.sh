@@ -108,14 +108,14 @@ contains "$T/out" '"outcome": "error"' "refused: outcome error"
 contains "$T/err" "HTTP 403" "refused: the log names the status"
 lacks "$T/err" "foobar" "the log never shows the password"
 lacks "$T/err" "wrong" "the log never shows the password"
-st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U4'")
+st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U4'")
 check "refused send leaves no usable code ($st)" test "$st" = "failed,1"
 
 # Kannel down
 bash "$S/stop-kannel.sh" "$K" >/dev/null 2>&1
 expect_exit 75 "Kannel down: exit 75" tfadesk-verify -c "$C" start U1 --json
 contains "$T/out" '{"outcome": "error", "error": "SMS gateway unavailable"}' "down: outcome error"
-st=$(sqlite3 "$T/var/tfadesk.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U1'")
+st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U1'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 expect_exit 0 "check after the failure" tfadesk-verify -c "$C" check U1 "$code"
 contains "$T/out" "denied" "no code passes after a failed send"

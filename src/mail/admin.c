@@ -52,12 +52,19 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		if ((s = store_open(cfg->database, STORE_CREATE)) == NULL)
 			return EX_CANTCREAT;
 		env->store = s;
+		/* the verifier's file first: it takes over the verifier's
+		 * rows before the main file's migration drops them */
+		if (store_verifier_init(cfg->verifier.database,
+		    cfg->database) == -1)
+			return EX_CANTCREAT;
 		/* upgrading version 1 computes the tickets' identities */
 		store_set_digest(s, ticket_digest);
 		if (store_migrate(s) == -1)
 			return EX_CANTCREAT;
 		printf("database %s: schema version %d\n", cfg->database,
 		    store_version(s));
+		printf("verifier database %s: schema version %d\n",
+		    cfg->verifier.database, store_vschema_version());
 		return EX_OK;
 	}
 	if (argc >= 2 && strcmp(argv[1], "import") == 0) {
@@ -597,6 +604,10 @@ cmd_audit(struct cmd_env *env, int argc, char **argv)
 			    "from 1 to 1000000", env->limit);
 		f.limit = v;
 	}
+	/* the verifier's decisions are logged in its own file */
+	if (store_attach_verifier(env_store(env),
+	    env_config(env)->verifier.database) == -1)
+		return EX_UNAVAILABLE;
 	if (store_audit_query(env_store(env), &f, &r, &n) == -1) {
 		free(since);
 		return EX_SOFTWARE;

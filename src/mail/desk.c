@@ -63,6 +63,7 @@ typedef enum MHD_Result MHD_RESULT;
 static struct {
 	struct config *cfg;
 	struct store *s;
+	struct store *vs;    /* verifier.database: challenges and SMS log */
 	struct verifier *v;
 	char dummy_hash[crypto_pwhash_STRBYTES];  /* for unknown names */
 } D;
@@ -526,7 +527,7 @@ login_post(struct ctx *x)
 	memset(&holder, 0, sizeof holder);
 	holder.id = hid;
 	holder.phone = m.phone;
-	verifier_start_holder(D.v, D.s, &holder, &r);
+	verifier_start_holder(D.v, D.vs, &holder, &r);
 	free(hid);
 	if (r.outcome != V_SENT) {
 		const char *why = r.outcome == V_RATE_LIMITED ?
@@ -581,7 +582,7 @@ code_post(struct ctx *x)
 	memset(&holder, 0, sizeof holder);
 	holder.id = hid;
 	holder.phone = m.phone;
-	verifier_check_holder(D.v, D.s, &holder, code, &r);
+	verifier_check_holder(D.v, D.vs, &holder, code, &r);
 	free(hid);
 	if (r.outcome != V_APPROVED) {
 		enum voutcome o = r.outcome;
@@ -1801,8 +1802,19 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	D.s = env_store(env);
 	if ((D.v = verifier_new(D.cfg, 0, &rc)) == NULL)
 		return rc;
+	/* staff login codes live with the portal's, in the verifier's own
+	 * file (the main database attached read-only), under its limits */
+	if ((D.vs = store_verifier_open(D.cfg->verifier.database,
+	    D.cfg->database)) == NULL) {
+		verifier_free(D.v);
+	store_close(D.vs);
+		store_close(D.vs);
+		return EX_UNAVAILABLE;
+	}
 	if ((rc = process_init(D.cfg)) != 0) {
 		verifier_free(D.v);
+	store_close(D.vs);
+		store_close(D.vs);
 		return rc;
 	}
 	/* an unknown name costs a real verification */
@@ -1848,6 +1860,8 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 		    "ours?)", listen);
 		process_done();
 		verifier_free(D.v);
+	store_close(D.vs);
+		store_close(D.vs);
 		return EX_UNAVAILABLE;
 	}
 	printf("desk: listening on http://%s/\n", listen);
@@ -1857,5 +1871,6 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	MHD_stop_daemon(d);
 	process_done();
 	verifier_free(D.v);
+	store_close(D.vs);
 	return EX_OK;
 }

@@ -178,7 +178,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 
-	if ((s = store_open(cfg->database, 0)) == NULL) {
+	if ((s = store_verifier_open(cfg->verifier.database,
+	    cfg->database)) == NULL) {
 		verifier_free(v);
 		config_free(cfg);
 		return EX_UNAVAILABLE;

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -52,12 +53,33 @@ struct req {
 	int too_big;
 	int answered;
 	size_t discarded;
+	/* a start runs in a thread of its own while its connection is
+	 * suspended (the SMS gateway may take sms.timeout): MHD's threads,
+	 * which serve checks and /healthz, never wait on the gateway */
+	struct MHD_Connection *conn;
+	char *user_id;
+	int starting;
+	int ready;                    /* atomic: r holds the start's result */
+	struct vresult r;
 };
 
 static struct verifier *V;
 static pthread_key_t store_key;
 static int stopping;            /* atomic */
 static struct stat db_stat;     /* the database file serve opened */
+static struct stat vdb_stat;    /* ... and the verifier's file */
+/* /healthz's database probe, done at most once a second */
+static struct {
+	pthread_mutex_t mu;
+	struct timespec at;
+	int done, ok;
+	char why[256];
+	struct store *s;            /* the probe's own connection */
+} hc = { PTHREAD_MUTEX_INITIALIZER, { 0, 0 }, 0, 0, "", NULL };
+/* Graceful stop: requests being read or answered, start threads running
+ * (each resumes its connection before it ends). */
+static pthread_mutex_t flight_mu = PTHREAD_MUTEX_INITIALIZER;
+static int inflight, nstarts;
 
 static struct store *thread_store(void);
 static void store_dtor(void *);
@@ -72,7 +94,7 @@ static enum MHD_Result handler(void *, struct MHD_Connection *, const char *,
 static void completed(void *, struct MHD_Connection *, void **,
     enum MHD_RequestTerminationCode);
 static void mhd_log(void *, const char *, va_list);
-static int db_healthy(void);
+static int health(char *, size_t);
 
 /* The WAL checkpointer: every 50 ms a passive one, every half second one that
  * restarts the WAL (verifier_checkpoint). */
@@ -97,6 +119,23 @@ store_dtor(void *p)
 	store_close(p);
 }
 
+/* A connection of the verifier's file, main database attached. NULL:
+ * logged. */
+static struct store *
+open_store(void)
+{
+	struct store *s;
+
+	if ((s = store_verifier_open(V->cfg->verifier.database,
+	    V->cfg->database)) == NULL)
+		return NULL;
+	if (verifier_store_setup(s, 1) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* This thread's connection, opened on first use. NULL: logged. */
 static struct store *
 thread_store(void)
@@ -105,33 +144,134 @@ thread_store(void)
 
 	if (s)
 		return s;
-	if ((s = store_open(V->cfg->database, 0)) == NULL)
+	if ((s = open_store()) == NULL)
 		return NULL;
-	if (verifier_store_setup(s, 1) == -1) {
-		store_close(s);
-		return NULL;
-	}
 	pthread_setspecific(store_key, s);
 	return s;
 }
 
+/* A start, in its own thread: its own database connection, then the
+ * answer handed back to MHD. Nothing of RQ is touched after the resume:
+ * from then on MHD may answer and free it. */
+static void *
+start_thread(void *arg)
+{
+	struct req *rq = arg;
+	struct store *s;
+
+	if ((s = open_store()) == NULL) {
+		rq->r.outcome = V_ERROR;
+		rq->r.error = "database unavailable";
+	} else
+		verifier_start(V, s, rq->user_id, &rq->r);
+	store_close(s);
+	__atomic_store_n(&rq->ready, 1, __ATOMIC_RELEASE);
+	MHD_resume_connection(rq->conn);
+	pthread_mutex_lock(&flight_mu);
+	nstarts--;
+	pthread_mutex_unlock(&flight_mu);
+	return NULL;
+}
+
+/* Suspends RQ's connection and runs the start in a thread; -1: no thread
+ * (the connection is left as it was). */
+static int
+spawn_start(struct MHD_Connection *c, struct req *rq, const char *user_id)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	rq->conn = c;
+	rq->user_id = xstrdup(user_id);
+	rq->starting = 1;
+	pthread_mutex_lock(&flight_mu);
+	nstarts++;
+	pthread_mutex_unlock(&flight_mu);
+	MHD_suspend_connection(c);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	rc = pthread_create(&t, &attr, start_thread, rq);
+	pthread_attr_destroy(&attr);
+	if (rc == 0)
+		return 0;
+	MHD_resume_connection(c);
+	rq->starting = 0;
+	pthread_mutex_lock(&flight_mu);
+	nstarts--;
+	pthread_mutex_unlock(&flight_mu);
+	return -1;
+}
+
+/* PATH is still the file serve opened (SB), and this process may read it
+ * (and write it: WRITE). 0, or -1 with the reason in WHY. */
+static int
+file_ok(const char *name, const char *path, const struct stat *sb,
+    int write, char *why, size_t len)
+{
+	struct stat now;
+
+	if (stat(path, &now) == -1) {
+		snprintf(why, len, "%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (now.st_dev != sb->st_dev || now.st_ino != sb->st_ino) {
+		snprintf(why, len, "%s: replaced since serve opened it", name);
+		return -1;
+	}
+	if (access(path, write ? R_OK | W_OK : R_OK) == -1) {
+		snprintf(why, len, "%s: %s", name, write ? "not writable" :
+		    "not readable");
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * /healthz: the database file is still the one serve opened, and this
- * thread can read its schema. An open SQLite connection goes on working on
- * a file that was deleted or renamed (or replaced by a restore), so the
- * connection alone would report "ok" while every write went to a file
- * nobody will ever read again.
+ * /healthz: 0 only when a write would succeed. Every call: both files are
+ * still the ones serve opened (an open SQLite connection goes on working
+ * on a file that was deleted, renamed or restored over, and on one whose
+ * mode no longer lets a new connection write) and their modes let this
+ * process read them and write the verifier's. At most once a second (a
+ * flood of /healthz costs a few stat calls): both schema versions read
+ * and known, and a real write committed in the verifier's file. -1 and
+ * the reason in WHY otherwise.
  */
 static int
-db_healthy(void)
+health(char *why, size_t len)
 {
 	struct store *s;
-	struct stat sb;
+	struct timespec now;
+	long ms;
+	int ok;
 
-	if (stat(V->cfg->database, &sb) == -1 || sb.st_dev != db_stat.st_dev ||
-	    sb.st_ino != db_stat.st_ino)
-		return 0;
-	return (s = thread_store()) != NULL && store_version(s) >= 1;
+	if (file_ok("main database", V->cfg->database, &db_stat, 0, why,
+	    len) == -1 ||
+	    file_ok("verifier database", V->cfg->verifier.database,
+	    &vdb_stat, 1, why, len) == -1)
+		return -1;
+	pthread_mutex_lock(&hc.mu);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - hc.at.tv_sec) * 1000 +
+	    (now.tv_nsec - hc.at.tv_nsec) / 1000000;
+	if (!hc.done || ms >= 1000) {
+		if (hc.s == NULL)
+			hc.s = open_store();
+		if ((s = hc.s) == NULL) {
+			hc.ok = 0;
+			snprintf(hc.why, sizeof hc.why, "database: cannot open "
+			    "(see the log)");
+		} else
+			hc.ok = verifier_health(V, s, hc.why,
+			    sizeof hc.why) == 0;
+		hc.at = now;
+		hc.done = 1;
+	}
+	ok = hc.ok;
+	snprintf(why, len, "%s", hc.why);
+	pthread_mutex_unlock(&hc.mu);
+	return ok ? 0 : -1;
 }
 
 /* Sends B (JSON text) with STATUS; RETRY adds Retry-After. */
@@ -151,7 +291,12 @@ reply(struct MHD_Connection *c, unsigned status, struct buf *b,
 	    "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "30");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
+		    __atomic_load_n(&V->draining, __ATOMIC_ACQUIRE) ? "5" : "30");
+	/* stopping: the client reconnects, to the next instance */
+	if (__atomic_load_n(&V->draining, __ATOMIC_ACQUIRE))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
 	rc = MHD_queue_response(c, status, r);
@@ -295,9 +440,14 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 			return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 			    "method not allowed", "GET, HEAD");
-		if (!db_healthy()) {
+		char why[256];
+
+		if (health(why, sizeof why) == -1) {
 			buf_init(&b);
-			buf_adds(&b, "{\"status\": \"unavailable\"}");
+			buf_adds(&b, "{\"status\": \"unavailable\", "
+			    "\"reason\": ");
+			json_escape(&b, why);
+			buf_addc(&b, '}');
 			rc = reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, &b, NULL);
 			buf_free(&b);
 			return rc;
@@ -319,13 +469,22 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 	if ((root = serve_parse_body(rq->body.s, rq->body.len, check, &user_id,
 	    &code, err, sizeof err)) == NULL)
 		return reply_error(c, MHD_HTTP_BAD_REQUEST, err, NULL);
-	if ((s = thread_store()) == NULL) {
-		memset(&r, 0, sizeof r);
+	memset(&r, 0, sizeof r);
+	if (start && __atomic_load_n(&V->draining, __ATOMIC_ACQUIRE)) {
+		/* no SMS for a login whose answer might not arrive */
+		r.outcome = V_ERROR;
+		r.error = "shutting down";
+	} else if (start) {
+		if (spawn_start(c, rq, user_id) == 0) {
+			json_decref(root);
+			return MHD_YES;
+		}
+		r.outcome = V_ERROR;
+		r.error = "too busy";
+	} else if ((s = thread_store()) == NULL) {
 		r.outcome = V_ERROR;
 		r.error = "database unavailable";
-	} else if (start)
-		verifier_start(V, s, user_id, &r);
-	else
+	} else
 		verifier_check(V, s, user_id, code, &r);
 	rc = reply_result(c, &r);
 	vresult_clear(&r);
@@ -347,6 +506,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		rq = xcalloc(1, sizeof *rq);
 		buf_init(&rq->body);
 		*con_cls = rq;
+		pthread_mutex_lock(&flight_mu);
+		inflight++;
+		pthread_mutex_unlock(&flight_mu);
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
@@ -375,6 +537,13 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 		*data_size = 0;
 		return MHD_YES;
 	}
+	if (rq->starting) {
+		/* resumed: the start's thread is done */
+		if (!__atomic_load_n(&rq->ready, __ATOMIC_ACQUIRE))
+			return MHD_YES;
+		rq->starting = 0;
+		return reply_result(c, &rq->r);
+	}
 	if (rq->answered)
 		return MHD_YES;
 	rq->answered = 1;
@@ -393,8 +562,13 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (rq == NULL)
 		return;
 	buf_free(&rq->body);
+	free(rq->user_id);
+	vresult_clear(&rq->r);
 	free(rq);
 	*con_cls = NULL;
+	pthread_mutex_lock(&flight_mu);
+	inflight--;
+	pthread_mutex_unlock(&flight_mu);
 }
 
 static void
@@ -461,6 +635,46 @@ serve_parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 	return -1;
 }
 
+static int
+flight(int *starts)
+{
+	int n;
+
+	pthread_mutex_lock(&flight_mu);
+	n = inflight;
+	*starts = nstarts;
+	pthread_mutex_unlock(&flight_mu);
+	return n;
+}
+
+/*
+ * SIGTERM: no new connections, no new SMS (a start not yet at its send
+ * answers 503 with Retry-After), every request in flight answered, for at
+ * most sms.timeout and a few seconds (a client trickling its request in
+ * is not waited for longer). Start threads are always waited for: each
+ * is bounded by sms.timeout, and MHD must not free a connection that is
+ * still suspended.
+ */
+static void
+drain(struct MHD_Daemon *d)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	time_t deadline = time(NULL) + V->cfg->sms.timeout + 5;
+	MHD_socket fd;
+	int n, starts;
+
+	__atomic_store_n(&V->draining, 1, __ATOMIC_RELEASE);
+	if ((fd = MHD_quiesce_daemon(d)) != MHD_INVALID_SOCKET)
+		close(fd);
+	while ((n = flight(&starts)) > 0 && time(NULL) < deadline)
+		nanosleep(&tick, NULL);
+	if (n > 0)
+		log_warnx("serve: %d requests still unanswered after %ld s: "
+		    "closing them", n, V->cfg->sms.timeout + 5);
+	while (flight(&starts), starts > 0)
+		nanosleep(&tick, NULL);
+}
+
 int
 serve_run(struct verifier *v, const char *listen)
 {
@@ -481,9 +695,11 @@ serve_run(struct verifier *v, const char *listen)
 	}
 	/* fail early on a database that is missing or too old; this
 	 * connection is then the checkpointer's */
-	if ((s = store_open(v->cfg->database, 0)) == NULL)
+	if ((s = store_verifier_open(v->cfg->verifier.database,
+	    v->cfg->database)) == NULL)
 		return EX_UNAVAILABLE;
-	if (stat(v->cfg->database, &db_stat) == -1) {
+	if (stat(v->cfg->database, &db_stat) == -1 ||
+	    stat(v->cfg->verifier.database, &vdb_stat) == -1) {
 		log_warn("serve: %s", v->cfg->database);
 		store_close(s);
 		return EX_UNAVAILABLE;
@@ -506,7 +722,8 @@ serve_run(struct verifier *v, const char *listen)
 
 	/* the writer of the checks (group commit), on a connection of its
 	 * own */
-	if ((ws = store_open(v->cfg->database, 0)) == NULL ||
+	if ((ws = store_verifier_open(v->cfg->verifier.database,
+	    v->cfg->database)) == NULL ||
 	    verifier_store_setup(ws, 1) == -1 ||
 	    verifier_batch_start(v, ws) == -1) {
 		store_close(ws);
@@ -515,7 +732,7 @@ serve_run(struct verifier *v, const char *listen)
 	}
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_USE_ERROR_LOG;
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
@@ -537,6 +754,7 @@ serve_run(struct verifier *v, const char *listen)
 		store_close(s);
 		return EX_UNAVAILABLE;
 	}
+	hc.s = open_store();
 	if (pthread_create(&ckpt, NULL, checkpointer, s) != 0)
 		fatalx("pthread_create failed");
 	log_info("serve: listening on %s, %ld threads, sms %s", listen,
@@ -551,12 +769,14 @@ serve_run(struct verifier *v, const char *listen)
 		break;
 	}
 	log_info("serve: signal %d: stopping", sig);
+	drain(d);
 	MHD_stop_daemon(d);
 	verifier_batch_stop(v);
 	store_close(ws);
 	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	pthread_join(ckpt, NULL);
 	store_close(s);
+	store_close(hc.s);
 	pthread_key_delete(store_key);
 	return 0;
 }

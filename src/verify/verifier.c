@@ -165,6 +165,37 @@ verifier_checkpoint(struct verifier *v, struct store *s, int restart)
 }
 
 /*
+ * /healthz's database probe: both schema versions readable and known, and
+ * a real write (the heartbeat row) committed to the verifier's file. 0
+ * fine; -1 and WHY (a short reason) otherwise.
+ */
+int
+verifier_health(struct verifier *v, struct store *s, char *why, size_t len)
+{
+	int rc;
+
+	if ((rc = vstore_versions(s, why, len)) != 0)
+		return -1;
+	if (wbegin(v, s) == -1) {
+		snprintf(why, len, "verifier database: cannot write: %s",
+		    vstore_errmsg(s));
+		return -1;
+	}
+	if (vstore_heartbeat(s, now_time()) == -1) {
+		snprintf(why, len, "verifier database: cannot write: %s",
+		    vstore_errmsg(s));
+		wrollback(v, s);
+		return -1;
+	}
+	if (wcommit(v, s) == -1) {
+		snprintf(why, len, "verifier database: cannot commit: %s",
+		    vstore_errmsg(s));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The next UTF-8 character at *P: its code point, *P moved past it; -1 for
  * anything that is not well-formed UTF-8 (overlong forms, surrogates,
  * beyond U+10FFFF, a truncated sequence).
@@ -610,7 +641,13 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 	    wcommit(v, s) == -1)
 		goto dberr_tx;
 
-	sent = sms_send(v->sms, u->phone, text, &why) == 0;
+	/* serve is stopping: its answer might never arrive, so no SMS (the
+	 * reservation is given back as a failed send) */
+	if (__atomic_load_n(&v->draining, __ATOMIC_ACQUIRE)) {
+		sent = 0;
+		why = "shutting down";
+	} else
+		sent = sms_send(v->sms, u->phone, text, &why) == 0;
 
 	if (wbegin(v, s) == -1)
 		goto dberr;
@@ -630,7 +667,8 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 		log_info("verifier: %s: code sent to %s", u->id, masked);
 		r->outcome = V_SENT;
 	} else
-		fail(r, "SMS gateway unavailable");
+		fail(r, why && strcmp(why, "shutting down") == 0 ? why :
+		    "SMS gateway unavailable");
 	goto done;
 
 dberr_tx:

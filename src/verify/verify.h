@@ -6,6 +6,7 @@
 #ifndef VERIFY_H
 #define VERIFY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -36,6 +37,7 @@ struct verifier {
 	struct sms *sms;              /* owned */
 	int serialize;                /* serve: one writer at a time */
 	int batch;                    /* serve: checks by group commit */
+	int draining;                 /* atomic; serve stopping: no sends */
 };
 
 struct vresult {
@@ -90,6 +92,9 @@ void verifier_batch_stop(struct verifier *);
 /* serve: a WAL checkpoint; RESTART: one that lets the WAL restart (see
  * verifier.c). */
 int verifier_checkpoint(struct verifier *, struct store *, int restart);
+/* /healthz: 0, or -1 with a reason in WHY (verifier.c). */
+int verifier_health(struct verifier *, struct store *, char *why,
+    size_t len);
 /* The per-connection tuning of the verifier's database handle. */
 int verifier_store_setup(struct store *, int serving);
 
@@ -103,6 +108,11 @@ struct vchal {
 	int attempts;
 	char state[16];   /* sending pending used locked expired failed */
 };
+/* Both files' schema versions are the ones this build knows: 0, or -1
+ * with the reason in WHY. */
+int vstore_versions(struct store *, char *why, size_t len);
+int vstore_heartbeat(struct store *, time_t);
+const char *vstore_errmsg(struct store *);
 /* synchronous=NORMAL; SERVING: no automatic checkpoints (see below). */
 int vstore_tune(struct store *, int serving);
 int vstore_checkpoint(struct store *, int *frames, int *copied);

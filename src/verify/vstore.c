@@ -58,7 +58,7 @@ int
 vstore_checkpoint(struct store *s, int *frames, int *copied)
 {
 	int nlog = 0, nckpt = 0;
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL,
+	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
 	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -86,6 +86,59 @@ vstore_presync(struct store *s)
 	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
 	    &f) == SQLITE_OK && f && f->pMethods)
 		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+const char *
+vstore_errmsg(struct store *s)
+{
+	return sqlite3_errmsg(s->db);
+}
+
+int
+vstore_versions(struct store *s, char *why, size_t len)
+{
+	static const char *const sql[] = { "PRAGMA main.user_version",
+	    "PRAGMA core.user_version" };
+	static const char *const name[] = { "verifier database",
+	    "main database" };
+	int want[2] = { store_vschema_version(), store_schema_version() };
+	sqlite3_stmt *st;
+	int v, rc;
+
+	for (int i = 0; i < 2; i++) {
+		if ((st = store_stmt(s, sql[i])) == NULL) {
+			snprintf(why, len, "%s: cannot read: %s", name[i],
+			    sqlite3_errmsg(s->db));
+			return -1;
+		}
+		rc = sqlite3_step(st);
+		v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW) {
+			snprintf(why, len, "%s: cannot read: %s", name[i],
+			    sqlite3_errmsg(s->db));
+			return -1;
+		}
+		if (v != want[i]) {
+			snprintf(why, len, "%s: schema version %d, this "
+			    "tfadesk-verify knows %d", name[i], v, want[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+vstore_heartbeat(struct store *s, time_t now)
+{
+	static const char sql[] = "INSERT INTO heartbeat (id, at) VALUES "
+	    "(1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+	sqlite3_stmt *st = store_stmt(s, sql);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now);
+	return step_done(s, st, "heartbeat");
 }
 
 int

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """A fake HTTP SMS gateway for the verifier's tests: records every request
 as one JSON line {method, path, query, headers, body} in FILE and answers
-STATUS with a small JSON body.
-Usage: fake_sms_gateway.py PORT FILE [STATUS]     (127.0.0.1 only)"""
-import json, sys, urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
+STATUS with a small JSON body, DELAY seconds after it read the request (a
+slow gateway; requests are served in parallel).
+Usage: fake_sms_gateway.py PORT FILE [STATUS [DELAY]]     (127.0.0.1 only)"""
+import json, sys, time, urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 port, out = int(sys.argv[1]), sys.argv[2]
 status = int(sys.argv[3]) if len(sys.argv) > 3 else 201
+delay = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
 
 class H(BaseHTTPRequestHandler):
     def handle_one(self):
@@ -20,6 +22,8 @@ class H(BaseHTTPRequestHandler):
                "body": body}
         with open(out, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        if delay:
+            time.sleep(delay)
         data = b'{"sid": "SM0"}'
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -30,4 +34,5 @@ class H(BaseHTTPRequestHandler):
     def log_message(self, *a):
         pass
 
-HTTPServer(("127.0.0.1", port), H).serve_forever()
+ThreadingHTTPServer.daemon_threads = True
+ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
