@@ -167,6 +167,12 @@ static const char *const schema[] = {
 	"  plan TEXT NOT NULL,"
 	"  token TEXT NOT NULL,"
 	"  at INTEGER NOT NULL);",
+	/* queue assign: who looks after a ticket (NULL: nobody); indexes
+	 * for queue list's filters (a scan would walk every raw message) */
+	"ALTER TABLE tickets ADD COLUMN assigned TEXT;"
+	"CREATE INDEX tickets_kind ON tickets(kind, id);"
+	"CREATE INDEX tickets_account ON tickets(account, id);"
+	"CREATE INDEX tickets_received ON tickets(received);",
 	/*
 	 * db import as a sync (kept the last step until the next release:
 	 * t_import rebuilds a pre-sync database by undoing it). It only adds

@@ -170,6 +170,8 @@ struct ticket {
 	char *fields;       /* JSON text: extracted fields */
 	char *results;      /* JSON text: per-user results */
 	char *account;      /* reseller the ticket was matched to */
+	char *assigned;     /* queue assign --to NAME, or NULL */
+	int refused;        /* users refused in the per-user results */
 	/* store_ticket_get only: an earlier ticket with the same msgkey (a
 	 * reused Message-ID, other content), else 0 */
 	int64_t dup_of;
@@ -197,6 +199,34 @@ int store_ticket_get(struct store *, int64_t id, int with_raw,
 int store_ticket_ids(struct store *, enum ticket_state, int64_t **, size_t *);
 /* All tickets (state < 0) or one state, without raw, oldest first. */
 int store_ticket_list(struct store *, int state, struct ticket **, size_t *);
+/*
+ * queue list: filters may be NULL (state < 0: any; since 0: any); search
+ * matches subject, sender and extracted fields, case-insensitively, as
+ * plain text (no wildcards). needs_review alone: oldest first, else newest
+ * first; limit > 0: at most LIMIT tickets.
+ */
+struct ticket_filter {
+	int state;
+	const char *kind, *account, *search;
+	time_t since;
+	long limit;
+};
+int store_ticket_query(struct store *, const struct ticket_filter *,
+    struct ticket **, size_t *);
+/* Assigns the ticket to NAME (NULL: nobody), with a ticket.assign audit
+ * row by ACTOR, in a transaction of its own. 1: no such ticket. */
+int store_ticket_assign(struct store *, int64_t id, const char *name,
+    const char *actor);
+/*
+ * Reads JSON text with SQLite's JSON functions (tfadesk links no JSON
+ * parser). store_json_value: the value at PATH as text (an array as its
+ * items joined by ", ", true/false as yes/no), NULL if none or not JSON.
+ * store_json_table: the objects of the array at PATH, one row each, the
+ * members named KEYS as cells (owned strings or NULL), row-major.
+ */
+char *store_json_value(struct store *, const char *json, const char *path);
+int store_json_table(struct store *, const char *json, const char *path,
+    const char *const *keys, size_t nkeys, char ***cells, size_t *nrows);
 /* Records the outcome (kind, state, reason, fields, results, account) and a
  * ticket.state audit row by ACTOR. Call inside a transaction. */
 int store_ticket_set(struct store *, const struct ticket *, const char *actor);
