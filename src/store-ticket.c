@@ -307,8 +307,13 @@ store_ticket_query(struct store *s, const struct ticket_filter *f,
 		    "from_addr LIKE :pat ESCAPE '\\' OR fields LIKE :pat "
 		    "ESCAPE '\\')");
 	}
-	buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ? " ORDER BY id" :
-	    " ORDER BY id DESC");
+	/* with --since, in the order of its index (ids follow received) */
+	if (f->since)
+		buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ?
+		    " ORDER BY received, id" : " ORDER BY received DESC, id DESC");
+	else
+		buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ? " ORDER BY id" :
+		    " ORDER BY id DESC");
 	if (f->limit > 0)
 		buf_adds(&sql, " LIMIT :limit");
 	if (sqlite3_prepare_v2(s->db, sql.s, -1, &st, NULL) != SQLITE_OK) {
