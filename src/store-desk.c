@@ -328,7 +328,7 @@ like_pattern(const char *q)
 	"(?7 IS NULL OR assigned = ?7)"
 
 static void
-bind_filter(sqlite3_stmt *st, const struct ticket_filter *f,
+bind_filter(sqlite3_stmt *st, const struct desk_filter *f,
     const char *like)
 {
 	store_bind_text(st, 1, f->state < 0 ? NULL :
@@ -342,7 +342,7 @@ bind_filter(sqlite3_stmt *st, const struct ticket_filter *f,
 }
 
 int
-store_ticket_search(struct store *s, const struct ticket_filter *f,
+store_ticket_search(struct store *s, const struct desk_filter *f,
     struct ticket **out, char ***assigned, size_t *n, size_t *total)
 {
 	sqlite3_stmt *st;
@@ -465,40 +465,6 @@ store_ticket_assigned(struct store *s, int64_t id, char **who)
 	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket assigned");
 }
 
-int
-store_ticket_assign(struct store *s, int64_t id, const char *to,
-    const char *actor)
-{
-	sqlite3_stmt *st;
-	char *old, *account = NULL;
-	int rc;
-
-	if ((rc = store_ticket_assigned(s, id, &old)) != 0)
-		return rc;
-	if ((st = store_stmt(s, "SELECT account FROM tickets WHERE id = ?")) ==
-	    NULL) {
-		free(old);
-		return -1;
-	}
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		account = store_col_text(st, 0);
-	sqlite3_reset(st);
-	if ((st = store_stmt(s, "UPDATE tickets SET assigned = ? "
-	    "WHERE id = ?")) == NULL)
-		rc = -1;
-	else {
-		store_bind_text(st, 1, to);
-		sqlite3_bind_int64(st, 2, id);
-		rc = done(s, st, "ticket assign");
-	}
-	if (rc == 0)
-		rc = store_audit(s, actor, "ticket.assign", account, NULL, old,
-		    to ? to : "(nobody)", id);
-	free(old);
-	free(account);
-	return rc;
-}
 
 int
 store_user_find(struct store *s, const char *q, int limit, struct user **out,

@@ -46,6 +46,7 @@ ticket_clear(struct ticket *t)
 	free(t->fields);
 	free(t->results);
 	free(t->account);
+	free(t->assigned);
 	memset(t, 0, sizeof *t);
 }
 
@@ -146,8 +147,15 @@ fail:
 	return -1;
 }
 
+/* refused: the users the per-user results refused (result "rejected"),
+ * counted by SQLite's JSON functions, 0 when the text is not an array */
 #define TICKET_COLS "id, msgkey, source, received, kind, state, reason, " \
-	"from_addr, subject, fields, results, account"
+	"from_addr, subject, fields, results, account, assigned, " \
+	"CASE WHEN json_valid(results) AND json_type(results) = 'array' " \
+	"THEN (SELECT count(*) FROM json_each(results) r WHERE CASE WHEN " \
+	"r.type = 'object' THEN json_extract(r.value, '$.result') END = " \
+	"'rejected') ELSE 0 END"
+#define TICKET_NCOLS 14
 
 static void
 read_ticket(sqlite3_stmt *st, struct ticket *t)
@@ -169,6 +177,8 @@ read_ticket(sqlite3_stmt *st, struct ticket *t)
 	t->fields = store_col_text(st, 9);
 	t->results = store_col_text(st, 10);
 	t->account = store_col_text(st, 11);
+	t->assigned = store_col_text(st, 12);
+	t->refused = sqlite3_column_int(st, 13);
 }
 
 int
@@ -188,15 +198,16 @@ store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 	if (rc == SQLITE_ROW) {
 		read_ticket(st, t);
 		if (with_raw) {
-			const void *b = sqlite3_column_blob(st, 12);
-			size_t n = (size_t)sqlite3_column_bytes(st, 12);
+			const void *b = sqlite3_column_blob(st, TICKET_NCOLS);
+			size_t n = (size_t)sqlite3_column_bytes(st,
+			    TICKET_NCOLS);
 			t->raw = xmalloc(n + 1);
 			if (n)
 				memcpy(t->raw, b, n);
 			t->raw[n] = '\0';
 			t->raw_len = n;
 		}
-		t->dup_of = sqlite3_column_int64(st, 13);
+		t->dup_of = sqlite3_column_int64(st, TICKET_NCOLS + 1);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -255,6 +266,212 @@ store_ticket_list(struct store *s, int state, struct ticket **out, size_t *n)
 	*out = v;
 	*n = cnt;
 	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket list");
+}
+
+/*
+ * One statement per combination of filters, from fixed pieces, every value
+ * bound: each filter can use its index ((state, id), (kind, id),
+ * (account, id), received) where "?1 IS NULL OR state = ?1" could not.
+ */
+int
+store_ticket_query(struct store *s, const struct ticket_filter *f,
+    struct ticket **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	struct buf sql, pat;
+	struct ticket *v = NULL;
+	size_t cnt = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	buf_init(&sql);
+	buf_init(&pat);
+	buf_adds(&sql, "SELECT " TICKET_COLS " FROM tickets WHERE 1");
+	if (f->state >= 0)
+		buf_adds(&sql, " AND state = :state");
+	if (f->kind)
+		buf_adds(&sql, " AND kind = :kind");
+	if (f->account)
+		buf_adds(&sql, " AND account = :account");
+	if (f->since)
+		buf_adds(&sql, " AND received >= :since");
+	if (f->search) {
+		/* LIKE: ASCII case-insensitive; the text's own % _ \ are
+		 * escaped, so they match only themselves */
+		buf_addc(&pat, '%');
+		for (const char *p = f->search; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_addc(&pat, '\\');
+			buf_addc(&pat, *p);
+		}
+		buf_addc(&pat, '%');
+		buf_adds(&sql, " AND (subject LIKE :pat ESCAPE '\\' OR "
+		    "from_addr LIKE :pat ESCAPE '\\' OR fields LIKE :pat "
+		    "ESCAPE '\\')");
+	}
+	/* with --since, in the order of its index (ids follow received) */
+	if (f->since)
+		buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ?
+		    " ORDER BY received, id" : " ORDER BY received DESC, id DESC");
+	else
+		buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ? " ORDER BY id" :
+		    " ORDER BY id DESC");
+	if (f->limit > 0)
+		buf_adds(&sql, " LIMIT :limit");
+	if (sqlite3_prepare_v2(s->db, sql.s, -1, &st, NULL) != SQLITE_OK) {
+		store_err(s, "ticket query");
+		buf_free(&sql);
+		buf_free(&pat);
+		return -1;
+	}
+	if (f->state >= 0)
+		store_bind_text(st, sqlite3_bind_parameter_index(st, ":state"),
+		    ticket_state_name((enum ticket_state)f->state));
+	if (f->kind)
+		store_bind_text(st, sqlite3_bind_parameter_index(st, ":kind"),
+		    f->kind);
+	if (f->account)
+		store_bind_text(st, sqlite3_bind_parameter_index(st,
+		    ":account"), f->account);
+	if (f->since)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
+		    ":since"), f->since);
+	if (f->search)
+		store_bind_text(st, sqlite3_bind_parameter_index(st, ":pat"),
+		    pat.s);
+	if (f->limit > 0)
+		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
+		    ":limit"), f->limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, cnt + 1, sizeof *v);
+		memset(&v[cnt], 0, sizeof v[cnt]);
+		read_ticket(st, &v[cnt++]);
+	}
+	if (rc != SQLITE_DONE)
+		store_err(s, "ticket query");
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	buf_free(&pat);
+	if (rc != SQLITE_DONE) {
+		tickets_free(v, cnt);
+		return -1;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int
+store_ticket_assign(struct store *s, int64_t id, const char *name,
+    const char *actor)
+{
+	sqlite3_stmt *st;
+	struct ticket t;
+	int rc;
+
+	if (store_begin(s) == -1)
+		return -1;
+	if ((rc = store_ticket_get(s, id, 0, &t)) != 0) {
+		store_rollback(s);
+		return rc;
+	}
+	st = store_stmt(s, "UPDATE tickets SET assigned = ?, updated = ? "
+	    "WHERE id = ?");
+	if (st == NULL)
+		goto fail;
+	store_bind_text(st, 1, name);
+	sqlite3_bind_int64(st, 2, now_time());
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_err(s, "ticket assign");
+		goto fail;
+	}
+	if (store_audit(s, actor, "ticket.assign", t.account, NULL, t.assigned,
+	    name, id) == -1)
+		goto fail;
+	ticket_clear(&t);
+	return store_commit(s);
+fail:
+	ticket_clear(&t);
+	store_rollback(s);
+	return -1;
+}
+
+/* JSON text that SQLite can read, else an empty object */
+#define JSON_OR_EMPTY "(CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END)"
+
+char *
+store_json_value(struct store *s, const char *json, const char *path)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT CASE json_type(j, ?2) "
+	    "WHEN 'array' THEN (SELECT group_concat(CASE type WHEN 'true' THEN "
+	    "'yes' WHEN 'false' THEN 'no' ELSE value END, ', ') FROM "
+	    "json_each(j, ?2)) WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' "
+	    "WHEN 'object' THEN NULL ELSE json_extract(j, ?2) END "
+	    "FROM (SELECT " JSON_OR_EMPTY " AS j)");
+	char *v = NULL;
+	int rc;
+
+	if (st == NULL || json == NULL)
+		return NULL;
+	store_bind_text(st, 1, json);
+	store_bind_text(st, 2, path);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = store_col_text(st, 0);
+	else
+		store_err(s, "json value");
+	sqlite3_reset(st);
+	return v;
+}
+
+int
+store_json_table(struct store *s, const char *json, const char *path,
+    const char *const *keys, size_t nkeys, char ***cells, size_t *nrows)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT e.id, f.key, CASE f.type "
+	    "WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' WHEN 'null' THEN "
+	    "NULL ELSE f.value END FROM json_each(" JSON_OR_EMPTY ", ?2) e, "
+	    "json_each(CASE WHEN e.type = 'object' THEN e.value ELSE '{}' "
+	    "END) f ORDER BY e.id, f.id");
+	char **v = NULL;
+	size_t cnt = 0;
+	int64_t row = -1;
+	int rc;
+
+	*cells = NULL;
+	*nrows = 0;
+	if (st == NULL)
+		return -1;
+	if (json == NULL)
+		return 0;
+	store_bind_text(st, 1, json);
+	store_bind_text(st, 2, path);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 1);
+		if (sqlite3_column_int64(st, 0) != row) {
+			row = sqlite3_column_int64(st, 0);
+			v = xreallocarray(v, (cnt + 1) * nkeys, sizeof *v);
+			memset(&v[cnt * nkeys], 0, nkeys * sizeof *v);
+			cnt++;
+		}
+		for (size_t k = 0; key && k < nkeys; k++)
+			if (strcmp(key, keys[k]) == 0 &&
+			    v[(cnt - 1) * nkeys + k] == NULL)
+				v[(cnt - 1) * nkeys + k] = store_col_text(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < cnt * nkeys; i++)
+			free(v[i]);
+		free(v);
+		return store_err(s, "json table");
+	}
+	*cells = v;
+	*nrows = cnt;
+	return 0;
 }
 
 int

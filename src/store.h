@@ -188,6 +188,8 @@ struct ticket {
 	char *fields;       /* JSON text: extracted fields */
 	char *results;      /* JSON text: per-user results */
 	char *account;      /* reseller the ticket was matched to */
+	char *assigned;     /* queue assign --to NAME, or NULL */
+	int refused;        /* users refused in the per-user results */
 	/* store_ticket_get only: an earlier ticket with the same msgkey (a
 	 * reused Message-ID, other content), else 0 */
 	int64_t dup_of;
@@ -215,6 +217,34 @@ int store_ticket_get(struct store *, int64_t id, int with_raw,
 int store_ticket_ids(struct store *, enum ticket_state, int64_t **, size_t *);
 /* All tickets (state < 0) or one state, without raw, oldest first. */
 int store_ticket_list(struct store *, int state, struct ticket **, size_t *);
+/*
+ * queue list: filters may be NULL (state < 0: any; since 0: any); search
+ * matches subject, sender and extracted fields, case-insensitively, as
+ * plain text (no wildcards). needs_review alone: oldest first, else newest
+ * first; limit > 0: at most LIMIT tickets.
+ */
+struct ticket_filter {
+	int state;
+	const char *kind, *account, *search;
+	time_t since;
+	long limit;
+};
+int store_ticket_query(struct store *, const struct ticket_filter *,
+    struct ticket **, size_t *);
+/* Assigns the ticket to NAME (NULL: nobody), with a ticket.assign audit
+ * row by ACTOR, in a transaction of its own. 1: no such ticket. */
+int store_ticket_assign(struct store *, int64_t id, const char *name,
+    const char *actor);
+/*
+ * Reads JSON text with SQLite's JSON functions (tfadesk links no JSON
+ * parser). store_json_value: the value at PATH as text (an array as its
+ * items joined by ", ", true/false as yes/no), NULL if none or not JSON.
+ * store_json_table: the objects of the array at PATH, one row each, the
+ * members named KEYS as cells (owned strings or NULL), row-major.
+ */
+char *store_json_value(struct store *, const char *json, const char *path);
+int store_json_table(struct store *, const char *json, const char *path,
+    const char *const *keys, size_t nkeys, char ***cells, size_t *nrows);
 /* Records the outcome (kind, state, reason, fields, results, account) and a
  * ticket.state audit row by ACTOR. Call inside a transaction. */
 int store_ticket_set(struct store *, const struct ticket *, const char *actor);
@@ -317,21 +347,19 @@ int store_failure_clear(struct store *, const char *key);
 /* The desk's queue: filters may be NULL/0; STATE < 0 any. Oldest first
  * when OLDEST_FIRST, else newest first; at most LIMIT rows, *TOTAL all the
  * rows that match. ASSIGNED[i] (owned, may be NULL) beside each ticket. */
-struct ticket_filter {
+struct desk_filter {   /* the desk's queue page (store-desk.c) */
 	int state;
 	const char *kind, *account, *text, *assigned;
 	time_t since;       /* received at or after; 0: any */
 	int oldest_first;
 	int limit;
 };
-int store_ticket_search(struct store *, const struct ticket_filter *,
+int store_ticket_search(struct store *, const struct desk_filter *,
     struct ticket **, char ***assigned, size_t *n, size_t *total);
 int store_ticket_counts(struct store *, size_t counts[5]);
 int store_ticket_assigned(struct store *, int64_t id, char **who);
 /* Assigns (TO NULL: unassigns) with an audit row ticket.assign by ACTOR.
  * 1: no such ticket. */
-int store_ticket_assign(struct store *, int64_t id, const char *to,
-    const char *actor);
 /* Users by ID, account, name (substring, case-insensitive) or number
  * (digits, substring); at most LIMIT. */
 int store_user_find(struct store *, const char *q, int limit,

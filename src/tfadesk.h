@@ -97,6 +97,8 @@ void stop_install(void);
 int stop_requested(void);              /* the signal number, or 0 */
 time_t now_time(void);                 /* TFADESK_NOW overrides, for tests */
 char *time_iso(time_t);                /* "2026-11-28T13:40:00Z", owned */
+/* --since T: a date, a UTC time or an age (30m, 12h, 7d); -1: not one */
+int parse_since(const char *, time_t *);
 
 /* config.c: the YAML configuration of DESIGN.md. Every string is owned by
  * the struct; paths are already made absolute (relative to the file). */

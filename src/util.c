@@ -383,6 +383,57 @@ time_iso(time_t t)
 }
 
 /*
+ * --since of audit and queue list: an ISO 8601 date or UTC time as the
+ * audit log writes it (2026-11-28, 2026-11-28T13:40, 2026-11-28T13:40:00Z),
+ * or an age: 30s, 30m, 12h, 7d. 0, or -1 for anything else.
+ */
+int
+parse_since(const char *t, time_t *out)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(t);
+	struct tm tm;
+	int v[6] = { 0, 0, 0, 0, 0, 0 };
+
+	if (n >= 2 && n <= 8 && strchr("smhd", t[n - 1])) {
+		long long age = 0, unit;
+		for (size_t i = 0; i + 1 < n; i++) {
+			if (t[i] < '0' || t[i] > '9')
+				return -1;
+			age = age * 10 + (t[i] - '0');
+		}
+		unit = t[n - 1] == 's' ? 1 : t[n - 1] == 'm' ? 60 :
+		    t[n - 1] == 'h' ? 3600 : 86400;
+		*out = now_time() - (time_t)(age * unit);
+		return 0;
+	}
+	if (n != 10 && n != 16 && n != 19 && n != 20)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') :
+		    t[i] != shape[i])
+			return -1;
+	/* year, month, day, hour, minute, second at 0, 5, 8, 11, 14, 17 */
+	for (size_t f = 0; f < 6; f++) {
+		static const size_t off[6] = { 0, 5, 8, 11, 14, 17 };
+		for (size_t i = off[f]; i < n && i < off[f] + (f ? 2 : 4); i++)
+			v[f] = v[f] * 10 + (t[i] - '0');
+	}
+	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 ||
+	    v[4] > 59 || v[5] > 60)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	*out = timegm(&tm);
+	return 0;
+}
+
+/*
  * SIGTERM and SIGINT ask a command to stop: it finishes the message in
  * hand, commits and exits 75. The handler only sets a flag; a second
  * signal gets the default action (SA_RESETHAND), so a stuck run can still

@@ -545,41 +545,13 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 	return EX_OK;
 }
 
-/* --since: an ISO 8601 date or UTC time as the audit log writes it
- * (2026-11-28, 2026-11-28T13:40, 2026-11-28T13:40:00Z), or an age: 30m,
- * 12h, 7d. Returns the text to compare "at" with (owned). */
-static char *
-parse_since(const char *t)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
-	size_t n = strlen(t);
-
-	if (n >= 2 && n <= 8 && strchr("smhd", t[n - 1])) {
-		long long v = 0, unit;
-		for (size_t i = 0; i + 1 < n; i++) {
-			if (t[i] < '0' || t[i] > '9')
-				return NULL;
-			v = v * 10 + (t[i] - '0');
-		}
-		unit = t[n - 1] == 's' ? 1 : t[n - 1] == 'm' ? 60 :
-		    t[n - 1] == 'h' ? 3600 : 86400;
-		return time_iso(now_time() - (time_t)(v * unit));
-	}
-	if (n != 10 && n != 16 && n != 19 && n != 20)
-		return NULL;
-	for (size_t i = 0; i < n; i++)
-		if (shape[i] == 'd' ? (t[i] < '0' || t[i] > '9') :
-		    t[i] != shape[i])
-			return NULL;
-	return xstrdup(t);
-}
-
 int
 cmd_audit(struct cmd_env *env, int argc, char **argv)
 {
 	struct audit_filter f;
 	struct audit_row *r;
 	char *since = NULL;
+	time_t t;
 	size_t n;
 
 	(void)argv;
@@ -590,10 +562,12 @@ cmd_audit(struct cmd_env *env, int argc, char **argv)
 	f.user = env->user;
 	f.actor = env->actor;
 	f.action = env->action;
-	if (env->since && (since = parse_since(env->since)) == NULL)
+	if (env->since && parse_since(env->since, &t) == -1)
 		usage_error("audit", "--since %s: expected a date "
 		    "(2026-11-28), a UTC time (2026-11-28T13:40:00Z) or an "
 		    "age (30m, 12h, 7d)", env->since);
+	if (env->since)
+		since = time_iso(t);	/* the audit log's own form */
 	f.since = since;
 	if (env->limit) {
 		char *end;

@@ -6,6 +6,7 @@
 #define ADMIN_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct config;
 struct store;
@@ -23,9 +24,11 @@ struct cmd_env {
 	/* account data: db import, user edit, perm, audit */
 	int force, allow_move, allow_clear, prune;
 	const char *actor, *action, *since, *limit;
-	/* queue approve */
+	/* queue approve, list, show, assign */
 	const char *expect, *message;
 	const char *password_file, *listen;     /* staff add, desk */
+	const char *kind, *search, *to;
+	int raw;
 	unsigned given;            /* OPT_* bits of the options given */
 };
 enum {
@@ -37,7 +40,9 @@ enum {
 	OPT_ALLOW_CLEAR = 1 << 12, OPT_PRUNE = 1 << 13, OPT_ACTOR = 1 << 14,
 	OPT_ACTION = 1 << 15, OPT_SINCE = 1 << 16, OPT_LIMIT = 1 << 17,
 	OPT_NOW = 1 << 18, OPT_EXPECT = 1 << 19, OPT_MESSAGE = 1 << 20,
-	OPT_PASSWORD_FILE = 1 << 21, OPT_LISTEN = 1 << 22
+	OPT_PASSWORD_FILE = 1 << 21, OPT_LISTEN = 1 << 22,
+	OPT_KIND = 1 << 23, OPT_SEARCH = 1 << 24, OPT_RAW = 1 << 25,
+	OPT_TO = 1 << 26
 };
 /* Exits 64 naming the first option given that the command does not take. */
 void env_allow(struct cmd_env *, const char *cmd, unsigned allowed);
@@ -78,6 +83,7 @@ struct table;
 struct table *table_new(size_t ncols, ...);   /* the column titles */
 void table_row(struct table *, ...);          /* ncols strings, NULL = "-" */
 void table_print(struct table *);             /* and frees it */
+void table_fprint(FILE *, struct table *);    /* the same to a stream */
 
 /* admin.c: who is behind a change from the command line, "admin:USER"
  * (SUDO_USER, USER, LOGNAME, the passwd entry). Owned. */

@@ -32,8 +32,10 @@
 #include "store.h"
 #include "mail.h"
 #include "source.h"
+#include "utf8.h"
 
 static int worst(int, int);
+static void dry_run_report(struct store *, const int64_t *, size_t);
 static void progress(int on, const char *what);
 
 static int
@@ -115,7 +117,8 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	struct process_stats ps;
 	struct send_stats ss;
 	struct store *s = NULL;
-	size_t waiting = 0;
+	size_t waiting = 0, nfresh = 0;
+	int64_t *fresh = NULL;
 	time_t started = now_time();
 	char *lockpath;
 	int fd, rc = EX_OK, r, tty = !quiet && isatty(STDERR_FILENO);
@@ -172,6 +175,10 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	r = fetch_run(cfg, s, dry_run, &fs);
 	rc = worst(rc, r);
 
+	/* --dry-run shows what became of each ticket process looks at */
+	if (dry_run && !quiet &&
+	    store_ticket_ids(s, TICKET_NEW, &fresh, &nfresh) == -1)
+		nfresh = 0;
 	progress(tty, "processing tickets");
 	r = stop_requested() ? EX_TEMPFAIL : process_run(cfg, s, &ps);
 	rc = worst(rc, r);
@@ -186,8 +193,11 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 
 	if (store_outbox_waiting(s, &waiting) == -1)
 		waiting = 0;
-	if (dry_run)
+	if (dry_run) {
+		if (!quiet)
+			dry_run_report(s, fresh, nfresh);
 		store_rollback(s);
+	}
 
 	if (!quiet)
 		printf("%sfetched %zu, applied %zu, needs_review %zu, "
@@ -204,9 +214,37 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	    ps.applied, ps.needs_review, ps.rejected, ps.ignored, ss.sent,
 	    ss.failed, ss.deferred, dry_run ? 0 : waiting, rc);
 out:
+	free(fresh);
 	store_close(s);
 	/* closing the file drops the lock; the file itself stays */
 	close(fd);
 	free(lockpath);
 	return rc;
+}
+
+/* One line a ticket: id, outcome (and users refused), kind, the decoded
+ * subject escaped for the terminal. */
+static void
+dry_run_report(struct store *s, const int64_t *ids, size_t n)
+{
+	struct buf b;
+	struct ticket t;
+
+	buf_init(&b);
+	for (size_t i = 0; i < n; i++) {
+		if (store_ticket_get(s, ids[i], 0, &t) != 0)
+			continue;
+		buf_reset(&b);
+		buf_addf(&b, "ticket %lld: %s", (long long)t.id,
+		    ticket_state_name(t.state));
+		if (t.refused)
+			buf_addf(&b, " (%d refused)", t.refused);
+		buf_addf(&b, ", %s: ", t.kind ? t.kind : "-");
+		if (t.subject)
+			term_escape(&b, t.subject, strlen(t.subject), 0);
+		buf_addc(&b, '\n');
+		fwrite(b.s, 1, b.len, stdout);
+		ticket_clear(&t);
+	}
+	buf_free(&b);
 }

@@ -656,7 +656,7 @@ page_queue(struct ctx *x)
 {
 	static const char *const states[] = { "new", "applied",
 	    "needs_review", "rejected", "ignored" };
-	struct ticket_filter f;
+	struct desk_filter f;
 	struct ticket *t;
 	char **as, *iso;
 	size_t n, total, counts[5];

@@ -38,8 +38,10 @@ static const char usage_text[] =
 "  batch [--dry-run] [--wait]         fetch + process + send under a lock\n"
 "\n"
 "Staff queue:\n"
-"  queue list [--state STATE] [--json]\n"
-"  queue show TICKET_ID [--json]         the plan an approval would carry out\n"
+"  queue list [--state S] [--kind K] [--account ID] [--since T] [--search TEXT]\n"
+"             [--limit N] [--json]\n"
+"  queue show TICKET_ID [--json] [--raw] the plan an approval would carry out\n"
+"  queue assign TICKET_ID --to NAME [--by NAME]   (--to none: nobody)\n"
 "  queue approve TICKET_ID --by NAME [--expect PLAN] [--message TEXT] [--note TEXT]\n"
 "  queue reject TICKET_ID --by NAME --reason TEXT [--note TEXT]\n"
 "  queue note TICKET_ID --by NAME TEXT   internal: history only, never mail\n"
@@ -91,8 +93,12 @@ static const struct command commands[] = {
 	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
 	    "batch [--dry-run] [--wait]" },
 	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
-	    OPT_REASON | OPT_EXPECT | OPT_MESSAGE,
-	    "queue list [--state STATE] [--json] | queue show ID [--json] |\n"
+	    OPT_REASON | OPT_EXPECT | OPT_MESSAGE | OPT_KIND | OPT_ACCOUNT |
+	    OPT_SINCE | OPT_SEARCH | OPT_LIMIT | OPT_RAW | OPT_TO,
+	    "queue list [--state S] [--kind K] [--account ID] [--since T]\n"
+	    "       [--search TEXT] [--limit N] [--json] |\n"
+	    "       queue show ID [--json] [--raw] |\n"
+	    "       queue assign ID --to NAME [--by NAME] |\n"
 	    "       queue approve ID --by NAME [--expect PLAN] [--message TEXT]"
 	    " [--note TEXT] |\n"
 	    "       queue reject ID --by NAME --reason TEXT [--note TEXT] |\n"
@@ -131,7 +137,8 @@ env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
 	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
 	    "--wait", "--force", "--allow-move", "--allow-clear", "--prune",
 	    "--actor", "--action", "--since", "--limit", "--now",
-	    "--expect", "--message", "--password-file", "--listen" };
+	    "--expect", "--message", "--password-file", "--listen",
+	    "--kind", "--search", "--raw", "--to" };
 	unsigned extra = env->given & ~allowed;
 
 	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
@@ -312,6 +319,10 @@ main(int argc, char **argv)
 		{ "message", required_argument, NULL, 'G' },
 		{ "password-file", required_argument, NULL, 'Q' },
 		{ "listen", required_argument, NULL, 'K' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "search", required_argument, NULL, 'q' },
+		{ "raw", no_argument, NULL, 'R' },
+		{ "to", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_env env;
@@ -354,6 +365,10 @@ main(int argc, char **argv)
 		case 'Q': env.password_file = optarg;
 			env.given |= OPT_PASSWORD_FILE; break;
 		case 'K': env.listen = optarg; env.given |= OPT_LISTEN; break;
+		case 'k': env.kind = optarg; env.given |= OPT_KIND; break;
+		case 'q': env.search = optarg; env.given |= OPT_SEARCH; break;
+		case 'R': env.raw = 1; env.given |= OPT_RAW; break;
+		case 'T': env.to = optarg; env.given |= OPT_TO; break;
 		default:
 			fputs(usage_text, stderr);
 			return EX_USAGE;

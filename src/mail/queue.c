@@ -1,5 +1,6 @@
 /*
- * queue.c - the staff queue: list, show, approve, reject, note, retry.
+ * queue.c - the staff queue: list, show, assign, approve, reject, note,
+ * retry.
  *
  * queue show prints the plan an approval would carry out now (process.c
  * computes it with the validation process uses) and its token; approve
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "tfadesk.h"
 #include "store.h"
@@ -39,28 +41,59 @@ ticket_id_arg(const char *s)
 	return (int64_t)v;
 }
 
+/* A filter value from the command line: text, bounded. */
+static void
+check_filter(const char *what, const char *v, size_t max)
+{
+	if (v && (*v == '\0' || !valid_text(v) || strlen(v) > max))
+		usage_error("queue list", "%s: 1-%zu characters of text, no "
+		    "control characters", what, max);
+}
+
 static int
 queue_list(struct cmd_env *env)
 {
+	struct ticket_filter f;
 	struct ticket *t;
 	size_t n;
-	int state = -1;
 
+	memset(&f, 0, sizeof f);
+	f.state = -1;
 	if (env->state) {
 		enum ticket_state ts;
 		if (ticket_state_parse(env->state, &ts) == -1)
 			usage_error("queue list", "unknown state '%s' (new, "
 			    "applied, needs_review, rejected, ignored)",
 			    env->state);
-		state = (int)ts;
+		f.state = (int)ts;
 	}
-	if (store_ticket_list(env_store(env), state, &t, &n) == -1)
+	check_filter("--kind", env->kind, 64);
+	check_filter("--account", env->account, 64);
+	check_filter("--search", env->search, 200);
+	f.kind = env->kind;
+	f.account = env->account;
+	f.search = env->search;
+	if (env->since && parse_since(env->since, &f.since) == -1)
+		usage_error("queue list", "--since %s: expected a date "
+		    "(2026-11-28), a UTC time (2026-11-28T13:40:00Z) or an "
+		    "age (30m, 12h, 7d)", env->since);
+	if (env->limit) {
+		char *end;
+		long v = strtol(env->limit, &end, 10);
+		if (*env->limit == '\0' || *end != '\0' || v < 1 ||
+		    v > 1000000)
+			usage_error("queue list", "--limit %s: expected a "
+			    "number from 1 to 1000000", env->limit);
+		f.limit = v;
+	}
+	if (store_ticket_query(env_store(env), &f, &t, &n) == -1)
 		return EX_SOFTWARE;
 	if (env->json) {
 		struct buf b;
 		buf_init(&b);
 		buf_addc(&b, '[');
 		for (size_t i = 0; i < n; i++) {
+			char *rcv = time_iso(t[i].received);
 			buf_addf(&b, "%s{\"id\":%lld,\"state\":", i ? "," : "",
 			    (long long)t[i].id);
 			json_escape(&b, ticket_state_name(t[i].state));
@@ -74,30 +107,45 @@ queue_list(struct cmd_env *env)
 			json_escape(&b, t[i].reason);
 			buf_adds(&b, ",\"account\":");
 			json_escape(&b, t[i].account);
+			buf_addf(&b, ",\"refused\":%d,\"assigned\":",
+			    t[i].refused);
+			json_escape(&b, t[i].assigned);
+			buf_adds(&b, ",\"received\":");
+			json_escape(&b, rcv);
 			buf_addc(&b, '}');
+			free(rcv);
 		}
 		buf_adds(&b, "]\n");
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else if (n == 0)
-		printf("No tickets%s%s.\n", env->state ? " in state " : "",
-		    env->state ? env->state : "");
+		printf("No tickets%s%s.\n", env->given & (OPT_STATE | OPT_KIND |
+		    OPT_ACCOUNT | OPT_SINCE | OPT_SEARCH) ? " match" : "",
+		    env->given & (OPT_STATE | OPT_KIND | OPT_ACCOUNT |
+		    OPT_SINCE | OPT_SEARCH) ? "ing the filters" : "");
 	else {
-		struct table *tb = table_new(6, "ID", "STATE", "KIND", "FROM",
-		    "SUBJECT", "REASON");
+		struct table *tb = table_new(7, "ID", "STATE", "KIND", "FROM",
+		    "SUBJECT", "REASON", "ASSIGNED");
 		for (size_t i = 0; i < n; i++) {
-			char id[24], subj[64], reason[100];
+			char id[24], state[64], subj[64], reason[100];
 			const char *su = t[i].subject ? t[i].subject : "";
 			const char *re = t[i].reason ? t[i].reason : "";
 			snprintf(id, sizeof id, "%lld", (long long)t[i].id);
+			/* some users refused: said in the state itself */
+			if (t[i].refused)
+				snprintf(state, sizeof state, "%s (%d refused)",
+				    ticket_state_name(t[i].state), t[i].refused);
+			else
+				snprintf(state, sizeof state, "%s",
+				    ticket_state_name(t[i].state));
 			/* keep the table readable: cut long text, never
 			 * inside a character */
 			snprintf(subj, sizeof subj, "%.*s",
 			    (int)utf8_trunc_len(su, sizeof subj - 1), su);
 			snprintf(reason, sizeof reason, "%.*s",
 			    (int)utf8_trunc_len(re, sizeof reason - 1), re);
-			table_row(tb, id, ticket_state_name(t[i].state),
-			    t[i].kind, t[i].from_addr, subj, reason);
+			table_row(tb, id, state, t[i].kind, t[i].from_addr,
+			    subj, reason, t[i].assigned);
 		}
 		table_print(tb);
 	}
@@ -105,13 +153,108 @@ queue_list(struct cmd_env *env)
 	return EX_OK;
 }
 
+/* The extracted fields: the rule, and the users the mail named (numbers
+ * masked by process already) as a table. */
 static void
-show_json_block(FILE *out, const char *title, const char *json)
+show_fields(FILE *out, struct store *s, const char *json)
 {
-	if (json == NULL || *json == '\0' || strcmp(json, "{}") == 0 ||
-	    strcmp(json, "[]") == 0)
+	static const char *const keys[] = { "user_id", "name", "account_id",
+	    "mobile", "how", "forwarded", "held" };
+	char *rule, *line, *accounts, **c;
+	size_t nr;
+
+	if (json == NULL || *json == '\0')
 		return;
-	fprintf(out, "\n%s:\n  %s\n", title, json);
+	rule = store_json_value(s, json, "$.rule");
+	line = store_json_value(s, json, "$.rule_line");
+	accounts = store_json_value(s, json, "$.accounts");
+	fprintf(out, "\nExtracted fields:\n");
+	if (rule)
+		fprintf(out, "  Rule:      %s%s%s%s\n", rule, line ? " (line " :
+		    "", line ? line : "", line ? ")" : "");
+	if (accounts && *accounts)
+		fprintf(out, "  Accounts:  %s\n", accounts);
+	free(rule);
+	free(line);
+	free(accounts);
+	if (store_json_table(s, json, "$.users", keys, 7, &c, &nr) == -1)
+		return;
+	if (nr) {
+		struct table *tb = table_new(7, "  USER", "NAME", "ACCOUNT",
+		    "MOBILE", "HOW", "FORWARDED", "HELD");
+		for (size_t i = 0; i < nr; i++) {
+			char *u = xprintf("  %s", c[i * 7] ? c[i * 7] : "-");
+			table_row(tb, u, c[i * 7 + 1], c[i * 7 + 2],
+			    c[i * 7 + 3], c[i * 7 + 4], c[i * 7 + 5],
+			    c[i * 7 + 6]);
+			free(u);
+		}
+		table_fprint(out, tb);
+	}
+	for (size_t i = 0; i < nr * 7; i++)
+		free(c[i]);
+	free(c);
+}
+
+/* The per-user results (numbers masked by process already). */
+static void
+show_results(FILE *out, struct store *s, const char *json)
+{
+	static const char *const keys[] = { "user", "name", "account",
+	    "result", "old", "phone", "code", "reason" };
+	char **c;
+	size_t nr;
+
+	if (json == NULL || *json == '\0' ||
+	    store_json_table(s, json, "$", keys, 8, &c, &nr) == -1)
+		return;
+	if (nr) {
+		struct table *tb = table_new(7, "  USER", "NAME", "ACCOUNT",
+		    "RESULT", "NUMBER", "CODE", "WHY");
+		fprintf(out, "\nPer-user results:\n");
+		for (size_t i = 0; i < nr; i++) {
+			char **r = &c[i * 8];
+			char *u = xprintf("  %s", r[0] ? r[0] : "-");
+			char *num = xprintf("%s -> %s", r[4] ? r[4] : "(none)",
+			    r[5] ? r[5] : "-");
+			/* "rejected" for a user is a refusal of that user */
+			table_row(tb, u, r[1], r[2], r[3] &&
+			    strcmp(r[3], "rejected") == 0 ? "REFUSED" : r[3],
+			    num, r[6], r[7]);
+			free(u);
+			free(num);
+		}
+		table_fprint(out, tb);
+	}
+	for (size_t i = 0; i < nr * 8; i++)
+		free(c[i]);
+	free(c);
+}
+
+/* --raw: the stored message byte for byte, never to a terminal (its
+ * bytes are the sender's, escapes and all). */
+static int
+show_raw(struct cmd_env *env, int64_t id)
+{
+	struct ticket t;
+	int rc;
+
+	if (isatty(STDOUT_FILENO)) {
+		log_warnx("queue show --raw: not to a terminal: redirect it "
+		    "to a file (tfadesk queue show %lld --raw > ticket.eml)",
+		    (long long)id);
+		return EX_USAGE;
+	}
+	if ((rc = store_ticket_get(env_store(env), id, 1, &t)) == -1)
+		return EX_SOFTWARE;
+	if (rc == 1) {
+		log_warnx("ticket %lld: no such ticket", (long long)id);
+		return EX_DATAERR;
+	}
+	if (t.raw_len && fwrite(t.raw, 1, t.raw_len, stdout) != t.raw_len)
+		rc = EX_IOERR;
+	ticket_clear(&t);
+	return rc == 0 ? EX_OK : rc;
 }
 
 static int
@@ -122,6 +265,10 @@ queue_show(struct cmd_env *env, int64_t id)
 	FILE *out;
 	int rc;
 
+	if (env->json && env->raw)
+		usage_error("queue show", "--json or --raw, not both");
+	if (env->raw)
+		return show_raw(env, id);
 	if (env->json)
 		return show_json(env, id);
 	if ((out = open_memstream(&text, &len)) == NULL)
@@ -178,6 +325,10 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 	fprintf(out, "Kind:      %s\n", t.kind ? t.kind : "(not processed yet)");
 	if (t.account)
 		fprintf(out, "Account:   %s\n", t.account);
+	if (t.refused)
+		fprintf(out, "Refused:   %d user%s (see the results below)\n",
+		    t.refused, t.refused == 1 ? "" : "s");
+	fprintf(out, "Assigned:  %s\n", t.assigned ? t.assigned : "nobody");
 	if (t.reason)
 		fprintf(out, "Reason:    %s\n", t.reason);
 	fprintf(out, "Source:    %s\n", t.source);
@@ -203,7 +354,7 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 				p++;
 		}
 	}
-	show_json_block(out, "Extracted fields", t.fields);
+	show_fields(out, s, t.fields);
 	if (t.state == TICKET_NEEDS_REVIEW) {
 		if ((rc = show_plan(out, env, id)) != EX_OK) {
 			msg_free(m);
@@ -211,7 +362,7 @@ show(FILE *out, struct cmd_env *env, int64_t id)
 			return rc;
 		}
 	} else
-		show_json_block(out, "Per-user results", t.results);
+		show_results(out, s, t.results);
 
 	if (store_audit_list(s, NULL, NULL, t.id, &a, &na) == -1)
 		return EX_SOFTWARE;
@@ -609,6 +760,32 @@ queue_note(struct cmd_env *env, int64_t id, const char *text)
 	return EX_OK;
 }
 
+static int
+queue_assign(struct cmd_env *env, int64_t id)
+{
+	const char *to = env->to;
+	char *actor;
+	int rc;
+
+	check_name("--to NAME", to);
+	if (strcmp(to, "none") == 0)
+		to = NULL;
+	actor = actor_of(env);
+	rc = store_ticket_assign(env_store(env), id, to, actor);
+	free(actor);
+	if (rc == -1)
+		return EX_SOFTWARE;
+	if (rc == 1) {
+		log_warnx("ticket %lld: no such ticket", (long long)id);
+		return EX_DATAERR;
+	}
+	if (to)
+		printf("ticket %lld: assigned to %s\n", (long long)id, to);
+	else
+		printf("ticket %lld: assigned to nobody\n", (long long)id);
+	return EX_OK;
+}
+
 int
 cmd_queue(struct cmd_env *env, int argc, char **argv)
 {
@@ -617,7 +794,8 @@ cmd_queue(struct cmd_env *env, int argc, char **argv)
 	int rc;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
-		env_allow(env, "queue list", OPT_STATE | OPT_JSON);
+		env_allow(env, "queue list", OPT_STATE | OPT_JSON | OPT_KIND |
+		    OPT_ACCOUNT | OPT_SINCE | OPT_SEARCH | OPT_LIMIT);
 		return queue_list(env);
 	}
 	if (argc == 4 && strcmp(argv[1], "note") == 0) {
@@ -626,11 +804,15 @@ cmd_queue(struct cmd_env *env, int argc, char **argv)
 	}
 	if (argc != 3)
 		usage_error("queue", "expected list, note TICKET_ID TEXT, or "
-		    "show|approve|reject|retry TICKET_ID");
+		    "show|assign|approve|reject|retry TICKET_ID");
 	id = ticket_id_arg(argv[2]);
 	if (strcmp(argv[1], "show") == 0) {
-		env_allow(env, "queue show", OPT_JSON);
+		env_allow(env, "queue show", OPT_JSON | OPT_RAW);
 		return queue_show(env, id);
+	}
+	if (strcmp(argv[1], "assign") == 0) {
+		env_allow(env, "queue assign", OPT_TO | OPT_BY);
+		return queue_assign(env, id);
 	}
 	if (strcmp(argv[1], "approve") == 0) {
 		env_allow(env, "queue approve", OPT_BY | OPT_NOTE | OPT_EXPECT |

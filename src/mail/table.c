@@ -67,6 +67,12 @@ table_row(struct table *t, ...)
 void
 table_print(struct table *t)
 {
+	table_fprint(stdout, t);
+}
+
+void
+table_fprint(FILE *out, struct table *t)
+{
 	size_t *w = xcalloc(t->ncols, sizeof *w);
 
 	for (size_t r = 0; r <= t->nrows; r++)
@@ -79,9 +85,9 @@ table_print(struct table *t)
 		for (size_t c = 0; c < t->ncols; c++) {
 			const char *s = t->cells[r * t->ncols + c];
 			if (c + 1 == t->ncols)
-				printf("%s\n", s);
+				fprintf(out, "%s\n", s);
 			else
-				printf("%s%*s", s, (int)(w[c] - width(s) + 2),
+				fprintf(out, "%s%*s", s, (int)(w[c] - width(s) + 2),
 				    "");
 		}
 	}

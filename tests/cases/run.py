@@ -61,9 +61,10 @@ def tf(cfg, *args, check=True, stdin=None):
 
 
 def queue(cfg):
+    """Every ticket, oldest first (queue list shows the newest first)."""
     p = tf(cfg, "queue", "list", "--json")
     try:
-        return json.loads(p.stdout)
+        return sorted(json.loads(p.stdout), key=lambda t: t["id"])
     except ValueError:
         print("    queue list --json: not JSON: " + p.stdout[:200])
         return []
