@@ -21,6 +21,7 @@ struct store {
 	int depth;            /* transaction nesting (savepoints inside) */
 	int readonly;
 	int sync_table;       /* db import made its temp.sync_seen table */
+	int last_err;         /* sqlite's code of the last failure logged */
 	struct stmt_cache cache[96];
 	size_t ncache;
 	store_digest_fn digest;   /* for migration 2, see store_set_digest */
