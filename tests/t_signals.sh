@@ -28,12 +28,23 @@ while [ $i -le "$N" ]; do
 done
 expect_exit 0 "db init" tf db init
 expect_exit 0 "db import ($N resellers)" tf db import "$T/accounts.yaml"
+# caught PID: wait (at most 10 s) until PID catches SIGTERM, so the signal
+# lands in the run and not in the start-up before the handler exists
+caught() {
+	for _ in $(seq 1 200); do
+		m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+		[ -n "$m" ] && [ $(( 0x$m & 0x4000 )) -ne 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
 flagged() { find "$T/maildir/cur" -type f -name '*:2,*S*' | wc -l; }
 
 # --- fetch
 tfadesk -c "$C" fetch >"$T/f.out" 2>"$T/f.err" &
 pid=$!
-sleep 0.25
+caught $pid
+sleep 0.1
 kill -TERM $pid
 wait $pid; rc=$?
 is_eq 75 "$rc" "fetch: SIGTERM -> exit 75"
@@ -51,7 +62,8 @@ is_eq "$N" "$(flagged)" "every message flagged"
 # --- process
 tfadesk -c "$C" process >"$T/p.out" 2>"$T/p.err" &
 pid=$!
-sleep 1
+caught $pid
+sleep 0.5
 kill -TERM $pid
 wait $pid; rc=$?
 is_eq 75 "$rc" "process: SIGTERM -> exit 75"
