@@ -94,6 +94,17 @@ $(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.
 $(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
 
+# tfadesk-hooks: tfadesk with its crash points (STEP in src/tfadesk.h) for
+# tests/t_crash_points.sh; only the files that hold a STEP are built again.
+HOOK_SRCS = src/util.c src/mail/main.c src/mail/fetch.c src/mail/process.c \
+	src/mail/send.c
+$(B)/tfadesk-hooks: $(HOOK_SRCS:%.c=$(B)/hooks/%.o) $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+
+$(B)/hooks/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DTFADESK_TEST_HOOKS $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -MMD -MP -c -o $@ $<
+
 $(B)/libcore.a: $(CORE_OBJS)
 $(B)/libmail.a: $(MAIL_OBJS)
 $(B)/libverify.a: $(VERIFY_OBJS)
@@ -131,7 +142,7 @@ endif
 deps:
 	@sh mk/deps.sh
 
-check-build: all $(UNIT_BINS)
+check-build: all $(UNIT_BINS) $(B)/tfadesk-hooks
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -26,6 +26,7 @@ struct store {
 	int has_verifier;     /* verifier.database attached as "verifier" */
 	struct timespec tx_start;   /* the open write transaction's BEGIN */
 	long tx_max_us, tx_n;       /* the longest write transaction, count */
+	int last_err;         /* sqlite's code of the last failure logged */
 	struct stmt_cache cache[96];
 	size_t ncache;
 	store_digest_fn digest;   /* for migration 2, see store_set_digest */

@@ -303,6 +303,7 @@ static const char *const vschema[] = {
 int
 store_err(struct store *s, const char *what)
 {
+	s->last_err = sqlite3_extended_errcode(s->db);
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
 	return -1;
 }
@@ -837,6 +838,12 @@ store_commit(struct store *s)
 	return 0;
 }
 
+int
+store_full(const struct store *s)
+{
+	return (s->last_err & 0xff) == SQLITE_FULL;
+}
+
 void
 store_rollback(struct store *s)
 {
@@ -844,6 +851,14 @@ store_rollback(struct store *s)
 
 	if (s->depth <= 0)
 		return;
+	/* After a full disk or an I/O error SQLite may have rolled the
+	 * whole transaction back itself: nothing is left to undo, and a
+	 * ROLLBACK would only fail with a second, misleading error. */
+	if (sqlite3_get_autocommit(s->db)) {
+		s->depth = 0;
+		s->sync_table = 0;
+		return;
+	}
 	s->depth--;
 	if (s->depth == 0) {
 		snprintf(sql, sizeof sql, "ROLLBACK");

@@ -44,6 +44,9 @@ int store_version(struct store *);        /* PRAGMA user_version */
 int store_begin(struct store *);
 int store_commit(struct store *);
 void store_rollback(struct store *);
+/* 1 when the last failure was a full disk (SQLITE_FULL): a smaller
+ * transaction may still fit. */
+int store_full(const struct store *);
 int store_audit(struct store *, const char *actor, const char *action,
     const char *account, const char *user, const char *old_value,
     const char *new_value, int64_t ticket_id /* 0: none */);

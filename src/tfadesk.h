@@ -95,6 +95,21 @@ int json_escape(struct buf *, const char *s); /* appends "..." quoted */
 /* SIGTERM/SIGINT set a flag that long loops check between messages. */
 void stop_install(void);
 int stop_requested(void);              /* the signal number, or 0 */
+/*
+ * Crash points for tests (in the spirit of isync's -T): STEP("fetch.stored")
+ * marks an instant where a crash matters. Only a build with
+ * -DTFADESK_TEST_HOOKS (make check-build's tfadesk-hooks) has them:
+ * TFADESK_STOP_AT=NAME:N ends the process with _exit(137), as kill -9
+ * would, at the Nth passage of step NAME; TFADESK_STOP_AT=list prints the
+ * names. The release binary compiles STEP to nothing.
+ */
+#ifdef TFADESK_TEST_HOOKS
+void test_step(const char *);
+void test_step_list(void);
+#define STEP(name) test_step(name)
+#else
+#define STEP(name) ((void)0)
+#endif
 time_t now_time(void);                 /* TFADESK_NOW overrides, for tests */
 char *time_iso(time_t);                /* "2026-11-28T13:40:00Z", owned */
 /* --since T: a date, a UTC time or an age (30m, 12h, 7d); -1: not one */

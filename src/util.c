@@ -465,3 +465,51 @@ stop_requested(void)
 {
 	return stop_flag;
 }
+
+#ifdef TFADESK_TEST_HOOKS
+/* Every STEP() name; test_step() refuses others, so the list stays true. */
+static const char *const test_steps[] = {
+	"fetch.read", "fetch.stored", "fetch.before_commit", "fetch.committed",
+	"fetch.flagged", "process.decided", "process.applied",
+	"process.committed", "send.claimed", "send.accepted", "send.marked",
+};
+
+void
+test_step(const char *name)
+{
+	static const char *want;
+	static long left = -1;
+	static int init;
+	const char *e, *colon;
+	size_t i, n = sizeof test_steps / sizeof test_steps[0];
+
+	for (i = 0; i < n; i++)
+		if (strcmp(test_steps[i], name) == 0)
+			break;
+	if (i == n)
+		fatalx("test hook: step %s is not in test_steps[]", name);
+	if (!init) {
+		init = 1;
+		if ((e = getenv("TFADESK_STOP_AT")) != NULL &&
+		    (colon = strchr(e, ':')) != NULL) {
+			want = xstrndup(e, (size_t)(colon - e));
+			left = strtol(colon + 1, NULL, 10);
+		}
+	}
+	if (want != NULL && strcmp(want, name) == 0 && --left == 0)
+		_exit(137);
+}
+
+/* TFADESK_STOP_AT=list: print the step names and exit 0. */
+void
+test_step_list(void)
+{
+	const char *e = getenv("TFADESK_STOP_AT");
+
+	if (e == NULL || strcmp(e, "list") != 0)
+		return;
+	for (size_t i = 0; i < sizeof test_steps / sizeof test_steps[0]; i++)
+		printf("%s\n", test_steps[i]);
+	exit(0);
+}
+#endif

@@ -9,7 +9,7 @@
  * it. To keep the fsyncs and server round trips down, messages share one
  * transaction (each store_ticket_add is a savepoint inside it); the server
  * side changes of the group follow its COMMIT (GROUP_BATCHES * source.batch
- * messages, or GROUP_MS). A kill at any instant leaves
+ * messages, GROUP_BYTES or GROUP_SECONDS). A kill at any instant leaves
  * either the group unstored and untouched on the server, or stored and
  * maybe not yet flagged: the next run finds the key stored and only flags.
  */
@@ -31,35 +31,25 @@
 #include "mail/mime.h"
 #include "mail/source.h"
 
-/* A group (one store transaction, then one round of server-side changes)
- * ends after GROUP_BATCHES * source.batch messages, GROUP_BYTES of them
- * or GROUP_MS: a write
- * transaction holds the database's write lock, and every other writer
- * (staff, batch, send) waits on it; DESIGN.md keeps each under 50 ms. */
-#define GROUP_MS 25
-#define GROUP_BYTES (256 * 1024)   /* what its commit writes and syncs */
+/* A group (read whole, then one store transaction, then one round of
+ * server-side changes) ends after GROUP_BATCHES * source.batch messages,
+ * GROUP_BYTES of them, or GROUP_SECONDS of reading. The bytes bound keeps
+ * the store transaction short: every other writer (staff, batch, send)
+ * waits on its write lock, and DESIGN.md keeps each under 50 ms. */
+#define GROUP_SECONDS 1
 #define GROUP_BATCHES 5
+#define GROUP_BYTES (256u * 1024)
 
 struct group {
-	struct source_msg *msgs;   /* stored, waiting for commit() */
+	struct source_msg *msgs;   /* read, held until stored and committed;
+				    * raw NULL: stored already */
 	size_t n, cap, bytes;
-	int in_tx;
-	struct timespec started;
+	time_t started;
 };
 
-/* Milliseconds since the group's BEGIN. */
-static long
-group_ms(const struct group *g)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - g->started.tv_sec) * 1000 +
-	    (now.tv_nsec - g->started.tv_nsec) / 1000000;
-}
-
 static char *msg_identity(const char *, size_t, char *);
-static int group_flush(struct source *, struct group *);
+static int group_store(struct source *, struct group *,
+    struct fetch_stats *);
 static int fetch_lock(const char *);
 
 /*
@@ -130,33 +120,84 @@ msg_identity(const char *raw, size_t len, char *hex)
 }
 
 /*
- * Commits the group's transaction, then applies the source's after-action
- * to each of its messages. Returns SRC_OK, or SRC_TEMP when the store could
- * not commit (nothing of the group was changed on the server).
+ * Stores the group's messages in one transaction, then applies the
+ * source's after-action to each. When the disk is full (store_full) the
+ * transaction is rolled back and the rest of the group is tried again in
+ * halves, down to single messages, so that what fits is stored; a message
+ * that does not fit ends the group: it and the ones after it stay on the
+ * source untouched. Only committed messages count in ST. Returns SRC_OK,
+ * SRC_TEMP when the store failed, or the source's failure.
  */
 static int
-group_flush(struct source *src, struct group *g)
+group_store(struct source *src, struct group *g, struct fetch_stats *st)
 {
-	int rc = SRC_OK, r;
-	size_t i;
+	struct store *s = src->store;
+	size_t pos = 0, sz = g->n, end, i, stored, dup;
+	int rc = SRC_OK, r, failed;
+	int64_t id;
+	char *msgkey, digest[STORE_DIGEST_HEX];
 
-	if (g->in_tx) {
-		g->in_tx = 0;
-		if (store_commit(src->store) == -1)
-			rc = SRC_TEMP;
-	}
-	for (i = 0; i < g->n; i++) {
-		if (rc == SRC_OK) {
+	while (pos < g->n && rc == SRC_OK) {
+		end = g->n - pos < sz ? g->n : pos + sz;
+		stored = dup = 0;
+		failed = store_begin(s) == -1;
+		for (i = pos; i < end && !failed; i++) {
+			struct source_msg *m = &g->msgs[i];
+
+			if (m->raw == NULL) {
+				dup++;
+				continue;
+			}
+			msgkey = msg_identity(m->raw, m->len, digest);
+			r = store_ticket_add(s, m->key, msgkey, digest, m->raw,
+			    m->len, &id);
+			free(msgkey);
+			if (r == -1)
+				failed = 1;
+			else if (r == 0)
+				stored++;
+			else
+				dup++;
+			STEP("fetch.stored");
+		}
+		if (failed)
+			store_rollback(s);
+		else {
+			STEP("fetch.before_commit");
+			failed = store_commit(s) == -1;   /* rolled back */
+		}
+		if (failed) {
+			if (!store_full(s) || end - pos == 1) {
+				rc = SRC_TEMP;
+				break;
+			}
+			sz = (end - pos) / 2;
+			log_info("fetch: the disk is full: storing groups of %zu",
+			    sz);
+			continue;
+		}
+		STEP("fetch.committed");
+		st->stored += stored;
+		st->dup += dup;
+		for (i = pos; i < end && rc == SRC_OK; i++) {
 			r = src->ops->commit(src, &g->msgs[i]);
 			if (r == SRC_TEMP || r == SRC_BOX_BAD ||
 			    r == SRC_REFUSED)
 				rc = r;
+			STEP("fetch.flagged");
 		}
-		source_msg_clear(&g->msgs[i]);
+		if (rc == SRC_OK && src->ops->flush)
+			rc = src->ops->flush(src);
+		pos = end;
 	}
-	g->n = g->bytes = 0;
-	if (rc == SRC_OK && src->ops->flush)
-		rc = src->ops->flush(src);
+	if (pos < g->n && rc == SRC_TEMP)
+		log_warnx("fetch: %zu message%s not stored, left on the source "
+		    "(%s)", g->n - pos, g->n - pos == 1 ? "" : "s",
+		    store_full(s) ? "the disk is full" : "store failed");
+	for (i = 0; i < g->n; i++)
+		source_msg_clear(&g->msgs[i]);
+	g->n = 0;
+	g->bytes = 0;
 	return rc;
 }
 
@@ -169,9 +210,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	struct source_msg m;
 	struct group g;
 	size_t batch = cfg->source.batch > 0 ? (size_t)cfg->source.batch : 1000;
-	int rc, known, r, lockfd;
-	int64_t id;
-	char *msgkey, digest[STORE_DIGEST_HEX];
+	int rc, known, r, lockfd, stopped = 0;
 
 	memset(st, 0, sizeof *st);
 	if (ops == NULL) {
@@ -196,6 +235,9 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 		return source_exit(rc);
 	}
 	for (;;) {
+		/* SIGTERM/SIGINT: store and flag what is in hand, then 75 */
+		if ((stopped = stop_requested()) != 0)
+			break;
 		memset(&m, 0, sizeof m);
 		r = ops->next(&src, &m);
 		if (r == SRC_EOF)
@@ -211,6 +253,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 			source_msg_clear(&m);
 			break;
 		}
+		STEP("fetch.read");
 		st->seen++;
 		known = m.raw == NULL ? 1 : store_source_known(store, m.key);
 		if (known == -1) {
@@ -218,60 +261,32 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 			source_msg_clear(&m);
 			break;
 		}
-		if (!known) {
-			if (!g.in_tx) {
-				if (store_begin(store) == -1) {
-					rc = SRC_TEMP;
-					source_msg_clear(&m);
-					break;
-				}
-				g.in_tx = 1;
-				clock_gettime(CLOCK_MONOTONIC, &g.started);
-			}
-			msgkey = msg_identity(m.raw, m.len, digest);
-			r = store_ticket_add(store, m.key, msgkey, digest,
-			    m.raw, m.len, &id);
-			free(msgkey);
-			if (r == -1) {
-				/* logged by the store; nothing of the group is
-				 * stored nor changed on the server */
-				log_warnx("source: %s: not stored, left on the "
-				    "source", m.key);
-				rc = SRC_TEMP;
-				source_msg_clear(&m);
-				break;
-			}
-			g.bytes += m.len;
-			if (r == 0)
-				st->stored++;
-			else
-				st->dup++;
-		} else
-			st->dup++;
-		free(m.raw);
-		m.raw = NULL;
+		if (known) {
+			free(m.raw);
+			m.raw = NULL;
+		}
+		if (g.n == 0)
+			g.started = time(NULL);
 		if (g.n == g.cap) {
 			g.cap = g.cap ? g.cap * 2 : 64;
 			g.msgs = xreallocarray(g.msgs, g.cap, sizeof *g.msgs);
 		}
+		g.bytes += m.raw ? m.len : 0;
 		g.msgs[g.n++] = m;
-		if (g.n >= GROUP_BATCHES * batch || (g.in_tx &&
-		    (g.bytes >= GROUP_BYTES || group_ms(&g) >= GROUP_MS))) {
-			if ((r = group_flush(&src, &g)) != SRC_OK) {
+		if (g.n >= GROUP_BATCHES * batch || g.bytes >= GROUP_BYTES ||
+		    time(NULL) - g.started >= GROUP_SECONDS) {
+			if ((r = group_store(&src, &g, st)) != SRC_OK) {
 				rc = r;
 				break;
 			}
 		}
 	}
 	if (rc == SRC_OK || rc == SRC_MSG_BAD) {
-		if ((r = group_flush(&src, &g)) != SRC_OK)
+		if ((r = group_store(&src, &g, st)) != SRC_OK)
 			rc = r;
 	} else {
-		/* a failure mid-group: drop what is not committed */
-		if (g.in_tx) {
-			store_rollback(store);
-			g.in_tx = 0;
-		}
+		/* the source failed: what is held is neither stored nor
+		 * changed on the server */
 		for (size_t i = 0; i < g.n; i++)
 			source_msg_clear(&g.msgs[i]);
 		g.n = 0;
@@ -279,6 +294,11 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	free(g.msgs);
 	ops->close(&src);
 	close(lockfd);
+	if (stopped && (rc == SRC_OK || rc == SRC_MSG_BAD)) {
+		log_warnx("fetch: stopped by signal %d; the rest stays on the "
+		    "source", stopped);
+		return EX_TEMPFAIL;
+	}
 	return source_exit(rc);
 }
 

@@ -330,6 +330,9 @@ main(int argc, char **argv)
 	int ch, help = 0, check_only = 0, rc;
 
 	log_init("tfadesk", 0, 0);
+#ifdef TFADESK_TEST_HOOKS
+	test_step_list();
+#endif
 	memset(&env, 0, sizeof env);
 	while ((ch = getopt_long(argc, argv, "c:hnvV", longopts, NULL)) != -1) {
 		switch (ch) {

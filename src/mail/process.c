@@ -1505,11 +1505,13 @@ run_one(const struct config *cfg, struct store *s, int64_t id,
 		goto fail;
 	if (j.state == TICKET_NEEDS_REVIEW && hold_plan(&j) != 0)
 		goto fail;
+	STEP("process.decided");
 	if (store_commit(s) != 0) {
 		store_rollback(s);
 		job_free(&j);
 		return -1;
 	}
+	STEP("process.applied");
 	log_info("ticket %lld: %s: %s", (long long)id,
 	    ticket_state_name(j.state), j.reason.s ? j.reason.s : "");
 	rc = (int)j.state;
@@ -1646,7 +1648,7 @@ process_run(const struct config *cfg, struct store *s,
 {
 	int64_t *ids = NULL;
 	size_t n = 0, failed = 0, i = 0;
-	int rc;
+	int rc, stopped = 0;
 
 	memset(st, 0, sizeof *st);
 	if ((rc = process_init(cfg)) != 0)
@@ -1667,6 +1669,9 @@ process_run(const struct config *cfg, struct store *s,
 		}
 		for (; i < n && k < GROUP_MAX && (k == 0 ||
 		    ms_now() - t0 < GROUP_MS); i++, k++) {
+			/* SIGTERM/SIGINT: commit what is done, then 75 */
+			if (stop_requested())
+				break;
 			switch (run_one(cfg, s, ids[i], NULL, 1)) {
 			case TICKET_APPLIED:
 				g.applied++;
@@ -1689,14 +1694,23 @@ process_run(const struct config *cfg, struct store *s,
 			failed += k;
 			continue;
 		}
+		STEP("process.committed");
 		st->applied += g.applied;
 		st->needs_review += g.needs_review;
 		st->rejected += g.rejected;
 		st->ignored += g.ignored;
 		failed += gfailed;
+		if ((stopped = stop_requested()) != 0)
+			break;
 	}
 	free(ids);
 	process_done();
+	if (stopped) {
+		log_warnx("process: stopped by signal %d; %zu ticket%s left "
+		    "new for the next run", stopped, n - i, n - i == 1 ? "" :
+		    "s");
+		return EX_TEMPFAIL;
+	}
 	if (failed)
 		log_warnx("process: %zu ticket%s not processed (they stay new)",
 		    failed, failed == 1 ? "" : "s");

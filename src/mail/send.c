@@ -196,6 +196,7 @@ send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
 	now = now_time();
 	switch (res) {
 	case SMTP_SENT:
+		STEP("send.accepted");
 		/* at once: a rerun must not send it again */
 		if (store_outbox_mark(s, r->id, OUTBOX_SENT, att, now,
 		    NULL) == -1) {
@@ -204,6 +205,7 @@ send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
 			rc = EX_SOFTWARE;
 			break;
 		}
+		STEP("send.marked");
 		log_info("send: reply %lld (ticket %lld) to %s: %s",
 		    (long long)r->id, (long long)r->ticket_id, r->rcpt,
 		    answer && *answer ? answer : "delivered");
@@ -306,6 +308,7 @@ send_run(const struct config *cfg, struct store *s, int flags,
 		}
 		if (n == 0)
 			break;
+		STEP("send.claimed");
 		if (smtp_tr && smtp == NULL &&
 		    (smtp = smtp_new(cfg, &err, &ex)) == NULL) {
 			if (err)

@@ -1,0 +1,82 @@
+#!/bin/sh
+# t_signals.sh - SIGTERM to `tfadesk fetch` (3000 messages in a maildir) and
+# to `tfadesk process` (3000 tickets, each switching 2FA on for its own
+# reseller), sent to the tfadesk process itself: it finishes the message in
+# hand, commits, exits 75; what it stored is flagged on the source and
+# nothing else; a rerun finishes with every message stored once and every
+# ticket applied once (one account.twofa audit row per ticket).
+. "$(dirname "$0")/lib.sh"
+command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+C=$T/c.yaml
+DB=$T/var/tfadesk.db
+N=${SIG_N:-3000}
+tf() { tfadesk -c "$C" "$@"; }
+sql() { sqlite3 -cmd ".timeout 5000" -batch -noheader "$DB" "$1"; }
+is_eq() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$2', wanted '$1')"; fi; }
+write_config "$C"
+sed -i 's/require_sender_auth: true/require_sender_auth: false/' "$C"
+i=1
+{ echo "resellers:"; while [ $i -le "$N" ]; do
+	printf '  - id: R%d\n    name: Reseller %d\n    twofa: false\n    contacts: [noc%d@r%d.example]\n    users:\n      - {id: U%d, name: User %d, phone: "07890 %06d"}\n' \
+	    $i $i $i $i $i $i $((100000 + i))
+	i=$((i + 1)); done; } > "$T/accounts.yaml"
+i=1
+while [ $i -le "$N" ]; do
+	printf 'From: NOC <noc%d@r%d.example>\r\nTo: support@500.uk.com\r\nSubject: 2FA Set Up\r\nDate: Fri, 28 Nov 2025 10:00:00 +0000\r\nMessage-ID: <sig%d@r%d.example>\r\n\r\nPlease switch on 2FA for our reseller account R%d.\r\n' \
+	    $i $i $i $i $i > "$T/maildir/new/$i.test"
+	i=$((i + 1))
+done
+expect_exit 0 "db init" tf db init
+expect_exit 0 "db import ($N resellers)" tf db import "$T/accounts.yaml"
+# caught PID: wait (at most 10 s) until PID catches SIGTERM, so the signal
+# lands in the run and not in the start-up before the handler exists
+caught() {
+	for _ in $(seq 1 200); do
+		m=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status" 2>/dev/null)
+		[ -n "$m" ] && [ $(( 0x$m & 0x4000 )) -ne 0 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+flagged() { find "$T/maildir/cur" -type f -name '*:2,*S*' | wc -l; }
+
+# --- fetch
+tfadesk -c "$C" fetch >"$T/f.out" 2>"$T/f.err" &
+pid=$!
+caught $pid
+sleep 0.1
+kill -TERM $pid
+wait $pid; rc=$?
+is_eq 75 "$rc" "fetch: SIGTERM -> exit 75"
+contains "$T/f.err" "stopped by signal 15" "fetch: says it was stopped"
+n1=$(sql "SELECT count(*) FROM tickets")
+[ "$n1" -gt 0 ] && [ "$n1" -lt "$N" ] && ok "fetch: stopped part way ($n1 of $N stored)" ||
+	not_ok "fetch: stored $n1 of $N: the signal did not land mid-run"
+is_eq "$n1" "$(flagged)" "fetch: exactly the stored messages are flagged on the source"
+contains "$T/f.out" "fetched $n1 new" "fetch: reports what it stored"
+expect_exit 0 "fetch: rerun" tf fetch
+is_eq "$N" "$(sql "SELECT count(*) FROM tickets")" "every message stored"
+is_eq 0 "$(sql "SELECT count(*) FROM (SELECT 1 FROM tickets GROUP BY msgkey HAVING count(*) > 1)")" "none twice"
+is_eq "$N" "$(flagged)" "every message flagged"
+
+# --- process
+tfadesk -c "$C" process >"$T/p.out" 2>"$T/p.err" &
+pid=$!
+caught $pid
+sleep 0.5
+kill -TERM $pid
+wait $pid; rc=$?
+is_eq 75 "$rc" "process: SIGTERM -> exit 75"
+contains "$T/p.err" "stopped by signal 15" "process: says it was stopped"
+a1=$(sql "SELECT count(*) FROM tickets WHERE state = 'applied'")
+[ "$a1" -gt 0 ] && [ "$a1" -lt "$N" ] && ok "process: stopped part way ($a1 of $N applied)" ||
+	not_ok "process: applied $a1 of $N: the signal did not land mid-run"
+is_eq "$a1" "$(sql "SELECT count(*) FROM audit WHERE action = 'account.twofa'")" "process: one change per applied ticket, none half done"
+is_eq "$a1" "$(sql "SELECT count(*) FROM accounts WHERE twofa = 1")" "process: accounts changed == tickets applied"
+contains "$T/p.out" "applied $a1," "process: reports what it committed"
+expect_exit 0 "process: rerun" tf process
+is_eq "$N" "$(sql "SELECT count(*) FROM tickets WHERE state = 'applied'")" "every ticket applied"
+is_eq "$N" "$(sql "SELECT count(*) FROM audit WHERE action = 'account.twofa'")" "every change audited once"
+is_eq 0 "$(sql "SELECT count(*) FROM (SELECT ticket_id FROM audit WHERE action = 'account.twofa' GROUP BY ticket_id HAVING count(*) > 1)")" "no change applied twice"
+is_eq "$N" "$(sql "SELECT count(*) FROM outbox")" "one reply per ticket"
+finish
