@@ -256,8 +256,16 @@ attempt(const PhoneNumberUtil *u, const std::string &cand,
 
 	if (u->Parse(cand, region, &num) != PhoneNumberUtil::NO_PARSING_ERROR)
 		return -1;
-	info->valid = u->IsValidNumber(num) ? 1 : 0;
-	info->type = map_type(u->GetNumberType(num));
+	/*
+	 * IsValidNumber(num) is IsValidNumberForRegion(num, the region
+	 * GetRegionCodeForNumber() picks), which is "GetNumberTypeHelper()
+	 * on that region's metadata is not UNKNOWN": exactly what
+	 * GetNumberType() computes. One call instead of two (each resolves
+	 * the region and runs the type regexes again).
+	 */
+	PhoneNumberUtil::PhoneNumberType t = u->GetNumberType(num);
+	info->valid = t != PhoneNumberUtil::UNKNOWN ? 1 : 0;
+	info->type = map_type(t);
 	info->country_code = num.country_code();
 	u->Format(num, PhoneNumberUtil::E164, &e164);
 	if (!e164.empty() && e164[0] == '+')

@@ -133,6 +133,7 @@ static char *our_address(const char *);
 static int name_match(const char *, const char *);
 static void fields_json(struct job *);
 static int decide(struct job *);
+static int staff_plan(struct job *, struct ticket_plan *);
 
 /* ---- configuration ------------------------------------------------- */
 
@@ -1360,25 +1361,37 @@ compute_plan(const struct config *cfg, struct store *s, int64_t id,
 		job_free(&j);
 		return -1;
 	}
-	j.staff = 1;
 	parse(&j);
-	rc = decide(&j);
-	store_rollback(s);
-	if (rc != 0) {
-		job_free(&j);
-		return -1;
-	}
-	p->text = plan_text(&j, p->token);
-	p->ch = j.plan;
-	p->nch = j.nplan;
-	p->users = j.users;
-	p->nusers = j.nusers;
-	j.plan = NULL;
-	j.users = NULL;
-	j.nplan = j.nusers = 0;
-	p->state = (int)j.state;
-	p->reason = xstrdup(j.reason.s ? j.reason.s : "");
+	rc = staff_plan(&j, p);
 	job_free(&j);
+	return rc;
+}
+
+/*
+ * Decides J (started and parsed, inside a savepoint of its own) as staff
+ * approval would, rolls the savepoint back and moves the plan to P.
+ * 0, -1 error.
+ */
+static int
+staff_plan(struct job *j, struct ticket_plan *p)
+{
+	int rc;
+
+	j->staff = 1;
+	rc = decide(j);
+	store_rollback(j->s);
+	if (rc != 0)
+		return -1;
+	p->text = plan_text(j, p->token);
+	p->ch = j->plan;
+	p->nch = j->nplan;
+	p->users = j->users;
+	p->nusers = j->nusers;
+	j->plan = NULL;
+	j->users = NULL;
+	j->nplan = j->nusers = 0;
+	p->state = (int)j->state;
+	p->reason = xstrdup(j->reason.s ? j->reason.s : "");
 	return 0;
 }
 
@@ -1399,14 +1412,39 @@ process_plan(const struct config *cfg, struct store *s, int64_t id,
 	return 0;
 }
 
-/* A ticket is held: store the plan its approval would carry out. */
+/*
+ * A ticket is held: store the plan its approval would carry out. The
+ * plan is what compute_plan() gives after this run's writes: the ticket's
+ * message decided afresh in staff mode; only the reading and parsing of
+ * the message (which this run did already) are not done again.
+ */
 static int
 hold_plan(struct job *j)
 {
 	struct ticket_plan p;
+	struct job sj;
 	int rc;
 
-	if (compute_plan(j->cfg, j->s, j->id, &p) != 0)
+	memset(&p, 0, sizeof p);
+	memset(&sj, 0, sizeof sj);
+	sj.cfg = j->cfg;
+	sj.s = j->s;
+	sj.id = j->id;
+	snprintf(sj.actor, sizeof sj.actor, "staff");
+	buf_init(&sj.reason);
+	if ((sj.vars = tv_new()) == NULL)
+		fatalx("process: out of memory");
+	if (store_begin(j->s) != 0) {
+		job_free(&sj);
+		return -1;
+	}
+	sj.t = j->t;            /* borrowed, given back before job_free() */
+	sj.msg = j->msg;
+	rc = staff_plan(&sj, &p);
+	memset(&sj.t, 0, sizeof sj.t);
+	sj.msg = NULL;
+	job_free(&sj);
+	if (rc != 0)
 		return -1;
 	rc = store_ticket_plan_set(j->s, j->id, p.text, p.token);
 	ticket_plan_clear(&p);
