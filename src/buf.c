@@ -47,7 +47,8 @@ grow(struct buf *b, size_t more)
 void
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	grow(b, n);
+	if (b->cap - b->len <= n)       /* room for N bytes and the NUL? */
+		grow(b, n);
 	if (n)
 		memcpy(b->s + b->len, p, n);
 	b->len += n;
@@ -63,7 +64,8 @@ buf_adds(struct buf *b, const char *s)
 void
 buf_addc(struct buf *b, int c)
 {
-	grow(b, 1);
+	if (b->cap - b->len <= 1)
+		grow(b, 1);
 	b->s[b->len++] = (char)c;
 	b->s[b->len] = '\0';
 }

@@ -104,6 +104,7 @@ struct job {
 	struct ticket t;
 	struct msg *msg;
 	struct rmatch rm;
+	int have_rm;            /* rm filled (by this or an earlier decide) */
 	char **resellers;       /* the sender is a contact of these */
 	size_t nresellers;
 	struct account reseller;  /* the one the ticket is about, if known */
@@ -129,12 +130,69 @@ static struct {
 	int loaded;
 } ctx;
 
+/*
+ * The numbers checked while one ticket is decided, with their verdicts:
+ * a held ticket is decided twice (as is, then as staff would approve it)
+ * and a reseller's numbers are checked once per 2FA request, so the same
+ * number comes back within a ticket. Emptied when a ticket starts, so
+ * nothing outlives the ticket (and numbering.yaml is read once per run
+ * anyway). phone_check() is a pure function of its arguments.
+ */
+#define PCACHE_N	32
+static struct pcache {
+	char *text;
+	const char *region;
+	int rc;
+	char e164[20];
+	const char *why;
+} pcache[PCACHE_N];
+static size_t npcache;
+
 static char *our_address(const char *);
 static int name_match(const char *, const char *);
 static void fields_json(struct job *);
+static void match_rules(struct job *);
 static int decide(struct job *);
+static int staff_plan(struct job *, struct ticket_plan *);
 
 /* ---- configuration ------------------------------------------------- */
+
+static void
+pcache_clear(void)
+{
+	for (size_t i = 0; i < npcache; i++)
+		free(pcache[i].text);
+	npcache = 0;
+}
+
+/* phone_normalize() with ctx.nb, through the ticket's cache. */
+static int
+norm_phone(const char *text, const char *region, char out[20],
+    const char **why)
+{
+	struct pcache *c;
+	size_t i;
+
+	for (i = 0; i < npcache; i++) {
+		c = &pcache[i];
+		if (c->region == region && strcmp(c->text, text) == 0) {
+			memcpy(out, c->e164, sizeof c->e164);
+			*why = c->why;
+			return c->rc;
+		}
+	}
+	if (npcache == PCACHE_N)        /* full: the last slot is reused */
+		free(pcache[--npcache].text);
+	c = &pcache[npcache++];
+	c->text = xstrdup(text);
+	c->region = region;
+	c->why = NULL;
+	c->e164[0] = '\0';
+	c->rc = phone_normalize(ctx.nb, text, region, c->e164, &c->why);
+	memcpy(out, c->e164, sizeof c->e164);
+	*why = c->why;
+	return c->rc;
+}
 
 /* Loads the rules and the numbering policy once. EX_CONFIG when either is
  * bad (every problem already printed with file and line). */
@@ -159,6 +217,7 @@ process_init(const struct config *cfg)
 void
 process_done(void)
 {
+	pcache_clear();
 	rules_free(ctx.rules);
 	numbering_free(ctx.nb);
 	memset(&ctx, 0, sizeof ctx);
@@ -670,7 +729,7 @@ do_twofa(struct job *j)
 	for (size_t i = 0; i < n; i++) {
 		char e164[20];
 		const char *why = NULL;
-		if (u[i].phone && phone_normalize(ctx.nb, u[i].phone,
+		if (u[i].phone && norm_phone(u[i].phone,
 		    j->cfg->default_country, e164, &why) == 0 &&
 		    config_sms_allowed(j->cfg, e164))
 			continue;
@@ -794,7 +853,7 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 		judge_set(jd, R_REJECTED, "no_number", "no mobile number given");
 		return 0;
 	}
-	if (phone_normalize(ctx.nb, e->mobile, j->cfg->default_country,
+	if (norm_phone(e->mobile, j->cfg->default_country,
 	    jd->phone, &why) != 0) {
 		jd->phone[0] = '\0';
 		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
@@ -1009,7 +1068,7 @@ decide(struct job *j)
 		    "Message-ID and different content; held for staff, never "
 		    "applied automatically", (long long)j->t.dup_of);
 		if (j->msg->error == NULL) {
-			rules_match(ctx.rules, j->msg, &j->rm);
+			match_rules(j);
 			fields_json(j);
 		}
 		outcome(j, TICKET_NEEDS_REVIEW, NULL);
@@ -1040,7 +1099,7 @@ decide(struct job *j)
 		return 0;
 	}
 
-	rules_match(ctx.rules, j->msg, &j->rm);
+	match_rules(j);
 	fields_json(j);
 	if (store_contact_resellers(j->s, j->msg->from_addr, &j->resellers,
 	    &j->nresellers) < 0)
@@ -1150,6 +1209,18 @@ fields_json(struct job *j)
 	    j->rm.forward_read ? "true" : "false");
 	free(j->fields);
 	j->fields = buf_steal(&b);
+}
+
+/* Classifies the message, once per message: rules_match() depends on
+ * the message and the rules only, so a held ticket's second decision
+ * (staff mode, hold_plan()) takes the first one's. */
+static void
+match_rules(struct job *j)
+{
+	if (j->have_rm)
+		return;
+	rules_match(ctx.rules, j->msg, &j->rm);
+	j->have_rm = 1;
 }
 
 static void
@@ -1294,6 +1365,7 @@ job_start(struct job *j, const struct config *cfg, struct store *s,
 	char b[96];
 
 	memset(j, 0, sizeof *j);
+	pcache_clear();
 	j->cfg = cfg;
 	j->s = s;
 	j->id = id;
@@ -1360,25 +1432,37 @@ compute_plan(const struct config *cfg, struct store *s, int64_t id,
 		job_free(&j);
 		return -1;
 	}
-	j.staff = 1;
 	parse(&j);
-	rc = decide(&j);
-	store_rollback(s);
-	if (rc != 0) {
-		job_free(&j);
-		return -1;
-	}
-	p->text = plan_text(&j, p->token);
-	p->ch = j.plan;
-	p->nch = j.nplan;
-	p->users = j.users;
-	p->nusers = j.nusers;
-	j.plan = NULL;
-	j.users = NULL;
-	j.nplan = j.nusers = 0;
-	p->state = (int)j.state;
-	p->reason = xstrdup(j.reason.s ? j.reason.s : "");
+	rc = staff_plan(&j, p);
 	job_free(&j);
+	return rc;
+}
+
+/*
+ * Decides J (started and parsed, inside a savepoint of its own) as staff
+ * approval would, rolls the savepoint back and moves the plan to P.
+ * 0, -1 error.
+ */
+static int
+staff_plan(struct job *j, struct ticket_plan *p)
+{
+	int rc;
+
+	j->staff = 1;
+	rc = decide(j);
+	store_rollback(j->s);
+	if (rc != 0)
+		return -1;
+	p->text = plan_text(j, p->token);
+	p->ch = j->plan;
+	p->nch = j->nplan;
+	p->users = j->users;
+	p->nusers = j->nusers;
+	j->plan = NULL;
+	j->users = NULL;
+	j->nplan = j->nusers = 0;
+	p->state = (int)j->state;
+	p->reason = xstrdup(j->reason.s ? j->reason.s : "");
 	return 0;
 }
 
@@ -1399,14 +1483,42 @@ process_plan(const struct config *cfg, struct store *s, int64_t id,
 	return 0;
 }
 
-/* A ticket is held: store the plan its approval would carry out. */
+/*
+ * A ticket is held: store the plan its approval would carry out. The
+ * plan is what compute_plan() gives after this run's writes: the ticket's
+ * message decided afresh in staff mode; only the reading and parsing of
+ * the message (which this run did already) are not done again.
+ */
 static int
 hold_plan(struct job *j)
 {
 	struct ticket_plan p;
+	struct job sj;
 	int rc;
 
-	if (compute_plan(j->cfg, j->s, j->id, &p) != 0)
+	memset(&p, 0, sizeof p);
+	memset(&sj, 0, sizeof sj);
+	sj.cfg = j->cfg;
+	sj.s = j->s;
+	sj.id = j->id;
+	snprintf(sj.actor, sizeof sj.actor, "staff");
+	buf_init(&sj.reason);
+	if ((sj.vars = tv_new()) == NULL)
+		fatalx("process: out of memory");
+	if (store_begin(j->s) != 0) {
+		job_free(&sj);
+		return -1;
+	}
+	sj.t = j->t;            /* borrowed, given back before job_free() */
+	sj.msg = j->msg;
+	sj.rm = j->rm;
+	sj.have_rm = j->have_rm;
+	rc = staff_plan(&sj, &p);
+	memset(&sj.t, 0, sizeof sj.t);
+	sj.msg = NULL;
+	memset(&sj.rm, 0, sizeof sj.rm);
+	job_free(&sj);
+	if (rc != 0)
 		return -1;
 	rc = store_ticket_plan_set(j->s, j->id, p.text, p.token);
 	ticket_plan_clear(&p);
@@ -1631,7 +1743,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
  * the next run.
  */
 #define GROUP_MAX	500
-#define GROUP_MS	25
+#define GROUP_MS	25	/* well under 50 ms: the verifier shares the disk */
 
 static long
 ms_now(void)

@@ -45,5 +45,9 @@ stored=$("$TF" -c "$T/tfadesk.yaml" queue list --state new --json | python3 -c '
 secs=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$T/time" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }')
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T/time")
 cpu=$(sed -n 's/.*Percent of CPU this job got: //p' "$T/time")
+# user + system CPU seconds: on a loaded machine the wall clock mostly
+# measures the wait for a core; tickets per CPU second does not
+csecs=$(sed -n 's/.*\(User\|System\) time (seconds): //p' "$T/time" | awk '{ s += $1 } END { print s }')
 echo "process: $stored tickets in ${secs}s: $(awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') tickets/s, peak RSS $((rss / 1024)) MiB, CPU $cpu"
+echo "process: ${csecs}s of CPU (user + system): $(awk -v n="$stored" -v s="$csecs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') tickets per CPU second"
 echo "process: $(cat "$T/out")"
