@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	ENUM("source.after", source.after, "seen|delete|move:"),
 	INT("source.timeout", source.timeout, 1, 3600),
 	INT("source.batch", source.batch, 1, 100000),
+	/* at most 25 minutes: RFC 2177 wants IDLE renewed within 29 */
+	INT("source.poll_seconds", source.poll_seconds, 1, 1500),
 
 	SECTION("limits"),
 	INT("limits.max_bytes", limits.max_bytes, 1024, 1L << 30),
@@ -481,6 +483,8 @@ defaults_and_checks(struct loader *l)
 		c->source.timeout = 30;
 	if (c->source.batch == 0)
 		c->source.batch = 1000;
+	if (c->source.poll_seconds == 0)
+		c->source.poll_seconds = 60;
 
 	if (c->limits.max_bytes == 0)
 		c->limits.max_bytes = 10L << 20;

@@ -142,6 +142,7 @@ struct config {
 		char *after;   /* seen | delete | move:FOLDER */
 		long timeout;  /* seconds */
 		long batch;    /* messages per UID FETCH */
+		long poll_seconds;  /* watch: full check at least this often */
 	} source;
 
 	struct {               /* limits on each incoming message */

@@ -16,12 +16,12 @@ check "programs are executable" test -x "$T/root/opt/tfa/bin/tfadesk"
 expect_exit 0 "installed tfadesk runs" "$T/root/opt/tfa/bin/tfadesk" --version
 # service files that work as installed: ExecStart follows PREFIX, and every
 # unit scores 2.0 or better in systemd's own security review
-for u in tfadesk-batch.service tfadesk-batch.timer tfadesk-verify.service; do
+for u in tfadesk-batch.service tfadesk-batch.timer tfadesk-watch.service tfadesk-verify.service; do
 	check "installed unit $u" test -f "$T/root/opt/tfa/lib/systemd/system/$u"
 done
 check "installed sysusers.d" test -f "$T/root/opt/tfa/lib/sysusers.d/tfadesk.conf"
 check "installed tmpfiles.d" test -f "$T/root/opt/tfa/lib/tmpfiles.d/tfadesk.conf"
-for u in tfadesk-batch.service tfadesk-verify.service; do
+for u in tfadesk-batch.service tfadesk-watch.service tfadesk-verify.service; do
 	f=$T/root/opt/tfa/lib/systemd/system/$u
 	contains "$f" "ExecStart=/opt/tfa/bin/" "$u: ExecStart follows PREFIX"
 	lacks "$f" "/usr/local/bin" "$u: no path outside PREFIX"

@@ -37,6 +37,8 @@
 static int worst(int, int);
 static void dry_run_report(struct store *, const int64_t *, size_t);
 static void progress(int on, const char *what);
+static int batch_lock(const struct config *, int, int, int, int *, int *);
+static int batch_locked(const struct config *, int, int, int);
 
 static int
 worst(int a, int b)
@@ -110,8 +112,54 @@ write_metrics(const char *path, const struct fetch_stats *fs,
 	buf_free(&b);
 }
 
-int
-batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
+/*
+ * Takes the lock on DATABASE.lock into *FD. Busy: EX_TEMPFAIL at once
+ * (said unless SILENT; *BUSY set), or waits with WAIT.
+ */
+static int
+batch_lock(const struct config *cfg, int wait, int silent, int tty, int *fd,
+    int *busy)
+{
+	char *lockpath;
+
+	lockpath = xprintf("%s.lock", cfg->database);
+	*fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd == -1) {
+		log_warn("batch: lock %s", lockpath);
+		free(lockpath);
+		return EX_CANTCREAT;
+	}
+	if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK || !wait) {
+			if (errno != EWOULDBLOCK)
+				log_warn("batch: lock %s", lockpath);
+			else if ((*busy = 1) && !silent)
+				log_warnx("batch: another batch is running "
+				    "(%s is locked)", lockpath);
+			close(*fd);
+			*fd = -1;
+			free(lockpath);
+			return EX_TEMPFAIL;
+		}
+		progress(tty, "waiting for the other batch");
+		log_info("batch: waiting for %s", lockpath);
+		while (flock(*fd, LOCK_EX) == -1) {
+			if (errno != EINTR) {
+				log_warn("batch: lock %s", lockpath);
+				close(*fd);
+				*fd = -1;
+				free(lockpath);
+				return EX_TEMPFAIL;
+			}
+		}
+	}
+	free(lockpath);
+	return EX_OK;
+}
+
+/* Fetch, process and send; the caller holds the lock. */
+static int
+batch_locked(const struct config *cfg, int dry_run, int quiet, int tty)
 {
 	struct fetch_stats fs;
 	struct process_stats ps;
@@ -120,42 +168,11 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 	size_t waiting = 0, nfresh = 0;
 	int64_t *fresh = NULL;
 	time_t started = now_time();
-	char *lockpath;
-	int fd, rc = EX_OK, r, tty = !quiet && isatty(STDERR_FILENO);
+	int rc = EX_OK, r;
 
 	memset(&fs, 0, sizeof fs);
 	memset(&ps, 0, sizeof ps);
 	memset(&ss, 0, sizeof ss);
-
-	lockpath = xprintf("%s.lock", cfg->database);
-	fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd == -1) {
-		log_warn("batch: lock %s", lockpath);
-		free(lockpath);
-		return EX_CANTCREAT;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		if (errno != EWOULDBLOCK || !wait) {
-			if (errno == EWOULDBLOCK)
-				log_warnx("batch: another batch is running "
-				    "(%s is locked)", lockpath);
-			else
-				log_warn("batch: lock %s", lockpath);
-			close(fd);
-			free(lockpath);
-			return EX_TEMPFAIL;
-		}
-		progress(tty, "waiting for the other batch");
-		log_info("batch: waiting for %s", lockpath);
-		while (flock(fd, LOCK_EX) == -1) {
-			if (errno != EINTR) {
-				log_warn("batch: lock %s", lockpath);
-				close(fd);
-				free(lockpath);
-				return EX_TEMPFAIL;
-			}
-		}
-	}
 
 	/* a bad rules file stops the batch before any mail is touched */
 	if ((r = process_init(cfg)) != 0) {
@@ -205,6 +222,11 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 		    "waiting %zu\n", dry_run ? "dry run (nothing changed): " :
 		    "", fs.stored, ps.applied, ps.needs_review, ps.rejected,
 		    ps.ignored, ss.sent, ss.failed, dry_run ? 0 : waiting);
+	else if (fs.stored || ss.sent || ss.failed)
+		log_info("batch: fetched %zu, applied %zu, needs_review %zu, "
+		    "rejected %zu, ignored %zu, sent %zu, failed %zu, "
+		    "waiting %zu", fs.stored, ps.applied, ps.needs_review,
+		    ps.rejected, ps.ignored, ss.sent, ss.failed, waiting);
 	if (!dry_run && cfg->metrics_file)
 		write_metrics(cfg->metrics_file, &fs, &ps, &ss, waiting, rc,
 		    now_time() - started);
@@ -216,9 +238,32 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 out:
 	free(fresh);
 	store_close(s);
+	return rc;
+}
+
+int
+batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
+{
+	int fd, rc, busy = 0, tty = !quiet && isatty(STDERR_FILENO);
+
+	if ((rc = batch_lock(cfg, wait, 0, tty, &fd, &busy)) != EX_OK)
+		return rc;
+	rc = batch_locked(cfg, dry_run, quiet, tty);
 	/* closing the file drops the lock; the file itself stays */
 	close(fd);
-	free(lockpath);
+	return rc;
+}
+
+int
+batch_once(const struct config *cfg, int *busy)
+{
+	int fd, rc;
+
+	*busy = 0;
+	if ((rc = batch_lock(cfg, 0, 1, 0, &fd, busy)) != EX_OK)
+		return rc;
+	rc = batch_locked(cfg, 0, 1, 0);
+	close(fd);
 	return rc;
 }
 

@@ -36,6 +36,11 @@ int ticket_digest(const char *raw, size_t len, char *hex);
  * anywhere. Prints the one-line summary unless QUIET. Returns an exit
  * status: 0 it ran, 75 lock busy or a server unreachable. */
 int batch_run(const struct config *, int dry_run, int wait, int quiet);
+/* One quiet batch for watch: *BUSY set (and 75) when another batch holds
+ * the lock; a summary is logged (-v) when something was done. */
+int batch_once(const struct config *, int *busy);
+/* watch.c: a batch for each arrival until SIGTERM (exit 0). */
+int watch_run(const struct config *);
 
 /* process.c: classify, validate and apply stored tickets. */
 /* Loads rules (cfg->rules) and numbering once; EX_CONFIG after printing

@@ -36,6 +36,7 @@ static const char usage_text[] =
 "  send [--dry-run] [--now]           deliver queued replies (--now: ignore back-off)\n"
 "  outbox list [--json]               replies queued, sent, failed\n"
 "  batch [--dry-run] [--wait]         fetch + process + send under a lock\n"
+"  watch                              a batch for each arrival (IMAP IDLE); a service\n"
 "\n"
 "Staff queue:\n"
 "  queue list [--state S] [--kind K] [--account ID] [--since T] [--search TEXT]\n"
@@ -68,6 +69,7 @@ static int cmd_ingest(struct cmd_env *, int, char **);
 static int cmd_process(struct cmd_env *, int, char **);
 static int cmd_send(struct cmd_env *, int, char **);
 static int cmd_batch(struct cmd_env *, int, char **);
+static int cmd_watch(struct cmd_env *, int, char **);
 
 static const struct command commands[] = {
 	{ "db", cmd_db, OPT_DRY_RUN | OPT_ALLOW_MOVE | OPT_ALLOW_CLEAR |
@@ -92,6 +94,7 @@ static const struct command commands[] = {
 	{ "outbox", cmd_outbox, OPT_JSON, "outbox list [--json]" },
 	{ "batch", cmd_batch, OPT_DRY_RUN | OPT_WAIT,
 	    "batch [--dry-run] [--wait]" },
+	{ "watch", cmd_watch, 0, "watch   (until SIGTERM; see tfadesk(1))" },
 	{ "queue", cmd_queue, OPT_JSON | OPT_STATE | OPT_BY | OPT_NOTE |
 	    OPT_REASON | OPT_EXPECT | OPT_MESSAGE | OPT_KIND | OPT_ACCOUNT |
 	    OPT_SINCE | OPT_SEARCH | OPT_LIMIT | OPT_RAW | OPT_TO,
@@ -286,6 +289,22 @@ cmd_batch(struct cmd_env *env, int argc, char **argv)
 		usage_error("batch", "takes no arguments");
 	stop_install();
 	return batch_run(env_config(env), env->dry_run, env->wait, 0);
+}
+
+static int
+cmd_watch(struct cmd_env *env, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc > 1)
+		usage_error("watch", "takes no arguments");
+	/* refuse a bad rules file or secret at start, as -n does */
+	if ((rc = process_init(env_config(env))) != 0)
+		return rc;
+	if ((rc = config_check_mail_secrets(env->cfg)) != 0)
+		return rc;
+	return watch_run(env->cfg);
 }
 
 int

@@ -21,6 +21,9 @@
  */
 #include <arpa/inet.h>
 
+#include <poll.h>
+#include <time.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -74,6 +77,7 @@ static int imap_next(struct source *, struct source_msg *);
 static int imap_commit(struct source *, struct source_msg *);
 static int imap_flush(struct source *);
 static void imap_close(struct source *);
+static int imap_names(const struct config *, struct imap *);
 
 const struct source_ops source_imap_ops = {
 	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close
@@ -216,6 +220,23 @@ out:
 	return r;
 }
 
+/* Host, user, mailbox and the "where" of log lines. */
+static int
+imap_names(const struct config *cfg, struct imap *im)
+{
+	if (cfg->source.host == NULL || cfg->source.user == NULL) {
+		log_warnx("source: imap: source.host and source.user are "
+		    "needed");
+		return SRC_CONFIG;
+	}
+	im->host = xstrdup(cfg->source.host);
+	im->user = xstrdup(cfg->source.user);
+	im->mailbox = xstrdup(cfg->source.mailbox ? cfg->source.mailbox :
+	    "INBOX");
+	im->where = xprintf("%s@%s/%s", im->user, im->host, im->mailbox);
+	return SRC_OK;
+}
+
 static int
 imap_open(struct source *src)
 {
@@ -228,16 +249,8 @@ imap_open(struct source *src)
 	int r;
 
 	src->priv = im;
-	if (cfg->source.host == NULL || cfg->source.user == NULL) {
-		log_warnx("source: imap: source.host and source.user are "
-		    "needed");
-		return SRC_CONFIG;
-	}
-	im->host = xstrdup(cfg->source.host);
-	im->user = xstrdup(cfg->source.user);
-	im->mailbox = xstrdup(cfg->source.mailbox ? cfg->source.mailbox :
-	    "INBOX");
-	im->where = xprintf("%s@%s/%s", im->user, im->host, im->mailbox);
+	if ((r = imap_names(cfg, im)) != SRC_OK)
+		return r;
 	if (strncmp(after, "move:", 5) == 0 && after[5] != '\0')
 		im->folder = xstrdup(after + 5);
 	else if (strcmp(after, "seen") != 0 && strcmp(after, "delete") != 0) {
@@ -685,4 +698,119 @@ imap_close(struct source *src)
 	free(im->pend);
 	free(im);
 	src->priv = NULL;
+}
+
+/*
+ * watch: a connection that only waits. It EXAMINEs the mailbox (read-only:
+ * nothing it does changes a flag) and IDLEs; the fetch of batch runs on a
+ * connection of its own, so this one never reads a message. An arrival is
+ * an untagged EXISTS (RFC 3501 7.3.1: sent when the mailbox grows); flag
+ * changes, EXPUNGEs and Dovecot's "OK Still here" are not. The wait sleeps
+ * in poll(2) for at most a second at a time, so a SIGTERM ends it at once.
+ */
+#define NOOP_SECONDS	5     /* a server without IDLE: how often to ask */
+
+struct imap_waiter {
+	struct source src;
+	struct imap *im;
+	int idle;
+};
+
+int
+imap_wait_open(const struct config *cfg, struct imap_waiter **out)
+{
+	struct imap_waiter *w = xcalloc(1, sizeof *w);
+	int r;
+
+	*out = w;
+	w->src.ops = &source_imap_ops;
+	w->src.cfg = cfg;
+	w->src.dry_run = 1;
+	w->im = xcalloc(1, sizeof *w->im);
+	w->src.priv = w->im;
+	if ((r = imap_names(cfg, w->im)) != SRC_OK)
+		return r;
+	if ((r = imap_connect(&w->src, w->im)) != SRC_OK)
+		return r;
+	if ((r = mailimap_examine(w->im->s, w->im->mailbox)) !=
+	    MAILIMAP_NO_ERROR)
+		return imap_bad(w->im, "EXAMINE", r);
+	w->idle = mailimap_has_idle(w->im->s);
+	log_debug("source: %s: waiting with %s", w->im->where,
+	    w->idle ? "IDLE" : "NOOP");
+	return SRC_OK;
+}
+
+int
+imap_wait_idles(const struct imap_waiter *w)
+{
+	return w->idle;
+}
+
+/* Data the library read already and holds in its buffer. */
+static int
+buffered(mailimap *s)
+{
+	return s->imap_stream != NULL && s->imap_stream->read_buffer_len > 0;
+}
+
+int
+imap_wait(struct imap_waiter *w, long seconds)
+{
+	struct imap *im = w->im;
+	struct mailimap_selection_info *si = im->s->imap_selection_info;
+	time_t end = time(NULL) + seconds, now;
+	struct pollfd pfd;
+	int r, fd, n;
+
+	while (!stop_requested() && (now = time(NULL)) < end) {
+		if (si == NULL) {
+			im->broken = 1;
+			return SRC_TEMP;
+		}
+		si->sel_has_exists = 0;
+		if (!w->idle) {
+			for (n = 0; n < NOOP_SECONDS && now + n < end &&
+			    !stop_requested(); n++)
+				(void)poll(NULL, 0, 1000);
+			if (stop_requested())
+				break;
+			if ((r = mailimap_noop(im->s)) != MAILIMAP_NO_ERROR)
+				return imap_bad(im, "NOOP", r);
+		} else {
+			if ((r = mailimap_idle(im->s)) != MAILIMAP_NO_ERROR)
+				return imap_bad(im, "IDLE", r);
+			fd = mailimap_idle_get_fd(im->s);
+			while (!buffered(im->s) && !stop_requested() &&
+			    time(NULL) < end) {
+				pfd.fd = fd;
+				pfd.events = POLLIN;
+				pfd.revents = 0;
+				n = poll(&pfd, 1, 1000);
+				if (n > 0)
+					break;
+				if (n == -1 && errno != EINTR) {
+					log_warn("source: %s: poll", im->where);
+					im->broken = 1;
+					return SRC_TEMP;
+				}
+			}
+			/* reads what came, up to the tagged OK of IDLE */
+			if ((r = mailimap_idle_done(im->s)) != MAILIMAP_NO_ERROR)
+				return imap_bad(im, "IDLE (DONE)", r);
+		}
+		si = im->s->imap_selection_info;
+		if (si != NULL && si->sel_has_exists)
+			return SRC_OK;
+	}
+	return SRC_EOF;
+}
+
+void
+imap_wait_close(struct imap_waiter *w)
+{
+	if (w == NULL)
+		return;
+	imap_close(&w->src);
+	free(w);
 }

@@ -91,6 +91,20 @@ extern const struct source_ops source_maildir_ops;
 extern const struct source_ops source_imap_ops;
 extern const struct source_ops source_pop3_ops;
 
+/*
+ * source-imap.c, for watch: a second IMAP connection that only waits for
+ * the mailbox to change (EXAMINE, then IDLE; NOOP every few seconds on a
+ * server without IDLE). imap_wait returns SRC_OK when a message arrived
+ * (an untagged EXISTS), SRC_EOF when SECONDS passed or a stop was
+ * requested, SRC_TEMP (or another SRC_*) when the connection failed:
+ * close it and open a new one.
+ */
+struct imap_waiter;
+int imap_wait_open(const struct config *, struct imap_waiter **);
+int imap_wait(struct imap_waiter *, long seconds);
+int imap_wait_idles(const struct imap_waiter *);  /* 1: IDLE, 0: NOOP */
+void imap_wait_close(struct imap_waiter *);
+
 /* source-tls.c: check the peer chain of an established TLS stream (a
  * libetpan mailstream *) against CA_FILE (NULL: system trust) and HOST.
  * Returns 0 or -1 with the reason logged as "source: HOST: ...". */
