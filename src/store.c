@@ -377,7 +377,8 @@ store_open(const char *path, int flags)
 		    path);
 		return NULL;
 	}
-	if (flags & STORE_CREATE) {
+	/* ":memory:" is SQLite's private in-memory database, not a file. */
+	if ((flags & STORE_CREATE) && strcmp(path, ":memory:") != 0) {
 		char *dir = xstrdup(path), *slash = strrchr(dir, '/');
 		if (slash && slash != dir) {
 			*slash = '\0';
