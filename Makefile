@@ -30,8 +30,8 @@ VERIFY_PKGS = libmicrohttpd jansson libcurl
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 WARN      = -Wall -Wextra
-ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc $(CFLAGS)
-ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc $(CXXFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc/core -Isrc $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc/core -Isrc $(CXXFLAGS)
 ALL_LDFLAGS  = $(LDFLAGS)
 
 ifeq ($(FUZZ),1)
@@ -62,9 +62,9 @@ FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 pc_cflags = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1))
 
-CORE_SRCS   = $(wildcard src/*.c)
-CORE_CXX    = $(wildcard src/*.cc)
-MAIL_SRCS   = $(filter-out src/mail/main.c,$(wildcard src/mail/*.c))
+CORE_SRCS   = $(wildcard src/core/*.c)
+CORE_CXX    = $(wildcard src/core/*.cc)
+MAIL_SRCS   = $(filter-out src/tfadesk/main.c,$(wildcard src/tfadesk/*.c))
 VERIFY_SRCS = $(filter-out src/verify/main.c,$(wildcard src/verify/*.c))
 UNIT_SRCS   = $(wildcard tests/unit/tst_*.c)
 
@@ -87,18 +87,18 @@ tfadesk tfadesk-verify: %: $(B)/% FORCE
 
 # tfadesk links the verifier's core too: the staff desk's SMS login code
 # goes through the same code, limits and tables (never the other way).
-$(B)/tfadesk: $(B)/src/mail/main.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+$(B)/tfadesk: $(B)/src/tfadesk/main.o $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) \
 		-lpthread
 
 $(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
 
-# tfadesk-hooks: tfadesk with its crash points (STEP in src/tfadesk.h) for
+# tfadesk-hooks: tfadesk with its crash points (STEP in src/core/tfadesk.h) for
 # tests/t_crash_points.sh; only the files that hold a STEP are built again.
-HOOK_SRCS = src/util.c src/mail/main.c src/mail/fetch.c src/mail/process.c \
-	src/mail/send.c
-$(B)/tfadesk-hooks: $(HOOK_SRCS:%.c=$(B)/hooks/%.o) $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+HOOK_SRCS = src/core/util.c src/tfadesk/main.c src/tfadesk/fetch.c src/tfadesk/process.c \
+	src/tfadesk/send.c
+$(B)/tfadesk-hooks: $(HOOK_SRCS:%.c=$(B)/hooks/%.o) $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
 	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
 
 $(B)/hooks/src/%.o: src/%.c
@@ -106,7 +106,7 @@ $(B)/hooks/src/%.o: src/%.c
 	$(CC) $(ALL_CFLAGS) -DTFADESK_TEST_HOOKS $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -MMD -MP -c -o $@ $<
 
 $(B)/libcore.a: $(CORE_OBJS)
-$(B)/libmail.a: $(MAIL_OBJS)
+$(B)/libtfadesk.a: $(MAIL_OBJS)
 $(B)/libverify.a: $(VERIFY_OBJS)
 $(B)/%.a:
 	@mkdir -p $(@D)
@@ -120,19 +120,19 @@ $(B)/src/%.o: src/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+$(B)/tests/%: tests/unit/%.c $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -c -o $@.o $<
-	$(CXX) -o $@ $@.o $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) \
+	$(CXX) -o $@ $@.o $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) \
 		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
 
 ifeq ($(FUZZ),1)
 # libFuzzer harnesses: build/fuzz/fuzz_NAME, linked with the fuzzer's main.
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libmail.a $(B)/libverify.a $(B)/libcore.a
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -DFUZZ_TOP='"$(CURDIR)"' \
 		$(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -c -o $@.o $<
-	$(CXX) -fsanitize=fuzzer,address,undefined -o $@ $@.o $(B)/libmail.a \
+	$(CXX) -fsanitize=fuzzer,address,undefined -o $@ $@.o $(B)/libtfadesk.a \
 		$(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) $(filter-out -specs=%,\
 		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS)) -lpthread
 endif

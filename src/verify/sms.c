@@ -393,10 +393,10 @@ spool_send(struct sms *g, const char *to, const char *text, const char **why)
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
 	host[strcspn(host, "/:")] = '\0';
-	name = xprintf("%lld.P%ldQ%u.%s", (long long)time(NULL),
+	name = xstrfmt("%lld.P%ldQ%u.%s", (long long)time(NULL),
 	    (long)getpid(), n, host);
-	tmp = xprintf("%s/tmp/%s", g->dir, name);
-	dst = xprintf("%s/new/%s", g->dir, name);
+	tmp = xstrfmt("%s/tmp/%s", g->dir, name);
+	dst = xstrfmt("%s/new/%s", g->dir, name);
 	buf_init(&b);
 	buf_addf(&b, "To: %s\n", to);
 	if (g->from)
@@ -469,7 +469,7 @@ static int
 http_send(struct sms *g, const char *digits, const char *text,
     const char **why)
 {
-	char errbuf[CURL_ERROR_SIZE] = "", *to = xprintf("+%s", digits);
+	char errbuf[CURL_ERROR_SIZE] = "", *to = xstrfmt("+%s", digits);
 	char *masked = mask_phone(digits);
 	struct curl_slist *hdrs = NULL;
 	struct capture cap = { .len = 0 };

@@ -617,7 +617,7 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 	if ((rc = limits(v, s, u, now, last, nuser, ndest, nall, r)) == -1)
 		goto dberr_tx;
 	if (rc == 1) {
-		detail = xprintf("%s: %s: retry after %ld s", masked,
+		detail = xstrfmt("%s: %s: retry after %ld s", masked,
 		    r->reason, r->retry_after);
 		if (audit(s, "verify.rate_limited", u->account, u->id,
 		    detail) == -1) {
@@ -651,7 +651,7 @@ start_send(struct verifier *v, struct store *s, const struct user *u,
 
 	if (wbegin(v, s) == -1)
 		goto dberr;
-	detail = sent ? xstrdup(masked) : xprintf("%s: %s", masked, why);
+	detail = sent ? xstrdup(masked) : xstrfmt("%s: %s", masked, why);
 	if (vstore_smslog_set(s, logid, sent ? "sent" : "failed") == -1 ||
 	    vstore_chal_move(s, u->id, now, hash, "sending",
 	    sent ? "pending" : "failed", !sent) == -1 ||
@@ -745,14 +745,14 @@ check_tx(struct verifier *v, struct store *s, struct cjob *j)
 			    1) == -1)
 				return -1;
 			r->outcome = V_LOCKED;
-			detail = xprintf("wrong code %d of %ld: locked",
+			detail = xstrfmt("wrong code %d of %ld: locked",
 			    c.attempts, cfg->verifier.max_attempts);
 		} else {
 			if (vstore_chal_set(s, user_id, "pending", c.attempts,
 			    0) == -1)
 				return -1;
 			r->outcome = V_DENIED;
-			detail = xprintf("wrong code %d of %ld", c.attempts,
+			detail = xstrfmt("wrong code %d of %ld", c.attempts,
 			    cfg->verifier.max_attempts);
 		}
 		detail_s = detail;

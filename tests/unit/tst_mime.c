@@ -1,4 +1,4 @@
-/* tst_mime.c - the MIME module (src/mail/mime.c, html.c, loop.c): a table
+/* tst_mime.c - the MIME module (src/tfadesk/mime.c, html.c, autoreply.c): a table
  * of fixture messages (the .eml files in tests/fixtures/mail, as Outlook, Gmail, Apple
  * Mail and Thunderbird write them) and inline messages with what must come
  * out; html_to_text and mime_message_id tables; every fixture truncated at

@@ -31,7 +31,7 @@ staff_actor(void)
 	}
 	if (u == NULL || *u == '\0' || !valid_text(u) || strlen(u) > 64)
 		u = "unknown";
-	return xprintf("admin:%s", u);
+	return xstrfmt("admin:%s", u);
 }
 
 static const char *
@@ -397,7 +397,7 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 				user_clear(&u);
 				return EX_DATAERR;
 			}
-			note = xprintf("forced: locks out %s (%s): number "
+			note = xstrfmt("forced: locks out %s (%s): number "
 			    "outside verifier.allowed_country_codes", u.id,
 			    u.name);
 		}
@@ -415,7 +415,7 @@ cmd_user(struct cmd_env *env, int argc, char **argv)
 				user_clear(&u);
 				return EX_DATAERR;
 			}
-			note = xprintf("forced: locks out %s (%s): account %s "
+			note = xstrfmt("forced: locks out %s (%s): account %s "
 			    "has 2FA on", u.id, u.name, a.id);
 		}
 		account_clear(&a);
@@ -509,7 +509,7 @@ cmd_perm(struct cmd_env *env, int argc, char **argv)
 			return EX_DATAERR;
 		}
 		if (missing) {
-			note = xprintf("forced: locks out %s", who.s);
+			note = xstrfmt("forced: locks out %s", who.s);
 			log_warnx("account %s: %s", a.id, note);
 		}
 	}

@@ -84,7 +84,7 @@ spool_write(const char *dir, const struct outbox_row *r)
 	int fd = -1, rc = -1;
 
 	for (const char *d = "tmp\0new\0cur\0"; *d; d += 4) {
-		sub = xprintf("%s/%s", dir, d);
+		sub = xstrfmt("%s/%s", dir, d);
 		if (mkdir_p(sub, 0750) == -1) {
 			log_warn("send: spool %s", sub);
 			free(sub);
@@ -100,8 +100,8 @@ spool_write(const char *dir, const struct outbox_row *r)
 			*c = '_';
 	if (name[0] == '.')
 		name[0] = '_';
-	tmp = xprintf("%s/tmp/%s", dir, name);
-	dst = xprintf("%s/new/%s", dir, name);
+	tmp = xstrfmt("%s/tmp/%s", dir, name);
+	dst = xstrfmt("%s/new/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd == -1)
 		goto fail;
@@ -123,7 +123,7 @@ spool_write(const char *dir, const struct outbox_row *r)
 	fd = -1;
 	if (rename(tmp, dst) == -1)
 		goto fail;
-	sub = xprintf("%s/new", dir);
+	sub = xstrfmt("%s/new", dir);
 	fsync_dir(sub);
 	free(sub);
 	rc = 0;
@@ -172,7 +172,7 @@ claim_token(void)
 
 	randombytes_buf(r, sizeof r);
 	sodium_bin2hex(hex, sizeof hex, r, sizeof r);
-	return xprintf("%ld-%s", (long)getpid(), hex);
+	return xstrfmt("%ld-%s", (long)getpid(), hex);
 }
 
 /* Sends one claimed row; returns 0 to go on, else the exit status that

@@ -22,7 +22,7 @@
 
 #include "tfadesk.h"
 #include "store.h"
-#include "mail/source.h"
+#include "tfadesk/source.h"
 
 struct pop3 {
 	mailpop3 *s;
@@ -101,7 +101,7 @@ pop3_open(struct source *src)
 	}
 	p->host = xstrdup(cfg->source.host);
 	p->user = xstrdup(cfg->source.user);
-	p->where = xprintf("%s@%s", p->user, p->host);
+	p->where = xstrfmt("%s@%s", p->user, p->host);
 	if (strcmp(after, "delete") == 0)
 		p->delete = 1;
 	else if (strcmp(after, "seen") != 0) {
@@ -197,7 +197,7 @@ pop3_next(struct source *src, struct source_msg *msg)
 			    p->where);
 			return SRC_BOX_BAD;
 		}
-		msg->key = xprintf("pop3:%s@%s:%s", p->user, p->host,
+		msg->key = xstrfmt("pop3:%s@%s:%s", p->user, p->host,
 		    mi->msg_uidl);
 		ip = xmalloc(sizeof *ip);
 		*ip = mi->msg_index;

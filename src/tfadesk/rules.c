@@ -26,8 +26,8 @@
 #include <yaml.h>
 
 #include "tfadesk.h"
-#include "mail/mime.h"
-#include "mail/rules.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/rules.h"
 
 #define MATCH_LIMIT	100000	/* backtracking steps per match */
 #define DEPTH_LIMIT	2000	/* nested backtracking (interpreter) */
@@ -369,7 +369,7 @@ load_rule(struct ld *l, yaml_node_t *m, struct rule *ru)
 	}
 	if (ru->name == NULL) {
 		lerr(l, ru->line, "rule without a name");
-		ru->name = xprintf("#%d", ru->line);
+		ru->name = xstrfmt("#%d", ru->line);
 	}
 	l->rule = ru->name;
 	if (kind == NULL)

@@ -505,7 +505,7 @@ store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
 		goto fail;
 	}
 	if (old.state != t->state) {
-		char *nv = xprintf("%s%s%s", ticket_state_name(t->state),
+		char *nv = xstrfmt("%s%s%s", ticket_state_name(t->state),
 		    t->reason ? ": " : "", t->reason ? t->reason : "");
 		rc = store_audit(s, actor, "ticket.state", t->account, NULL,
 		    ticket_state_name(old.state), nv, t->id);

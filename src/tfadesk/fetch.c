@@ -27,9 +27,9 @@
 
 #include "tfadesk.h"
 #include "store.h"
-#include "mail/mail.h"
-#include "mail/mime.h"
-#include "mail/source.h"
+#include "tfadesk/mail.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/source.h"
 
 /* A group (read whole, then one store transaction, then one round of
  * server-side changes) ends after GROUP_BATCHES * source.batch messages,
@@ -61,7 +61,7 @@ static int fetch_lock(const char *);
 static int
 fetch_lock(const char *db)
 {
-	char *path = xprintf("%s-fetch.lock", db);
+	char *path = xstrfmt("%s-fetch.lock", db);
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -116,7 +116,7 @@ msg_identity(const char *raw, size_t len, char *hex)
 		return k;
 	}
 	free(id);
-	return xprintf("digest:%s", hex);
+	return xstrfmt("digest:%s", hex);
 }
 
 /*
@@ -352,7 +352,7 @@ ingest_one(const struct config *cfg, struct store *store, const char *file)
 	}
 	/* the message's own identity is its source key: a pipe has none */
 	msgkey = msg_identity(raw, len, digest);
-	key = xprintf("ingest:%s", digest);
+	key = xstrfmt("ingest:%s", digest);
 	r = store_ticket_add(store, key, msgkey, digest, raw, len, &id);
 	memset(&t, 0, sizeof t);
 	if (r == 0 && store_ticket_get(store, id, 0, &t) == -1)

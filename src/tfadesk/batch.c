@@ -122,7 +122,7 @@ batch_lock(const struct config *cfg, int wait, int silent, int tty, int *fd,
 {
 	char *lockpath;
 
-	lockpath = xprintf("%s.lock", cfg->database);
+	lockpath = xstrfmt("%s.lock", cfg->database);
 	*fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd == -1) {
 		log_warn("batch: lock %s", lockpath);

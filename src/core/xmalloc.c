@@ -73,14 +73,14 @@ xasprintf(char **out, const char *fmt, ...)
 }
 
 char *
-xprintf(const char *fmt, ...)
+xstrfmt(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
 
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		fatal("xprintf");
+		fatal("xstrfmt");
 	va_end(ap);
 	return s;
 }

@@ -65,10 +65,10 @@
 #include "store.h"
 #include "phone.h"
 #include "tmpl.h"
-#include "mail/mail.h"
-#include "mail/mime.h"
-#include "mail/rules.h"
-#include "mail/auth.h"
+#include "tfadesk/mail.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/rules.h"
+#include "tfadesk/authres.h"
 
 #define REASON_MAX	1000
 

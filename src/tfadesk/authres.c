@@ -35,8 +35,8 @@
 #include <strings.h>
 
 #include "tfadesk.h"
-#include "mail/auth.h"
-#include "mail/mime.h"
+#include "tfadesk/authres.h"
+#include "tfadesk/mime.h"
 
 #define AR_MAX		16384   /* a longer trusted header is refused */
 #define DEPTH_MAX	8       /* comment nesting */

@@ -16,7 +16,7 @@
 #include <libetpan/libetpan.h>
 
 #include "tfadesk.h"
-#include "mail/source.h"
+#include "tfadesk/source.h"
 
 static const struct source_ops *const sources[] = {
 	&source_maildir_ops,

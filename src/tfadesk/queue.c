@@ -183,7 +183,7 @@ show_fields(FILE *out, struct store *s, const char *json)
 		struct table *tb = table_new(7, "  USER", "NAME", "ACCOUNT",
 		    "MOBILE", "HOW", "FORWARDED", "HELD");
 		for (size_t i = 0; i < nr; i++) {
-			char *u = xprintf("  %s", c[i * 7] ? c[i * 7] : "-");
+			char *u = xstrfmt("  %s", c[i * 7] ? c[i * 7] : "-");
 			table_row(tb, u, c[i * 7 + 1], c[i * 7 + 2],
 			    c[i * 7 + 3], c[i * 7 + 4], c[i * 7 + 5],
 			    c[i * 7 + 6]);
@@ -214,8 +214,8 @@ show_results(FILE *out, struct store *s, const char *json)
 		fprintf(out, "\nPer-user results:\n");
 		for (size_t i = 0; i < nr; i++) {
 			char **r = &c[i * 8];
-			char *u = xprintf("  %s", r[0] ? r[0] : "-");
-			char *num = xprintf("%s -> %s", r[4] ? r[4] : "(none)",
+			char *u = xstrfmt("  %s", r[0] ? r[0] : "-");
+			char *num = xstrfmt("%s -> %s", r[4] ? r[4] : "(none)",
 			    r[5] ? r[5] : "-");
 			/* "rejected" for a user is a refusal of that user */
 			table_row(tb, u, r[1], r[2], r[3] &&
@@ -646,7 +646,7 @@ actor_of(struct cmd_env *env)
 	if (env->by == NULL)
 		return staff_actor();
 	check_name("--by NAME", env->by);
-	return xprintf("staff:%s", env->by);
+	return xstrfmt("staff:%s", env->by);
 }
 
 static int

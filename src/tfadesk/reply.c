@@ -499,7 +499,7 @@ re_subject(const char *subj)
 	}
 	if (*s == '\0')
 		return xstrdup("Re: your e-mail to SIP Trunk Plus Support");
-	return xprintf("Re: %s", s);
+	return xstrfmt("Re: %s", s);
 }
 
 /* ADDR and display NAME of "Name <a@b>" or "a@b". */
@@ -687,7 +687,7 @@ split_template(const char *src, char ***hdrs, size_t *nh, const char **body)
 			break;
 		}
 		if ((*p == ' ' || *p == '\t') && *nh > 0) {
-			char *j = xprintf("%s %.*s", (*hdrs)[*nh - 1], (int)m,
+			char *j = xstrfmt("%s %.*s", (*hdrs)[*nh - 1], (int)m,
 			    p);
 			free((*hdrs)[*nh - 1]);
 			(*hdrs)[*nh - 1] = j;
@@ -721,7 +721,7 @@ read_template(const char *dir, const char *name, char **path)
 		goto done;
 	if (strchr(name, '.') == NULL) {
 		free(*path);
-		*path = xprintf("%s/%s.txt", dir ? dir : ".", name);
+		*path = xstrfmt("%s/%s.txt", dir ? dir : ".", name);
 		if (read_file(*path, TMPL_FILE_MAX, &src, &len) == 0)
 			goto done;
 	}
@@ -860,7 +860,7 @@ reply_build(const struct config *cfg, const struct msg *orig,
 	domain = strrchr(our, '@') + 1;
 	randombytes_buf(rnd, sizeof rnd);
 	sodium_bin2hex(rnd_hex, sizeof rnd_hex, rnd, sizeof rnd);
-	out->msgid = xprintf("tfadesk.%lld.%s@%s", (long long)ticket_id,
+	out->msgid = xstrfmt("tfadesk.%lld.%s@%s", (long long)ticket_id,
 	    rnd_hex, domain);
 	buf_addf(&b, "Message-ID: <%s>\r\n", out->msgid);
 	hdr_msgids(&b, "In-Reply-To", orig);

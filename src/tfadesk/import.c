@@ -907,7 +907,7 @@ sync_account(struct sync *sy, struct imp_account *ia)
 	    -1)
 		goto fail;
 	if (rc == 1) {
-		char *v = xprintf("%s %s twofa=%s", kind_word(a->kind), a->name,
+		char *v = xstrfmt("%s %s twofa=%s", kind_word(a->kind), a->name,
 		    a->twofa ? "on" : "off");
 		rc = store_account_sync_put(sy->s, a, a->twofa, 1);
 		if (rc == 0)
@@ -1205,7 +1205,7 @@ check_lockouts(struct sync *sy)
 			    "be locked out (no mobile the verifier may send "
 			    "to): needs --force", a.id, who.s);
 		else if (who.len) {
-			char *note = xprintf("forced: locks out %s", who.s);
+			char *note = xstrfmt("forced: locks out %s", who.s);
 			log_warnx("%s:%d: account %s: %s", sy->im->file,
 			    l->line, a.id, note);
 			rc = store_audit_note(sy->s, l->audit_id, note);
@@ -1227,7 +1227,7 @@ import_actor(const char *file)
 	const char *base = strrchr(file, '/');
 	char *a;
 
-	a = xprintf("import:%.64s", base ? base + 1 : file);
+	a = xstrfmt("import:%.64s", base ? base + 1 : file);
 	for (char *p = a; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';

@@ -21,7 +21,7 @@
 
 #include "tfadesk.h"
 #include "store.h"
-#include "mail/source.h"
+#include "tfadesk/source.h"
 
 struct mdir {
 	char *path;
@@ -48,7 +48,7 @@ cmp_str(const void *a, const void *b)
 static int
 md_scan(struct mdir *m, const char *sub)
 {
-	char *dir = xprintf("%s/%s", m->path, sub);
+	char *dir = xstrfmt("%s/%s", m->path, sub);
 	struct dirent *de;
 	size_t first = m->n, cap = m->n;
 	DIR *d;
@@ -65,7 +65,7 @@ md_scan(struct mdir *m, const char *sub)
 			cap = cap ? cap * 2 : 64;
 			m->names = xreallocarray(m->names, cap, sizeof *m->names);
 		}
-		m->names[m->n++] = xprintf("%s/%s", sub, de->d_name);
+		m->names[m->n++] = xstrfmt("%s/%s", sub, de->d_name);
 	}
 	closedir(d);
 	free(dir);
@@ -107,7 +107,7 @@ md_key(const char *name)
 	const char *base = strchr(name, '/') + 1;
 	const char *info = strstr(base, ":2,");
 
-	return xprintf("maildir:%.*s", (int)(info ? (size_t)(info - base) :
+	return xstrfmt("maildir:%.*s", (int)(info ? (size_t)(info - base) :
 	    strlen(base)), base);
 }
 
@@ -146,7 +146,7 @@ md_next(struct source *src, struct source_msg *msg)
 			free(key);
 			continue;
 		}
-		file = xprintf("%s/%s", m->path, name);
+		file = xstrfmt("%s/%s", m->path, name);
 		if (stat(file, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 			/* gone since the listing (another reader) */
 			free(file);
@@ -218,7 +218,7 @@ md_seen_name(const char *name)
 static int
 md_rename(const char *dir, const char *from, const char *to)
 {
-	char *a = xprintf("%s/%s", dir, from), *b = xprintf("%s/%s", dir, to);
+	char *a = xstrfmt("%s/%s", dir, from), *b = xstrfmt("%s/%s", dir, to);
 	int rc = 0;
 
 	if (strcmp(a, b) != 0 && rename(a, b) == -1) {
@@ -246,7 +246,7 @@ md_commit(struct source *src, struct source_msg *msg)
 			rc = SRC_MSG_BAD;
 		free(to);
 	} else if (strcmp(after, "delete") == 0) {
-		file = xprintf("%s/%s", m->path, name);
+		file = xstrfmt("%s/%s", m->path, name);
 		if (unlink(file) == -1 && errno != ENOENT) {
 			log_warn("source: maildir %s: unlink %s", m->path,
 			    name);
@@ -254,10 +254,10 @@ md_commit(struct source *src, struct source_msg *msg)
 		}
 		free(file);
 	} else {
-		char *folder = xprintf("%s/.%s", m->path, after + 5);
+		char *folder = xstrfmt("%s/.%s", m->path, after + 5);
 		char *sub;
 		for (int i = 0; i < 3; i++) {
-			sub = xprintf("%s/%s", folder,
+			sub = xstrfmt("%s/%s", folder,
 			    i == 0 ? "tmp" : i == 1 ? "new" : "cur");
 			if (mkdir_p(sub, 0700) == -1) {
 				log_warn("source: maildir %s: mkdir", sub);
@@ -265,7 +265,7 @@ md_commit(struct source *src, struct source_msg *msg)
 			}
 			free(sub);
 		}
-		to = xprintf(".%s/%s", after + 5, name);
+		to = xstrfmt(".%s/%s", after + 5, name);
 		if (rc == SRC_OK && md_rename(m->path, name, to) == -1)
 			rc = SRC_MSG_BAD;
 		free(to);

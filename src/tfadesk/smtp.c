@@ -101,7 +101,7 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 	    0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		*err = xprintf("reply.smtp_url %s: not a URL",
+		*err = xstrfmt("reply.smtp_url %s: not a URL",
 		    cfg->reply.smtp_url);
 		goto fail;
 	}
@@ -111,7 +111,7 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 		const char *at = strrchr(cfg->reply.from, '@'), *e;
 		if (at) {
 			e = at + 1 + strcspn(at + 1, ">\" ");
-			dom = xprintf("/%.*s", (int)(e - at - 1), at + 1);
+			dom = xstrfmt("/%.*s", (int)(e - at - 1), at + 1);
 			curl_url_set(u, CURLUPART_PATH, dom, 0);
 			free(dom);
 		}
@@ -137,7 +137,7 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 		use_ssl = is_loopback_host(host) ? CURLUSESSL_TRY :
 		    CURLUSESSL_ALL;
 	else {
-		*err = xprintf("reply.smtp_url %s: must be smtp:// or smtps://",
+		*err = xstrfmt("reply.smtp_url %s: must be smtp:// or smtps://",
 		    cfg->reply.smtp_url);
 		goto fail;
 	}
@@ -227,8 +227,8 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	*answer = NULL;
 	s->last[0] = '\0';
 	s->errbuf[0] = '\0';
-	f = xprintf("<%s>", from);
-	t = xprintf("<%s>", rcpt);
+	f = xstrfmt("<%s>", from);
+	t = xstrfmt("<%s>", rcpt);
 	rcpts = curl_slist_append(rcpts, t);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, f);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
@@ -278,7 +278,7 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	}
 	if (res != SMTP_SENT) {
 		if (s->last[0] && code >= 400)
-			*answer = xprintf("%s (%s)", s->last,
+			*answer = xstrfmt("%s (%s)", s->last,
 			    s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
 		else
 			*answer = xstrdup(s->errbuf[0] ? s->errbuf :

@@ -35,7 +35,7 @@
 
 #include "tfadesk.h"
 #include "store.h"
-#include "mail/source.h"
+#include "tfadesk/source.h"
 
 #define UID_WINDOW	5000u
 #define CHUNK_BYTES	(8u << 20)
@@ -233,7 +233,7 @@ imap_names(const struct config *cfg, struct imap *im)
 	im->user = xstrdup(cfg->source.user);
 	im->mailbox = xstrdup(cfg->source.mailbox ? cfg->source.mailbox :
 	    "INBOX");
-	im->where = xprintf("%s@%s/%s", im->user, im->host, im->mailbox);
+	im->where = xstrfmt("%s@%s/%s", im->user, im->host, im->mailbox);
 	return SRC_OK;
 }
 
@@ -258,7 +258,7 @@ imap_open(struct source *src)
 		    after);
 		return SRC_CONFIG;
 	}
-	im->statekey = xprintf("imap:%s@%s:%ld/%s", im->user, im->host,
+	im->statekey = xstrfmt("imap:%s@%s:%ld/%s", im->user, im->host,
 	    cfg->source.port, im->mailbox);
 
 	if ((r = imap_connect(src, im)) != SRC_OK)
@@ -272,7 +272,7 @@ imap_open(struct source *src)
 	si = im->s->imap_selection_info;
 	im->uidvalidity = si->sel_uidvalidity;
 	im->uidnext = si->sel_uidnext;
-	im->keyprefix = xprintf("imap:%s@%s/%s:%" PRIu32 ":", im->user,
+	im->keyprefix = xstrfmt("imap:%s@%s/%s:%" PRIu32 ":", im->user,
 	    im->host, im->mailbox, im->uidvalidity);
 
 	/* Where we left off. */
@@ -291,7 +291,7 @@ imap_open(struct source *src)
 			    "already stored are recognised by Message-ID)",
 			    im->where, uv, im->uidvalidity);
 			if (!src->dry_run) {
-				val = xprintf("%" PRIu32 " 0", im->uidvalidity);
+				val = xstrfmt("%" PRIu32 " 0", im->uidvalidity);
 				r = store_kv_set(src->store, im->statekey, val);
 				free(val);
 				if (r == -1) {
@@ -433,7 +433,7 @@ read_chunk(struct source *src, struct imap *im, size_t from)
 	for (size_t i = from; i < im->nmeta && n < batch; i++) {
 		if (im->meta[i].size > max)
 			continue;
-		key = xprintf("%s%" PRIu32, im->keyprefix, im->meta[i].uid);
+		key = xstrfmt("%s%" PRIu32, im->keyprefix, im->meta[i].uid);
 		known = store_source_known(src->store, key);
 		free(key);
 		if (known == -1) {
@@ -524,7 +524,7 @@ imap_next(struct source *src, struct source_msg *msg)
 				return r;
 		}
 		mt = &im->meta[im->imeta];
-		msg->key = xprintf("%s%" PRIu32, im->keyprefix, mt->uid);
+		msg->key = xstrfmt("%s%" PRIu32, im->keyprefix, mt->uid);
 		up = xmalloc(sizeof *up);
 		*up = mt->uid;
 		msg->priv = up;
@@ -666,7 +666,7 @@ imap_flush(struct source *src)
 		return r;
 	im->npend = 0;
 	im->lastuid = top;
-	val = xprintf("%" PRIu32 " %" PRIu32, im->uidvalidity, top);
+	val = xstrfmt("%" PRIu32 " %" PRIu32, im->uidvalidity, top);
 	r = store_kv_set(src->store, im->statekey, val);
 	free(val);
 	return r == -1 ? SRC_TEMP : SRC_OK;

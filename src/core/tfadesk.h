@@ -46,7 +46,7 @@ void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 int xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
-char *xprintf(const char *, ...) PRINTFLIKE(1, 2); /* returns the string */
+char *xstrfmt(const char *, ...) PRINTFLIKE(1, 2); /* returns the string */
 
 /* buf.c: a growable byte buffer, always NUL-terminated. */
 struct buf {

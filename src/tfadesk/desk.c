@@ -310,7 +310,7 @@ error_page(struct ctx *x, unsigned status, const char *title,
 static char *
 session_cookie(const char *token, long max_age)
 {
-	return xprintf(COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
+	return xstrfmt(COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s%s",
 	    token, D.cfg->desk.secure_cookies ? "; Secure" : "",
 	    max_age == 0 ? "; Max-Age=0" : "");
 }
@@ -360,7 +360,7 @@ load_session(struct ctx *x)
 		return;
 	}
 	x->have_sess = 1;
-	x->actor = xprintf("staff:%s", x->sess.staff);
+	x->actor = xstrfmt("staff:%s", x->sess.staff);
 	if (x->sess.verified && now - x->sess.last_seen >= 10)
 		store_session_touch(D.s, x->hash, now);
 }
@@ -400,7 +400,7 @@ fail_key(const char *kind, const char *value)
 	crypto_generichash(h, sizeof h, (const unsigned char *)value,
 	    strlen(value), NULL, 0);
 	hexify(hex, h, sizeof h);
-	return xprintf("%s:%s", kind, hex);
+	return xstrfmt("%s:%s", kind, hex);
 }
 
 static int
@@ -421,7 +421,7 @@ static void
 record_failure(const char *name, const char *addr, const char *what)
 {
 	char *kn = fail_key("name", name), *ka = fail_key("addr", addr);
-	char *detail = xprintf("%s: %s", addr, what);
+	char *detail = xstrfmt("%s: %s", addr, what);
 	time_t now = now_time();
 
 	/* the name typed is not recorded: it may be a password typed in the
@@ -523,7 +523,7 @@ login_post(struct ctx *x)
 		staff_clear(&m);
 		return login_form(x, 401, LOGIN_FAILED);
 	}
-	hid = xprintf("staff:%s", m.name);
+	hid = xstrfmt("staff:%s", m.name);
 	memset(&holder, 0, sizeof holder);
 	holder.id = hid;
 	holder.phone = m.phone;
@@ -578,7 +578,7 @@ code_post(struct ctx *x)
 		return code_form(x, 400, "Give the code from the SMS.");
 	if (store_staff_get(D.s, x->sess.staff, &m) != 0)
 		return redirect(x, "/login", NULL);
-	hid = xprintf("staff:%s", m.name);
+	hid = xstrfmt("staff:%s", m.name);
 	memset(&holder, 0, sizeof holder);
 	holder.id = hid;
 	holder.phone = m.phone;
@@ -601,7 +601,7 @@ code_post(struct ctx *x)
 	cookie = new_session(m.name, 1);
 	if (cookie) {
 		char *name = fail_key("name", m.name);
-		char *actor = xprintf("staff:%s", m.name);
+		char *actor = xstrfmt("staff:%s", m.name);
 		store_failure_clear(D.s, name);
 		store_audit(D.s, actor, "desk.login", NULL, NULL, NULL,
 		    x->addr, 0);
@@ -1044,7 +1044,7 @@ page_ticket(struct ctx *x, int64_t id)
 
 	buf_init(&b);
 	{
-		char *title = xprintf("Ticket %lld", (long long)id);
+		char *title = xstrfmt("Ticket %lld", (long long)id);
 		html_begin(&b, title, x->sess.staff, x->sess.csrf);
 		free(title);
 	}
@@ -1474,7 +1474,7 @@ back(struct ctx *x, int64_t id, const char *what)
 	for (char *p = enc; *p; p++)
 		if (*p == ' ')
 			*p = '+';
-	to = xprintf("/ticket/%lld?done=%s", (long long)id, enc);
+	to = xstrfmt("/ticket/%lld?done=%s", (long long)id, enc);
 	rc = redirect(x, to, NULL);
 	free(to);
 	free(enc);
@@ -1556,7 +1556,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 		}
 		ticket_clear(&t);
 		memset(&ap, 0, sizeof ap);
-		actor = xprintf("staff:%s", x->sess.staff);
+		actor = xstrfmt("staff:%s", x->sess.staff);
 		ap.actor = actor;
 		/* the plan shown with the form: a changed plan is refused,
 		 * as `queue approve --expect` refuses it */
@@ -1598,7 +1598,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 			    "rejected");
 		}
 		ticket_clear(&t);
-		actor = xprintf("staff:%s", x->sess.staff);
+		actor = xstrfmt("staff:%s", x->sess.staff);
 		rc = process_reject(D.cfg, D.s, id, actor, reason,
 		    note && *note ? note : NULL);
 		free(actor);

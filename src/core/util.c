@@ -81,7 +81,7 @@ path_join(const char *dir, const char *file)
 	if (path_is_abs(file) || dir == NULL || *dir == '\0')
 		return xstrdup(file);
 	size_t n = strlen(dir);
-	return xprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
+	return xstrfmt("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
 }
 
 /* Reads at most MAX bytes; a bigger file is an error (EFBIG). */
@@ -276,7 +276,7 @@ read_secret_file(const char *path, char **out)
 int
 write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = xprintf("%s.tmp.%ld", path, (long)getpid());
+	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
 	int fd, e;
 

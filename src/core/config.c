@@ -340,7 +340,7 @@ walk(struct loader *l, yaml_node_t *map, const char *prefix)
 			cerr(l, line, "keys must be plain words");
 			continue;
 		}
-		name = *prefix ? xprintf("%s.%s", prefix, ks) : xstrdup(ks);
+		name = *prefix ? xstrfmt("%s.%s", prefix, ks) : xstrdup(ks);
 		if ((k = find_key(name, &idx)) == NULL) {
 			cerr(l, line, "%s: unknown key", name);
 			free(name);
@@ -565,7 +565,7 @@ defaults_and_checks(struct loader *l)
 	if (c->verifier.key_file == NULL) {
 		char *slash = c->database ? strrchr(c->database, '/') : NULL;
 		c->verifier.key_file = slash ?
-		    xprintf("%.*s/verifier.key", (int)(slash - c->database),
+		    xstrfmt("%.*s/verifier.key", (int)(slash - c->database),
 			c->database) : path_join(c->dir, "verifier.key");
 	}
 	if (c->verifier.database == NULL && c->database) {
@@ -574,7 +574,7 @@ defaults_and_checks(struct loader *l)
 		size_t n = strlen(c->database);
 		if (n > 3 && strcmp(c->database + n - 3, ".db") == 0)
 			n -= 3;
-		c->verifier.database = xprintf("%.*s-verify.db", (int)n,
+		c->verifier.database = xstrfmt("%.*s-verify.db", (int)n,
 		    c->database);
 	}
 	if (c->verifier.threads == 0)
