@@ -2,8 +2,8 @@
  * value, and auth_check() on a message whose headers are the input's
  * lines ("Name: value"), the From domain "acme.example". */
 #include "fuzz.h"
-#include "mail/mime.h"
-#include "mail/auth.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/authres.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -2,7 +2,7 @@
  * charsets, HTML parts, quote and signature split) and the quick
  * Message-ID scan, with the production limits and with tight ones. */
 #include "fuzz.h"
-#include "mail/mime.h"
+#include "tfadesk/mime.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

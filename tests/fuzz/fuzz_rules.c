@@ -4,9 +4,9 @@
  * valid UTF-8 (mime.c makes it so) before rules_match() classifies the
  * message and extracts users, accounts and numbers. */
 #include "fuzz.h"
-#include "mail/mime.h"
-#include "mail/mime-int.h"
-#include "mail/rules.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/mime-int.h"
+#include "tfadesk/rules.h"
 
 #define MAXH 16
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mail/mime.h"
+#include "tfadesk/mime.h"
 
 static int
 inv_utf8(const char *s)

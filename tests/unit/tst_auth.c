@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "tfadesk.h"
-#include "mail/mime.h"
-#include "mail/auth.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/authres.h"
 #include "check.h"
 
 #define ID "mx.500.uk.com"
@@ -339,7 +339,7 @@ test_vendors(void)
 			CHECK(0, "%s: cannot read", path);
 			continue;
 		}
-		raw = xprintf("%sFrom: Acme NOC <noc@acme.example>\n"
+		raw = xstrfmt("%sFrom: Acme NOC <noc@acme.example>\n"
 		    "To: support@500.uk.com\nSubject: Missing mobile\n"
 		    "Message-ID: <%s@test.example>\n\nUser ID: U2001\n", hdr,
 		    v[i].file);

@@ -16,8 +16,8 @@ static char dir[] = "/tmp/tst_config.XXXXXX";
 static struct config *
 load(const char *text, char *err, size_t errsz)
 {
-	char *path = xprintf("%s/tfadesk.yaml", dir);
-	char *errf = xprintf("%s/stderr", dir);
+	char *path = xstrfmt("%s/tfadesk.yaml", dir);
+	char *errf = xstrfmt("%s/stderr", dir);
 	FILE *fp = fopen(path, "w");
 	int saved, fd;
 	struct config *c;
@@ -63,7 +63,7 @@ main(void)
 	    err, sizeof err);
 	CHECK(c != NULL, "minimal config refused: %s", err);
 	if (c) {
-		char *want = xprintf("%s/var/t.db", dir);
+		char *want = xstrfmt("%s/var/t.db", dir);
 		CHECK(strcmp(c->database, want) == 0, "database %s", c->database);
 		free(want);
 		CHECK(strcmp(c->default_country, "GB") == 0, "country");
@@ -201,7 +201,7 @@ main(void)
 	CHECK(c == NULL && strstr(err, ":2: foo") && strstr(err, ":3: bar"),
 	    "all errors in one pass: %s", err);
 
-	char *cmd = xprintf("rm -rf %s", dir);
+	char *cmd = xstrfmt("rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cleanup failed\n");
 	free(cmd);

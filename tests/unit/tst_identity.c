@@ -10,7 +10,7 @@
 
 #include <sodium.h>
 
-#include "mail/mime.h"
+#include "tfadesk/mime.h"
 #include "check.h"
 
 /* The message as a mail client hands it over (CRLF). */

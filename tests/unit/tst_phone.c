@@ -579,7 +579,7 @@ temp_yaml(const char *text)
 
 	if (dir != NULL && *dir != '\0') {
 		free(path);
-		path = xprintf("%s/tst_phone.XXXXXX", dir);
+		path = xstrfmt("%s/tst_phone.XXXXXX", dir);
 	}
 	if ((fd = mkstemp(path)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		perror(path);
@@ -763,7 +763,7 @@ load_shipped(const char *argv0)
 	struct numbering *nb = NULL;
 
 	if (top != NULL && *top != '\0')
-		path = xprintf("%s/rules/numbering.yaml", top);
+		path = xstrfmt("%s/rules/numbering.yaml", top);
 	else if (access("rules/numbering.yaml", R_OK) == 0)
 		path = xstrdup("rules/numbering.yaml");
 	else {
@@ -772,7 +772,7 @@ load_shipped(const char *argv0)
 			*strrchr(dir, '/') = '\0';
 		else
 			strcpy(dir, ".");
-		path = xprintf("%s/../../../rules/numbering.yaml", dir);
+		path = xstrfmt("%s/../../../rules/numbering.yaml", dir);
 		free(dir);
 	}
 	nb = numbering_load(path);

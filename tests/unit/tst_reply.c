@@ -14,8 +14,8 @@
 
 #include "tfadesk.h"
 #include "tmpl.h"
-#include "mail/mime.h"
-#include "mail/reply-int.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/reply-int.h"
 
 static int failures;
 static char tdir[] = "/tmp/tst_reply.XXXXXX";
@@ -26,7 +26,7 @@ static char tdir[] = "/tmp/tst_reply.XXXXXX";
 static void
 put(const char *name, const char *text)
 {
-	char *p = xprintf("%s/%s", tdir, name);
+	char *p = xstrfmt("%s/%s", tdir, name);
 	FILE *f = fopen(p, "w");
 
 	fputs(text, f);
@@ -484,7 +484,7 @@ main(void)
 		    "twofa_already", "twofa_missing", "numbers_result",
 		    "passed_to_staff", "staff_rejected", "sender_unknown",
 		    "sender_unverified", NULL };
-		char *dir = xprintf("%s/templates", top ? top : ".");
+		char *dir = xstrfmt("%s/templates", top ? top : ".");
 		struct stat st;
 
 		if (stat(dir, &st) == 0) {
@@ -531,7 +531,7 @@ main(void)
 		static const char *const fs[] = { "plain.txt", "nosubj.txt",
 		    "hsub.txt", "bcc.txt", "bad.txt", NULL };
 		for (int i = 0; fs[i]; i++) {
-			char *p = xprintf("%s/%s", tdir, fs[i]);
+			char *p = xstrfmt("%s/%s", tdir, fs[i]);
 			unlink(p);
 			free(p);
 		}

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
-#include "mail/mime.h"
-#include "mail/rules.h"
+#include "tfadesk/mime.h"
+#include "tfadesk/rules.h"
 #include "check.h"
 
 static struct rules *R;
@@ -544,7 +544,7 @@ int
 main(int argc, char **argv)
 {
 	const char *top = getenv("TOP");
-	char *path = xprintf("%s/rules/tickets.yaml", top ? top : ".");
+	char *path = xstrfmt("%s/rules/tickets.yaml", top ? top : ".");
 
 	(void)argc;
 	log_init(argv[0], 0, 0);

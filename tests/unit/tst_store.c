@@ -11,7 +11,7 @@
 
 #include "tfadesk.h"
 #include "store.h"
-#include "mail/mail.h"
+#include "tfadesk/mail.h"
 #include "check.h"
 
 static char dir[] = "/tmp/tst_store.XXXXXX";
@@ -51,7 +51,7 @@ v1_ticket(sqlite3 *db, int id, const char *key, const char *raw)
 static void
 migrate_v1(void)
 {
-	char *path = xprintf("%s/v1.db", dir), hex[STORE_DIGEST_HEX];
+	char *path = xstrfmt("%s/v1.db", dir), hex[STORE_DIGEST_HEX];
 	struct store *s;
 	struct ticket t;
 	struct outbox_row *o;
@@ -108,7 +108,7 @@ migrate_v1(void)
 	    strlen(v1_id_imap), &id) == 1 && id == 1,
 	    "the same mail again (trace fields, CRLF): known");
 	ticket_digest(v1_noid_imap, strlen(v1_noid_imap), hex);
-	char *key = xprintf("digest:%s", hex);
+	char *key = xstrfmt("digest:%s", hex);
 	CHECK(store_ticket_add(s, "pop3:x:5", key, hex, v1_noid_imap,
 	    strlen(v1_noid_imap), &id) == 1 && id == 2,
 	    "no Message-ID, again: known as the first copy");
@@ -139,7 +139,7 @@ main(void)
 	log_init("tst_store", 0, 0);
 	if (mkdtemp(dir) == NULL)
 		return 2;
-	path = xprintf("%s/sub/t.db", dir);
+	path = xstrfmt("%s/sub/t.db", dir);
 
 	CHECK(store_open(path, 0) == NULL, "open without db init must fail");
 	s = store_open(path, STORE_CREATE);
@@ -338,7 +338,7 @@ main(void)
 	store_close(s);
 	free(path);
 	migrate_v1();
-	path = xprintf("rm -rf %s", dir);
+	path = xstrfmt("rm -rf %s", dir);
 	if (system(path) != 0)
 		fprintf(stderr, "cleanup failed\n");
 	free(path);
