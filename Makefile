@@ -25,7 +25,7 @@ PC_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/mk
 
 CORE_PKGS   = sqlite3 yaml-0.1 libsodium libpcre2-8 libphonenumber
 MAIL_PKGS   = libetpan gnutls libcurl
-VERIFY_PKGS = libmicrohttpd jansson libcurl
+VERIFY_PKGS = libmicrohttpd jansson libcurl gnutls
 
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g

@@ -127,6 +127,12 @@ static const struct key keys[] = {
 	INT("verifier.max_connections_per_address",
 	    verifier.max_connections_per_address, 1, VERIFIER_MAX_CONNECTIONS),
 	INT("verifier.threads", verifier.threads, 1, 256),
+	PATH("verifier.api_keys_file", verifier.api_keys_file),
+	PATH("verifier.access_log", verifier.access_log),
+	BOOL("verifier.metrics", verifier.metrics),
+	PATH("verifier.tls_cert_file", verifier.tls_cert_file),
+	PATH("verifier.tls_key_file", verifier.tls_key_file),
+	PATH("verifier.client_ca_file", verifier.client_ca_file),
 
 	SECTION("desk"),
 	STR("desk.listen", desk.listen),
@@ -579,6 +585,15 @@ defaults_and_checks(struct loader *l)
 	}
 	if (c->verifier.threads == 0)
 		c->verifier.threads = 4;
+	if (!given(l, "verifier.metrics"))
+		c->verifier.metrics = 1;
+	if ((c->verifier.tls_cert_file == NULL) !=
+	    (c->verifier.tls_key_file == NULL))
+		cerr(l, 0, "verifier: tls_cert_file and tls_key_file go "
+		    "together");
+	if (c->verifier.client_ca_file && c->verifier.tls_cert_file == NULL)
+		cerr(l, 0, "verifier.client_ca_file: needs TLS "
+		    "(tls_cert_file and tls_key_file)");
 	if (c->verifier.max_sms_per_hour == 0)
 		c->verifier.max_sms_per_hour = 1000;
 	if (c->verifier.max_connections_per_address == 0)

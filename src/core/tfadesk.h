@@ -203,6 +203,12 @@ struct config {
 		long threads;
 		long max_sms_per_hour;      /* all users together */
 		long max_connections_per_address; /* serve, per client IP */
+		char *api_keys_file;        /* serve: Authorization: Bearer */
+		char *access_log;           /* serve: one line per request */
+		int metrics;                /* serve: GET /metrics (default on) */
+		char *tls_cert_file;        /* serve: HTTPS */
+		char *tls_key_file;
+		char *client_ca_file;       /* serve: client certificates */
 	} verifier;
 
 	struct {               /* the staff desk (tfadesk desk) */

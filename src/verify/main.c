@@ -27,7 +27,9 @@ static const char usage_text[] =
 "  serve [--listen ADDR:PORT]      HTTP JSON service (foreground):\n"
 "      POST /v1/challenges {\"user_id\": ...}\n"
 "      POST /v1/challenges/check {\"user_id\": ..., \"code\": ...}\n"
-"      GET  /healthz\n"
+"      GET  /healthz, GET /metrics\n"
+"  key add NAME | key list | key revoke NAME\n"
+"                                  the portal's API keys (verifier.api_keys_file)\n"
 "\n"
 "Options: -c FILE (default ./tfadesk.yaml, then /etc/tfadesk/tfadesk.yaml),\n"
 "  -n check the configuration only, -v verbose, --help, --version.\n"
@@ -140,16 +142,24 @@ main(int argc, char **argv)
 			if (argc != 1)
 				usage("serve: takes no arguments, only "
 				    "--listen ADDR:PORT");
+		} else if (strcmp(cmd, "key") == 0) {
+			if (argc < 2 || (strcmp(argv[1], "list") == 0 ?
+			    argc != 2 : (strcmp(argv[1], "add") != 0 &&
+			    strcmp(argv[1], "revoke") != 0 &&
+			    strcmp(argv[1], "remove") != 0) || argc != 3))
+				usage("key: add NAME, list, or revoke NAME");
 		} else
 			usage("unknown command '%s'", cmd);
 		if (listen && strcmp(cmd, "serve") != 0)
 			usage("--listen is an option of serve only");
 		if (json && strcmp(cmd, "serve") == 0)
 			usage("--json is an option of start and check only");
-		if (argc >= 2 && !verifier_valid_user_id(argv[1]))
+		if (strcmp(cmd, "key") != 0 && argc >= 2 &&
+		    !verifier_valid_user_id(argv[1]))
 			die(EX_DATAERR, "%s: user ID must be 1 to 128 bytes "
 			    "of printable UTF-8 without spaces", cmd);
-		if (argc == 3 && !verifier_valid_code(argv[2]))
+		if (strcmp(cmd, "check") == 0 && argc == 3 &&
+		    !verifier_valid_code(argv[2]))
 			die(EX_DATAERR, "check: code too long");
 	}
 
@@ -157,6 +167,16 @@ main(int argc, char **argv)
 		die(EX_CONFIG, "configuration: %s: not usable", config_file ?
 		    config_file : "tfadesk.yaml or /etc/tfadesk/tfadesk.yaml");
 	log_init("tfadesk-verify", cfg->use_syslog, verbose);
+	if (strcmp(cmd, "key") == 0) {
+		if (cfg->verifier.api_keys_file == NULL)
+			die(EX_CONFIG, "key: set verifier.api_keys_file in %s "
+			    "first", cfg->file);
+		rc = apikeys_cmd(cfg->verifier.api_keys_file,
+		    strcmp(argv[1], "remove") == 0 ? "revoke" : argv[1],
+		    argc == 3 ? argv[2] : NULL);
+		config_free(cfg);
+		return rc;
+	}
 	if ((v = verifier_new(cfg, check_only, &rc)) == NULL) {
 		config_free(cfg);
 		return rc;

@@ -4,6 +4,7 @@
  *   POST /v1/challenges        {"user_id": "U1001"}
  *   POST /v1/challenges/check  {"user_id": "U1001", "code": "123456"}
  *   GET  /healthz
+ *   GET  /metrics              Prometheus text format (metrics.c)
  *
  * 200 {"outcome": "..."} for every decision (plus "message" for
  * no_mobile); 503 {"outcome": "error", "error": "..."} with Retry-After for
@@ -17,12 +18,20 @@
  * loop and its own SQLite connection (store.h: a store is not shared
  * between threads); checks are committed in batches by one writer thread
  * and other writes are serialized in-process (verifier.c).
+ *
+ * The front door: with verifier.api_keys_file, /v1/ wants
+ * "Authorization: Bearer KEY" (401 otherwise; /healthz and /metrics stay
+ * open); with verifier.tls_cert_file, HTTPS; with verifier.client_ca_file,
+ * a client certificate of that CA on every request (403 otherwise). Off
+ * loopback, serve refuses to start (78) without keys or client
+ * certificates. verifier.access_log: one line per request.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -32,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <jansson.h>
 #include <microhttpd.h>
 
@@ -61,7 +71,35 @@ struct req {
 	int starting;
 	int ready;                    /* atomic: r holds the start's result */
 	struct vresult r;
+	/* for /metrics and the access log */
+	struct timespec t0;
+	int endpoint;                 /* M_START ... */
+	int outcome;                  /* -1 until answered */
+	unsigned status;
+	char addr[INET6_ADDRSTRLEN];
+	char method[16];
+	char path[128];
+	char key[72];                 /* the API key's name, or "-" */
 };
+
+/* the request this thread is answering (reply() notes its status) */
+static _Thread_local struct req *cur;
+
+/* verifier.api_keys_file, reloaded within a second of a change */
+static struct {
+	pthread_rwlock_t lock;
+	struct apikeys *k;            /* NULL: keys off */
+	struct stat st;
+	time_t checked;               /* atomic */
+	pthread_mutex_t reload;
+} keys = { PTHREAD_RWLOCK_INITIALIZER, NULL, { 0 }, 0,
+    PTHREAD_MUTEX_INITIALIZER };
+
+/* verifier.access_log: writers share the lock, SIGHUP's reopen takes it */
+static struct {
+	pthread_rwlock_t lock;
+	int fd;
+} alog = { PTHREAD_RWLOCK_INITIALIZER, -1 };
 
 static struct verifier *V;
 static pthread_key_t store_key;
@@ -85,6 +123,8 @@ static struct store *thread_store(void);
 static void store_dtor(void *);
 static enum MHD_Result reply(struct MHD_Connection *, unsigned, struct buf *,
     const char *);
+static enum MHD_Result reply_hdr(struct MHD_Connection *, unsigned,
+    struct buf *, const char *, const char *, const char *);
 static enum MHD_Result reply_error(struct MHD_Connection *, unsigned,
     const char *, const char *);
 static enum MHD_Result route(struct MHD_Connection *, const char *,
@@ -274,21 +314,53 @@ health(char *why, size_t len)
 	return ok ? 0 : -1;
 }
 
-/* Sends B (JSON text) with STATUS; RETRY adds Retry-After. */
+/* The outcome label of an answer without a decision. */
+static int
+status_outcome(unsigned status)
+{
+	switch (status) {
+	case MHD_HTTP_OK: return M_OK;
+	case MHD_HTTP_BAD_REQUEST: return M_BAD_REQUEST;
+	case MHD_HTTP_UNAUTHORIZED:
+	case MHD_HTTP_FORBIDDEN: return M_UNAUTHORIZED;
+	case MHD_HTTP_NOT_FOUND: return M_NOT_FOUND;
+	case MHD_HTTP_METHOD_NOT_ALLOWED: return M_METHOD_NOT_ALLOWED;
+	case MHD_HTTP_CONTENT_TOO_LARGE: return M_TOO_LARGE;
+	case MHD_HTTP_SERVICE_UNAVAILABLE: return M_UNAVAILABLE;
+	default: return V_ERROR;
+	}
+}
+
+/* Sends B (JSON text) with STATUS; ALLOW adds Allow. */
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, struct buf *b,
     const char *allow)
 {
+	return reply_hdr(c, status, b, "application/json",
+	    allow ? MHD_HTTP_HEADER_ALLOW : NULL, allow);
+}
+
+/* Sends B (of TYPE) with STATUS and the header HNAME: HVAL if given;
+ * 503 adds Retry-After. */
+static enum MHD_Result
+reply_hdr(struct MHD_Connection *c, unsigned status, struct buf *b,
+    const char *type, const char *hname, const char *hval)
+{
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
-	buf_addc(b, '\n');
+	if (cur) {
+		cur->status = status;
+		if (cur->outcome < 0)
+			cur->outcome = status_outcome(status);
+	}
+	if (strcmp(type, "application/json") == 0)
+		buf_addc(b, '\n');
 	r = MHD_create_response_from_buffer(b->len, b->s,
 	    MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
@@ -297,8 +369,8 @@ reply(struct MHD_Connection *c, unsigned status, struct buf *b,
 	if (__atomic_load_n(&V->draining, __ATOMIC_ACQUIRE))
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
 		    "close");
-	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	if (hname)
+		MHD_add_response_header(r, hname, hval);
 	rc = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -327,6 +399,11 @@ reply_result(struct MHD_Connection *c, const struct vresult *r)
 	enum MHD_Result rc;
 	unsigned status = MHD_HTTP_OK;
 
+	if (cur)
+		cur->outcome = (int)r->outcome;
+	if (r->outcome == V_ERROR && r->error &&
+	    strncmp(r->error, "database", 8) == 0)
+		metrics_db_error();
 	buf_init(&b);
 	buf_adds(&b, "{\"outcome\": ");
 	json_escape(&b, voutcome_name(r->outcome));
@@ -421,6 +498,72 @@ bad:
 	return NULL;
 }
 
+/* Reloads verifier.api_keys_file when it changed, looking at most once a
+ * second. A file that became unusable leaves no key valid (logged). */
+static void
+keys_refresh(void)
+{
+	const char *path = V->cfg->verifier.api_keys_file;
+	time_t now = time(NULL);
+	struct apikeys *k, *old;
+	struct stat st;
+	int ex;
+
+	if (path == NULL ||
+	    __atomic_load_n(&keys.checked, __ATOMIC_ACQUIRE) == now ||
+	    pthread_mutex_trylock(&keys.reload) != 0)
+		return;
+	__atomic_store_n(&keys.checked, now, __ATOMIC_RELEASE);
+	if (stat(path, &st) == 0 && st.st_ino == keys.st.st_ino &&
+	    st.st_dev == keys.st.st_dev && st.st_size == keys.st.st_size &&
+	    st.st_mtim.tv_sec == keys.st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == keys.st.st_mtim.tv_nsec &&
+	    st.st_mode == keys.st.st_mode && st.st_uid == keys.st.st_uid) {
+		pthread_mutex_unlock(&keys.reload);
+		return;
+	}
+	if ((k = apikeys_load(path, &ex)) == NULL) {
+		log_warnx("serve: verifier.api_keys_file %s: unusable: no API "
+		    "key is accepted until it is fixed", path);
+	} else
+		log_info("serve: %s: %zu API keys", path, apikeys_count(k));
+	if (stat(path, &st) == -1)
+		memset(&st, 0, sizeof st);
+	pthread_rwlock_wrlock(&keys.lock);
+	old = keys.k;
+	keys.k = k;
+	keys.st = st;
+	pthread_rwlock_unlock(&keys.lock);
+	apikeys_free(old);
+	pthread_mutex_unlock(&keys.reload);
+}
+
+/* With API keys on: the request's Authorization: Bearer KEY names a key
+ * (noted in RQ->key); 0 yes, -1 no (*WRONG: a key was given). */
+static int
+authorized(struct MHD_Connection *c, struct req *rq, int *wrong)
+{
+	const char *h, *name;
+	int ok = 0;
+
+	*wrong = 0;
+	keys_refresh();
+	h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
+	for (h += 7; *h == ' '; h++)
+		;
+	*wrong = 1;
+	pthread_rwlock_rdlock(&keys.lock);
+	if ((name = apikeys_match(keys.k, h)) != NULL) {
+		snprintf(rq->key, sizeof rq->key, "%s", name);
+		ok = 1;
+	}
+	pthread_rwlock_unlock(&keys.lock);
+	return ok ? 0 : -1;
+}
+
 static enum MHD_Result
 route(struct MHD_Connection *c, const char *url, const char *method,
     struct req *rq)
@@ -458,8 +601,40 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 		buf_free(&b);
 		return rc;
 	}
+	if (strcmp(url, "/metrics") == 0 && V->cfg->verifier.metrics) {
+		struct buf b;
+
+		if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+			return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			    "method not allowed", "GET, HEAD");
+		buf_init(&b);
+		metrics_render(&b);
+		rc = reply_hdr(c, MHD_HTTP_OK, &b,
+		    "text/plain; version=0.0.4; charset=utf-8", NULL, NULL);
+		buf_free(&b);
+		return rc;
+	}
 	if (!start && !check)
 		return reply_error(c, MHD_HTTP_NOT_FOUND, "not found", NULL);
+	if (V->cfg->verifier.api_keys_file) {
+		int wrong;
+
+		if (authorized(c, rq, &wrong) == -1) {
+			struct buf b;
+
+			buf_init(&b);
+			buf_adds(&b, wrong ? "{\"error\": \"API key not "
+			    "valid\"}" : "{\"error\": \"API key needed "
+			    "(Authorization: Bearer KEY)\"}");
+			rc = reply_hdr(c, MHD_HTTP_UNAUTHORIZED, &b,
+			    "application/json", MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+			    wrong ? "Bearer realm=\"tfadesk-verify\", "
+			    "error=\"invalid_token\"" :
+			    "Bearer realm=\"tfadesk-verify\"");
+			buf_free(&b);
+			return rc;
+		}
+	}
 	if (strcmp(method, "POST") != 0)
 		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "method not allowed", "POST");
@@ -492,23 +667,100 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 	return rc;
 }
 
+/* S as a token for the access log: at most LEN - 1 bytes, anything
+ * outside printable ASCII, a space or a percent sign %XX-escaped. */
+static void
+log_token(char *out, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s && o + 4 < len; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch > 0x20 && ch < 0x7f && ch != '%' && ch != '"')
+			out[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(out + o, len - o, "%%%02X", ch);
+	}
+	out[o] = '\0';
+}
+
+static int
+endpoint_of(const char *url)
+{
+	if (strcmp(url, "/v1/challenges") == 0)
+		return M_START;
+	if (strcmp(url, "/v1/challenges/check") == 0)
+		return M_CHECK;
+	if (strcmp(url, "/healthz") == 0)
+		return M_HEALTHZ;
+	if (strcmp(url, "/metrics") == 0)
+		return M_METRICS;
+	return M_OTHER;
+}
+
+/* verifier.client_ca_file: the client's certificate chains to it. */
+static int
+client_cert_ok(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+	unsigned status = 0;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return 0;
+	if (gnutls_certificate_type_get((gnutls_session_t)ci->tls_session) !=
+	    GNUTLS_CRT_X509)
+		return 0;
+	if (gnutls_certificate_verify_peers2(
+	    (gnutls_session_t)ci->tls_session, &status) != GNUTLS_E_SUCCESS)
+		return 0;
+	return status == 0;
+}
+
 static enum MHD_Result
-handler(void *cls, struct MHD_Connection *c, const char *url,
-    const char *method, const char *version, const char *data,
-    size_t *data_size, void **con_cls)
+handler1(struct MHD_Connection *c, const char *url, const char *method,
+    const char *data, size_t *data_size, void **con_cls)
 {
 	struct req *rq = *con_cls;
+	const union MHD_ConnectionInfo *ci;
 	const char *cl;
 
-	(void)cls;
-	(void)version;
 	if (rq == NULL) {
 		rq = xcalloc(1, sizeof *rq);
 		buf_init(&rq->body);
 		*con_cls = rq;
+		cur = rq;
+		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+		rq->endpoint = endpoint_of(url);
+		rq->outcome = -1;
+		snprintf(rq->addr, sizeof rq->addr, "-");
+		snprintf(rq->key, sizeof rq->key, "-");
+		if (alog.fd != -1) {
+			ci = MHD_get_connection_info(c,
+			    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+			if (ci && ci->client_addr &&
+			    ci->client_addr->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((struct sockaddr_in *)
+				    (void *)ci->client_addr)->sin_addr,
+				    rq->addr, sizeof rq->addr);
+			else if (ci && ci->client_addr &&
+			    ci->client_addr->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
+				    (void *)ci->client_addr)->sin6_addr,
+				    rq->addr, sizeof rq->addr);
+			log_token(rq->method, sizeof rq->method, method);
+			log_token(rq->path, sizeof rq->path, url);
+		}
+		metrics_in_flight(1);
 		pthread_mutex_lock(&flight_mu);
 		inflight++;
 		pthread_mutex_unlock(&flight_mu);
+		if (V->cfg->verifier.client_ca_file && !client_cert_ok(c)) {
+			rq->answered = 1;
+			return reply_error(c, MHD_HTTP_FORBIDDEN, "a client "
+			    "certificate of verifier.client_ca_file is needed",
+			    NULL);
+		}
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > MAX_BODY) {
@@ -550,17 +802,95 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	return route(c, url, method, rq);
 }
 
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *c, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *data_size, void **con_cls)
+{
+	enum MHD_Result rc;
+
+	(void)cls;
+	(void)version;
+	cur = *con_cls;
+	rc = handler1(c, url, method, data, data_size, con_cls);
+	cur = NULL;
+	return rc;
+}
+
+/* One access log line: one write(2) on an O_APPEND descriptor. */
+static void
+access_line(const struct req *rq, uint64_t us)
+{
+	struct timespec now;
+	struct tm tm;
+	char when[32], line[512];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s %u %s %llu.%03llu "
+	    "%s\n", when, now.tv_nsec / 1000000, rq->addr,
+	    rq->method[0] ? rq->method : "-", rq->path[0] ? rq->path : "-",
+	    rq->status, metrics_outcome_name(rq->outcome < 0 ? M_ABORTED :
+	    rq->outcome), (unsigned long long)(us / 1000),
+	    (unsigned long long)(us % 1000), rq->key);
+	if (n < 0 || (size_t)n >= sizeof line)
+		return;
+	pthread_rwlock_rdlock(&alog.lock);
+	if (alog.fd != -1 && write(alog.fd, line, (size_t)n) != n) {
+		/* said once a minute at most: a full disk must not flood */
+		static time_t said;
+		time_t t = time(NULL);
+		if (__atomic_exchange_n(&said, t, __ATOMIC_RELAXED) / 60 !=
+		    t / 60)
+			log_warn("serve: verifier.access_log");
+	}
+	pthread_rwlock_unlock(&alog.lock);
+}
+
+/* (Re)opens verifier.access_log: 0, or -1 (logged). */
+static int
+access_open(void)
+{
+	const char *path = V->cfg->verifier.access_log;
+	int fd, old;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640)) == -1) {
+		log_warn("serve: verifier.access_log %s", path);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&alog.lock);
+	old = alog.fd;
+	alog.fd = fd;
+	pthread_rwlock_unlock(&alog.lock);
+	if (old != -1)
+		close(old);
+	return 0;
+}
+
 static void
 completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
 
+	uint64_t us;
+
 	(void)cls;
 	(void)c;
 	(void)toe;
 	if (rq == NULL)
 		return;
+	us = metrics_elapsed_us(&rq->t0);
+	metrics_request(rq->endpoint, rq->outcome < 0 ? M_ABORTED :
+	    rq->outcome, us);
+	metrics_in_flight(-1);
+	if (alog.fd != -1)
+		access_line(rq, us);
 	buf_free(&rq->body);
 	free(rq->user_id);
 	vresult_clear(&rq->r);
@@ -635,6 +965,73 @@ serve_parse_listen(const char *spec, struct sockaddr_storage *ss, int *v6)
 	return -1;
 }
 
+int
+serve_is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	const uint8_t *b;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return 1;
+	b = s6->sin6_addr.s6_addr;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && b[12] == 127;
+}
+
+/* The whole of PATH (a PEM file) into *OUT; SECRET: secret_open's rules.
+ * 0, or an exit status (logged). */
+static int
+read_pem(const char *key, const char *path, int secret, char **out)
+{
+	struct buf b;
+	char chunk[4096];
+	ssize_t r;
+	int fd;
+
+	*out = NULL;
+	if (secret) {
+		if (secret_open(path, 0, &fd) == -1) {
+			if (errno == ENOENT)
+				log_warn("serve: %s %s", key, path);
+			return errno == ENOENT ? EX_CONFIG : secret_exit(errno);
+		}
+	} else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_warn("serve: %s %s", key, path);
+		return errno == EACCES ? EX_NOPERM : EX_CONFIG;
+	}
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	while ((r = read(fd, chunk, sizeof chunk)) > 0 ||
+	    (r == -1 && errno == EINTR))
+		if (r > 0 && b.len < 1024 * 1024)
+			buf_add(&b, chunk, (size_t)r);
+	close(fd);
+	explicit_bzero(chunk, sizeof chunk);
+	if (r == -1 || b.len >= 1024 * 1024 ||
+	    strstr(b.s, "-----BEGIN ") == NULL) {
+		log_warnx("serve: %s %s: not a PEM file", key, path);
+		if (b.s)
+			explicit_bzero(b.s, b.len);
+		buf_free(&b);
+		return EX_CONFIG;
+	}
+	*out = buf_steal(&b);
+	return 0;
+}
+
+static void
+free_pem(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
 static int
 flight(int *starts)
 {
@@ -684,6 +1081,7 @@ serve_run(struct verifier *v, const char *listen)
 	sigset_t set;
 	pthread_t ckpt;
 	unsigned flags;
+	char *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
 	int v6, sig;
 
 	V = v;
@@ -692,6 +1090,54 @@ serve_run(struct verifier *v, const char *listen)
 		log_warnx("serve: listen %s: want ADDR:PORT (IP address, "
 		    "[IPv6] or localhost)", listen);
 		return EX_USAGE;
+	}
+	if (!serve_is_loopback(&ss) && v->cfg->verifier.api_keys_file ==
+	    NULL && v->cfg->verifier.client_ca_file == NULL) {
+		log_warnx("serve: listen %s is not loopback: set "
+		    "verifier.api_keys_file (tfadesk-verify key add NAME) or "
+		    "verifier.client_ca_file (with tls_cert_file and "
+		    "tls_key_file)", listen);
+		return EX_CONFIG;
+	}
+	if (v->cfg->verifier.api_keys_file) {
+		int ex;
+
+		if ((keys.k = apikeys_load(v->cfg->verifier.api_keys_file,
+		    &ex)) == NULL)
+			return ex;
+		if (stat(v->cfg->verifier.api_keys_file, &keys.st) == -1)
+			memset(&keys.st, 0, sizeof keys.st);
+		keys.checked = time(NULL);
+		if (!serve_is_loopback(&ss) &&
+		    v->cfg->verifier.tls_cert_file == NULL)
+			log_warnx("serve: API keys travel in clear on %s: set "
+			    "verifier.tls_cert_file and tls_key_file", listen);
+	}
+	if (v->cfg->verifier.tls_cert_file) {
+		int ex;
+
+		if ((ex = read_pem("verifier.tls_cert_file",
+		    v->cfg->verifier.tls_cert_file, 0, &tls_cert)) != 0 ||
+		    (ex = read_pem("verifier.tls_key_file",
+		    v->cfg->verifier.tls_key_file, 1, &tls_key)) != 0 ||
+		    (v->cfg->verifier.client_ca_file &&
+		    (ex = read_pem("verifier.client_ca_file",
+		    v->cfg->verifier.client_ca_file, 0, &tls_ca)) != 0)) {
+			free_pem(tls_cert);
+			free_pem(tls_key);
+			apikeys_free(keys.k);
+			keys.k = NULL;
+			return ex;
+		}
+	}
+	metrics_init();
+	if (access_open() == -1) {
+		free_pem(tls_cert);
+		free_pem(tls_key);
+		free_pem(tls_ca);
+		apikeys_free(keys.k);
+		keys.k = NULL;
+		return EX_CANTCREAT;
 	}
 	/* fail early on a database that is missing or too old; this
 	 * connection is then the checkpointer's */
@@ -735,6 +1181,10 @@ serve_run(struct verifier *v, const char *listen)
 	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
 		flags |= MHD_USE_IPv6;
+	if (tls_cert)
+		flags |= MHD_USE_TLS;
+	/* MHD stops at the first MHD_OPTION_END: the TLS options come last,
+	 * ended early when TLS is off */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -745,27 +1195,41 @@ serve_run(struct verifier *v, const char *listen)
 	    (unsigned)v->cfg->verifier.max_connections_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, tls_cert,
+	    MHD_OPTION_HTTPS_MEM_KEY, tls_key,
+	    tls_ca ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, tls_ca,
 	    MHD_OPTION_END);
+	/* MHD keeps pointers to the PEM texts: freed after MHD_stop_daemon */
 	if (d == NULL) {
 		log_warnx("serve: cannot listen on %s (address in use or not "
 		    "ours?)", listen);
 		verifier_batch_stop(v);
 		store_close(ws);
 		store_close(s);
+		free_pem(tls_cert);
+		free_pem(tls_key);
+		free_pem(tls_ca);
 		return EX_UNAVAILABLE;
 	}
 	hc.s = open_store();
 	if (pthread_create(&ckpt, NULL, checkpointer, s) != 0)
 		fatalx("pthread_create failed");
-	log_info("serve: listening on %s, %ld threads, sms %s", listen,
+	log_info("serve: listening on %s%s, %ld threads, sms %s", listen,
+	    tls_cert ? (tls_ca ? " (HTTPS, client certificates)" :
+	    " (HTTPS)") : "",
 	    v->cfg->verifier.threads, sms_describe(v->sms));
 	log_syslog("serve: listening on %s", listen);
 
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
+			/* logrotate: a new access log; the keys file is
+			 * looked at again */
+			access_open();
+			__atomic_store_n(&keys.checked, 0, __ATOMIC_RELEASE);
 			continue;
+		}
 		break;
 	}
 	log_info("serve: signal %d: stopping", sig);
@@ -778,5 +1242,13 @@ serve_run(struct verifier *v, const char *listen)
 	store_close(s);
 	store_close(hc.s);
 	pthread_key_delete(store_key);
+	free_pem(tls_cert);
+	free_pem(tls_key);
+	free_pem(tls_ca);
+	apikeys_free(keys.k);
+	keys.k = NULL;
+	if (alog.fd != -1)
+		close(alog.fd);
+	alog.fd = -1;
 	return 0;
 }

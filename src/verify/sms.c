@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -374,10 +375,17 @@ int
 sms_send(struct sms *g, const char *to_digits, const char *text,
     const char **why)
 {
+	struct timespec t0;
+	int rc;
+
 	*why = "";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (g->spool)
-		return spool_send(g, to_digits, text, why);
-	return http_send(g, to_digits, text, why);
+		rc = spool_send(g, to_digits, text, why);
+	else
+		rc = http_send(g, to_digits, text, why);
+	metrics_sms(rc == 0, metrics_elapsed_us(&t0));
+	return rc;
 }
 
 /* tmp/NAME, fsync, rename to new/NAME: readers never see half a file. */

@@ -168,5 +168,42 @@ struct sockaddr_storage;
 int serve_parse_listen(const char *, struct sockaddr_storage *, int *v6);
 /* serve.c: runs the HTTP service until SIGINT/SIGTERM; an exit status. */
 int serve_run(struct verifier *, const char *listen);
+/* serve.c: is the address in SS loopback (127.0.0.0/8, ::1)? */
+int serve_is_loopback(const struct sockaddr_storage *);
+
+/* metrics.c: serve's counters (GET /metrics), lock-free. Endpoints and
+ * outcomes: the decisions (enum voutcome) then how a request ended
+ * without one. */
+enum { M_START, M_CHECK, M_HEALTHZ, M_METRICS, M_OTHER, M_NENDPOINTS };
+enum {
+	M_OK = V_ERROR + 1, M_UNAVAILABLE, M_BAD_REQUEST, M_UNAUTHORIZED,
+	M_NOT_FOUND, M_METHOD_NOT_ALLOWED, M_TOO_LARGE, M_ABORTED,
+	M_NOUTCOMES
+};
+struct buf;
+struct timespec;
+void metrics_init(void);
+const char *metrics_outcome_name(int);
+void metrics_request(int endpoint, int outcome, uint64_t us);
+void metrics_in_flight(int delta);
+void metrics_sms(int ok, uint64_t us);
+void metrics_db_error(void);
+/* Microseconds since SINCE (CLOCK_MONOTONIC). */
+uint64_t metrics_elapsed_us(const struct timespec *since);
+/* Appends the exposition text. */
+void metrics_render(struct buf *);
+
+/* apikeys.c: verifier.api_keys_file, one key a line:
+ * "NAME CREATED HASH" (HASH: BLAKE2b-256 of the key, hex). */
+struct apikeys;
+/* Reads PATH (a secret: secret_open's rules). NULL: logged, *EX the exit
+ * status (77 mode or owner, 78 missing or malformed). */
+struct apikeys *apikeys_load(const char *path, int *ex);
+void apikeys_free(struct apikeys *);
+size_t apikeys_count(const struct apikeys *);
+/* The name of the key TOKEN is (constant time over all keys), or NULL. */
+const char *apikeys_match(const struct apikeys *, const char *token);
+/* tfadesk-verify key add|list|revoke: an exit status. */
+int apikeys_cmd(const char *path, const char *cmd, const char *name);
 
 #endif
