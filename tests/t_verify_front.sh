@@ -44,7 +44,11 @@ serve() {
 		sleep 0.05
 	done
 }
-stop() { kill -TERM "$pid"; wait "$pid"; }
+stop() {
+	kill -TERM "$pid"; wait "$pid"; rc=$?
+	check "serve stops cleanly on SIGTERM (exit $rc)" test "$rc" = 0
+	[ "$rc" = 0 ] || tail -5 "$T/serve.err"
+}
 # post PATH BODY [CURL ARGS]: prints the status, the body in $T/body
 post() {
 	p=$1 b=$2; shift 2
