@@ -1032,6 +1032,20 @@ free_pem(char *s)
 	}
 }
 
+/* What serve_run set up for the front door, undone. */
+static void
+front_free(char *cert, char *key, char *ca)
+{
+	free_pem(cert);
+	free_pem(key);
+	free_pem(ca);
+	apikeys_free(keys.k);
+	keys.k = NULL;
+	if (alog.fd != -1)
+		close(alog.fd);
+	alog.fd = -1;
+}
+
 static int
 flight(int *starts)
 {
@@ -1123,35 +1137,32 @@ serve_run(struct verifier *v, const char *listen)
 		    (v->cfg->verifier.client_ca_file &&
 		    (ex = read_pem("verifier.client_ca_file",
 		    v->cfg->verifier.client_ca_file, 0, &tls_ca)) != 0)) {
-			free_pem(tls_cert);
-			free_pem(tls_key);
-			apikeys_free(keys.k);
-			keys.k = NULL;
+			front_free(tls_cert, tls_key, tls_ca);
 			return ex;
 		}
 	}
 	metrics_init();
 	if (access_open() == -1) {
-		free_pem(tls_cert);
-		free_pem(tls_key);
-		free_pem(tls_ca);
-		apikeys_free(keys.k);
-		keys.k = NULL;
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_CANTCREAT;
 	}
 	/* fail early on a database that is missing or too old; this
 	 * connection is then the checkpointer's */
 	if ((s = store_verifier_open(v->cfg->verifier.database,
-	    v->cfg->database)) == NULL)
+	    v->cfg->database)) == NULL) {
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
+	}
 	if (stat(v->cfg->database, &db_stat) == -1 ||
 	    stat(v->cfg->verifier.database, &vdb_stat) == -1) {
 		log_warn("serve: %s", v->cfg->database);
 		store_close(s);
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
 	if (verifier_check_templates(v) == -1) {
 		store_close(s);
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_CONFIG;
 	}
 	if (pthread_key_create(&store_key, store_dtor) != 0)
@@ -1174,6 +1185,7 @@ serve_run(struct verifier *v, const char *listen)
 	    verifier_batch_start(v, ws) == -1) {
 		store_close(ws);
 		store_close(s);
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
 
@@ -1206,9 +1218,7 @@ serve_run(struct verifier *v, const char *listen)
 		verifier_batch_stop(v);
 		store_close(ws);
 		store_close(s);
-		free_pem(tls_cert);
-		free_pem(tls_key);
-		free_pem(tls_ca);
+		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
 	hc.s = open_store();
@@ -1242,13 +1252,6 @@ serve_run(struct verifier *v, const char *listen)
 	store_close(s);
 	store_close(hc.s);
 	pthread_key_delete(store_key);
-	free_pem(tls_cert);
-	free_pem(tls_key);
-	free_pem(tls_ca);
-	apikeys_free(keys.k);
-	keys.k = NULL;
-	if (alog.fd != -1)
-		close(alog.fd);
-	alog.fd = -1;
+	front_free(tls_cert, tls_key, tls_ca);
 	return 0;
 }
