@@ -221,10 +221,12 @@ tfadesk-verify -c "$C" key add spare > /dev/null 2>&1
 tfadesk-verify -c "$C" key list > "$T/list"
 check "key list: both names, with a creation time" grep -Eq '^portal	[0-9]{4}-.*Z$' "$T/list"
 contains "$T/list" "spare" "key list: spare"
+check "-n: the keys file is fine" tfadesk-verify -c "$C" -n
 chmod 644 "$KEYS"
 expect_exit 77 "serve with a keys file readable by others: 77" \
     tfadesk-verify -c "$C" serve --listen "127.0.0.1:$PORT"
 contains "$T/err" "chmod 600" "says what to run"
+expect_exit 77 "-n: likewise 77" tfadesk-verify -c "$C" -n
 chmod 600 "$KEYS"
 : > "$T/access.log"
 check "serve with keys" serve

@@ -182,13 +182,21 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (check_only) {
+		int kex = 0;
+
 		rc = verifier_check_templates(v);
-		if (rc == 0)
+		/* the API keys file: its mode, owner and lines, as serve */
+		if (cfg->verifier.api_keys_file) {
+			struct apikeys *k = apikeys_load(
+			    cfg->verifier.api_keys_file, &kex);
+			apikeys_free(k);
+		}
+		if (rc == 0 && kex == 0)
 			printf("configuration OK (sms: %s)\n",
 			    sms_describe(v->sms));
 		verifier_free(v);
 		config_free(cfg);
-		return rc == 0 ? 0 : EX_CONFIG;
+		return kex ? kex : rc == 0 ? 0 : EX_CONFIG;
 	}
 
 	if (strcmp(cmd, "serve") == 0) {
