@@ -295,6 +295,8 @@ check "client certificate of another CA" mkcert evil intruder "extendedKeyUsage=
 chmod 600 "$P"/*.key
 printf '  tls_cert_file: %s\n  tls_key_file: %s\n  client_ca_file: %s\n' \
     "$P/server.pem" "$P/server.key" "$P/ca.pem" >> "$C"
+sed '/tls_key_file/d' "$C" > "$T/nokey.yaml"
+expect_exit 78 "tls_cert_file without tls_key_file: 78" tfadesk-verify -c "$T/nokey.yaml" -n
 chmod 644 "$P/server.key"
 expect_exit 77 "a TLS key readable by others: 77" \
     tfadesk-verify -c "$C" serve --listen "127.0.0.1:$PORT"
