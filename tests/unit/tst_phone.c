@@ -804,7 +804,7 @@ test_threads(const struct numbering *nb)
 	int i, started = 0;
 
 	for (i = 0; i < 4; i++)
-		if (pthread_create(&th[i], NULL, thread_main, (void *)nb) == 0)
+		if (pthread_create(&th[i], NULL, thread_main, UNCONST(nb)) == 0)
 			started++;
 	for (i = 0; i < started; i++) {
 		pthread_join(th[i], &res);
