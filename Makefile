@@ -30,8 +30,8 @@ VERIFY_PKGS = libmicrohttpd jansson libcurl
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 WARN      = -Wall -Wextra
-ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc/core -Isrc $(CFLAGS)
-ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc/core -Isrc $(CXXFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc/core -Isrc $(CPPFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc/core -Isrc $(CPPFLAGS) $(CXXFLAGS)
 ALL_LDFLAGS  = $(LDFLAGS)
 
 # DEBUG=1: fdm's stricter warning set, and any warning stops the build (a
