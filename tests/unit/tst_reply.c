@@ -16,12 +16,10 @@
 #include "tmpl.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/reply-int.h"
+#include "check.h"
 
-static int failures;
 static char tdir[] = "/tmp/tst_reply.XXXXXX";
 
-#define FAIL(...) do { printf("FAIL line %d: ", __LINE__); \
-	printf(__VA_ARGS__); printf("\n"); failures++; } while (0)
 
 static void
 put(const char *name, const char *text)
@@ -538,7 +536,5 @@ main(void)
 		}
 	}
 	rmdir(tdir);
-	if (failures)
-		printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return DONE();
 }
