@@ -30,9 +30,22 @@ VERIFY_PKGS = libmicrohttpd jansson libcurl gnutls
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
 WARN      = -Wall -Wextra
-ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc/core -Isrc $(CFLAGS)
-ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc/core -Isrc $(CXXFLAGS)
+ALL_CFLAGS   = -std=c11 $(WARN) -D_GNU_SOURCE -Isrc/core -Isrc $(CPPFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(WARN) -Isrc/core -Isrc $(CPPFLAGS) $(CXXFLAGS)
 ALL_LDFLAGS  = $(LDFLAGS)
+
+# DEBUG=1: fdm's stricter warning set, and any warning stops the build (a
+# packager's CFLAGS may carry the same set, without -Werror: it builds clean).
+# The C++ adapter gets the options that are valid for C++.
+DEBUG_WARN = -Wmissing-prototypes -Wstrict-prototypes -Wshadow -Wformat=2 \
+	-Wcast-qual -Wwrite-strings -Wpointer-arith -Wold-style-definition \
+	-Wmissing-declarations -Wnested-externs -Wundef -Wredundant-decls
+DEBUG_CXXWARN = -Wshadow -Wformat=2 -Wcast-qual -Wwrite-strings -Wpointer-arith \
+	-Wmissing-declarations -Wundef -Wredundant-decls
+ifeq ($(DEBUG),1)
+ALL_CFLAGS   += $(DEBUG_WARN) -Werror
+ALL_CXXFLAGS += $(DEBUG_CXXWARN) -Werror
+endif
 
 ifeq ($(FUZZ),1)
 # The fuzzing build (make fuzz): everything instrumented for libFuzzer,
@@ -51,6 +64,8 @@ ALL_CFLAGS   += $(SAN)
 ALL_CXXFLAGS += $(SAN)
 ALL_LDFLAGS  += $(SAN)
 B = build/san
+else ifeq ($(DEBUG),1)
+B = build/debug
 else
 B = build/rel
 endif
@@ -59,19 +74,210 @@ FUZZ_CXX ?= clang++
 FUZZ_SECONDS ?= 60
 FUZZERS = $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
+# Before anything is compiled: every package there? If not, one line that
+# names what is missing and stop. deps, demo, check, bench, fuzz and
+# screenshots install what is missing first (mk/deps.sh) and check in the
+# make they start; clean and uninstall need nothing.
+NO_PKG_CHECK = deps demo check bench fuzz screenshots clean uninstall
+ifeq ($(filter $(NO_PKG_CHECK),$(MAKECMDGOALS)),)
+ifeq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
+$(error tfadesk: $(PKG_CONFIG) not found: run `make deps` (as root) to install what is missing)
+endif
+PKGS_MISSING := $(foreach p,$(sort $(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)),$(shell \
+	PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --exists $(p) || echo $(p)))
+ifneq ($(strip $(PKGS_MISSING)),)
+$(error tfadesk: missing packages (pkg-config): $(strip $(PKGS_MISSING)): run `make deps` (as root) to install them)
+endif
+endif
+
 pc_cflags = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --cflags $(1))
 pc_libs   = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1))
 
-CORE_SRCS   = $(wildcard src/core/*.c)
-CORE_CXX    = $(wildcard src/core/*.cc)
-MAIL_SRCS   = $(filter-out src/tfadesk/main.c,$(wildcard src/tfadesk/*.c))
-VERIFY_SRCS = $(filter-out src/verify/main.c,$(wildcard src/verify/*.c))
-UNIT_SRCS   = $(wildcard tests/unit/tst_*.c)
+# Every source file by name, one a line, sorted (no wildcards: a file is
+# built because it is listed here, and a merge adds one line).
+CORE_SRCS = \
+	src/core/buf.c \
+	src/core/config.c \
+	src/core/log.c \
+	src/core/numbering.c \
+	src/core/store-account.c \
+	src/core/store-desk.c \
+	src/core/store-ticket.c \
+	src/core/store.c \
+	src/core/tmpl.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c
+CORE_CXX = \
+	src/core/phone.cc
+TFADESK_SRCS = \
+	src/tfadesk/admin.c \
+	src/tfadesk/authres.c \
+	src/tfadesk/autoreply.c \
+	src/tfadesk/batch.c \
+	src/tfadesk/desk-html.c \
+	src/tfadesk/desk.c \
+	src/tfadesk/fetch.c \
+	src/tfadesk/html.c \
+	src/tfadesk/import.c \
+	src/tfadesk/mime.c \
+	src/tfadesk/outbox.c \
+	src/tfadesk/process.c \
+	src/tfadesk/queue.c \
+	src/tfadesk/reply.c \
+	src/tfadesk/rules.c \
+	src/tfadesk/send.c \
+	src/tfadesk/smtp.c \
+	src/tfadesk/source-imap.c \
+	src/tfadesk/source-maildir.c \
+	src/tfadesk/source-pop3.c \
+	src/tfadesk/source.c \
+	src/tfadesk/staff.c \
+	src/tfadesk/table.c \
+	src/tfadesk/watch.c
+VERIFY_SRCS = \
+	src/verify/otp.c \
+	src/verify/serve.c \
+	src/verify/sms.c \
+	src/verify/verifier.c \
+	src/verify/vstore.c
 
-CORE_OBJS   = $(CORE_SRCS:%.c=$(B)/%.o) $(CORE_CXX:%.cc=$(B)/%.o)
-MAIL_OBJS   = $(MAIL_SRCS:%.c=$(B)/%.o)
-VERIFY_OBJS = $(VERIFY_SRCS:%.c=$(B)/%.o)
-UNIT_BINS   = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+CORE_OBJS    = $(CORE_SRCS:%.c=$(B)/%.o) $(CORE_CXX:%.cc=$(B)/%.o)
+TFADESK_OBJS = $(TFADESK_SRCS:%.c=$(B)/%.o)
+VERIFY_OBJS  = $(VERIFY_SRCS:%.c=$(B)/%.o)
+
+# Unit tests (isync's tst_* style): each links only the modules it tests and
+# what those need, as the linker found it (tst_NAME_SRCS), and the packages
+# those modules use (tst_NAME_PKGS).
+UNIT_TESTS = \
+	tst_auth \
+	tst_config \
+	tst_corpus \
+	tst_identity \
+	tst_mime \
+	tst_otp \
+	tst_phone \
+	tst_reply \
+	tst_rules \
+	tst_store \
+	tst_tmpl \
+	tst_utf8
+
+tst_auth_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/authres.c \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c
+tst_auth_PKGS = libetpan libsodium
+
+tst_config_SRCS = \
+	src/core/buf.c \
+	src/core/config.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c
+tst_config_PKGS = yaml-0.1
+
+tst_corpus_SRCS = \
+	src/tfadesk/autoreply.c \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c
+tst_corpus_PKGS = libetpan libsodium
+
+tst_identity_SRCS = \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c
+tst_identity_PKGS = libetpan libsodium
+
+tst_mime_SRCS = \
+	src/tfadesk/autoreply.c \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c
+tst_mime_PKGS = libetpan libsodium
+
+tst_otp_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/store-account.c \
+	src/core/store.c \
+	src/core/tmpl.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/verify/otp.c \
+	src/verify/sms.c \
+	src/verify/verifier.c \
+	src/verify/vstore.c
+tst_otp_PKGS = sqlite3 libsodium libcurl
+
+tst_phone_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/numbering.c \
+	src/core/phone.cc \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c
+tst_phone_PKGS = yaml-0.1 libphonenumber
+
+tst_reply_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/store-ticket.c \
+	src/core/store.c \
+	src/core/tmpl.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/autoreply.c \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c \
+	src/tfadesk/reply.c
+tst_reply_PKGS = sqlite3 libetpan libsodium
+
+tst_rules_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c \
+	src/tfadesk/rules.c
+tst_rules_PKGS = yaml-0.1 libpcre2-8
+
+tst_store_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/store-account.c \
+	src/core/store-ticket.c \
+	src/core/store.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/fetch.c \
+	src/tfadesk/html.c \
+	src/tfadesk/mime.c \
+	src/tfadesk/source-imap.c \
+	src/tfadesk/source-maildir.c \
+	src/tfadesk/source-pop3.c \
+	src/tfadesk/source.c
+tst_store_PKGS = sqlite3 libetpan libsodium
+
+tst_tmpl_SRCS = \
+	src/core/tmpl.c
+tst_tmpl_PKGS = 
+
+tst_utf8_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c
+tst_utf8_PKGS = 
+
+UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/%)
 
 CORE_LIBS   = $(call pc_libs,$(CORE_PKGS))
 MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
@@ -106,7 +312,7 @@ $(B)/hooks/src/%.o: src/%.c
 	$(CC) $(ALL_CFLAGS) -DTFADESK_TEST_HOOKS $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -MMD -MP -c -o $@ $<
 
 $(B)/libcore.a: $(CORE_OBJS)
-$(B)/libtfadesk.a: $(MAIL_OBJS)
+$(B)/libtfadesk.a: $(TFADESK_OBJS)
 $(B)/libverify.a: $(VERIFY_OBJS)
 $(B)/%.a:
 	@mkdir -p $(@D)
@@ -120,11 +326,19 @@ $(B)/src/%.o: src/%.cc
 	@mkdir -p $(@D)
 	$(CXX) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
+# A unit test: its own object, its modules, the packages they use; the C++
+# linker only where phone.cc is one of them.
+unit_objs = $(patsubst %.cc,$(B)/%.o,$(patsubst %.c,$(B)/%.o,$($(1)_SRCS)))
+define unit_test
+$(B)/tests/$(1): $(B)/tests/$(1).o $(call unit_objs,$(1))
+	$$(if $$(filter %.cc,$$($(1)_SRCS)),$$(CXX),$$(CC)) -o $$@ $$^ $$(ALL_LDFLAGS) \
+		$$(call pc_libs,$$($(1)_PKGS)) $$(if $$(filter %.cc,$$($(1)_SRCS)),-lpthread)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_test,$(t))))
+
+$(B)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -c -o $@.o $<
-	$(CXX) -o $@ $@.o $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a $(ALL_LDFLAGS) \
-		$(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(call pc_cflags,$(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)) -MMD -MP -c -o $@ $<
 
 ifeq ($(FUZZ),1)
 # libFuzzer harnesses: build/fuzz/fuzz_NAME, linked with the fuzzer's main.

@@ -648,15 +648,15 @@ attach(struct store *s, const char *path, const char *name, int rw)
 	return 0;
 }
 
-/* PRAGMA SCHEMA.user_version; -1 on error (logged). */
+/* PRAGMA DB.user_version; -1 on error (logged). */
 static int
-schema_version_of(struct store *s, const char *schema)
+schema_version_of(struct store *s, const char *db)
 {
 	sqlite3_stmt *st;
 	char sql[64];
 	int v = -1;
 
-	snprintf(sql, sizeof sql, "PRAGMA %s.user_version", schema);
+	snprintf(sql, sizeof sql, "PRAGMA %s.user_version", db);
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_err(s, "user_version");
 	if (sqlite3_step(st) == SQLITE_ROW)

@@ -15,6 +15,13 @@
 #include <sysexits.h>
 #include <time.h>
 
+/*
+ * A borrowed string stored where a struct or an API has char * but the
+ * pointer is neither written through nor freed (curl's CURL_UNCONST): the
+ * one place that drops const, so -Wcast-qual stays on everywhere else.
+ */
+#define UNCONST(p) ((void *)(uintptr_t)(const void *)(p))
+
 #define TFADESK_VERSION "0.1.0"
 
 #if defined(__GNUC__)

@@ -621,17 +621,17 @@ cmd_audit(struct cmd_env *env, int argc, char **argv)
 		buf_free(&b);
 	} else {
 		/* numbers masked, as every plain output */
-		struct table *t = table_new(8, "AT", "ACTOR", "ACTION",
+		struct table *tb = table_new(8, "AT", "ACTOR", "ACTION",
 		    "ACCOUNT", "USER", "OLD", "NEW", "NOTE");
 		for (size_t i = 0; i < n; i++) {
 			char *o = audit_shown(r[i].action, r[i].old_value);
 			char *nv = audit_shown(r[i].action, r[i].new_value);
-			table_row(t, r[i].at, r[i].actor, r[i].action,
+			table_row(tb, r[i].at, r[i].actor, r[i].action,
 			    r[i].account, r[i].user, o, nv, r[i].note);
 			free(o);
 			free(nv);
 		}
-		table_print(t);
+		table_print(tb);
 	}
 	audit_rows_free(r, n);
 	return EX_OK;

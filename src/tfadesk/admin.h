@@ -52,9 +52,6 @@ struct config *env_config(struct cmd_env *);       /* exits 78 */
 struct store *env_store(struct cmd_env *);         /* exits 69/75/78 */
 struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
 
-/* admin.c: "admin:$USER", the actor of a command-line change. Owned. */
-char *staff_actor(void);
-
 /* staff.c and desk.c: tfadesk staff, tfadesk desk */
 int cmd_staff(struct cmd_env *, int argc, char **argv);
 int cmd_desk(struct cmd_env *, int argc, char **argv);

@@ -821,7 +821,7 @@ struct sync {
 	struct store *s;
 	const struct import_opts *o;
 	struct import_stats *st;
-	const char *actor;
+	char *actor;
 	int problems;
 	struct lockout *lo; size_t nlo;
 	const char *cur_kind;  /* what prune() is removing */
@@ -1343,7 +1343,7 @@ out:
 		free(sy.lo[i].user);
 	}
 	free(sy.lo);
-	free((char *)sy.actor);
+	free(sy.actor);
 	ytree_free(&im.doc);
 	importer_free(&im);
 	return rc;

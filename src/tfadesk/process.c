@@ -328,12 +328,12 @@ name_key(const char *name)
 {
 	struct buf f, k;
 	const unsigned char *p = (const unsigned char *)name;
-	char *comma, *s;
+	char *comma, *s, empty[1] = "";
 
 	buf_init(&f);
 	while (*p)
 		fold_char(&f, &p);
-	s = f.s ? f.s : (char *)"";
+	s = f.s ? f.s : empty;
 	buf_init(&k);
 	comma = strchr(s, ',');
 	if (comma && strchr(comma + 1, ',') == NULL) {
@@ -345,7 +345,7 @@ name_key(const char *name)
 		buf_adds(&k, s);
 	buf_free(&f);
 	/* collapse blanks */
-	s = k.s ? k.s : (char *)"";
+	s = k.s ? k.s : empty;
 	char *out = xmalloc(strlen(s) + 1), *o = out;
 	int sp = 0;
 	for (; *s; s++) {
@@ -1311,9 +1311,9 @@ record(struct job *j)
 	memset(&out, 0, sizeof out);
 	out.id = j->id;
 	out.kind = j->state == TICKET_IGNORED ? NULL :
-	    (char *)rule_kind_name(j->rm.kind);
+	    UNCONST(rule_kind_name(j->rm.kind));
 	out.state = j->state;
-	out.reason = j->reason.s ? j->reason.s : (char *)"";
+	out.reason = j->reason.s ? j->reason.s : UNCONST("");
 	out.from_addr = j->msg ? j->msg->from_addr : NULL;
 	if (j->msg && j->msg->subject) {
 		size_t k = strlen(j->msg->subject) < 200 ? strlen(j->msg->subject) : 200;

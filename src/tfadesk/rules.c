@@ -1587,7 +1587,7 @@ classify(struct rules *r, const struct msg *msg, const char *subject,
 {
 	struct msg alone = *msg;
 
-	alone.subject = (char *)subject;
+	alone.subject = UNCONST(subject);
 	m->kind = RK_STAFF;
 	m->rule = NULL;
 	m->rule_line = 0;

@@ -126,7 +126,7 @@ source_tls_verify(void *stream, const char *ca_file, const char *host)
 		goto done;
 	}
 	vd.type = GNUTLS_DT_DNS_HOSTNAME;
-	vd.data = (unsigned char *)host;
+	vd.data = UNCONST(host);
 	vd.size = 0;
 	r = gnutls_x509_trust_list_verify_crt2(tl, crts, n, &vd, 1, 0,
 	    &status, NULL);

@@ -87,7 +87,7 @@ staff_add(struct cmd_env *env, const char *name)
 		return EX_TEMPFAIL;
 	}
 	memset(&m, 0, sizeof m);
-	m.name = (char *)name;
+	m.name = UNCONST(name);
 	m.phone = e164;
 	m.pwhash = hash;
 	actor = staff_actor();

@@ -8,14 +8,33 @@ change. Then staff approve / reject / retry on a few cases, and the plan
 an approval carries out (queue show's token, approve --expect). Every
 reply written is checked: no full phone number, no injected header, and
 nothing of what we check a sender's authentication by.
-Usage: run.py [CASE-PREFIX...]
+
+Golden files (curl's one file per test): after the first process + send,
+each case's outcome is written out as text -- the ticket (kind, state,
+account, reason), every change to the accounts (each field, old -> new, with
+2FA flags and masked numbers), the audit rows the case added (actor, action,
+account, user, old -> new) and every reply (To, Subject, In-Reply-To,
+References, Auto-Submitted, X-Tfadesk-Ticket, then the body exactly, decoded)
+-- and compared with tests/cases/golden/CASE.txt; a mismatch prints a
+unified diff. Per-run values are normalised in one place, normalise():
+dates (ISO 8601 and RFC 5322) become <DATE> and our Message-IDs <MSGID>.
+The account and audit values, which account show --json and audit --json
+give whole by design, are masked as mask_phone does (4478******56) so that
+a golden never holds a number in full; the ticket and the replies are
+compared as they are, so a number shown whole there shows in the diff.
+After a reviewed change of behaviour: run.py --update [CASE-PREFIX...] (or
+UPDATE=1) rewrites the goldens; commit them with the change.
+Usage: run.py [--update] [CASE-PREFIX...]
 """
-import email, json, os, quopri, re, shutil, subprocess, sys, tempfile
+import difflib, email, json, os, quopri, re, shutil, subprocess, sys, tempfile
 
 TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 TF = os.environ.get("TFADESK") or os.path.join(TOP, "tfadesk")
 CASES = os.path.join(TOP, "tests", "cases")
+GOLDEN = os.path.join(CASES, "golden")
+UPDATE = os.environ.get("UPDATE") == "1"
 fails = 0
+BASE = {}       # the template database: accounts and the number of audit rows
 
 
 def say(ok, what):
@@ -120,6 +139,106 @@ def check_reply(path, name):
     say(not told, f"{name}: reply says nothing of sender authentication ({told})")
 
 
+def mask_digits(m):
+    """mask_phone of src/core/util.c: the first 4 and last 2 digits shown."""
+    d = m.group(0)
+    return "*" * len(d) if len(d) <= 6 else d[:4] + "*" * (len(d) - 6) + d[-2:]
+
+
+def normalise(text):
+    """The one normalisation of per-run values in a golden (see the top)."""
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<DATE>", text)
+    text = re.sub(r"(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d [+-]\d{4}",
+                  "<DATE>", text)
+    return re.sub(r"<tfadesk\.[^>\s]*>", "<MSGID>", text)
+
+
+def masked(lines):
+    """Account and audit values: every run of 7 or more digits masked."""
+    return [re.sub(r"\d{7,}", mask_digits, l) for l in lines]
+
+
+def shown(v):
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def account_changes(before, after):
+    out = []
+    for a in sorted(set(before) | set(after)):
+        b, n = before.get(a) or {}, after.get(a) or {}
+        for k in sorted(set(b) | set(n)):
+            if k != "users" and b.get(k) != n.get(k):
+                out.append(f"account {a}: {k}: {shown(b.get(k))} -> {shown(n.get(k))}")
+        bu = {u["id"]: u for u in b.get("users") or []}
+        nu = {u["id"]: u for u in n.get("users") or []}
+        for u in sorted(set(bu) | set(nu)):
+            x, y = bu.get(u) or {}, nu.get(u) or {}
+            for k in sorted(set(x) | set(y)):
+                if x.get(k) != y.get(k):
+                    out.append(f"user {u} ({a}): {k}: {shown(x.get(k))} -> {shown(y.get(k))}")
+    return out or ["no account changed"]
+
+
+def reply_golden(path):
+    msg = email.message_from_bytes(open(path, "rb").read())
+    out = ["--- reply"]
+    for h in ("To", "Subject", "In-Reply-To", "References", "Auto-Submitted", "X-Tfadesk-Ticket"):
+        for v in msg.get_all(h) or []:
+            out.append(f"{h}: {v}")
+    body = msg.get_payload(decode=True) or b""
+    out.append("")
+    out.extend(body.decode("utf-8", "replace").replace("\r\n", "\n").rstrip("\n").split("\n"))
+    return out
+
+
+def golden_text(cfg, d, name, snap, q):
+    out = [f"# {name}: what process and send did (tests/cases/run.py --update writes it)"]
+    for t in q:
+        out.append(f"ticket {t.get('id')}: kind {t.get('kind') or '-'}, state {t.get('state')}, "
+                   f"account {t.get('account') or '-'}, refused {t.get('refused')}")
+        out.append(f"  from: {t.get('from')}")
+        out.append(f"  subject: {t.get('subject')}")
+        out.append(f"  reason: {t.get('reason')}")
+    out.extend(masked(account_changes(BASE["accounts"], snap)))
+    rows = audit(cfg)[BASE["audit"]:]
+    for r in rows:
+        out += masked([f"audit: {r.get('actor')} {r.get('action')} account {r.get('account') or '-'} "
+                   f"user {r.get('user') or '-'}: {shown(r.get('old'))} -> {shown(r.get('new'))}"])
+    if not rows:
+        out.append("no audit row")
+    rs = replies(d)
+    out.append(f"replies: {len(rs)}")
+    for block in sorted(reply_golden(r) for r in rs):   # spool file names vary
+        out.extend(block)
+    sd = os.path.join(d, "sms", "new")
+    out.append(f"sms: {len(os.listdir(sd)) if os.path.isdir(sd) else 0}")
+    return normalise("\n".join(out) + "\n")
+
+
+def golden(cfg, d, name, snap, q):
+    """Compares the case's outcome (SNAP: the accounts, Q: the tickets) with
+    tests/cases/golden/NAME.txt, or rewrites it with --update."""
+    got = golden_text(cfg, d, name, snap, q)
+    path = os.path.join(GOLDEN, name + ".txt")
+    if UPDATE:
+        os.makedirs(GOLDEN, exist_ok=True)
+        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        if old != got:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(got)
+            print(f"    {'updated' if old is not None else 'wrote'} {os.path.relpath(path, TOP)}")
+        return
+    if not os.path.exists(path):
+        say(False, f"{name}: golden file {os.path.relpath(path, TOP)} missing (run.py --update writes it)")
+        return
+    want = open(path, encoding="utf-8").read()
+    say(got == want, f"{name}: outcome matches golden/{name}.txt")
+    if got != want:
+        sys.stdout.writelines(difflib.unified_diff(
+            want.splitlines(True), got.splitlines(True),
+            f"tests/cases/golden/{name}.txt", f"{name} (this run)"))
+
+
 def run_case(tmp, template_db, name, kind, state, checks):
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "maildir", "new"))
@@ -164,8 +283,9 @@ def run_case(tmp, template_db, name, kind, state, checks):
             say(False, f"{name}: unknown check {c}")
     for r in replies(d):
         check_reply(r, name)
-    # Again: processing and ingesting the same mail changes nothing.
     before = (snapshot(cfg), queue(cfg), len(replies(d)))
+    golden(cfg, d, name, before[0], before[1])
+    # Again: processing and ingesting the same mail changes nothing.
     tf(cfg, "ingest", eml)
     p = tf(cfg, "process")
     tf(cfg, "send")
@@ -201,8 +321,10 @@ def staff_scenarios(tmp, template_db):
     tf(cfg, "send")
     say(len(replies(d)) == 2, f"approve: the staff decision sends its own reply ({len(replies(d))})")
     say(not any("Checked by phone" in t for t in reply_texts(d)), "approve: the --note is not mailed")
+    n = len(audit(cfg))
     p = tf(cfg, "queue", "approve", tid, "--by", "alice", check=False)
-    say(user_phone(cfg, "U2002") == "447400654321" and len(audit(cfg)) == len(audit(cfg)), "approve again: nothing changes")
+    say(p.returncode == 0 and user_phone(cfg, "U2002") == "447400654321" and len(audit(cfg)) == n,
+        f"approve again: exit 0, nothing changes ({p.returncode}, {len(audit(cfg)) - n} new audit rows)")
     for r in replies(d):
         check_reply(r, "staff-approve")
 
@@ -441,7 +563,10 @@ def plan_scenarios(tmp, template_db):
 
 
 def main():
+    global UPDATE
     only = sys.argv[1:]
+    if only[:1] == ["--update"]:
+        UPDATE, only = True, only[1:]
     tmp = tempfile.mkdtemp(prefix="tfadesk-cases.")
     try:
         base = os.path.join(tmp, "base")
@@ -456,6 +581,8 @@ def main():
             for u in account(cfg, a)["users"]:
                 USER_ACCOUNTS[u["id"]] = a
         template_db = os.path.join(base, "db")
+        BASE["accounts"], BASE["audit"] = snapshot(cfg), len(audit(cfg))
+        seen = set()
         for line in open(os.path.join(CASES, "expect.tsv")):
             f = line.split()
             if not f or f[0].startswith("#"):
@@ -463,7 +590,13 @@ def main():
             if only and not any(f[0].startswith(o) for o in only):
                 continue
             run_case(tmp, template_db, f[0], f[1], f[2], f[3:])
+            seen.add(f[0])
+        # every .eml is a case in expect.tsv, and every golden belongs to one
+        emls = {f[:-4] for f in os.listdir(CASES) if f.endswith(".eml")}
+        gold = {f[:-4] for f in os.listdir(GOLDEN) if f.endswith(".txt")} if os.path.isdir(GOLDEN) else set()
         if not only:
+            say(emls <= seen, f"every tests/cases/*.eml is in expect.tsv ({sorted(emls - seen)})")
+            say(UPDATE or gold <= seen, f"every golden file has its case ({sorted(gold - seen)})")
             staff_scenarios(tmp, template_db)
         if not only or any(c.startswith(o) for o in only for c in ("80-", "81-", "82-")):
             identity_scenarios(tmp, template_db)

@@ -28,16 +28,16 @@ t(int line, int want, const char *why_has, const char *from,
 	int got;
 
 	memset(&m, 0, sizeof m);
-	h[n].name = (char *)"Received";
-	h[n++].value = (char *)"from x by mx.500.uk.com";
+	h[n].name = UNCONST("Received");
+	h[n++].value = UNCONST("from x by mx.500.uk.com");
 	for (; ar && *ar && n < 7; ar++) {
-		h[n].name = (char *)(n % 2 ? "Authentication-Results" :
+		h[n].name = UNCONST(n % 2 ? "Authentication-Results" :
 		    "authentication-results");
-		h[n++].value = (char *)*ar;
+		h[n++].value = UNCONST(*ar);
 	}
 	m.headers = h;
 	m.nheaders = n;
-	m.from_addr = (char *)from;
+	m.from_addr = UNCONST(from);
 	m.from_count = from ? 1 : 0;
 	got = auth_check(&m, ID, why, sizeof why);
 	CHECK(got == want, "line %d: got %d (%s), wanted %d", line, got, why,
@@ -364,13 +364,13 @@ test_more(void)
 {
 	struct msg m;
 	char why[256];
-	struct msg_header h = { (char *)"Authentication-Results",
-	    (char *)ID "; dkim=pass header.d=acme.example" };
+	struct msg_header h = { UNCONST("Authentication-Results"),
+	    UNCONST(ID "; dkim=pass header.d=acme.example") };
 
 	memset(&m, 0, sizeof m);
 	m.headers = &h;
 	m.nheaders = 1;
-	m.from_addr = (char *)"noc@acme.example";
+	m.from_addr = UNCONST("noc@acme.example");
 	m.from_count = 2;
 	CHECK(auth_check(&m, ID, why, sizeof why) == 0 && strstr(why,
 	    "more than one From"), "two From addresses: %s", why);

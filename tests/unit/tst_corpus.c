@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "mime_inv.h"
+#include "check.h"
 
 static int
 is_dir(const char *p)
@@ -31,7 +32,6 @@ main(void)
 	size_t len, off, files = 0, parses = 0, bytes = 0, errors = 0, k;
 	size_t nhtml = 0, nheld = 0;
 	double secs = 0;
-	int fails = 0;
 	DIR *d;
 
 	if (is_dir(getenv("CORPUS")))
@@ -58,8 +58,11 @@ main(void)
 		    strcmp(e->d_name, "LICENSES.md") == 0)
 			continue;
 		raw = inv_slurp(path, &len);
-		if (raw == NULL)
+		if (raw == NULL) {
+			printf("FAIL %s: cannot read\n", path);
+			CHECK_FAILED();
 			continue;
+		}
 		files++;
 		bytes += len;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -70,7 +73,7 @@ main(void)
 		parses++;
 		if ((v = inv_check(m, raw, len)) != NULL) {
 			printf("FAIL %s: %s\n", e->d_name, v);
-			fails++;
+			CHECK_FAILED();
 		} else if (m->error) {
 			errors++;
 			printf("note %s: %s\n", e->d_name, m->error);
@@ -95,7 +98,7 @@ main(void)
 			if ((v = inv_check(m, pre, off)) != NULL) {
 				printf("FAIL %s cut at %zu: %s\n", e->d_name,
 				    off, v);
-				fails++;
+				CHECK_FAILED();
 			}
 			msg_free(m);
 			free(pre);
@@ -106,9 +109,9 @@ main(void)
 	closedir(d);
 	printf("%zu files (%zu KB), %zu parses, %zu with an error reason, "
 	    "%d failed; whole-file parse %.1f us/message\n", files,
-	    bytes / 1024, parses, errors, fails,
+	    bytes / 1024, parses, errors, check_fail,
 	    files ? secs * 1e6 / (double)files : 0.0);
 	printf("%zu HTML-only messages, %zu of them held for hidden-text "
 	    "styles\n", nhtml, nheld);
-	return fails ? 1 : 0;
+	return check_fail ? 1 : 0;
 }

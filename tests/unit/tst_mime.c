@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "mime_inv.h"
+#include "check.h"
 
-static int fails, cases;
 static char fixdir[4096];
 
 struct tcase {
@@ -349,7 +349,8 @@ contains(const char *hay, const char *needle)
 	return hay && needle && strstr(hay, needle) != NULL;
 }
 
-#define FAIL(...) do { if (!bad++) printf("FAIL %s\n", tc->name); \
+/* a case's failures under one heading; run_case counts the case once */
+#define CASE_FAIL(...) do { if (!bad++) printf("FAIL %s\n", tc->name); \
 	printf("    "); printf(__VA_ARGS__); printf("\n"); } while (0)
 
 static void
@@ -361,13 +362,13 @@ run_case(const struct tcase *tc)
 	const char *why = NULL, *v;
 	int bad = 0, au;
 
-	cases++;
+	CHECKED();
 	if (tc->file) {
 		snprintf(path, sizeof(path), "%s/%s", fixdir, tc->file);
 		raw = inv_slurp(path, &len);
 		if (raw == NULL) {
 			printf("FAIL %s\n    cannot read %s\n", tc->name, path);
-			fails++;
+			CHECK_FAILED();
 			return;
 		}
 	} else {
@@ -377,77 +378,77 @@ run_case(const struct tcase *tc)
 	}
 	m = msg_parse(raw, len, tc->lim.max_bytes ? &tc->lim : NULL);
 	if ((v = inv_check(m, raw, len)) != NULL) {
-		FAIL("invariant: %s", v);
+		CASE_FAIL("invariant: %s", v);
 		goto out;
 	}
 	if (tc->subject && strcmp(m->subject, tc->subject))
-		FAIL("subject [%s], want [%s]", m->subject, tc->subject);
+		CASE_FAIL("subject [%s], want [%s]", m->subject, tc->subject);
 	if (tc->from_addr && strcmp(tc->from_addr, "-") == 0 && m->from_addr)
-		FAIL("from_addr [%s], want none", m->from_addr);
+		CASE_FAIL("from_addr [%s], want none", m->from_addr);
 	else if (tc->from_addr && strcmp(tc->from_addr, "-") &&
 	    (!m->from_addr || strcmp(m->from_addr, tc->from_addr)))
-		FAIL("from_addr [%s], want [%s]", m->from_addr ? m->from_addr :
+		CASE_FAIL("from_addr [%s], want [%s]", m->from_addr ? m->from_addr :
 		    "(null)", tc->from_addr);
 	if (tc->from_name && (!m->from_name || strcmp(m->from_name,
 	    tc->from_name)))
-		FAIL("from_name [%s], want [%s]", m->from_name ? m->from_name :
+		CASE_FAIL("from_name [%s], want [%s]", m->from_name ? m->from_name :
 		    "(null)", tc->from_name);
 	if (tc->from_count && m->from_count != tc->from_count)
-		FAIL("from_count %d, want %d", m->from_count, tc->from_count);
+		CASE_FAIL("from_count %d, want %d", m->from_count, tc->from_count);
 	if (tc->msgid && (!m->message_id || strcmp(m->message_id, tc->msgid)))
-		FAIL("message_id [%s]", m->message_id ? m->message_id : "");
+		CASE_FAIL("message_id [%s]", m->message_id ? m->message_id : "");
 	if (tc->return_path && (!m->return_path ||
 	    strcmp(m->return_path, tc->return_path)))
-		FAIL("return_path [%s], want [%s]", m->return_path ?
+		CASE_FAIL("return_path [%s], want [%s]", m->return_path ?
 		    m->return_path : "(null)", tc->return_path);
 	for (i = 0; i < 4 && tc->has[i]; i++)
 		if (!contains(m->new_text, tc->has[i]))
-			FAIL("new_text lacks [%s]:\n%s", tc->has[i], m->new_text);
+			CASE_FAIL("new_text lacks [%s]:\n%s", tc->has[i], m->new_text);
 	for (i = 0; i < 4 && tc->not[i]; i++)
 		if (contains(m->new_text, tc->not[i]))
-			FAIL("new_text has [%s]:\n%s", tc->not[i], m->new_text);
+			CASE_FAIL("new_text has [%s]:\n%s", tc->not[i], m->new_text);
 	if (tc->quoted && !contains(m->quoted, tc->quoted))
-		FAIL("quoted lacks [%s]:\n%s", tc->quoted, m->quoted);
+		CASE_FAIL("quoted lacks [%s]:\n%s", tc->quoted, m->quoted);
 	if (tc->sig && !contains(m->signature, tc->sig))
-		FAIL("signature lacks [%s]: [%s]", tc->sig, m->signature);
+		CASE_FAIL("signature lacks [%s]: [%s]", tc->sig, m->signature);
 	if (tc->text && !contains(m->text, tc->text))
-		FAIL("text lacks [%s]", tc->text);
+		CASE_FAIL("text lacks [%s]", tc->text);
 	for (i = 0; i < 2 && tc->fwd[i]; i++)
 		if (*tc->fwd[i] ? !contains(m->fwd_text, tc->fwd[i]) :
 		    *m->fwd_text != '\0')
-			FAIL("fwd_text lacks [%s]:\n%s", tc->fwd[i], m->fwd_text);
+			CASE_FAIL("fwd_text lacks [%s]:\n%s", tc->fwd[i], m->fwd_text);
 	if (tc->fwd_not && contains(m->fwd_text, tc->fwd_not))
-		FAIL("fwd_text has [%s]:\n%s", tc->fwd_not, m->fwd_text);
+		CASE_FAIL("fwd_text has [%s]:\n%s", tc->fwd_not, m->fwd_text);
 	if (tc->fwd_subject && strcmp(m->fwd_subject, tc->fwd_subject))
-		FAIL("fwd_subject [%s], want [%s]", m->fwd_subject,
+		CASE_FAIL("fwd_subject [%s], want [%s]", m->fwd_subject,
 		    tc->fwd_subject);
 	if (tc->header[0] && (!msg_header(m, tc->header[0]) ||
 	    strcmp(msg_header(m, tc->header[0]), tc->header[1])))
-		FAIL("header %s [%s]", tc->header[0],
+		CASE_FAIL("header %s [%s]", tc->header[0],
 		    msg_header(m, tc->header[0]) ? msg_header(m,
 		    tc->header[0]) : "(none)");
 	if ((tc->err == 'y') != (m->error != NULL))
-		FAIL("error [%s], want %s", m->error ? m->error : "(none)",
+		CASE_FAIL("error [%s], want %s", m->error ? m->error : "(none)",
 		    tc->err == 'y' ? "one" : "none");
 	if (tc->html && m->html_only != (tc->html == 'y'))
-		FAIL("html_only %d", m->html_only);
+		CASE_FAIL("html_only %d", m->html_only);
 	if (tc->hidden && (strcmp(tc->hidden, "-") == 0 ?
 	    m->html_hidden_style != NULL : !contains(m->html_hidden_style,
 	    tc->hidden)))
-		FAIL("html_hidden_style [%s], want [%s]", m->html_hidden_style ?
+		CASE_FAIL("html_hidden_style [%s], want [%s]", m->html_hidden_style ?
 		    m->html_hidden_style : "(none)", tc->hidden);
 	au = msg_is_automatic(m, "SIP Trunk Plus Support <support@500.uk.com>",
 	    &why);
 	if (tc->autom && au != (tc->autom == 'y'))
-		FAIL("automatic %d (%s)", au, why ? why : "");
+		CASE_FAIL("automatic %d (%s)", au, why ? why : "");
 	if (au && why == NULL)
-		FAIL("automatic without a reason");
+		CASE_FAIL("automatic without a reason");
 out:
 	if (!bad)
 		printf("ok   %s%s%s\n", tc->name, m && m->error ? ": " : "",
 		    m && m->error ? m->error : "");
 	else
-		fails++;
+		CHECK_FAILED();
 	msg_free(m);
 	free(raw);
 }
@@ -493,12 +494,12 @@ run_html(void)
 	char *t;
 
 	for (i = 0; i < sizeof(htcases) / sizeof(htcases[0]); i++) {
-		cases++;
+		CHECKED();
 		t = html_to_text(htcases[i].in, strlen(htcases[i].in));
 		if (t && strcmp(t, htcases[i].want) == 0) {
 			printf("ok   html: %s\n", htcases[i].name);
 		} else {
-			fails++;
+			CHECK_FAILED();
 			printf("FAIL html: %s\n    got  [%s]\n    want [%s]\n",
 			    htcases[i].name, t ? t : "(null)", htcases[i].want);
 		}
@@ -707,14 +708,14 @@ run_hidden(void)
 		const char *w = hidcases[i].why;
 		int ok;
 
-		cases++;
+		CHECKED();
 		t = html_to_text_why(hidcases[i].in, strlen(hidcases[i].in), why,
 		    sizeof why);
 		ok = t && strcmp(t, hidcases[i].want) == 0 && (w ? why[0] &&
 		    strstr(why, w) : why[0] == '\0');
 		printf("%s hidden: %s\n", ok ? "ok  " : "FAIL", hidcases[i].name);
 		if (!ok) {
-			fails++;
+			CHECK_FAILED();
 			printf("    got  [%s] why [%s]\n    want [%s] why [%s]\n",
 			    t ? t : "(null)", why, hidcases[i].want, w ? w : "");
 		}
@@ -761,7 +762,7 @@ html_edge(const char *name, const char *in)
 {
 	size_t len = strlen(in);
 
-	cases++;
+	CHECKED();
 	for (size_t k = 0; k <= len; k++)
 		free(html_to_text(at_page_end(in, k), k));
 	printf("ok   html at the end of a page, every length: %s\n", name);
@@ -799,14 +800,14 @@ run_ids(void)
 	int ok;
 
 	for (i = 0; i < sizeof(idcases) / sizeof(idcases[0]); i++) {
-		cases++;
+		CHECKED();
 		id = mime_message_id(idcases[i].in, strlen(idcases[i].in));
 		ok = idcases[i].want ? id && strcmp(id, idcases[i].want) == 0 :
 		    id == NULL;
 		printf("%s message-id: %s\n", ok ? "ok  " : "FAIL",
 		    idcases[i].name);
 		if (!ok) {
-			fails++;
+			CHECK_FAILED();
 			printf("    got [%s]\n", id ? id : "(null)");
 		}
 		free(id);
@@ -846,9 +847,11 @@ run_fuzz(void)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", fixdir, e->d_name);
 		raw = inv_slurp(path, &len);
-		if (raw == NULL)
+		CHECKED();
+		if (raw == NULL) {
+			FAIL("cannot read %s", path);
 			continue;
-		cases++;
+		}
 		bad = 0;
 		step = len <= 4096 ? 1 : len / 600 + 1;
 		cp = malloc(len + 1);
@@ -889,7 +892,7 @@ run_fuzz(void)
 			nparse++;
 		}
 		if (bad)
-			fails++;
+			CHECK_FAILED();
 		else
 			printf("ok   fuzz %s\n", e->d_name);
 		free(cp);
@@ -910,9 +913,11 @@ run_speed(void)
 
 	snprintf(path, sizeof(path), "%s/outlook-reply-2fa.eml", fixdir);
 	raw = inv_slurp(path, &len);
-	if (raw == NULL)
+	if (raw == NULL) {
+		FAIL("speed: cannot read %s", path);
 		return;
-	cases++;
+	}
+	CHECKED();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (i = 0; i < n; i++)
 		msg_free(msg_parse(raw, len, NULL));
@@ -921,7 +926,7 @@ run_speed(void)
 	    (double)(t1.tv_nsec - t0.tv_nsec)) / n / 1000.0;
 	/* generous: sanitizer builds are several times slower */
 	if (us > 2000) {
-		fails++;
+		CHECK_FAILED();
 		printf("FAIL speed: %.1f us per %zu-byte message\n", us, len);
 	} else
 		printf("ok   speed: %.1f us per %zu-byte message\n", us, len);
@@ -944,6 +949,5 @@ main(void)
 	run_ids();
 	run_fuzz();
 	run_speed();
-	printf("%d cases, %d failed\n", cases, fails);
-	return fails ? 1 : 0;
+	return DONE();
 }

@@ -24,17 +24,7 @@
 #include "tfadesk.h"
 #include "phone.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...) do {						\
-	checks++;							\
-	if (!(cond)) {							\
-		failures++;						\
-		printf("FAIL %s:%d: ", __FILE__, __LINE__);		\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 struct tcase {
 	const char *region;
@@ -413,7 +403,7 @@ run_cases(const struct numbering *nb, const char *label,
 		memset(out, 'X', sizeof out);
 		v = phone_check(nb, t->text, t->region, out, &why);
 		if (!quiet)
-			checks++;
+			CHECKED();
 		if (v != t->want || (v == PHONE_OK && (t->e164 == NULL ||
 		    strcmp(out, t->e164) != 0)) ||
 		    (v != PHONE_OK && (why == NULL || out[0] != '\0')) ||
@@ -421,7 +411,7 @@ run_cases(const struct numbering *nb, const char *label,
 			bad++;
 			if (quiet)
 				continue;
-			failures++;
+			CHECK_FAILED();
 			printf("FAIL %s: [%s] \"%s\" (%s): got %s %s%s, want %s "
 			    "%s\n", label, t->region ? t->region : "NULL",
 			    t->text, t->note, vname(v),
@@ -804,7 +794,7 @@ test_threads(const struct numbering *nb)
 	int i, started = 0;
 
 	for (i = 0; i < 4; i++)
-		if (pthread_create(&th[i], NULL, thread_main, (void *)nb) == 0)
+		if (pthread_create(&th[i], NULL, thread_main, UNCONST(nb)) == 0)
 			started++;
 	for (i = 0; i < started; i++) {
 		pthread_join(th[i], &res);
@@ -872,7 +862,7 @@ main(int argc, char **argv)
 	numbering_free(shipped);
 
 	printf("tst_phone: %zu table numbers, %zu special; %d checks, "
-	    "%d failed\n", ntable, sizeof special / sizeof *special, checks,
-	    failures);
-	return failures == 0 ? 0 : 1;
+	    "%d failed\n", ntable, sizeof special / sizeof *special, check_count,
+	    check_fail);
+	return check_fail == 0 ? 0 : 1;
 }

@@ -16,12 +16,10 @@
 #include "tmpl.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/reply-int.h"
+#include "check.h"
 
-static int failures;
 static char tdir[] = "/tmp/tst_reply.XXXXXX";
 
-#define FAIL(...) do { printf("FAIL line %d: ", __LINE__); \
-	printf(__VA_ARGS__); printf("\n"); failures++; } while (0)
 
 static void
 put(const char *name, const char *text)
@@ -38,10 +36,10 @@ static void
 msg_init(struct msg *m)
 {
 	memset(m, 0, sizeof *m);
-	m->message_id = "orig.1@acme.example";
-	m->subject = "2FA Set Up";
-	m->from_addr = "noc@acme.example";
-	m->from_name = "Acme NOC";
+	m->message_id = UNCONST("orig.1@acme.example");
+	m->subject = UNCONST("2FA Set Up");
+	m->from_addr = UNCONST("noc@acme.example");
+	m->from_name = UNCONST("Acme NOC");
 }
 
 /* The header block, unfolded, one header per line, "\n" separated. */
@@ -214,7 +212,7 @@ main(void)
 	if (sodium_init() < 0 || mkdtemp(tdir) == NULL)
 		return 99;
 	memset(&cfg, 0, sizeof cfg);
-	cfg.reply.from = "SIP Trunk Plus Support <support@500.uk.com>";
+	cfg.reply.from = UNCONST("SIP Trunk Plus Support <support@500.uk.com>");
 	cfg.templates = tdir;
 	put("plain.txt", "Subject: {{re_subject}}\n\nHello {{name}},\n"
 	    "{{#users}}\n- {{id}} {{phone_masked}} {{reason}}\n{{/users}}\n");
@@ -226,7 +224,7 @@ main(void)
 
 	/* 1. a plain reply: recipient, threading, fixed headers */
 	msg_init(&m);
-	m.references = "<root@acme.example> <mid@acme.example>";
+	m.references = UNCONST("<root@acme.example> <mid@acme.example>");
 	v = tv_new();
 	tv_set(v, "name", "Jane");
 	rc = build(&cfg, &m, "plain", v, &r, &h);
@@ -279,7 +277,7 @@ main(void)
 
 	/* 2. Reply-To wins over From */
 	msg_init(&m);
-	m.reply_to_addr = "tickets@acme.example";
+	m.reply_to_addr = UNCONST("tickets@acme.example");
 	rc = build(&cfg, &m, "plain", NULL, &r, &h);
 	if (rc != 0 || strcmp(r.rcpt, "tickets@acme.example") ||
 	    strcmp(hdr(h, "To"), "<tickets@acme.example>"))
@@ -297,7 +295,7 @@ main(void)
 		    "a@acme.example,b@acme.example", NULL };
 		for (int i = 0; bad[i]; i++) {
 			msg_init(&m);
-			m.from_addr = (char *)bad[i];
+			m.from_addr = UNCONST(bad[i]);
 			rc = reply_build(&cfg, &m, 7, "plain", NULL, &r, &why);
 			if (rc != 1 || r.message)
 				FAIL("recipient [%s] rc %d", bad[i], rc);
@@ -309,11 +307,12 @@ main(void)
 			FAIL("no From");
 		/* Reply-To pointing at a daemon is refused too */
 		msg_init(&m);
-		m.reply_to_addr = "mailer-daemon@acme.example";
+		m.reply_to_addr = UNCONST("mailer-daemon@acme.example");
 		if (reply_build(&cfg, &m, 7, "plain", NULL, &r, &why) != 1)
 			FAIL("Reply-To daemon");
 		/* RFC 3834: Auto-Submitted mail is never answered */
-		struct msg_header hs[] = { { "Auto-Submitted", "auto-replied" } };
+		struct msg_header hs[] = { { UNCONST("Auto-Submitted"),
+		    UNCONST("auto-replied") } };
 		msg_init(&m);
 		m.headers = hs;
 		m.nheaders = 1;
@@ -324,10 +323,10 @@ main(void)
 
 	/* 4. header injection: subject, display name, values */
 	msg_init(&m);
-	m.subject = "hello\r\nBcc: evil@x.example\r\n\r\nbody\x01\x1b[0m";
-	m.from_name = "Eve\r\nBcc: evil2@x.example";
-	m.message_id = "x>\r\nBcc: evil3@x.example";
-	m.references = "<ok@x.example> <bad\r\nBcc: e@x>";
+	m.subject = UNCONST("hello\r\nBcc: evil@x.example\r\n\r\nbody\x01\x1b[0m");
+	m.from_name = UNCONST("Eve\r\nBcc: evil2@x.example");
+	m.message_id = UNCONST("x>\r\nBcc: evil3@x.example");
+	m.references = UNCONST("<ok@x.example> <bad\r\nBcc: e@x>");
 	v = tv_new();
 	tv_set(v, "name", "Bob\r\nBcc: evil4@x.example\nX-A: b\rX-B: c");
 	rc = build(&cfg, &m, "hsub", v, &r, &h);
@@ -372,7 +371,7 @@ main(void)
 
 	/* 5. template injection in values: literal text */
 	msg_init(&m);
-	m.subject = "{{#users}}{{/users}}";
+	m.subject = UNCONST("{{#users}}{{/users}}");
 	v = tv_new();
 	tv_set(v, "name", "{{#users}}x{{/users}}{{re_subject}}");
 	rc = build(&cfg, &m, "hsub", v, &r, &h);
@@ -387,9 +386,9 @@ main(void)
 
 	/* 6. non-ASCII: RFC 2047 subject and display name, QP body */
 	msg_init(&m);
-	m.subject = "Zwei-Faktor für Müller GmbH – bitte einschalten 😀 "
-	    "and a long tail to force folding of the encoded words here";
-	m.from_name = "José Müller";
+	m.subject = UNCONST("Zwei-Faktor für Müller GmbH – bitte einschalten 😀 "
+	    "and a long tail to force folding of the encoded words here");
+	m.from_name = UNCONST("José Müller");
 	v = tv_new();
 	tv_set(v, "name", "Zoë Ñandú, a long line of text that will need "
 	    "soft line breaks in quoted-printable = yes, é");
@@ -426,7 +425,7 @@ main(void)
 
 	/* 7. phone numbers: never in full, wherever they come from */
 	msg_init(&m);
-	m.subject = "Number for U1002: +44 7890 123456";
+	m.subject = UNCONST("Number for U1002: +44 7890 123456");
 	v = tv_new();
 	tv_set(v, "name", "tel. 07890-123456 or (0)7890.123.456");
 	{
@@ -537,7 +536,5 @@ main(void)
 		}
 	}
 	rmdir(tdir);
-	if (failures)
-		printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return DONE();
 }

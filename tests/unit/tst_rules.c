@@ -18,10 +18,10 @@ static void
 mkmsg(struct msg *m, const char *subject, const char *body)
 {
 	memset(m, 0, sizeof *m);
-	m->subject = (char *)subject;
-	m->from_addr = (char *)"noc@acme.example";
+	m->subject = UNCONST(subject);
+	m->from_addr = UNCONST("noc@acme.example");
 	m->from_count = 1;
-	m->new_text = (char *)body;
+	m->new_text = UNCONST(body);
 }
 
 static enum rule_kind
@@ -49,7 +49,7 @@ users_fwd(const char *subject, const char *body, const char *fwd)
 	struct buf b;
 
 	mkmsg(&m, subject, body);
-	m.fwd_text = (char *)fwd;
+	m.fwd_text = UNCONST(fwd);
 	rules_match(R, &m, &rm);
 	buf_init(&b);
 	buf_adds(&b, "");
@@ -243,8 +243,7 @@ test_labels(void)
 static void
 test_orders(void)
 {
-	static const char *const f[3] = { "User ID: %s\n", "Name: %s\n",
-	    "Mobile: %s\n" };
+	static const char *const f[3] = { "User ID", "Name", "Mobile" };
 	static const int ord[6][3] = { {0,1,2}, {0,2,1}, {1,0,2}, {1,2,0},
 	    {2,0,1}, {2,1,0} };
 	const char *v1[3] = { "U2001", "Bob Jones", "07400 123456" };
@@ -257,7 +256,8 @@ test_orders(void)
 			for (int u = 0; u < 2; u++) {
 				for (int k = 0; k < 3; k++) {
 					int x = ord[o][k];
-					snprintf(line, sizeof line, f[x], u ? v2[x] : v1[x]);
+					snprintf(line, sizeof line, "%s: %s\n", f[x],
+					    u ? v2[x] : v1[x]);
 					n += (size_t)snprintf(body + n, sizeof body - n, "%s",
 					    line);
 				}
@@ -373,8 +373,8 @@ test_forwarded(void)
 	    "07400 123456|fwd");
 	/* a forwarded 2FA set up under a number request: only numbers */
 	mkmsg(&m, "Fwd: 2FA Set Up", "Please add the numbers below first.");
-	m.fwd_text = (char *)"Please switch on 2FA.\nUser ID: U1002\nName: Raj "
-	    "Patel\nMobile: 07400 123457\n";
+	m.fwd_text = UNCONST("Please switch on 2FA.\nUser ID: U1002\nName: Raj "
+	    "Patel\nMobile: 07400 123457\n");
 	rules_match(R, &m, &rm);
 	CHECK(rm.kind == RK_MISSING_NUMBER && rm.forward_read && rm.nentries == 1,
 	    "forwarded 2FA set up under a number request: missing_number");
@@ -382,7 +382,7 @@ test_forwarded(void)
 	/* no request above a forwarded 2FA set up: still twofa_setup (and
 	 * process sends it to staff) */
 	mkmsg(&m, "Fwd: 2FA Set Up", "FYI");
-	m.fwd_text = (char *)"Please switch on 2FA.\n";
+	m.fwd_text = UNCONST("Please switch on 2FA.\n");
 	rules_match(R, &m, &rm);
 	CHECK(rm.kind == RK_TWOFA_SETUP && !rm.forward_read,
 	    "forwarded 2FA set up alone: twofa_setup, forward not read");
@@ -452,7 +452,7 @@ test_fuzz(void)
 			mkmsg(&m, "Missing mobile", b.s ? b.s : "");
 		else {
 			mkmsg(&m, "Fwd: x", "Please add the numbers below.");
-			m.fwd_text = b.s ? b.s : (char *)"";
+			m.fwd_text = b.s ? b.s : UNCONST("");
 		}
 		rules_match(R, &m, &rm);
 		for (size_t i = 0; i < rm.nentries; i++) {

@@ -115,9 +115,9 @@ migrate_v1(void)
 	free(key);
 	struct outbox_row bad = { 0 };
 	bad.ticket_id = 999;
-	bad.msgid = (char *)"r2@us";
-	bad.mail_from = bad.rcpt = (char *)"x@y";
-	bad.message = (char *)"m";
+	bad.msgid = UNCONST("r2@us");
+	bad.mail_from = bad.rcpt = UNCONST("x@y");
+	bad.message = UNCONST("m");
 	bad.message_len = 1;
 	CHECK(store_outbox_add(s, &bad, NULL) == -1,
 	    "foreign keys on again after the migration");
@@ -154,11 +154,11 @@ main(void)
 	CHECK(s != NULL, "reopen");
 
 	/* accounts, users, audit */
-	struct account r = { (char *)"R1", ACCOUNT_RESELLER, NULL,
-	    (char *)"Reseller One", 0 };
-	struct account c = { (char *)"C1", ACCOUNT_END_CLIENT, (char *)"R1",
-	    (char *)"Client", 1 };
-	struct user u1 = { (char *)"U1", (char *)"R1", (char *)"Ann Lee",
+	struct account r = { UNCONST("R1"), ACCOUNT_RESELLER, NULL,
+	    UNCONST("Reseller One"), 0 };
+	struct account c = { UNCONST("C1"), ACCOUNT_END_CLIENT, UNCONST("R1"),
+	    UNCONST("Client"), 1 };
+	struct user u1 = { UNCONST("U1"), UNCONST("R1"), UNCONST("Ann Lee"),
 	    NULL };
 	int imp;
 	char *impp;
@@ -311,10 +311,10 @@ main(void)
 	/* outbox */
 	struct outbox_row o = { 0 };
 	o.ticket_id = id;
-	o.msgid = (char *)"r1@500.uk.com";
-	o.mail_from = (char *)"support@500.uk.com";
-	o.rcpt = (char *)"noc@r1.example";
-	o.message = (char *)"Subject: x\r\n\r\nbody\r\n";
+	o.msgid = UNCONST("r1@500.uk.com");
+	o.mail_from = UNCONST("support@500.uk.com");
+	o.rcpt = UNCONST("noc@r1.example");
+	o.message = UNCONST("Subject: x\r\n\r\nbody\r\n");
 	o.message_len = strlen(o.message);
 	CHECK(store_outbox_add(s, &o, &id2) == 0, "outbox add");
 	CHECK(store_outbox_add(s, &o, NULL) == -1, "Message-ID is unique");

@@ -8,7 +8,7 @@
 
 #include "tmpl.h"
 
-static int failures;
+#include "check.h"
 
 static struct tv *
 ctx(void)
@@ -93,17 +93,15 @@ check(size_t i, const struct tcase *t, const struct tv *c)
 
 	if (t->want) {
 		if (got == NULL || strcmp(got, t->want) != 0) {
-			printf("FAIL %zu: %s\n  want [%s]\n  got  [%s] (%s)\n",
+			FAIL("%zu: %s\n  want [%s]\n  got  [%s] (%s)",
 			    i, t->tmpl, t->want, got ? got : "NULL",
 			    err ? err : "");
-			failures++;
 		}
 	} else if (got != NULL || err == NULL ||
 	    strstr(err, t->err) == NULL) {
-		printf("FAIL %zu: %s\n  want error containing [%s]\n"
-		    "  got [%s] err [%s]\n", i, t->tmpl, t->err,
+		FAIL("%zu: %s\n  want error containing [%s]\n"
+		    "  got [%s] err [%s]", i, t->tmpl, t->err,
 		    got ? got : "NULL", err ? err : "NULL");
-		failures++;
 	}
 	free(got);
 	free(err);
@@ -121,13 +119,13 @@ main(void)
 	/* tv_set replaces; tv_get borrows */
 	tv_set(c, "name", "New");
 	if (tv_get(c, "name") == NULL || strcmp(tv_get(c, "name"), "New"))
-		printf("FAIL tv_set replace\n"), failures++;
+		FAIL("tv_set replace");
 	if (tv_get(c, "users") != NULL)
-		printf("FAIL tv_get list\n"), failures++;
+		FAIL("tv_get list");
 	/* NULL context renders the text alone */
 	r = tmpl_render("a{{x}}b", NULL, NULL);
 	if (r == NULL || strcmp(r, "ab"))
-		printf("FAIL null ctx\n"), failures++;
+		FAIL("null ctx");
 	free(r);
 	/* output bound: 4 MiB */
 	memset(big, 'x', sizeof big - 1);
@@ -139,7 +137,7 @@ main(void)
 			tv_add(b, "l");
 		r = tmpl_render("{{#l}}{{v}}{{/l}}", b, &err);
 		if (r != NULL || err == NULL || !strstr(err, "too big"))
-			printf("FAIL output bound\n"), failures++;
+			FAIL("output bound");
 		free(r);
 		free(err);
 		tv_free(b);
@@ -167,8 +165,8 @@ main(void)
 		alarm(0);
 		if (r != NULL || err == NULL || !strstr(err, "too much work") ||
 		    secs > 2)
-			printf("FAIL work bound: %s after %.2fs\n",
-			    err ? err : "no error", secs), failures++;
+			FAIL("work bound: %s after %.2fs",
+			    err ? err : "no error", secs);
 		free(r);
 		free(err);
 		/* the same template over a one-item list is fine */
@@ -177,7 +175,7 @@ main(void)
 		tv_add(b, "l");
 		r = tmpl_render(t, b, &err);
 		if (r == NULL || strcmp(r, "") != 0)
-			printf("FAIL one item: %s\n", err), failures++;
+			FAIL("one item: %s", err);
 		free(r);
 		free(err);
 		tv_free(b);
@@ -185,11 +183,11 @@ main(void)
 	/* files: name with and without .txt; no path escapes */
 	r = tmpl_render_file("/nonexistent", "x", c, &err);
 	if (r != NULL || err == NULL)
-		printf("FAIL missing file\n"), failures++;
+		FAIL("missing file");
 	free(err);
 	r = tmpl_render_file("/etc", "../etc/passwd", c, &err);
 	if (r != NULL || err == NULL)
-		printf("FAIL path escape\n"), failures++;
+		FAIL("path escape");
 	free(err);
 	{
 		char dir[] = "/tmp/tst_tmpl.XXXXXX", path[64];
@@ -202,8 +200,7 @@ main(void)
 			r = tmpl_render_file(dir, "hello", c, &err);
 			if (r != NULL || err == NULL ||
 			    strstr(err, "hello.txt: line 2:") == NULL)
-				printf("FAIL file error [%s]\n", err),
-				    failures++;
+				FAIL("file error [%s]", err);
 			free(r);
 			free(err);
 			f = fopen(path, "w");
@@ -211,7 +208,7 @@ main(void)
 			fclose(f);
 			r = tmpl_render_file(dir, "hello.txt", c, &err);
 			if (r == NULL || strcmp(r, "Hi New\n"))
-				printf("FAIL file render\n"), failures++;
+				FAIL("file render");
 			free(r);
 			unlink(path);
 			rmdir(dir);
@@ -219,7 +216,5 @@ main(void)
 	}
 	tv_free(c);
 	tv_free(NULL);
-	if (failures)
-		printf("%d failures\n", failures);
-	return failures ? 1 : 0;
+	return DONE();
 }
