@@ -19,10 +19,15 @@
  * windows of UID_WINDOW UIDs (UID FETCH a:b (UID RFC822.SIZE)), and bodies in
  * chunks of at most source.batch messages and CHUNK_BYTES bytes with
  * BODY.PEEK[] (nothing is flagged by reading). Flag changes are queued by
- * commit() and sent as one UID STORE/MOVE per group by flush(). For
- * after: seen the UID STORE ... +FLAGS.SILENT is sent without waiting:
- * Dovecot renames the group's files while the next group is stored, and
- * its answer is read before the next command (settle()).
+ * commit() and sent as one UID STORE/MOVE per group by flush().
+ *
+ * For after: seen (and a dry run) nothing waits that need not: the UID
+ * FETCH of the next chunk is sent as soon as a chunk is read, and each
+ * group's UID STORE ... +FLAGS.SILENT (\Seen) right after its COMMIT, so
+ * that the server reads and renames while tfadesk stores. Commands in
+ * flight (im->sent) are answered in the order sent; settle() reads the
+ * STOREs' answers, read_fetch() a chunk's, drain() all before a command
+ * that waits (sizes, delete, move, LOGOUT).
  */
 #include <arpa/inet.h>
 
