@@ -49,8 +49,7 @@
 
 #define UID_WINDOW	5000u
 #define CHUNK_BYTES	(8u << 20)
-#define STORE_SET_MAX	4000u   /* bytes of UID set in one command */
-#define SENT_MAX	64      /* commands in flight */
+#define STORE_SET_MAX	4000u   /* bytes of UID set in one UID STORE */
 
 struct meta {
 	uint32_t uid, size;
@@ -82,16 +81,8 @@ struct imap {
 
 	uint32_t *pend;     /* committed, after-action not yet sent */
 	size_t npend, cappend;
-	/* Commands sent whose answers are not read yet, oldest first: UID
-	 * STOREs of \Seen and at most one UID FETCH of the next chunk. */
-	struct sent {
-		int tag, fetch;
-		uint32_t top;     /* a STORE's highest UID */
-	} sent[SENT_MAX];
-	size_t nsent;
-	int pipeline;       /* after: seen or a dry run: send ahead */
-	size_t pf_from;     /* the prefetched chunk begins at meta[pf_from] */
-	int pf_pending;
+	int inflight;       /* a UID STORE sent, its answer not read yet */
+	uint32_t inflight_top;   /* its highest UID */
 	uint32_t savedtop;  /* LASTUID as written in the store */
 };
 
@@ -102,7 +93,7 @@ static int imap_flush(struct source *);
 static void imap_close(struct source *);
 static int imap_save(struct source *);
 static int imap_names(const struct config *, struct imap *);
-static int drain(struct imap *);
+static int settle(struct imap *);
 
 const struct source_ops source_imap_ops = {
 	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close,
@@ -286,8 +277,6 @@ imap_open(struct source *src)
 	}
 	im->statekey = xstrfmt("imap:%s@%s:%ld/%s", im->user, im->host,
 	    cfg->source.port, im->mailbox);
-	im->pipeline = src->dry_run || (im->folder == NULL &&
-	    strcmp(after, "delete") != 0);
 
 	if ((r = imap_connect(src, im)) != SRC_OK)
 		return r;
@@ -348,7 +337,7 @@ read_window(struct imap *im)
 	int r;
 
 	im->nmeta = im->imeta = 0;
-	if ((r = drain(im)) != SRC_OK)
+	if ((r = settle(im)) != SRC_OK)
 		return r;
 	while (im->nmeta == 0) {
 		if (im->uidnext != 0 && im->scan >= im->uidnext)
@@ -443,234 +432,62 @@ cmp_body(const void *a, const void *b)
 }
 
 /*
- * Reads the answer to the oldest command in flight. libetpan checks the
- * tag of an answer against its last one: it is set to that command's for
- * the read.
+ * Fetches the bodies of the window's messages from index FROM on that are
+ * not stored yet and not too big, up to source.batch messages and
+ * CHUNK_BYTES, in one UID FETCH.
  */
 static int
-read_answer(struct imap *im, const char *what,
-    struct mailimap_response **resp)
+read_chunk(struct source *src, struct imap *im, size_t from)
 {
-	int cur = im->s->imap_tag, r;
-
-	im->s->imap_tag = im->sent[0].tag;
-	if (mailimap_read_line(im->s) == NULL)
-		r = MAILIMAP_ERROR_STREAM;
-	else
-		r = mailimap_parse_response(im->s, resp);
-	im->s->imap_tag = cur;
-	im->nsent--;
-	memmove(im->sent, im->sent + 1, im->nsent * sizeof *im->sent);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_bad(im, what, r);
-	return SRC_OK;
-}
-
-/*
- * Reads the answers to the UID STOREs ahead of a chunk sent ahead (or to
- * all of them): their messages are flagged, and LASTUID moves up to their
- * top (written by imap_save inside the next group's transaction, or by the
- * last flush).
- */
-static int
-settle(struct imap *im)
-{
-	struct mailimap_response *resp = NULL;
-	uint32_t top;
-	int r, code;
-
-	while (im->nsent > 0 && !im->sent[0].fetch) {
-		top = im->sent[0].top;
-		if ((r = read_answer(im, "UID STORE \\Seen", &resp)) != SRC_OK)
-			return r;
-		code = resp->rsp_resp_done->rsp_data.rsp_tagged->
-		    rsp_cond_state->rsp_type;
-		mailimap_response_free(resp);
-		if (code != MAILIMAP_RESP_COND_STATE_OK)
-			return imap_bad(im, "UID STORE \\Seen",
-			    MAILIMAP_ERROR_UID_STORE);
-		if (top > im->lastuid)
-			im->lastuid = top;
-	}
-	return SRC_OK;
-}
-
-/* The answer to the UID FETCH of bodies at the head of what is in flight:
- * the list of its messages (owned), as mailimap_uid_fetch gives it. */
-static int
-read_fetch(struct imap *im, clist **out)
-{
-	struct mailimap_response *resp = NULL;
-	int r, code;
-
-	*out = NULL;
-	im->pf_pending = 0;
-	if ((r = read_answer(im, "UID FETCH (bodies)", &resp)) != SRC_OK)
-		return r;
-	if (im->s->imap_response_info != NULL) {
-		*out = im->s->imap_response_info->rsp_fetch_list;
-		im->s->imap_response_info->rsp_fetch_list = NULL;
-	}
-	code = *out != NULL && clist_count(*out) > 0 ?
-	    MAILIMAP_RESP_COND_STATE_OK : resp->rsp_resp_done->rsp_data.
-	    rsp_tagged->rsp_cond_state->rsp_type;
-	mailimap_response_free(resp);
-	if (code != MAILIMAP_RESP_COND_STATE_OK) {
-		if (*out)
-			mailimap_fetch_list_free(*out);
-		*out = NULL;
-		return imap_bad(im, "UID FETCH (bodies)",
-		    MAILIMAP_ERROR_UID_FETCH);
-	}
-	return SRC_OK;
-}
-
-/* Everything in flight; a chunk sent ahead is read and dropped. */
-static int
-drain(struct imap *im)
-{
-	clist *l;
-	int r;
-
-	while (im->nsent > 0) {
-		if ((r = settle(im)) != SRC_OK)
-			return r;
-		if (im->nsent > 0) {
-			if ((r = read_fetch(im, &l)) != SRC_OK)
-				return r;
-			if (l)
-				mailimap_fetch_list_free(l);
-		}
-	}
-	return SRC_OK;
-}
-
-/* Sends "TAG VERB SET TAIL" without reading the answer. */
-static int
-send_cmd(struct imap *im, const char *what, const char *verb,
-    const struct buf *set, const char *tail, int fetch, uint32_t top)
-{
-	mailstream *ms;
-	int r;
-
-	if (im->nsent == SENT_MAX && (r = drain(im)) != SRC_OK)
-		return r;
-	if ((r = mailimap_send_current_tag(im->s)) != MAILIMAP_NO_ERROR)
-		return imap_bad(im, what, r);
-	ms = im->s->imap_stream;
-	if (mailstream_write(ms, verb, strlen(verb)) == -1 ||
-	    mailstream_write(ms, set->s, set->len) == -1 ||
-	    mailstream_write(ms, tail, strlen(tail)) == -1 ||
-	    mailstream_flush(ms) == -1)
-		return imap_bad(im, what, MAILIMAP_ERROR_STREAM);
-	im->sent[im->nsent].tag = im->s->imap_tag;
-	im->sent[im->nsent].fetch = fetch;
-	im->sent[im->nsent].top = top;
-	im->nsent++;
-	return SRC_OK;
-}
-
-/* Appends UID to SET, a list of runs (a:b,c) in UID order. */
-static void
-set_add(struct buf *set, uint32_t *lo, uint32_t *hi, uint32_t uid)
-{
-	if (uid != 0 && *hi != 0 && uid == *hi + 1) {
-		*hi = uid;
-		return;
-	}
-	if (*hi != 0) {
-		if (set->len > 0)
-			buf_addc(set, ',');
-		if (*lo == *hi)
-			buf_addf(set, "%" PRIu32, *lo);
-		else
-			buf_addf(set, "%" PRIu32 ":%" PRIu32, *lo, *hi);
-	}
-	*lo = *hi = uid;
-}
-
-/*
- * Sends the UID FETCH of the bodies of the window's messages from index
- * FROM on that are not stored yet and not too big, up to source.batch
- * messages, CHUNK_BYTES bytes and STORE_SET_MAX bytes of UID set;
- * pf_pending tells whether there was one to send.
- */
-static int
-send_chunk(struct source *src, struct imap *im, size_t from)
-{
-	size_t max = (size_t)src->cfg->limits.max_bytes, n = 0, bytes = 0, i;
+	size_t max = (size_t)src->cfg->limits.max_bytes, n = 0, bytes = 0;
 	size_t batch = src->cfg->source.batch > 0 ?
 	    (size_t)src->cfg->source.batch : 1000;
-	struct buf set;
-	uint32_t lo = 0, hi = 0;
+	struct mailimap_set *set = mailimap_set_new_empty();
+	struct mailimap_fetch_type *ft;
+	clistiter *it, *j;
 	char *key;
-	int r = SRC_OK, known;
+	int r, known;
 
-	buf_init(&set);
-	for (i = from; i < im->nmeta && n < batch &&
-	    set.len < STORE_SET_MAX; i++) {
+	free_chunk(im);
+	for (size_t i = from; i < im->nmeta && n < batch; i++) {
 		if (im->meta[i].size > max)
 			continue;
 		key = xstrfmt("%s%" PRIu32, im->keyprefix, im->meta[i].uid);
 		known = store_source_known(src->store, key);
 		free(key);
 		if (known == -1) {
-			buf_free(&set);
+			mailimap_set_free(set);
 			return SRC_TEMP;
 		}
 		if (known)
 			continue;
 		if (n > 0 && bytes + im->meta[i].size > CHUNK_BYTES)
 			break;
-		set_add(&set, &lo, &hi, im->meta[i].uid);
+		mailimap_set_add_single(set, im->meta[i].uid);
 		bytes += im->meta[i].size;
 		n++;
 	}
-	if (n > 0) {
-		set_add(&set, &lo, &hi, 0);     /* the last run */
-		r = send_cmd(im, "UID FETCH (bodies)", "UID FETCH ", &set,
-		    " (UID BODY.PEEK[])\r\n", 1, 0);
-		if (r == SRC_OK) {
-			im->pf_pending = 1;
-			im->pf_from = from;
-		}
+	if (n == 0) {
+		mailimap_set_free(set);
+		return SRC_OK;
 	}
-	buf_free(&set);
-	return r;
-}
-
-/*
- * Reads the bodies of the window's messages from index FROM on (see
- * send_chunk): the chunk sent ahead when it begins there. Then, after:
- * seen or a dry run, sends the FETCH of the chunk after it, which the
- * server reads while this one is stored; its answer waits in the socket
- * until this one is used up, so memory holds one chunk.
- */
-static int
-read_chunk(struct source *src, struct imap *im, size_t from)
-{
-	clistiter *it, *j;
-	uint32_t last = 0;
-	size_t next;
-	int r;
-
-	free_chunk(im);
-	/* not the chunk sent ahead (a message vanished): drop it */
-	if (im->pf_pending && im->pf_from != from &&
-	    (r = drain(im)) != SRC_OK)
+	if ((r = settle(im)) != SRC_OK) {
+		mailimap_set_free(set);
 		return r;
-	if (!im->pf_pending) {
-		if ((r = settle(im)) != SRC_OK ||
-		    (r = send_chunk(src, im, from)) != SRC_OK)
-			return r;
-		if (!im->pf_pending)
-			return SRC_OK;          /* nothing left to read */
 	}
-	if ((r = settle(im)) != SRC_OK ||
-	    (r = read_fetch(im, &im->chunk)) != SRC_OK)
-		return r;
-	for (it = im->chunk ? clist_begin(im->chunk) : NULL; it;
-	    it = clist_next(it)) {
+	ft = mailimap_fetch_type_new_fetch_att_list_empty();
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(ft,
+	    mailimap_fetch_att_new_body_peek_section(mailimap_section_new(NULL)));
+	r = mailimap_uid_fetch(im->s, set, ft, &im->chunk);
+	mailimap_fetch_type_free(ft);
+	mailimap_set_free(set);
+	if (r != MAILIMAP_NO_ERROR) {
+		im->chunk = NULL;
+		return imap_bad(im, "UID FETCH (bodies)", r);
+	}
+	for (it = clist_begin(im->chunk); it; it = clist_next(it)) {
 		struct mailimap_msg_att *ma = clist_content(it);
 		struct body b = { 0, NULL, 0 };
 		for (j = clist_begin(ma->att_list); j; j = clist_next(j)) {
@@ -697,17 +514,8 @@ read_chunk(struct source *src, struct imap *im, size_t from)
 			    sizeof *im->bodies);
 		}
 		im->bodies[im->nbodies++] = b;
-		if (b.uid > last)
-			last = b.uid;
 	}
 	qsort(im->bodies, im->nbodies, sizeof *im->bodies, cmp_body);
-	if (!im->pipeline || last == 0)
-		return SRC_OK;
-	for (next = from; next < im->nmeta && im->meta[next].uid <= last;
-	    next++)
-		;
-	if (next < im->nmeta)
-		return send_chunk(src, im, next);
 	return SRC_OK;
 }
 
@@ -833,28 +641,84 @@ delete_set(struct imap *im, struct mailimap_set *set)
 }
 
 /*
+ * Reads the answer to the UID STORE in flight, if any: its messages are
+ * flagged, and LASTUID moves up to its top (written by imap_save inside
+ * the next group's transaction, or by the last flush).
+ */
+static int
+settle(struct imap *im)
+{
+	struct mailimap_response *resp = NULL;
+	int r, code;
+
+	if (!im->inflight)
+		return SRC_OK;
+	im->inflight = 0;
+	if (mailimap_read_line(im->s) == NULL)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_STREAM);
+	if ((r = mailimap_parse_response(im->s, &resp)) != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "UID STORE \\Seen", r);
+	code = resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->
+	    rsp_type;
+	mailimap_response_free(resp);
+	if (code != MAILIMAP_RESP_COND_STATE_OK)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_UID_STORE);
+	if (im->inflight_top > im->lastuid)
+		im->lastuid = im->inflight_top;
+	return SRC_OK;
+}
+
+/* Sends "TAG UID STORE SET +FLAGS.SILENT (\Seen)" without reading the
+ * answer: settle() reads it before the next command. */
+static int
+send_seen(struct imap *im, const struct buf *set, uint32_t top)
+{
+	int r;
+
+	if ((r = mailimap_send_current_tag(im->s)) != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "UID STORE \\Seen", r);
+	if (mailstream_write(im->s->imap_stream, "UID STORE ", 10) == -1 ||
+	    mailstream_write(im->s->imap_stream, set->s, set->len) == -1 ||
+	    mailstream_write(im->s->imap_stream,
+	    " +FLAGS.SILENT (\\Seen)\r\n", 24) == -1 ||
+	    mailstream_flush(im->s->imap_stream) == -1)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_STREAM);
+	im->inflight = 1;
+	im->inflight_top = top;
+	return SRC_OK;
+}
+
+/*
  * after: seen. The queue, committed in UID order, as runs (a:b,c) in UID
- * STOREs of at most STORE_SET_MAX bytes of set, left in flight: settle()
- * reads their answers before the next command that needs one.
+ * STOREs of at most STORE_SET_MAX bytes of set; the last one is left in
+ * flight (a longer queue waits for the ones before it).
  */
 static int
 flush_seen(struct imap *im)
 {
 	struct buf set;
-	uint32_t top = im->lastuid, lo = 0, hi = 0;
+	uint32_t top = im->lastuid;
 	int r = SRC_OK;
 
 	buf_init(&set);
-	for (size_t i = 0; i < im->npend && r == SRC_OK; i++) {
-		set_add(&set, &lo, &hi, im->pend[i]);
-		if (im->pend[i] > top)
-			top = im->pend[i];
-		if (set.len >= STORE_SET_MAX || i + 1 == im->npend) {
-			set_add(&set, &lo, &hi, 0);
-			r = send_cmd(im, "UID STORE \\Seen", "UID STORE ", &set,
-			    " +FLAGS.SILENT (\\Seen)\r\n", 0, top);
+	for (size_t i = 0, j; i < im->npend && r == SRC_OK; i = j) {
+		for (j = i + 1; j < im->npend &&
+		    im->pend[j] == im->pend[j - 1] + 1; j++)
+			;
+		if (set.len > 0)
+			buf_addc(&set, ',');
+		if (j - i == 1)
+			buf_addf(&set, "%" PRIu32, im->pend[i]);
+		else
+			buf_addf(&set, "%" PRIu32 ":%" PRIu32, im->pend[i],
+			    im->pend[j - 1]);
+		if (im->pend[j - 1] > top)
+			top = im->pend[j - 1];
+		if (set.len >= STORE_SET_MAX || j == im->npend) {
+			if ((r = send_seen(im, &set, top)) == SRC_OK &&
+			    j < im->npend)
+				r = settle(im);
 			buf_reset(&set);
-			lo = hi = 0;
 		}
 	}
 	buf_free(&set);
@@ -910,7 +774,7 @@ imap_flush(struct source *src)
 
 	if (src->dry_run)
 		return SRC_OK;
-	if ((r = im->npend == 0 ? drain(im) : settle(im)) != SRC_OK)
+	if ((r = settle(im)) != SRC_OK)
 		return r;
 	if (im->npend == 0) {
 		r = store_begin(src->store) == -1 ? -1 :
@@ -969,7 +833,7 @@ imap_close(struct source *src)
 	free_chunk(im);
 	if (im->s) {
 		if (!im->broken)
-			(void)drain(im);
+			(void)settle(im);
 		if (!im->broken &&
 		    im->s->imap_state != MAILIMAP_STATE_DISCONNECTED)
 			(void)mailimap_logout(im->s);
