@@ -21,13 +21,13 @@
  * BODY.PEEK[] (nothing is flagged by reading). Flag changes are queued by
  * commit() and sent as one UID STORE/MOVE per group by flush().
  *
- * For after: seen (and a dry run) nothing waits that need not: the UID
- * FETCH of the next chunk is sent as soon as a chunk is read, and each
- * group's UID STORE ... +FLAGS.SILENT (\Seen) right after its COMMIT, so
- * that the server reads and renames while tfadesk stores. Commands in
- * flight (im->sent) are answered in the order sent; settle() reads the
- * STOREs' answers, read_fetch() a chunk's, drain() all before a command
- * that waits (sizes, delete, move, LOGOUT).
+ * For after: seen a group's UID STORE ... +FLAGS.SILENT (\Seen) is sent
+ * right after its COMMIT without waiting: the server renames while tfadesk
+ * stores the next group, and settle() reads its answer before any other
+ * command. Never more than one command in flight: Dovecot runs pipelined
+ * commands in parallel and answers them in the order they end, so a UID
+ * FETCH sent behind a STORE can deliver its messages before the STORE's
+ * answer (tried: reading the STORE's answer swallowed a fetched message).
  */
 #include <arpa/inet.h>
 
