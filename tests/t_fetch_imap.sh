@@ -161,4 +161,16 @@ sql "SELECT CAST(raw AS TEXT) FROM tickets WHERE msgkey = 'lda.$$@example.com' O
 lacks "$T/first" "U666" "the first ticket keeps its own message"
 expect_exit 0 "fetch again" tf fetch
 is_eq 17 "$(tickets)" "nothing stored twice"
+
+# --- many groups in one fetch (after: seen, batch 3: a group of 15, three
+# chunks each): every group's STORE is answered while the next one is
+# stored; every message is stored once and flagged, none skipped
+source_config "$C" imap "$IMAP_PORT" none seen 127.0.0.1 "  batch: 3"
+seen0=$(nseen "$MB")
+deliver 46
+expect_exit 0 "fetch 46 messages in 3-message chunks" tf fetch
+is_eq 63 "$(tickets)" "46 more tickets"
+is_eq $((seen0 + 46)) "$(nseen "$MB")" "all 46 flagged \\Seen"
+expect_exit 0 "fetch again" tf fetch
+is_eq 63 "$(tickets)" "nothing stored twice"
 finish

@@ -7,9 +7,11 @@
  * key, its Message-ID and its identity digest: msg_identity) and the store
  * transaction committed before the source is told to flag, move or delete
  * it. To keep the fsyncs and server round trips down, messages share one
- * transaction (each store_ticket_add is a savepoint inside it); the server
- * side changes of the group follow its COMMIT (GROUP_BATCHES * source.batch
- * messages, GROUP_BYTES or GROUP_SECONDS). A kill at any instant leaves
+ * transaction (one fsync a group; the source's own state, ops->save, rides
+ * in it too); the server side changes of the group follow its COMMIT
+ * (GROUP_BATCHES * source.batch messages, GROUP_BYTES or GROUP_SECONDS)
+ * and the server works on them while the next group is read and stored
+ * (ops->flush need not wait for the answer). A kill at any instant leaves
  * either the group unstored and untouched on the server, or stored and
  * maybe not yet flagged: the next run finds the key stored and only flags.
  */
@@ -160,6 +162,9 @@ group_store(struct source *src, struct group *g, struct fetch_stats *st)
 				dup++;
 			STEP("fetch.stored");
 		}
+		if (!failed && src->ops->save && !src->dry_run &&
+		    src->ops->save(src) == -1)
+			failed = 1;
 		if (failed)
 			store_rollback(s);
 		else {
@@ -283,6 +288,9 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	}
 	if (rc == SRC_OK || rc == SRC_MSG_BAD) {
 		if ((r = group_store(&src, &g, st)) != SRC_OK)
+			rc = r;
+		/* the server's answer to the last after-actions */
+		else if (ops->flush && (r = ops->flush(&src)) != SRC_OK)
 			rc = r;
 	} else {
 		/* the source failed: what is held is neither stored nor

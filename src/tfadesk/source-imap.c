@@ -3,10 +3,12 @@
  *
  * State kept in the store's kv table, per mailbox:
  *   "imap:USER@HOST:PORT/MAILBOX" = "UIDVALIDITY LASTUID"
- * LASTUID is the highest UID whose after-action (flag, move, delete) is
- * done; it is written only after that, so a crash makes the next run look
- * at those messages again, find their keys stored and only redo the
- * server-side step. Message keys are "imap:USER@HOST/MAILBOX:UV:UID".
+ * LASTUID is the highest UID whose after-action (flag, move, delete) the
+ * server confirmed; it is written only after that (inside the next group's
+ * store transaction, imap_save, or by the last flush), so a crash makes the
+ * next run look at those messages again, find their keys stored and only
+ * redo the server-side step. Message keys are
+ * "imap:USER@HOST/MAILBOX:UV:UID".
  *
  * A changed UIDVALIDITY means the server renumbered the mailbox: the UIDs we
  * remember mean nothing. We warn and scan the whole mailbox again; every
@@ -18,6 +20,14 @@
  * chunks of at most source.batch messages and CHUNK_BYTES bytes with
  * BODY.PEEK[] (nothing is flagged by reading). Flag changes are queued by
  * commit() and sent as one UID STORE/MOVE per group by flush().
+ *
+ * For after: seen a group's UID STORE ... +FLAGS.SILENT (\Seen) is sent
+ * right after its COMMIT without waiting: the server renames while tfadesk
+ * stores the next group, and settle() reads its answer before any other
+ * command. Never more than one command in flight: Dovecot runs pipelined
+ * commands in parallel and answers them in the order they end, so a UID
+ * FETCH sent behind a STORE can deliver its messages before the STORE's
+ * answer (tried: reading the STORE's answer swallowed a fetched message).
  */
 #include <arpa/inet.h>
 
@@ -39,6 +49,7 @@
 
 #define UID_WINDOW	5000u
 #define CHUNK_BYTES	(8u << 20)
+#define STORE_SET_MAX	4000u   /* bytes of UID set in one UID STORE */
 
 struct meta {
 	uint32_t uid, size;
@@ -70,6 +81,9 @@ struct imap {
 
 	uint32_t *pend;     /* committed, after-action not yet sent */
 	size_t npend, cappend;
+	int inflight;       /* a UID STORE sent, its answer not read yet */
+	uint32_t inflight_top;   /* its highest UID */
+	uint32_t savedtop;  /* LASTUID as written in the store */
 };
 
 static int imap_open(struct source *);
@@ -77,10 +91,13 @@ static int imap_next(struct source *, struct source_msg *);
 static int imap_commit(struct source *, struct source_msg *);
 static int imap_flush(struct source *);
 static void imap_close(struct source *);
+static int imap_save(struct source *);
 static int imap_names(const struct config *, struct imap *);
+static int settle(struct imap *);
 
 const struct source_ops source_imap_ops = {
-	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close
+	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close,
+	imap_save
 };
 
 /* One place that turns a failed libetpan call into a graded result. */
@@ -283,7 +300,7 @@ imap_open(struct source *src)
 	if (r == 0 && sscanf(state, "%lu %lu", &uv, &last) == 2) {
 		if (uv == im->uidvalidity) {
 			im->scan = (uint32_t)last + 1;
-			im->lastuid = (uint32_t)last;
+			im->lastuid = im->savedtop = (uint32_t)last;
 		} else {
 			log_warnx("source: %s: UIDVALIDITY changed from %lu "
 			    "to %" PRIu32 ": the server renumbered the "
@@ -320,6 +337,8 @@ read_window(struct imap *im)
 	int r;
 
 	im->nmeta = im->imeta = 0;
+	if ((r = settle(im)) != SRC_OK)
+		return r;
 	while (im->nmeta == 0) {
 		if (im->uidnext != 0 && im->scan >= im->uidnext)
 			return SRC_EOF;
@@ -451,6 +470,10 @@ read_chunk(struct source *src, struct imap *im, size_t from)
 	if (n == 0) {
 		mailimap_set_free(set);
 		return SRC_OK;
+	}
+	if ((r = settle(im)) != SRC_OK) {
+		mailimap_set_free(set);
+		return r;
 	}
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
 	mailimap_fetch_type_new_fetch_att_list_add(ft,
@@ -617,19 +640,155 @@ delete_set(struct imap *im, struct mailimap_set *set)
 	return SRC_OK;
 }
 
-/* Sends the queued after-actions, then records how far we got. */
+/*
+ * Reads the answer to the UID STORE in flight, if any: its messages are
+ * flagged, and LASTUID moves up to its top (written by imap_save inside
+ * the next group's transaction, or by the last flush).
+ */
+static int
+settle(struct imap *im)
+{
+	struct mailimap_response *resp = NULL;
+	int r, code;
+
+	if (!im->inflight)
+		return SRC_OK;
+	im->inflight = 0;
+	if (mailimap_read_line(im->s) == NULL)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_STREAM);
+	if ((r = mailimap_parse_response(im->s, &resp)) != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "UID STORE \\Seen", r);
+	code = resp->rsp_resp_done->rsp_data.rsp_tagged->rsp_cond_state->
+	    rsp_type;
+	mailimap_response_free(resp);
+	if (code != MAILIMAP_RESP_COND_STATE_OK)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_UID_STORE);
+	if (im->inflight_top > im->lastuid)
+		im->lastuid = im->inflight_top;
+	return SRC_OK;
+}
+
+/* Sends "TAG UID STORE SET +FLAGS.SILENT (\Seen)" without reading the
+ * answer: settle() reads it before the next command. */
+static int
+send_seen(struct imap *im, const struct buf *set, uint32_t top)
+{
+	int r;
+
+	if ((r = mailimap_send_current_tag(im->s)) != MAILIMAP_NO_ERROR)
+		return imap_bad(im, "UID STORE \\Seen", r);
+	if (mailstream_write(im->s->imap_stream, "UID STORE ", 10) == -1 ||
+	    mailstream_write(im->s->imap_stream, set->s, set->len) == -1 ||
+	    mailstream_write(im->s->imap_stream,
+	    " +FLAGS.SILENT (\\Seen)\r\n", 24) == -1 ||
+	    mailstream_flush(im->s->imap_stream) == -1)
+		return imap_bad(im, "UID STORE \\Seen", MAILIMAP_ERROR_STREAM);
+	im->inflight = 1;
+	im->inflight_top = top;
+	return SRC_OK;
+}
+
+/*
+ * after: seen. The queue, committed in UID order, as runs (a:b,c) in UID
+ * STOREs of at most STORE_SET_MAX bytes of set; the last one is left in
+ * flight (a longer queue waits for the ones before it).
+ */
+static int
+flush_seen(struct imap *im)
+{
+	struct buf set;
+	uint32_t top = im->lastuid;
+	int r = SRC_OK;
+
+	buf_init(&set);
+	for (size_t i = 0, j; i < im->npend && r == SRC_OK; i = j) {
+		for (j = i + 1; j < im->npend &&
+		    im->pend[j] == im->pend[j - 1] + 1; j++)
+			;
+		if (set.len > 0)
+			buf_addc(&set, ',');
+		if (j - i == 1)
+			buf_addf(&set, "%" PRIu32, im->pend[i]);
+		else
+			buf_addf(&set, "%" PRIu32 ":%" PRIu32, im->pend[i],
+			    im->pend[j - 1]);
+		if (im->pend[j - 1] > top)
+			top = im->pend[j - 1];
+		if (set.len >= STORE_SET_MAX || j == im->npend) {
+			if ((r = send_seen(im, &set, top)) == SRC_OK &&
+			    j < im->npend)
+				r = settle(im);
+			buf_reset(&set);
+		}
+	}
+	buf_free(&set);
+	if (r == SRC_OK)
+		im->npend = 0;
+	return r;
+}
+
+/* Writes LASTUID when it moved; 0 or -1 (the store failed, logged). */
+static int
+write_state(struct source *src, struct imap *im)
+{
+	char *val;
+	int r;
+
+	if (im->lastuid == im->savedtop)
+		return 0;
+	val = xstrfmt("%" PRIu32 " %" PRIu32, im->uidvalidity, im->lastuid);
+	r = store_kv_set(src->store, im->statekey, val);
+	free(val);
+	if (r == 0)
+		im->savedtop = im->lastuid;
+	return r;
+}
+
+/* Inside a group's store transaction: how far the server confirmed. A
+ * rolled back group may leave it unwritten: the last flush writes it. */
+static int
+imap_save(struct source *src)
+{
+	struct imap *im = src->priv;
+
+	if (src->dry_run)
+		return 0;
+	if (write_state(src, im) == -1)
+		return -1;
+	im->savedtop = 0;   /* not known to be committed yet */
+	return 0;
+}
+
+/*
+ * Sends the queued after-actions (UID STORE \Seen is left in flight);
+ * with nothing queued, reads the answer in flight and records how far the
+ * server got (the end of a fetch).
+ */
 static int
 imap_flush(struct source *src)
 {
 	struct imap *im = src->priv;
 	struct mailimap_set *set;
 	uint32_t top = im->lastuid;
-	char *val;
 	int r = SRC_OK;
 
-	if (src->dry_run || im->npend == 0)
+	if (src->dry_run)
 		return SRC_OK;
-	/* committed in UID order: send runs as ranges (a:b) */
+	if ((r = settle(im)) != SRC_OK)
+		return r;
+	if (im->npend == 0) {
+		r = store_begin(src->store) == -1 ? -1 :
+		    write_state(src, im);
+		if (r == 0)
+			r = store_commit(src->store);
+		else
+			store_rollback(src->store);
+		return r == -1 ? SRC_TEMP : SRC_OK;
+	}
+	if (im->folder == NULL && strcmp(src->cfg->source.after, "delete") !=
+	    0)
+		return flush_seen(im);
+	/* delete, move: one command a group, answer awaited */
 	set = mailimap_set_new_empty();
 	for (size_t i = 0, j; i < im->npend; i = j) {
 		for (j = i + 1; j < im->npend &&
@@ -643,14 +802,9 @@ imap_flush(struct source *src)
 		if (im->pend[j - 1] > top)
 			top = im->pend[j - 1];
 	}
-	if (im->folder == NULL && strcmp(src->cfg->source.after, "delete") ==
-	    0)
+	if (im->folder == NULL)
 		r = delete_set(im, set);
-	else if (im->folder == NULL) {
-		r = store_flag(im, set, mailimap_flag_new_seen());
-		if (r != MAILIMAP_NO_ERROR)
-			r = imap_bad(im, "UID STORE \\Seen", r);
-	} else if (im->has_move) {
+	else if (im->has_move) {
 		r = mailimap_uid_move(im->s, set, im->folder);
 		if (r != MAILIMAP_NO_ERROR)
 			r = imap_bad(im, "UID MOVE", r);
@@ -666,10 +820,7 @@ imap_flush(struct source *src)
 		return r;
 	im->npend = 0;
 	im->lastuid = top;
-	val = xstrfmt("%" PRIu32 " %" PRIu32, im->uidvalidity, top);
-	r = store_kv_set(src->store, im->statekey, val);
-	free(val);
-	return r == -1 ? SRC_TEMP : SRC_OK;
+	return SRC_OK;
 }
 
 static void
@@ -681,6 +832,8 @@ imap_close(struct source *src)
 		return;
 	free_chunk(im);
 	if (im->s) {
+		if (!im->broken)
+			(void)settle(im);
 		if (!im->broken &&
 		    im->s->imap_state != MAILIMAP_STATE_DISCONNECTED)
 			(void)mailimap_logout(im->s);

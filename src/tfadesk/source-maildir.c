@@ -35,7 +35,7 @@ static int md_commit(struct source *, struct source_msg *);
 static void md_close(struct source *);
 
 const struct source_ops source_maildir_ops = {
-	"maildir", md_open, md_next, md_commit, NULL, md_close
+	"maildir", md_open, md_next, md_commit, NULL, md_close, NULL
 };
 
 static int

@@ -42,7 +42,7 @@ static int pop3_commit(struct source *, struct source_msg *);
 static void pop3_close(struct source *);
 
 const struct source_ops source_pop3_ops = {
-	"pop3", pop3_open, pop3_next, pop3_commit, NULL, pop3_close
+	"pop3", pop3_open, pop3_next, pop3_commit, NULL, pop3_close, NULL
 };
 
 static int

@@ -50,9 +50,18 @@ struct source_ops {
 	/* Only for a message whose key is durably stored (committed). May
 	 * just queue the server-side change; flush() applies the queue. */
 	int (*commit)(struct source *, struct source_msg *);
-	/* Optional (NULL): apply queued commits; also called before close. */
+	/* Optional (NULL): send the queued commits. The server's answer may
+	 * still be on its way when it returns (read before the next command
+	 * on that connection); a flush with nothing queued waits for it.
+	 * fetch.c calls it after each group and once more at the end. */
 	int (*flush)(struct source *);
 	void (*close)(struct source *);
+	/* Optional (NULL): inside a group's store transaction, before its
+	 * COMMIT, write what the source keeps about itself (IMAP: how far
+	 * the server confirmed the after-actions), so that it costs no
+	 * commit and no fsync of its own. Returns 0, or -1 when the store
+	 * failed: the group is rolled back. */
+	int (*save)(struct source *);
 };
 
 struct source {

@@ -81,9 +81,9 @@ floor_mark_ms=$best_mark
 /usr/bin/time -f '%e' -o "$T/time.dry" "$TF" -c "$T/c.yaml" fetch --dry-run >/dev/null 2>&1
 dry_ms=$(awk '{ printf "%d", $1 * 1000 }' "$T/time.dry")
 
-/usr/bin/time -f '%e %M' -o "$T/time" "$TF" -c "$T/c.yaml" fetch > "$T/fetch.out" 2> "$T/fetch.err"
+/usr/bin/time -f '%e %M %U %S' -o "$T/time" "$TF" -c "$T/c.yaml" fetch > "$T/fetch.out" 2> "$T/fetch.err"
 rc=$?
-read -r _ rss_kb < "$T/time"
+read -r _ rss_kb cpu_u cpu_s < "$T/time"
 fetch_ms=$(awk '{ printf "%d", $1 * 1000 }' "$T/time")
 stored=$(sqlite3 "$T/var/tfadesk.db" 'SELECT count(*) FROM tickets' 2>/dev/null || echo "?")
 seen=$(find "$MB/cur" -name '*:2,*S*' | wc -l)
@@ -95,7 +95,7 @@ rss_mb=$(awk -v k="$rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')
 echo "intake: $N messages ($((bytes / 1024)) MB in the maildir), batch ${BENCH_BATCH:-1000}"
 echo "  floor      C client, UID FETCH 1:* (BODY.PEEK[]):  ${floor_ms} ms ($got messages, $((fbytes / 1048576)) MB; best of 3)"
 echo "  floor+mark the same + UID STORE 1:* +FLAGS.SILENT:   ${floor_mark_ms} ms"
-echo "  tfadesk fetch (store, durable, + \\Seen):           ${fetch_ms} ms ($stored tickets, $seen flagged)"
+echo "  tfadesk fetch (store, durable, + \\Seen):           ${fetch_ms} ms ($stored tickets, $seen flagged; CPU $(awk -v u="$cpu_u" -v s="$cpu_s" 'BEGIN { printf "%d ms", (u + s) * 1000 }'))"
 echo "  breakdown: fetch --dry-run (read, parse, nothing stored or flagged) ${dry_ms} ms"
 echo "  ratio to floor+mark ${ratio} (target <= 1.5); to the read-only floor ${ratio_read}"
 echo "  peak RSS ${rss_mb} MB (target < 64)"
