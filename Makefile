@@ -91,7 +91,7 @@ endif
 endif
 
 pc_cflags = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --cflags $(1))
-pc_libs   = $(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1))
+pc_libs   = $(if $(strip $(1)),$(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --libs $(1)))
 
 # Every source file by name, one a line, sorted (no wildcards: a file is
 # built because it is listed here, and a merge adds one line).
@@ -136,6 +136,8 @@ TFADESK_SRCS = \
 	src/tfadesk/table.c \
 	src/tfadesk/watch.c
 VERIFY_SRCS = \
+	src/verify/apikeys.c \
+	src/verify/metrics.c \
 	src/verify/otp.c \
 	src/verify/serve.c \
 	src/verify/sms.c \
@@ -209,6 +211,7 @@ tst_otp_SRCS = \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c \
+	src/verify/metrics.c \
 	src/verify/otp.c \
 	src/verify/sms.c \
 	src/verify/verifier.c \
