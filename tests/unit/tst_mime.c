@@ -2,7 +2,7 @@
  * of fixture messages (the .eml files in tests/fixtures/mail, as Outlook, Gmail, Apple
  * Mail and Thunderbird write them) and inline messages with what must come
  * out; html_to_text and mime_message_id tables; every fixture truncated at
- * many offsets and mutated; a speed figure. One line per case; exit 1 on
+ * many offsets and mutated (speed is make bench's job, not a test's). One line per case; exit 1 on
  * any failure. */
 #include <sys/mman.h>
 
@@ -902,37 +902,6 @@ run_fuzz(void)
 	printf("     (%zu truncated or mutated messages parsed)\n", nparse);
 }
 
-static void
-run_speed(void)
-{
-	char path[8192], *raw;
-	size_t len;
-	struct timespec t0, t1;
-	int i, n = 2000;
-	double us;
-
-	snprintf(path, sizeof(path), "%s/outlook-reply-2fa.eml", fixdir);
-	raw = inv_slurp(path, &len);
-	if (raw == NULL) {
-		FAIL("speed: cannot read %s", path);
-		return;
-	}
-	CHECKED();
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (i = 0; i < n; i++)
-		msg_free(msg_parse(raw, len, NULL));
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	us = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
-	    (double)(t1.tv_nsec - t0.tv_nsec)) / n / 1000.0;
-	/* generous: sanitizer builds are several times slower */
-	if (us > 2000) {
-		CHECK_FAILED();
-		printf("FAIL speed: %.1f us per %zu-byte message\n", us, len);
-	} else
-		printf("ok   speed: %.1f us per %zu-byte message\n", us, len);
-	free(raw);
-}
-
 int
 main(void)
 {
@@ -948,6 +917,5 @@ main(void)
 	run_html_edge();
 	run_ids();
 	run_fuzz();
-	run_speed();
 	return DONE();
 }
