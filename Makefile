@@ -2,7 +2,9 @@
 #   make            build ./tfadesk and ./tfadesk-verify
 #   make deps       install the Debian packages that are missing (root)
 #   make demo       deps + build + run the whole batch on samples/
-#   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
+#   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan;
+#                   DB=sqlite or DB=postgresql: all on one backend; unset:
+#                   all on SQLite, store/verifier/case tests on both)
 #   make bench      benchmarks
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60)
 #   make screenshots  doc/desk-*.png: the staff desk on the demo data
@@ -23,7 +25,7 @@ PKG_CONFIG ?= pkg-config
 # Debian 12's libphonenumber-dev has no .pc file: mk/ holds one, searched last.
 PC_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/mk
 
-CORE_PKGS   = sqlite3 yaml-0.1 libsodium libpcre2-8 libphonenumber
+CORE_PKGS   = sqlite3 libpq yaml-0.1 libsodium libpcre2-8 libphonenumber
 MAIL_PKGS   = libetpan gnutls libcurl
 VERIFY_PKGS = libmicrohttpd jansson libcurl
 
@@ -150,7 +152,7 @@ demo: deps
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@B=$(B) sh tests/run.sh $(T)
+	@B=$(B) DB=$(DB) sh tests/run.sh $(T)
 
 # make fuzz: build the harnesses, then run each for FUZZ_SECONDS (make -j2
 # runs two at a time); findings land in build/fuzz/crashes/.

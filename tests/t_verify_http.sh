@@ -326,7 +326,7 @@ lacks "$T/serve.err" "$code" "the log never shows a code"
 
 # a gateway failure: 503 with outcome error, and the code is not usable
 cat > "$T/down.yaml" <<YAML
-database: $T/var/tfadesk.db
+database: $DB_URI
 templates: $TOP/templates
 numbering: $TOP/rules/numbering.yaml
 source: {type: maildir, path: $T/maildir}
@@ -343,7 +343,7 @@ curl -s -D "$T/headers" -o "$T/body" --data-binary '{"user_id": "U6"}' "$URL/v1/
 contains "$T/headers" "503" "gateway down: 503"
 contains "$T/headers" "Retry-After" "gateway down: Retry-After"
 contains "$T/body" '"outcome": "error"' "gateway down: outcome error"
-st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
+st=$(dbq verifier "SELECT state || ',' || CASE WHEN code_hash IS NULL THEN 1 ELSE 0 END FROM challenges WHERE user_id = 'U6'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 if [ -x /usr/bin/python3 ]; then
 	# the default cap: 64 connections per address (a sixteenth of 1024)

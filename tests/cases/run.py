@@ -25,10 +25,31 @@ def say(ok, what):
     print(("ok - " if ok else "NOT OK - ") + what)
 
 
+PG = os.environ.get("TFADESK_DB") == "postgresql"
+PG_TEMPLATE = []   # PostgreSQL: the base database, once it is filled
+
+
+def database(d):
+    """A file in d, or with TFADESK_DB=postgresql a fresh database on the
+    tests' cluster (tests/pg-lib.sh): a copy of the base one once made."""
+    if not PG:
+        return f"{d}/db"
+    p = subprocess.run(["sh", os.path.join(TOP, "tests", "pg-db.sh")] + PG_TEMPLATE,
+                       capture_output=True, text=True, check=True)
+    return p.stdout.strip()
+
+
+def copy_db(template_db, d):
+    """SQLite: the base database copied (PostgreSQL: config() did)."""
+    if not PG:
+        shutil.copy(template_db, os.path.join(d, "db"))
+
+
 def config(d, extra=""):
     cfg = os.path.join(d, "tfadesk.yaml")
+    db = database(d)
     with open(cfg, "w") as f:
-        f.write(f"""database: {d}/db
+        f.write(f"""database: {db}
 default_country: GB
 rules: {TOP}/rules/tickets.yaml
 numbering: {TOP}/rules/numbering.yaml
@@ -125,7 +146,7 @@ def run_case(tmp, template_db, name, kind, state, checks):
     os.makedirs(os.path.join(d, "maildir", "new"))
     opts = {c[4:].split("=", 1)[0]: c[4:].split("=", 1)[1] for c in checks if c.startswith("opt:")}
     cfg = config(d, opts)
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     eml = os.path.join(CASES, name + ".eml")
     tf(cfg, "ingest", eml)
     p = tf(cfg, "process", check=False)
@@ -188,7 +209,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-approve")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -210,7 +231,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-approve-auth")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "18-forged-no-auth.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -222,7 +243,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-reject")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -239,7 +260,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-retry")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "01-twofa-missing.eml"))
     tf(cfg, "process")
     tf(cfg, "user", "edit", "U1002", "--phone", "07400 777888")
@@ -260,7 +281,7 @@ def identity_scenarios(tmp, template_db):
         d = os.path.join(tmp, name)
         os.makedirs(os.path.join(d, "maildir", "new"))
         cfg = config(d, {})
-        shutil.copy(template_db, os.path.join(d, "db"))
+        copy_db(template_db, d)
         return cfg, d
 
     def ingest(cfg, *names):
@@ -323,7 +344,7 @@ def scenario(tmp, template_db, name, eml):
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, eml))
     tf(cfg, "process")
     tf(cfg, "send")
@@ -456,6 +477,9 @@ def main():
             for u in account(cfg, a)["users"]:
                 USER_ACCOUNTS[u["id"]] = a
         template_db = os.path.join(base, "db")
+        if PG:
+            PG_TEMPLATE.append(re.search(r"^database: postgresql://[^/]*/([^?]+)",
+                                         open(cfg).read(), re.M).group(1))
         for line in open(os.path.join(CASES, "expect.tsv")):
             f = line.split()
             if not f or f[0].startswith("#"):
