@@ -4,7 +4,8 @@
  * db-sqlite.c.
  *
  * Statements: the "?" and "?N" placeholders become $1..$n and LIKE
- * becomes ILIKE (SQLite's LIKE ignores ASCII case), outside quotes; and each statement is prepared once per connection
+ * becomes ILIKE (SQLite's LIKE ignores ASCII case), outside quotes; and
+ * each statement is prepared once per connection
  * (PQprepare), at its first step, with the types of that step's bindings:
  * integers int8, blobs bytea (sent binary), texts text, nulls left for the
  * server to infer from where they stand. Rows come back as text; a step
@@ -91,16 +92,17 @@ quiet(void *arg, const char *message)
 struct pgconn *
 pg_connect(const char *uri, const char *password)
 {
-	const char *keys[] = { "dbname", "password", "connect_timeout",
-	    "application_name", NULL };
-	const char *vals[] = { uri, password, "10", program_invocation_short_name, NULL };
+	const char *keys[5], *vals[5];
 	struct pgconn *pc;
 	PGresult *res;
+	int n = 0;
 
-	if (password == NULL)
-		keys[1] = "connect_timeout", vals[1] = "10",
-		keys[2] = "application_name", vals[2] = program_invocation_short_name,
-		keys[3] = NULL;
+	keys[n] = "dbname", vals[n++] = uri;
+	if (password)
+		keys[n] = "password", vals[n++] = password;
+	keys[n] = "connect_timeout", vals[n++] = "10";
+	keys[n] = "application_name", vals[n++] = program_invocation_short_name;
+	keys[n] = vals[n] = NULL;
 	pc = xcalloc(1, sizeof *pc);
 	pc->c = PQconnectdbParams(keys, vals, 1);
 	if (pc->c == NULL || PQstatus(pc->c) != CONNECTION_OK) {
@@ -314,12 +316,24 @@ prepare_now(struct pgst *st)
 	return ok ? 0 : -1;
 }
 
+/* Back to before the failed statement; its error stays the last one. */
+static void
+undo_statement(struct pgconn *pc)
+{
+	char err[sizeof pc->err], state[sizeof pc->state];
+
+	memcpy(err, pc->err, sizeof err);
+	memcpy(state, pc->state, sizeof state);
+	pg_exec(pc, "ROLLBACK TO SAVEPOINT db_st; RELEASE SAVEPOINT db_st");
+	memcpy(pc->err, err, sizeof err);
+	memcpy(pc->state, state, sizeof state);
+}
+
 int
 pg_step(struct pgst *st)
 {
 	ExecStatusType es;
 	const char *cmd;
-	char sp_state[sizeof st->pc->state];
 	int sp;
 
 	if (st->res == NULL) {
@@ -336,15 +350,8 @@ pg_step(struct pgst *st)
 			st->res = NULL;
 			/* as on SQLite, the failed statement is undone, the
 			 * transaction goes on */
-			if (sp) {
-				char keep[sizeof st->pc->err];
-				memcpy(keep, st->pc->err, sizeof keep);
-				memcpy(sp_state, st->pc->state, sizeof sp_state);
-				pg_exec(st->pc, "ROLLBACK TO SAVEPOINT db_st; "
-				    "RELEASE SAVEPOINT db_st");
-				memcpy(st->pc->err, keep, sizeof keep);
-				memcpy(st->pc->state, sp_state, sizeof sp_state);
-			}
+			if (sp)
+				undo_statement(st->pc);
 			return DB_ERROR;
 		}
 		if (sp)

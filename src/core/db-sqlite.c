@@ -171,8 +171,8 @@ int
 db_bind_text(struct dbst *st, int idx, const char *v)
 {
 	if (PGST(st))
-		return pg_bind(st->pg, idx, v ? B_TEXT : B_NULL, v, v ? strlen(v) :
-		    0, 0);
+		return pg_bind(st->pg, idx, v ? B_TEXT : B_NULL, v,
+		    v ? strlen(v) : 0, 0);
 	if (v == NULL)
 		return sqlite3_bind_null(st->st, idx);
 	return sqlite3_bind_text(st->st, idx, v, -1, SQLITE_STATIC);

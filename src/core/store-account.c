@@ -619,17 +619,20 @@ store_audit_query(struct store *s, const struct audit_filter *f,
 	 * most selective filter leads, as a plain equality, so that its
 	 * index is used: "?1 IS NULL OR ..." alone reads the whole log. */
 #define AUDIT_WHERE(lead) "WHERE " lead \
-	    "(CAST(?1 AS TEXT) IS NULL OR account = ?1 OR account IN (SELECT id FROM " \
-	    "accounts WHERE reseller = ?1)) AND (CAST(?2 AS TEXT) IS NULL OR \"user\" = ?2) " \
+	    "(CAST(?1 AS TEXT) IS NULL OR account = ?1 OR account IN " \
+	    "(SELECT id FROM accounts WHERE reseller = ?1)) AND " \
+	    "(CAST(?2 AS TEXT) IS NULL OR \"user\" = ?2) " \
 	    "AND (?3 = 0 OR ticket_id = ?3) AND " \
 	    "(CAST(?4 AS TEXT) IS NULL OR actor = ?4 OR (?4 LIKE '%*' AND " \
 	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))" \
-	    " AND (CAST(?5 AS TEXT) IS NULL OR action = ?5 OR (?5 LIKE '%*' AND " \
+	    " AND (CAST(?5 AS TEXT) IS NULL OR action = ?5 OR " \
+	    "(?5 LIKE '%*' AND " \
 	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))" \
 	    " AND (CAST(?6 AS TEXT) IS NULL OR at >= ?6) "
 #define AUDIT_COLS "id, at, actor, action, account, \"user\", old, new, " \
 	    "ticket_id, note"
-#define AUDIT_LIMIT "LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE 9223372036854775807 END"
+#define AUDIT_LIMIT "LIMIT CASE WHEN ?7 > 0 THEN ?7 " \
+	    "ELSE 9223372036854775807 END"
 	/* unqualified: this connection's main database first (SQLite) */
 #define SQL_MAIN(lead) "SELECT * FROM (SELECT " AUDIT_COLS \
 	    " FROM audit " AUDIT_WHERE(lead) \

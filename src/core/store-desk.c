@@ -320,9 +320,11 @@ like_pattern(const char *q)
 #define DESK_ANY "CAST(?1 AS TEXT) IS NULL AND "
 #define DESK_TICKET_WHERE \
 	"(CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND " \
-	"(CAST(?3 AS TEXT) IS NULL OR account = ?3 OR account IN (SELECT reseller FROM " \
+	"(CAST(?3 AS TEXT) IS NULL OR account = ?3 OR account IN " \
+	"(SELECT reseller FROM " \
 	"accounts WHERE id = ?3)) AND (?4 = 0 OR received >= ?4) AND " \
-	"(CAST(?5 AS TEXT) IS NULL OR subject LIKE ?5 ESCAPE '\\' OR from_addr LIKE ?5 " \
+	"(CAST(?5 AS TEXT) IS NULL OR subject LIKE ?5 ESCAPE '\\' OR " \
+	"from_addr LIKE ?5 " \
 	"ESCAPE '\\' OR reason LIKE ?5 ESCAPE '\\' OR fields LIKE ?5 " \
 	"ESCAPE '\\' OR msgkey LIKE ?5 ESCAPE '\\' OR id = ?6) AND " \
 	"(CAST(?7 AS TEXT) IS NULL OR assigned = ?7)"

@@ -194,7 +194,8 @@ int
 store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 {
 	/* dup_of: the first ticket with this msgkey, if not this one */
-	struct dbst *st = store_stmt(s, DB_SQL(s, "SELECT " TICKET_COLS ", raw, "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT " TICKET_COLS ", raw, "
 	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
 	    "AND d.id < tickets.id) FROM tickets WHERE id = ?",
 	    "SELECT " TICKET_COLS_PG ", raw, "
@@ -457,7 +458,8 @@ json_path_pg(const char *path)
 char *
 store_json_value(struct store *s, const char *json, const char *path)
 {
-	struct dbst *st = store_stmt(s, DB_SQL(s, "SELECT CASE json_type(j, ?2) "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT CASE json_type(j, ?2) "
 	    "WHEN 'array' THEN (SELECT group_concat(CASE type WHEN 'true' THEN "
 	    "'yes' WHEN 'false' THEN 'no' ELSE value END, ', ') FROM "
 	    "json_each(j, ?2)) WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' "
@@ -491,7 +493,8 @@ int
 store_json_table(struct store *s, const char *json, const char *path,
     const char *const *keys, size_t nkeys, char ***cells, size_t *nrows)
 {
-	struct dbst *st = store_stmt(s, DB_SQL(s, "SELECT e.id, f.key, CASE f.type "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT e.id, f.key, CASE f.type "
 	    "WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' WHEN 'null' THEN "
 	    "NULL ELSE f.value END FROM json_each(" JSON_OR_EMPTY ", ?2) e, "
 	    "json_each(CASE WHEN e.type = 'object' THEN e.value ELSE '{}' "

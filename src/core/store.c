@@ -255,6 +255,7 @@ static const char *const schema[] = {
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
 static int sql_digest(void *, const void *, size_t, char *, size_t);
+static int version_ok(const char *, int, int, const char *);
 
 /*
  * The verifier's own file (verifier.database), versioned on its own.
@@ -565,10 +566,9 @@ open_pg(const char *uri, int flags)
 	char *pw = NULL;
 	int v;
 
-	if (pw_file && read_secret_file(pw_file, &pw) == -1) {
-		log_warn("store: database_password_file %s", pw_file);
+	/* read_secret_file names the file and what is wrong with it */
+	if (pw_file && read_secret_file(pw_file, &pw) == -1)
 		return NULL;
-	}
 	s = xcalloc(1, sizeof *s);
 	s->path = uri_shown(uri);
 	s->readonly = (flags & STORE_RDONLY) != 0;
@@ -588,15 +588,9 @@ open_pg(const char *uri, int flags)
 	}
 	if (!(flags & (STORE_CREATE | STORE_NOCHECK))) {
 		if ((v = store_version(s)) < 0 || v != SCHEMA_VERSION) {
-			if (v > SCHEMA_VERSION)
-				log_warnx("store: %s: schema version %d was "
-				    "written by a newer tfadesk (this one knows "
-				    "%d): upgrade tfadesk", s->path, v,
-				    SCHEMA_VERSION);
-			else if (v >= 0)
-				log_warnx("store: %s: schema version %d, this "
-				    "tfadesk needs %d (run tfadesk db init)",
-				    s->path, v, SCHEMA_VERSION);
+			if (v >= 0)
+				version_ok(s->path, v, SCHEMA_VERSION,
+				    "tfadesk db init");
 			store_close(s);
 			return NULL;
 		}

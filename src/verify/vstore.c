@@ -218,8 +218,8 @@ vstore_chal_set(struct store *s, const char *user_id, const char *state,
     int attempts, int clear_hash)
 {
 	static const char sql[] = "UPDATE challenges SET state = ?, "
-	    "attempts = ?, code_hash = CASE WHEN ? <> 0 THEN NULL ELSE code_hash "
-	    "END WHERE user_id = ?";
+	    "attempts = ?, code_hash = CASE WHEN ? <> 0 THEN NULL ELSE "
+	    "code_hash END WHERE user_id = ?";
 	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
