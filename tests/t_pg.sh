@@ -39,7 +39,6 @@ expect_exit 0 "batch when free" tfadesk -c "$C" batch
 check "the lock file beside the config" test -f "$T/tfadesk-pg.lock"
 
 # the password: from a secret file, never in a message
-psql -d "$DB_URI" -c "CREATE ROLE tfa LOGIN PASSWORD 'pw-t0p-secret'" >/dev/null
 db=${DB_URI#postgresql://postgres@/}
 db=${db%%\?*}
 cat > "$T/pw.yaml" <<YAML
