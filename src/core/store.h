@@ -57,7 +57,7 @@ int store_migrate_to(struct store *, int version);  /* tests: stop there */
 typedef int (*store_digest_fn)(const char *raw, size_t len,
     char hex[STORE_DIGEST_HEX]);
 void store_set_digest(struct store *, store_digest_fn);
-int store_version(struct store *);        /* PRAGMA user_version */
+int store_version(struct store *);  /* user_version; PG: schema_version */
 int store_begin(struct store *);
 int store_commit(struct store *);
 void store_rollback(struct store *);
