@@ -2,7 +2,9 @@
 #   make            build ./tfadesk and ./tfadesk-verify
 #   make deps       install the Debian packages that are missing (root)
 #   make demo       deps + build + run the whole batch on samples/
-#   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan)
+#   make check      deps + build + every test   (SANITIZE=1: ASan + UBSan;
+#                   DB=sqlite or DB=postgresql: all on one backend; unset:
+#                   all on SQLite, store/verifier/case tests on both)
 #   make bench      benchmarks
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_SECONDS (60)
 #   make screenshots  doc/desk-*.png: the staff desk on the demo data
@@ -23,7 +25,7 @@ PKG_CONFIG ?= pkg-config
 # Debian 12's libphonenumber-dev has no .pc file: mk/ holds one, searched last.
 PC_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/mk
 
-CORE_PKGS   = sqlite3 yaml-0.1 libsodium libpcre2-8 libphonenumber
+CORE_PKGS   = sqlite3 libpq yaml-0.1 libsodium libpcre2-8 libphonenumber
 MAIL_PKGS   = libetpan gnutls libcurl
 VERIFY_PKGS = libmicrohttpd jansson libcurl gnutls
 
@@ -98,6 +100,8 @@ pc_libs   = $(if $(strip $(1)),$(shell PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) 
 CORE_SRCS = \
 	src/core/buf.c \
 	src/core/config.c \
+	src/core/db-pg.c \
+	src/core/db-sqlite.c \
 	src/core/log.c \
 	src/core/numbering.c \
 	src/core/store-account.c \
@@ -179,11 +183,14 @@ tst_auth_PKGS = libetpan libsodium
 tst_config_SRCS = \
 	src/core/buf.c \
 	src/core/config.c \
+	src/core/db-pg.c \
+	src/core/db-sqlite.c \
 	src/core/log.c \
+	src/core/store.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c
-tst_config_PKGS = yaml-0.1
+tst_config_PKGS = yaml-0.1 sqlite3 libpq
 
 tst_corpus_SRCS = \
 	src/tfadesk/autoreply.c \
@@ -204,6 +211,8 @@ tst_mime_PKGS = libetpan libsodium
 
 tst_otp_SRCS = \
 	src/core/buf.c \
+	src/core/db-pg.c \
+	src/core/db-sqlite.c \
 	src/core/log.c \
 	src/core/store-account.c \
 	src/core/store.c \
@@ -216,7 +225,7 @@ tst_otp_SRCS = \
 	src/verify/sms.c \
 	src/verify/verifier.c \
 	src/verify/vstore.c
-tst_otp_PKGS = sqlite3 libsodium libcurl
+tst_otp_PKGS = sqlite3 libsodium libcurl libpq
 
 tst_phone_SRCS = \
 	src/core/buf.c \
@@ -230,6 +239,8 @@ tst_phone_PKGS = yaml-0.1 libphonenumber
 
 tst_reply_SRCS = \
 	src/core/buf.c \
+	src/core/db-pg.c \
+	src/core/db-sqlite.c \
 	src/core/log.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
@@ -241,7 +252,7 @@ tst_reply_SRCS = \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/reply.c
-tst_reply_PKGS = sqlite3 libetpan libsodium
+tst_reply_PKGS = sqlite3 libetpan libsodium libpq
 
 tst_rules_SRCS = \
 	src/core/buf.c \
@@ -253,6 +264,9 @@ tst_rules_PKGS = yaml-0.1 libpcre2-8
 
 tst_store_SRCS = \
 	src/core/buf.c \
+	src/core/config.c \
+	src/core/db-pg.c \
+	src/core/db-sqlite.c \
 	src/core/log.c \
 	src/core/store-account.c \
 	src/core/store-ticket.c \
@@ -267,7 +281,7 @@ tst_store_SRCS = \
 	src/tfadesk/source-maildir.c \
 	src/tfadesk/source-pop3.c \
 	src/tfadesk/source.c
-tst_store_PKGS = sqlite3 libetpan libsodium
+tst_store_PKGS = sqlite3 libetpan libsodium libpq yaml-0.1
 
 tst_tmpl_SRCS = \
 	src/core/tmpl.c
@@ -367,7 +381,7 @@ demo: deps
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@B=$(B) sh tests/run.sh $(T)
+	@B=$(B) DB=$(DB) sh tests/run.sh $(T)
 
 # make fuzz: build the harnesses, then run each for FUZZ_SECONDS (make -j2
 # runs two at a time); findings land in build/fuzz/crashes/.

@@ -5,6 +5,7 @@
 PKGS="build-essential pkg-config
 libetpan-dev libcurl4-gnutls-dev libgnutls28-dev libsqlite3-dev libyaml-dev
 libpcre2-dev libphonenumber-dev libsodium-dev libmicrohttpd-dev libjansson-dev
+libpq-dev postgresql-15
 dovecot-imapd dovecot-pop3d kannel kannel-extras python3-aiosmtpd
 openssl curl wrk valgrind sqlite3 procps time systemd mandoc
 clang libclang-rt-14-dev
@@ -20,7 +21,8 @@ if [ "$(id -u)" != 0 ]; then
 	echo "deps: run as root, or install these packages first:$missing" >&2
 	exit 1
 fi
-# Package scripts must not start system-wide dovecot/kannel on ports we test on.
+# Package scripts must not start system-wide dovecot/kannel/postgresql (the
+# tests start their own).
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 	chmod 755 /usr/sbin/policy-rc.d
@@ -30,6 +32,6 @@ apt-get update -qq || exit 1
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null || exit 1
 if [ -d /run/systemd/system ]; then
-	systemctl disable --now dovecot kannel >/dev/null 2>&1 || true
+	systemctl disable --now dovecot kannel postgresql >/dev/null 2>&1 || true
 fi
 echo "deps: done"

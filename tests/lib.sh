@@ -11,6 +11,33 @@ trap on_exit EXIT
 trap 'exit 1' INT TERM
 at_exit() { cleanup_hooks="$1; $cleanup_hooks"; }
 
+# DB_URI: what a test's config gives as database: a file in $T, or with
+# TFADESK_DB=postgresql (tests/run.sh) a fresh database of this test's own
+# on the tests' cluster (tests/pg-lib.sh). ON_PG=1 there.
+ON_PG=0
+if [ "${TFADESK_DB:-}" = postgresql ]; then
+	. "$TOP/tests/pg-lib.sh"
+	DB_URI=$(pg_new_db) || { echo "cannot create a PostgreSQL database"; exit 1; }
+	ON_PG=1
+else
+	DB_URI=$T/var/tfadesk.db
+fi
+# sqlite_only WHY: this test is about the SQLite file itself (its modes,
+# -wal/-shm, a full disk via max_page_count, ...): skipped on PostgreSQL.
+sqlite_only() { [ "$ON_PG" = 0 ] || { echo "SQLite only: $*"; exit 77; }; }
+# dbq WHICH SQL: rows of one query on the test's database (WHICH: main or
+# verifier, the verifier's own file on SQLite; one database on PostgreSQL),
+# fields separated by '|'.
+dbq() {
+	if [ "$ON_PG" = 1 ]; then
+		"$PG_BIN/psql" -qAtX -d "$DB_URI" -c "$2"
+	elif [ "$1" = verifier ]; then
+		sqlite3 "$T/var/tfadesk-verify.db" "$2"
+	else
+		sqlite3 "$DB_URI" "$2"
+	fi
+}
+
 fails=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "NOT OK - $*"; fails=$((fails + 1)); }
@@ -34,11 +61,11 @@ lacks() {
 finish() { echo "$fails failed"; [ "$fails" -eq 0 ]; }
 
 # write_config FILE [extra YAML]: a local config in $T, database
-# $T/var/tfadesk.db. REPLY_YAML replaces the reply transport lines;
+# $DB_URI ($T/var/tfadesk.db on SQLite). REPLY_YAML replaces the reply transport lines;
 # SENDER_AUTH=false switches security.require_sender_auth off.
 write_config() {
 	cat > "$1" <<YAML
-database: $T/var/tfadesk.db
+database: $DB_URI
 default_country: GB
 rules: $TOP/rules/tickets.yaml
 numbering: $TOP/rules/numbering.yaml

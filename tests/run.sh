@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/run.sh [PATTERN] - run every test: the unit test binaries in $B/tests
 # and the scripts tests/t_*.sh. A test passes with exit 0, is skipped with
-# 77, fails otherwise. The last line is "N passed, N failed".
+# 77, fails otherwise. The last line is "N passed, N failed". A test run on
+# PostgreSQL is named NAME@pg.
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build/rel}
 case "$B" in /*) ;; *) B=$TOP/$B ;; esac
@@ -11,9 +12,29 @@ pattern=${1:-}
 logdir=$TOP/tests/tmp/logs
 rm -rf "$logdir"; mkdir -p "$logdir"
 pass=0 fail=0 skip=0 failed=
+# DB=sqlite or DB=postgresql: every test on that backend; unset: every test
+# on SQLite, then the store, verifier and .eml case tests ($PG_TESTS) again
+# on PostgreSQL (a private cluster, tests/pg-lib.sh; each test makes its own
+# database there). A test about the SQLite file itself skips (77) on
+# PostgreSQL (sqlite_only in tests/lib.sh).
+DB=${DB:-}
+PG_TESTS="tst_store t_pg t_cases t_verify_cli t_verify_http"
+case "$DB" in ""|sqlite|postgresql) ;; *) echo "DB=$DB: sqlite or postgresql" >&2; exit 64 ;; esac
+if [ "$DB" != sqlite ]; then
+	. "$TOP/tests/pg-lib.sh"
+	pg_start || { echo "cannot start PostgreSQL for the tests" >&2; exit 1; }
+	trap pg_stop EXIT
+	trap 'exit 1' INT TERM
+fi
 run() {
 	name=$1; shift
 	case "$name" in *"$pattern"*) ;; *) return ;; esac
+	if [ "${TFADESK_DB:-}" = postgresql ]; then
+		case " $PG_TESTS " in *" ${name%@pg} "*) ;; *) [ "$DB" = postgresql ] || return ;; esac
+		TFADESK_TEST_PG=
+		case "$name" in tst_store*) TFADESK_TEST_PG=$(pg_new_db) || return ;; esac
+		export TFADESK_TEST_PG
+	fi
 	start=$(date +%s)
 	( cd "$TOP" && "$@" ) >"$logdir/$name.log" 2>&1
 	rc=$?
@@ -28,15 +49,25 @@ run() {
 		tail -n 15 "$logdir/$name.log" | sed 's/^/    /'
 	fi
 }
-for t in "$B"/tests/tst_*; do
-	[ -x "$t" ] || continue
-	case "$t" in *.o) continue ;; esac
-	run "$(basename "$t")" "$t"
-done
-for t in "$TOP"/tests/t_*.sh; do
-	[ -f "$t" ] || continue
-	run "$(basename "$t" .sh)" sh "$t"
-done
+all() {
+	for t in "$B"/tests/tst_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *.o) continue ;; esac
+		run "$(basename "$t")$1" "$t"
+	done
+	for t in "$TOP"/tests/t_*.sh; do
+		[ -f "$t" ] || continue
+		run "$(basename "$t" .sh)$1" sh "$t"
+	done
+}
+if [ "$DB" != postgresql ]; then
+	TFADESK_DB=sqlite; export TFADESK_DB
+	all ""
+fi
+if [ "$DB" != sqlite ]; then
+	TFADESK_DB=postgresql; export TFADESK_DB
+	all "@pg"
+fi
 [ $skip -gt 0 ] && echo "$skip skipped"
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"

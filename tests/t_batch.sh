@@ -5,6 +5,7 @@
 # summary, and a real run that stores, answers into the spool and a rerun
 # that does nothing again.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 command -v flock >/dev/null || { echo "flock(1) not installed"; exit 77; }
 C=$T/c.yaml

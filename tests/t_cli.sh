@@ -1,6 +1,7 @@
 #!/bin/sh
 # t_cli.sh - the admin commands against a temporary database.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 C="$T/tfadesk.yaml"
 write_config "$C"
 tf() { tfadesk -c "$C" "$@"; }

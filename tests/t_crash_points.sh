@@ -10,6 +10,7 @@
 # duplicate reply only for the step between "server accepted" and "marked
 # sent".
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 after each crash (to port: dbq)"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 H=${B:-$TOP/build/rel}/tfadesk-hooks
 case "$H" in /*) ;; *) H=$TOP/$H ;; esac

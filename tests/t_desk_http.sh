@@ -8,6 +8,7 @@
 # disable, and the server time of the queue and a ticket page on 10,000
 # tickets. Port: DESK_PORT or the first free one from 18026.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 . "$(dirname "$0")/verify-lib.sh"
 . "$(dirname "$0")/desk-lib.sh"
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }

@@ -6,6 +6,7 @@
 # the messages not stored stay unflagged in the source. With room again, a
 # rerun stores the rest, each message once.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "a full disk through SQLite's max_page_count on the file"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 C=$T/c.yaml
 V=$T/var

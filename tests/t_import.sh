@@ -4,6 +4,7 @@
 # name, needs --allow-move / --allow-clear / --prune / --force for the
 # dangerous changes, and --dry-run changes nothing.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "rebuilds databases of older schema versions from SQLite files"
 C="$T/tfadesk.yaml"
 write_config "$C"
 tf() { tfadesk -c "$C" "$@"; }

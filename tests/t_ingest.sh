@@ -6,6 +6,7 @@
 # message, 75 while another process holds the database locked (so the MTA
 # retries).
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 . "$TOP/tests/servers/intake-lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 C=$T/c.yaml

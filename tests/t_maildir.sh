@@ -4,6 +4,7 @@
 # delete and move:FOLDER (Maildir++), oversized messages left in place,
 # --dry-run, and a message stored before a crash only moved afterwards.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 . "$TOP/tests/servers/intake-lib.sh"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 M=$T/maildir

@@ -6,6 +6,7 @@
 #   rows until it expires, then another sender takes them; `send --now`
 #   ignores back-off; `outbox list` shows states.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 1; }
 : "${SMTP_PORT:=10025}"
 export SMTP_PORT

@@ -7,6 +7,7 @@
 #   arrives once the sink is back; a 5xx marks it failed with the answer;
 #   a wrong SMTP password keeps it queued (exit 69).
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "python3-aiosmtpd not installed"; exit 77; }
 : "${SMTP_PORT:=10025}"

@@ -6,6 +6,7 @@
 # nothing else; a rerun finishes with every message stored once and every
 # ticket applied once (one account.twofa audit row per ticket).
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 C=$T/c.yaml
 DB=$T/var/tfadesk.db

@@ -4,6 +4,7 @@
 #   it as a passing hiccup), a handshake that fails exits 69 (fix it), and
 #   either is one line of ours: nothing that GnuTLS prints leaks to stderr.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 SILENT=$TOP/tests/servers/silent_tcp.py
 # serve [ARGS]: start a silent server, sets $port
 serve() {

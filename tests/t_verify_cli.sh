@@ -202,7 +202,7 @@ for f in "$SMS"/new/*; do mv "$f" "$SMS/cur/"; done
 
 # the SMS gateway down: temporary failure, exit 75, code not usable
 cat > "$T/down.yaml" <<YAML
-database: $T/var/tfadesk.db
+database: $DB_URI
 templates: $TOP/templates
 numbering: $TOP/rules/numbering.yaml
 source: {type: maildir, path: $T/maildir}
@@ -223,13 +223,19 @@ at $((NOW + 13000))
 expect_exit 75 "gateway down: exit 75" tfadesk-verify -c "$T/down.yaml" start U6 --json
 contains "$T/out" '"outcome": "error"' "gateway down: outcome error"
 contains "$T/err" "try again later" "gateway down: says so on stderr"
-st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U6'")
+st=$(dbq verifier "SELECT state || ',' || CASE WHEN code_hash IS NULL THEN 1 ELSE 0 END FROM challenges WHERE user_id = 'U6'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 outcome denied "check after a failed send: denied" check U6 12345678
 
 # what the database holds: hashes only, never a code; masked numbers
 DB=$T/var/tfadesk-verify.db
-sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+if [ "$ON_PG" = 1 ]; then
+	# every row of the database, as text
+	DB=$T/dump.sql
+	"$PG_BIN/pg_dump" -d "$DB_URI" > "$DB"
+else
+	sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+fi
 leak=
 for c in $codes; do
 	for f in "$DB" "$DB-wal"; do
@@ -237,7 +243,7 @@ for c in $codes; do
 	done
 done
 check "no code in the database file (codes:$codes)" test -z "$leak"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM challenges WHERE code_hash IS NOT NULL AND length(code_hash) <> 32")
+n=$(dbq verifier "SELECT count(*) FROM challenges WHERE code_hash IS NOT NULL AND length(code_hash) <> 32")
 check "code hashes are 32 bytes" test "$n" = 0
 # the verifier's own rows stay masked (account changes keep numbers whole)
 tfadesk -c "$C" audit --actor verifier --json > "$T/audit.json"

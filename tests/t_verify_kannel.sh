@@ -7,6 +7,7 @@
 # Ports: KANNEL_SENDSMS_PORT 13013, KANNEL_ADMIN_PORT 13000,
 # KANNEL_BOX_PORT 13001, KANNEL_FAKE_PORT 13015.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "reads the verifier's file with sqlite3 (to port: dbq)"
 . "$(dirname "$0")/verify-lib.sh"
 S=$TOP/tests/servers
 for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc \

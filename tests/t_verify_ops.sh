@@ -10,6 +10,7 @@
 #  4. the verifier never writes the main database file.
 # Ports: VERIFY_PORT (serve), the gateway the first free one after it.
 . "$(dirname "$0")/lib.sh"
+sqlite_only "the verifier's own file beside the main one, its modes and /healthz on files"
 . "$(dirname "$0")/verify-lib.sh"
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
 [ -x /usr/bin/python3 ] || { echo "/usr/bin/python3 missing"; exit 77; }

@@ -19,6 +19,8 @@
 #include <yaml.h>
 
 #include "tfadesk.h"
+#include "db.h"
+#include "store.h"
 
 enum ktype { K_STR, K_PATH, K_INT, K_BOOL, K_ENUM, K_INTLIST, K_STRLIST,
     K_SECTION };
@@ -44,6 +46,7 @@ struct key {
 
 static const struct key keys[] = {
 	PATH("database", database),
+	PATH("database_password_file", database_password_file),
 	STR("default_country", default_country),
 	PATH("rules", rules),
 	PATH("numbering", numbering),
@@ -302,8 +305,9 @@ set_value(struct loader *l, const struct key *k, const char *name,
 			return;
 		}
 		free(*dst);
-		*dst = k->type == K_PATH ? path_join(l->cfg->dir, s) :
-		    xstrdup(s);
+		/* a PostgreSQL URI is not a path */
+		*dst = k->type == K_PATH && !db_is_pg(s) ?
+		    path_join(l->cfg->dir, s) : xstrdup(s);
 		break;
 	}
 	case K_INT:
@@ -439,6 +443,17 @@ defaults_and_checks(struct loader *l)
 	const char *t;
 
 	require(l, "database", c->database, NULL);
+	if (c->database && db_is_pg(c->database)) {
+		/* one database holds the verifier's tables too */
+		if (c->verifier.database)
+			cerr(l, key_line(l, "verifier.database"),
+			    "verifier.database: only with an SQLite database "
+			    "(on PostgreSQL the verifier's tables live in "
+			    "database)");
+	} else if (c->database_password_file)
+		cerr(l, key_line(l, "database_password_file"),
+		    "database_password_file: only with a PostgreSQL database");
+	store_set_password_file(c->database_password_file);
 	dflt(&c->default_country, "GB");
 	if (strlen(c->default_country) != 2 || c->default_country[0] < 'A' ||
 	    c->default_country[0] > 'Z' || c->default_country[1] < 'A' ||
@@ -569,12 +584,15 @@ defaults_and_checks(struct loader *l)
 		c->verifier.n_allowed_country_codes = 2;
 	}
 	if (c->verifier.key_file == NULL) {
-		char *slash = c->database ? strrchr(c->database, '/') : NULL;
+		char *slash = c->database && !db_is_pg(c->database) ?
+		    strrchr(c->database, '/') : NULL;
 		c->verifier.key_file = slash ?
 		    xstrfmt("%.*s/verifier.key", (int)(slash - c->database),
 			c->database) : path_join(c->dir, "verifier.key");
 	}
-	if (c->verifier.database == NULL && c->database) {
+	/* PostgreSQL: the verifier's tables are in the one database */
+	if (c->verifier.database == NULL && c->database &&
+	    !db_is_pg(c->database)) {
 		/* beside the main database: var/tfadesk.db ->
 		 * var/tfadesk-verify.db */
 		size_t n = strlen(c->database);
@@ -599,6 +617,24 @@ defaults_and_checks(struct loader *l)
 	if (c->verifier.max_connections_per_address == 0)
 		c->verifier.max_connections_per_address =
 		    VERIFIER_MAX_CONNECTIONS / 16;
+}
+
+/*
+ * A lock file's path: DATABASE + SUFFIX beside an SQLite file; on
+ * PostgreSQL beside the config file (tfadesk-pg + SUFFIX), the database
+ * having no file to sit beside. Owned.
+ */
+char *
+config_lock_path(const struct config *c, const char *suffix)
+{
+	char *base, *path;
+
+	if (!db_is_pg(c->database))
+		return xstrfmt("%s%s", c->database, suffix);
+	base = path_join(c->dir, "tfadesk-pg");
+	path = xstrfmt("%s%s", base, suffix);
+	free(base);
+	return path;
 }
 
 int

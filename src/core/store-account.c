@@ -9,8 +9,9 @@
 
 /* twofa: the reseller's flag, or for an end client its use_2fa permission */
 #define ACCOUNT_COLS "a.id, a.kind, a.reseller, a.name, CASE a.kind " \
-	"WHEN 'reseller' THEN a.twofa ELSE EXISTS (SELECT 1 FROM permissions p " \
-	"WHERE p.account = a.id AND p.perm = 'use_2fa') END"
+	"WHEN 'reseller' THEN a.twofa ELSE CASE WHEN EXISTS (SELECT 1 FROM " \
+	"permissions p WHERE p.account = a.id AND p.perm = 'use_2fa') THEN 1 " \
+	"ELSE 0 END END"
 
 void
 account_clear(struct account *a)
@@ -44,20 +45,20 @@ users_free(struct user *u, size_t n)
 }
 
 static void
-read_account(sqlite3_stmt *st, struct account *a)
+read_account(struct dbst *st, struct account *a)
 {
-	const char *kind = (const char *)sqlite3_column_text(st, 1);
+	const char *kind = db_col_text(st, 1);
 
 	a->id = store_col_text(st, 0);
 	a->kind = kind && strcmp(kind, "reseller") == 0 ? ACCOUNT_RESELLER :
 	    ACCOUNT_END_CLIENT;
 	a->reseller = store_col_text(st, 2);
 	a->name = store_col_text(st, 3);
-	a->twofa = sqlite3_column_int(st, 4);
+	a->twofa = db_col_int(st, 4);
 }
 
 static void
-read_user(sqlite3_stmt *st, struct user *u)
+read_user(struct dbst *st, struct user *u)
 {
 	u->id = store_col_text(st, 0);
 	u->account = store_col_text(st, 1);
@@ -68,7 +69,7 @@ read_user(sqlite3_stmt *st, struct user *u)
 int
 store_account_get(struct store *s, const char *id, struct account *a)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " ACCOUNT_COLS
+	struct dbst *st = store_stmt(s, "SELECT " ACCOUNT_COLS
 	    " FROM accounts a WHERE a.id = ?");
 	int rc;
 
@@ -76,20 +77,20 @@ store_account_get(struct store *s, const char *id, struct account *a)
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		read_account(st, a);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "account");
+	return rc == DB_DONE ? 1 : store_err(s, "account");
 }
 
 int
 store_account_list(struct store *s, struct account **out, size_t *n)
 {
 	/* resellers, each followed by its end clients */
-	sqlite3_stmt *st = store_stmt(s, "SELECT " ACCOUNT_COLS
+	struct dbst *st = store_stmt(s, "SELECT " ACCOUNT_COLS
 	    " FROM accounts a ORDER BY coalesce(a.reseller, a.id), "
 	    "a.reseller IS NOT NULL, a.id");
 	struct account *v = NULL;
@@ -98,21 +99,21 @@ store_account_list(struct store *s, struct account **out, size_t *n)
 
 	if (st == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		read_account(st, &v[cnt++]);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "account list");
+	return rc == DB_DONE ? 0 : store_err(s, "account list");
 }
 
 int
 store_account_users(struct store *s, const char *account_id,
     struct user **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, account, name, phone "
+	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone "
 	    "FROM users WHERE account = ? ORDER BY id");
 	struct user *v = NULL;
 	size_t cnt = 0;
@@ -121,20 +122,20 @@ store_account_users(struct store *s, const char *account_id,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, account_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		read_user(st, &v[cnt++]);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "users");
+	return rc == DB_DONE ? 0 : store_err(s, "users");
 }
 
 int
 store_user_get(struct store *s, const char *user_id, struct user *u)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, account, name, phone "
+	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone "
 	    "FROM users WHERE id = ?");
 	int rc;
 
@@ -142,57 +143,57 @@ store_user_get(struct store *s, const char *user_id, struct user *u)
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		read_user(st, u);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "user");
+	return rc == DB_DONE ? 1 : store_err(s, "user");
 }
 
 int
 store_account_reseller(struct store *s, const char *account_id, char **out)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(reseller, id) "
+	struct dbst *st = store_stmt(s, "SELECT coalesce(reseller, id) "
 	    "FROM accounts WHERE id = ?");
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, account_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*out = store_col_text(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "account reseller");
+	return rc == DB_DONE ? 1 : store_err(s, "account reseller");
 }
 
 static int
-strings(struct store *s, sqlite3_stmt *st, char ***out, size_t *n,
+strings(struct store *s, struct dbst *st, char ***out, size_t *n,
     const char *what)
 {
 	char **v = NULL;
 	size_t cnt = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		v[cnt++] = store_col_text(st, 0);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, what);
+	return rc == DB_DONE ? 0 : store_err(s, what);
 }
 
 int
 store_contact_resellers(struct store *s, const char *addr, char ***ids,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT reseller FROM contacts "
+	struct dbst *st = store_stmt(s, "SELECT reseller FROM contacts "
 	    "WHERE addr = ? COLLATE NOCASE ORDER BY reseller");
 
 	if (st == NULL)
@@ -205,7 +206,7 @@ int
 store_contacts(struct store *s, const char *reseller_id, char ***addrs,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT addr FROM contacts "
+	struct dbst *st = store_stmt(s, "SELECT addr FROM contacts "
 	    "WHERE reseller = ? ORDER BY addr");
 
 	if (st == NULL)
@@ -215,11 +216,11 @@ store_contacts(struct store *s, const char *reseller_id, char ***addrs,
 }
 
 static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
+step_done(struct store *s, struct dbst *st, const char *what)
 {
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	int rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_err(s, what);
 	return 0;
 }
@@ -264,7 +265,7 @@ int
 store_user_set_phone(struct store *s, const char *user_id, const char *phone,
     const char *actor, int64_t ticket_id)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct user u;
 	int rc;
 
@@ -295,7 +296,7 @@ store_account_set_twofa(struct store *s, const char *account_id, int on,
     const char *actor, int64_t ticket_id)
 {
 	struct account a;
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
 	if ((rc = store_account_get(s, account_id, &a)) != 0)
@@ -308,12 +309,12 @@ store_account_set_twofa(struct store *s, const char *account_id, int on,
 		st = store_stmt(s, "UPDATE accounts SET twofa = ? WHERE id = ?");
 		if (st == NULL)
 			goto fail;
-		sqlite3_bind_int(st, 1, on != 0);
+		db_bind_int(st, 1, on != 0);
 		store_bind_text(st, 2, account_id);
 	} else {
 		st = store_stmt(s, on ?
-		    "INSERT OR IGNORE INTO permissions (account, perm) "
-		    "VALUES (?, 'use_2fa')" :
+		    "INSERT INTO permissions (account, perm) "
+		    "VALUES (?, 'use_2fa') ON CONFLICT DO NOTHING" :
 		    "DELETE FROM permissions WHERE account = ? AND "
 		    "perm = 'use_2fa'");
 		if (st == NULL)
@@ -336,7 +337,7 @@ int
 store_account_sync_get(struct store *s, const char *id, struct account *a,
     int *imported_twofa)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " ACCOUNT_COLS ", "
+	struct dbst *st = store_stmt(s, "SELECT " ACCOUNT_COLS ", "
 	    "coalesce(a.imported_twofa, -1) FROM accounts a WHERE a.id = ?");
 	int rc;
 
@@ -345,22 +346,22 @@ store_account_sync_get(struct store *s, const char *id, struct account *a,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		read_account(st, a);
-		*imported_twofa = sqlite3_column_int(st, 5);
+		*imported_twofa = db_col_int(st, 5);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "account");
+	return rc == DB_DONE ? 1 : store_err(s, "account");
 }
 
 int
 store_account_sync_put(struct store *s, const struct account *a,
     int imported_twofa, int create)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	const char *kind = a->kind == ACCOUNT_RESELLER ? "reseller" :
 	    "end_client";
 
@@ -375,15 +376,15 @@ store_account_sync_put(struct store *s, const struct account *a,
 	store_bind_text(st, 2, kind);
 	store_bind_text(st, 3, a->reseller);
 	store_bind_text(st, 4, a->name);
-	sqlite3_bind_int(st, 5, a->kind == ACCOUNT_RESELLER ? a->twofa != 0 : 0);
+	db_bind_int(st, 5, a->kind == ACCOUNT_RESELLER ? a->twofa != 0 : 0);
 	if (imported_twofa >= 0)
-		sqlite3_bind_int(st, 6, imported_twofa != 0);
+		db_bind_int(st, 6, imported_twofa != 0);
 	if (step_done(s, st, "account") == -1)
 		return -1;
 	if (a->kind == ACCOUNT_END_CLIENT) {
 		st = store_stmt(s, a->twofa ?
-		    "INSERT OR IGNORE INTO permissions (account, perm) "
-		    "VALUES (?, 'use_2fa')" :
+		    "INSERT INTO permissions (account, perm) "
+		    "VALUES (?, 'use_2fa') ON CONFLICT DO NOTHING" :
 		    "DELETE FROM permissions WHERE account = ? AND "
 		    "perm = 'use_2fa'");
 		if (st == NULL)
@@ -399,7 +400,7 @@ int
 store_user_sync_get(struct store *s, const char *id, struct user *u,
     char **imported_phone)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, account, name, phone, "
+	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone, "
 	    "imported_phone FROM users WHERE id = ?");
 	int rc;
 
@@ -408,22 +409,22 @@ store_user_sync_get(struct store *s, const char *id, struct user *u,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		read_user(st, u);
 		*imported_phone = store_col_text(st, 4);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "user");
+	return rc == DB_DONE ? 1 : store_err(s, "user");
 }
 
 int
 store_user_sync_put(struct store *s, const struct user *u,
     const char *imported_phone, int create)
 {
-	sqlite3_stmt *st = store_stmt(s, create ?
+	struct dbst *st = store_stmt(s, create ?
 	    "INSERT INTO users (id, account, name, phone, imported_phone) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5)" :
 	    "UPDATE users SET account = ?2, name = ?3, phone = ?4, "
@@ -443,19 +444,23 @@ int
 store_sync_seen(struct store *s, const char *kind, const char *id,
     const char *addr)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 
 	if (s->sync_table == 0) {
-		if (sqlite3_exec(s->db, "CREATE TEMP TABLE IF NOT EXISTS "
+		if (db_exec(s->db, DB_SQL(s, "CREATE TEMP TABLE IF NOT EXISTS "
 		    "sync_seen (kind TEXT NOT NULL, id TEXT NOT NULL, "
 		    "addr TEXT NOT NULL COLLATE NOCASE DEFAULT '', "
 		    "PRIMARY KEY (kind, id, addr)); DELETE FROM sync_seen",
-		    NULL, NULL, NULL) != SQLITE_OK)
+		    "CREATE TEMP TABLE IF NOT EXISTS "
+		    "sync_seen (kind TEXT NOT NULL, id TEXT NOT NULL, "
+		    "addr TEXT COLLATE nocase NOT NULL DEFAULT '', "
+		    "PRIMARY KEY (kind, id, addr)); DELETE FROM sync_seen")) ==
+		    -1)
 			return store_err(s, "sync table");
 		s->sync_table = 1;
 	}
-	st = store_stmt(s, "INSERT OR IGNORE INTO sync_seen (kind, id, addr) "
-	    "VALUES (?, ?, coalesce(?, ''))");
+	st = store_stmt(s, "INSERT INTO sync_seen (kind, id, addr) "
+	    "VALUES (?, ?, coalesce(?, '')) ON CONFLICT DO NOTHING");
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, kind);
@@ -471,60 +476,60 @@ static const struct {
 } prunes[] = {
 	{ "contact",
 	  "SELECT c.reseller, c.reseller, c.addr FROM contacts c WHERE "
-	  "c.reseller IN (SELECT id FROM temp.sync_seen WHERE kind = "
-	  "'account') AND NOT EXISTS (SELECT 1 FROM temp.sync_seen s WHERE "
+	  "c.reseller IN (SELECT id FROM sync_seen WHERE kind = "
+	  "'account') AND NOT EXISTS (SELECT 1 FROM sync_seen s WHERE "
 	  "s.kind = 'contact' AND s.id = c.reseller AND s.addr = c.addr) "
 	  "ORDER BY c.reseller, c.addr",
 	  "DELETE FROM contacts WHERE reseller IN (SELECT id FROM "
-	  "temp.sync_seen WHERE kind = 'account') AND NOT EXISTS (SELECT 1 "
-	  "FROM temp.sync_seen s WHERE s.kind = 'contact' AND "
+	  "sync_seen WHERE kind = 'account') AND NOT EXISTS (SELECT 1 "
+	  "FROM sync_seen s WHERE s.kind = 'contact' AND "
 	  "s.id = contacts.reseller AND s.addr = contacts.addr)" },
 	{ "user",
 	  "SELECT id, account, phone FROM users WHERE id NOT IN (SELECT id "
-	  "FROM temp.sync_seen WHERE kind = 'user') ORDER BY id",
-	  "DELETE FROM users WHERE id NOT IN (SELECT id FROM temp.sync_seen "
+	  "FROM sync_seen WHERE kind = 'user') ORDER BY id",
+	  "DELETE FROM users WHERE id NOT IN (SELECT id FROM sync_seen "
 	  "WHERE kind = 'user')" },
 	{ "end_client",
 	  "SELECT id, reseller, name FROM accounts WHERE kind = 'end_client' "
-	  "AND id NOT IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	  "AND id NOT IN (SELECT id FROM sync_seen WHERE kind = "
 	  "'account') ORDER BY id",
 	  "DELETE FROM permissions WHERE account IN (SELECT id FROM accounts "
 	  "WHERE kind = 'end_client' AND id NOT IN (SELECT id FROM "
-	  "temp.sync_seen WHERE kind = 'account'));"
+	  "sync_seen WHERE kind = 'account'));"
 	  "DELETE FROM accounts WHERE kind = 'end_client' AND id NOT IN "
-	  "(SELECT id FROM temp.sync_seen WHERE kind = 'account')" },
+	  "(SELECT id FROM sync_seen WHERE kind = 'account')" },
 	{ "reseller",
 	  "SELECT id, id, name FROM accounts WHERE kind = 'reseller' "
-	  "AND id NOT IN (SELECT id FROM temp.sync_seen WHERE kind = "
+	  "AND id NOT IN (SELECT id FROM sync_seen WHERE kind = "
 	  "'account') ORDER BY id",
 	  "DELETE FROM permissions WHERE account IN (SELECT id FROM accounts "
 	  "WHERE kind = 'reseller' AND id NOT IN (SELECT id FROM "
-	  "temp.sync_seen WHERE kind = 'account'));"
+	  "sync_seen WHERE kind = 'account'));"
 	  "DELETE FROM contacts WHERE reseller IN (SELECT id FROM accounts "
 	  "WHERE kind = 'reseller' AND id NOT IN (SELECT id FROM "
-	  "temp.sync_seen WHERE kind = 'account'));"
+	  "sync_seen WHERE kind = 'account'));"
 	  "DELETE FROM accounts WHERE kind = 'reseller' AND id NOT IN "
-	  "(SELECT id FROM temp.sync_seen WHERE kind = 'account')" },
+	  "(SELECT id FROM sync_seen WHERE kind = 'account')" },
 };
 
 static int
 each_row(struct store *s, const char *sql, int (*fn)(void *, const char *,
     const char *, const char *), void *arg)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+	if ((st = db_prepare(s->db, sql)) == NULL)
 		return store_err(s, "sync select");
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2)) == -1) {
-			sqlite3_finalize(st);
+	while ((rc = db_step(st)) == DB_ROW)
+		if (fn(arg, db_col_text(st, 0),
+		    db_col_text(st, 1),
+		    db_col_text(st, 2)) == -1) {
+			db_finalize(st);
 			return -1;
 		}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : store_err(s, "sync select");
+	db_finalize(st);
+	return rc == DB_DONE ? 0 : store_err(s, "sync select");
 }
 
 int
@@ -538,8 +543,7 @@ store_sync_prune(struct store *s, const char *kind, int (*fn)(void *,
 			return 0;
 		if (each_row(s, prunes[i].select, fn, arg) == -1)
 			return -1;
-		if (sqlite3_exec(s->db, prunes[i].del, NULL, NULL, NULL) !=
-		    SQLITE_OK)
+		if (db_exec(s->db, prunes[i].del) == -1)
 			return store_err(s, "prune");
 		return 0;
 	}
@@ -553,8 +557,8 @@ store_sync_unprunable(struct store *s, int (*fn)(void *, const char *,
 	if (!s->sync_table)
 		return 0;
 	return each_row(s, "SELECT a.reseller, a.id, NULL FROM accounts a "
-	    "WHERE a.id IN (SELECT id FROM temp.sync_seen WHERE kind = "
-	    "'account') AND a.reseller NOT IN (SELECT id FROM temp.sync_seen "
+	    "WHERE a.id IN (SELECT id FROM sync_seen WHERE kind = "
+	    "'account') AND a.reseller NOT IN (SELECT id FROM sync_seen "
 	    "WHERE kind = 'account') ORDER BY a.id", fn, arg);
 }
 
@@ -562,7 +566,7 @@ int
 store_put_contact(struct store *s, const char *reseller_id, const char *addr,
     const char *display, const char *actor)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO contacts (reseller, addr, "
+	struct dbst *st = store_stmt(s, "INSERT INTO contacts (reseller, addr, "
 	    "display) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
 
 	if (st == NULL)
@@ -572,7 +576,7 @@ store_put_contact(struct store *s, const char *reseller_id, const char *addr,
 	store_bind_text(st, 3, display);
 	if (step_done(s, st, "contact") == -1)
 		return -1;
-	if (sqlite3_changes(s->db) == 0)
+	if (db_changes(s->db) == 0)
 		return 1;
 	return store_audit(s, actor, "contact.create", reseller_id, NULL, NULL,
 	    addr, 0);
@@ -615,39 +619,45 @@ store_audit_query(struct store *s, const struct audit_filter *f,
 	 * most selective filter leads, as a plain equality, so that its
 	 * index is used: "?1 IS NULL OR ..." alone reads the whole log. */
 #define AUDIT_WHERE(lead) "WHERE " lead \
-	    "(?1 IS NULL OR account = ?1 OR account IN (SELECT id FROM " \
-	    "main.accounts WHERE reseller = ?1)) AND (?2 IS NULL OR user = ?2) " \
+	    "(CAST(?1 AS TEXT) IS NULL OR account = ?1 OR account IN " \
+	    "(SELECT id FROM accounts WHERE reseller = ?1)) AND " \
+	    "(CAST(?2 AS TEXT) IS NULL OR \"user\" = ?2) " \
 	    "AND (?3 = 0 OR ticket_id = ?3) AND " \
-	    "(?4 IS NULL OR actor = ?4 OR (substr(?4, -1) = '*' AND " \
+	    "(CAST(?4 AS TEXT) IS NULL OR actor = ?4 OR (?4 LIKE '%*' AND " \
 	    "substr(actor, 1, length(?4) - 1) = substr(?4, 1, length(?4) - 1)))" \
-	    " AND (?5 IS NULL OR action = ?5 OR (substr(?5, -1) = '*' AND " \
+	    " AND (CAST(?5 AS TEXT) IS NULL OR action = ?5 OR " \
+	    "(?5 LIKE '%*' AND " \
 	    "substr(action, 1, length(?5) - 1) = substr(?5, 1, length(?5) - 1)))" \
-	    " AND (?6 IS NULL OR at >= ?6) "
-#define AUDIT_COLS "id, at, actor, action, account, user, old, new, " \
+	    " AND (CAST(?6 AS TEXT) IS NULL OR at >= ?6) "
+#define AUDIT_COLS "id, at, actor, action, account, \"user\", old, new, " \
 	    "ticket_id, note"
+#define AUDIT_LIMIT "LIMIT CASE WHEN ?7 > 0 THEN ?7 " \
+	    "ELSE 9223372036854775807 END"
+	/* unqualified: this connection's main database first (SQLite) */
 #define SQL_MAIN(lead) "SELECT * FROM (SELECT " AUDIT_COLS \
-	    " FROM main.audit " AUDIT_WHERE(lead) \
-	    "ORDER BY id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) " \
+	    " FROM audit " AUDIT_WHERE(lead) \
+	    "ORDER BY id DESC " AUDIT_LIMIT ") AS q " \
 	    "ORDER BY id"
-	/* with verifier.database attached: both logs, merged by time (each
-	 * file keeps its own order within a second) */
+	/* with verifier.database attached (SQLite): both logs, merged by
+	 * time (each file keeps its own order within a second) */
 #define SQL_BOTH(lead) "SELECT " AUDIT_COLS " FROM (SELECT * " \
 	    "FROM (SELECT 0 AS src, " AUDIT_COLS " FROM main.audit " \
 	    AUDIT_WHERE(lead) "UNION ALL SELECT 1 AS src, " AUDIT_COLS \
 	    " FROM verifier.audit " AUDIT_WHERE(lead) ") ORDER BY at DESC, " \
-	    "src DESC, id DESC LIMIT CASE WHEN ?7 > 0 THEN ?7 ELSE -1 END) " \
+	    "src DESC, id DESC " AUDIT_LIMIT ") " \
 	    "ORDER BY at, src, id"
 #define SQL(lead) (s->has_verifier ? SQL_BOTH(lead) : SQL_MAIN(lead))
-	sqlite3_stmt *st = f->ticket_id > 0 ?
+	struct dbst *st = f->ticket_id > 0 ?
 	    store_stmt(s, SQL("ticket_id = ?3 AND ")) : f->user ?
-	    store_stmt(s, SQL("user = ?2 AND ")) : f->account ?
+	    store_stmt(s, SQL("\"user\" = ?2 AND ")) : f->account ?
 	    store_stmt(s, SQL("account IN (SELECT ?1 UNION ALL SELECT id "
-	    "FROM main.accounts WHERE reseller = ?1) AND ")) :
+	    "FROM accounts WHERE reseller = ?1) AND ")) :
 	    store_stmt(s, SQL(""));
 #undef SQL
 #undef SQL_BOTH
 #undef SQL_MAIN
 #undef AUDIT_COLS
+#undef AUDIT_LIMIT
 #undef AUDIT_WHERE
 	struct audit_row *v = NULL;
 	size_t cnt = 0;
@@ -657,16 +667,16 @@ store_audit_query(struct store *s, const struct audit_filter *f,
 		return -1;
 	store_bind_text(st, 1, f->account);
 	store_bind_text(st, 2, f->user);
-	sqlite3_bind_int64(st, 3, f->ticket_id);
+	db_bind_int64(st, 3, f->ticket_id);
 	store_bind_text(st, 4, f->actor);
 	store_bind_text(st, 5, f->action);
 	store_bind_text(st, 6, f->since);
-	sqlite3_bind_int64(st, 7, f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 7, f->limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct audit_row *r;
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		r = &v[cnt++];
-		r->id = sqlite3_column_int64(st, 0);
+		r->id = db_col_int64(st, 0);
 		r->at = store_col_text(st, 1);
 		r->actor = store_col_text(st, 2);
 		r->action = store_col_text(st, 3);
@@ -674,11 +684,11 @@ store_audit_query(struct store *s, const struct audit_filter *f,
 		r->user = store_col_text(st, 5);
 		r->old_value = store_col_text(st, 6);
 		r->new_value = store_col_text(st, 7);
-		r->ticket_id = sqlite3_column_int64(st, 8);
+		r->ticket_id = db_col_int64(st, 8);
 		r->note = store_col_text(st, 9);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "audit list");
+	return rc == DB_DONE ? 0 : store_err(s, "audit list");
 }

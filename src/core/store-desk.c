@@ -40,12 +40,12 @@ desk_session_clear(struct desk_session *d)
 }
 
 static int
-done(struct store *s, sqlite3_stmt *st, const char *what)
+done(struct store *s, struct dbst *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_err(s, what);
 	return 0;
 }
@@ -53,7 +53,7 @@ done(struct store *s, sqlite3_stmt *st, const char *what)
 int
 store_staff_add(struct store *s, const struct staff *m, const char *actor)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO staff (name, phone, "
+	struct dbst *st = store_stmt(s, "INSERT INTO staff (name, phone, "
 	    "pwhash, disabled, created) VALUES (?, ?, ?, 0, ?) "
 	    "ON CONFLICT (name) DO NOTHING");
 	char *masked;
@@ -64,10 +64,10 @@ store_staff_add(struct store *s, const struct staff *m, const char *actor)
 	store_bind_text(st, 1, m->name);
 	store_bind_text(st, 2, m->phone);
 	store_bind_text(st, 3, m->pwhash);
-	sqlite3_bind_int64(st, 4, now_time());
+	db_bind_int64(st, 4, now_time());
 	if (done(s, st, "staff add") == -1)
 		return -1;
-	if (sqlite3_changes(s->db) == 0)
+	if (db_changes(s->db) == 0)
 		return 1;
 	masked = mask_phone(m->phone);
 	rc = store_audit(s, actor, "staff.add", NULL, NULL, NULL, masked, 0);
@@ -76,19 +76,19 @@ store_staff_add(struct store *s, const struct staff *m, const char *actor)
 }
 
 static void
-read_staff(sqlite3_stmt *st, struct staff *m)
+read_staff(struct dbst *st, struct staff *m)
 {
 	m->name = store_col_text(st, 0);
 	m->phone = store_col_text(st, 1);
 	m->pwhash = store_col_text(st, 2);
-	m->disabled = sqlite3_column_int(st, 3);
-	m->created = (time_t)sqlite3_column_int64(st, 4);
+	m->disabled = db_col_int(st, 3);
+	m->created = (time_t)db_col_int64(st, 4);
 }
 
 int
 store_staff_get(struct store *s, const char *name, struct staff *m)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT name, phone, pwhash, "
+	struct dbst *st = store_stmt(s, "SELECT name, phone, pwhash, "
 	    "disabled, created FROM staff WHERE name = ?");
 	int rc;
 
@@ -96,19 +96,19 @@ store_staff_get(struct store *s, const char *name, struct staff *m)
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		read_staff(st, m);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "staff");
+	return rc == DB_DONE ? 1 : store_err(s, "staff");
 }
 
 int
 store_staff_list(struct store *s, struct staff **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT name, phone, pwhash, "
+	struct dbst *st = store_stmt(s, "SELECT name, phone, pwhash, "
 	    "disabled, created FROM staff ORDER BY name");
 	struct staff *v = NULL;
 	size_t cnt = 0;
@@ -116,31 +116,31 @@ store_staff_list(struct store *s, struct staff **out, size_t *n)
 
 	if (st == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		read_staff(st, &v[cnt++]);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "staff list");
+	return rc == DB_DONE ? 0 : store_err(s, "staff list");
 }
 
 int
 store_staff_set_disabled(struct store *s, const char *name, int disabled,
     const char *actor)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE staff SET disabled = ? "
+	struct dbst *st = store_stmt(s, "UPDATE staff SET disabled = ? "
 	    "WHERE name = ?");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, disabled != 0);
+	db_bind_int(st, 1, disabled != 0);
 	store_bind_text(st, 2, name);
 	if (done(s, st, "staff update") == -1)
 		return -1;
-	if (sqlite3_changes(s->db) == 0)
+	if (db_changes(s->db) == 0)
 		return 1;
 	if (disabled) {
 		st = store_stmt(s, "DELETE FROM desk_sessions WHERE staff = ?");
@@ -159,18 +159,18 @@ store_session_add(struct store *s,
     const unsigned char hash[DESK_TOKEN_HASH_BYTES], const char *staff,
     const char *csrf, int verified, time_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO desk_sessions "
+	struct dbst *st = store_stmt(s, "INSERT INTO desk_sessions "
 	    "(token_hash, staff, csrf, verified, created, last_seen) "
 	    "VALUES (?, ?, ?, ?, ?, ?)");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES);
 	store_bind_text(st, 2, staff);
 	store_bind_text(st, 3, csrf);
-	sqlite3_bind_int(st, 4, verified != 0);
-	sqlite3_bind_int64(st, 5, now);
-	sqlite3_bind_int64(st, 6, now);
+	db_bind_int(st, 4, verified != 0);
+	db_bind_int64(st, 5, now);
+	db_bind_int64(st, 6, now);
 	return done(s, st, "session add");
 }
 
@@ -178,7 +178,7 @@ int
 store_session_get(struct store *s,
     const unsigned char hash[DESK_TOKEN_HASH_BYTES], struct desk_session *d)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT d.staff, d.csrf, d.verified, "
+	struct dbst *st = store_stmt(s, "SELECT d.staff, d.csrf, d.verified, "
 	    "d.created, d.last_seen FROM desk_sessions d JOIN staff m ON "
 	    "m.name = d.staff WHERE d.token_hash = ? AND m.disabled = 0");
 	int rc;
@@ -186,32 +186,32 @@ store_session_get(struct store *s,
 	memset(d, 0, sizeof *d);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		d->staff = store_col_text(st, 0);
 		d->csrf = store_col_text(st, 1);
-		d->verified = sqlite3_column_int(st, 2);
-		d->created = (time_t)sqlite3_column_int64(st, 3);
-		d->last_seen = (time_t)sqlite3_column_int64(st, 4);
+		d->verified = db_col_int(st, 2);
+		d->created = (time_t)db_col_int64(st, 3);
+		d->last_seen = (time_t)db_col_int64(st, 4);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "session");
+	return rc == DB_DONE ? 1 : store_err(s, "session");
 }
 
 int
 store_session_touch(struct store *s,
     const unsigned char hash[DESK_TOKEN_HASH_BYTES], time_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE desk_sessions SET "
+	struct dbst *st = store_stmt(s, "UPDATE desk_sessions SET "
 	    "last_seen = ? WHERE token_hash = ?");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_blob(st, 2, hash, DESK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	db_bind_int64(st, 1, now);
+	db_bind_blob(st, 2, hash, DESK_TOKEN_HASH_BYTES);
 	return done(s, st, "session touch");
 }
 
@@ -219,12 +219,12 @@ int
 store_session_delete(struct store *s,
     const unsigned char hash[DESK_TOKEN_HASH_BYTES])
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM desk_sessions "
+	struct dbst *st = store_stmt(s, "DELETE FROM desk_sessions "
 	    "WHERE token_hash = ?");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES, SQLITE_STATIC);
+	db_bind_blob(st, 1, hash, DESK_TOKEN_HASH_BYTES);
 	return done(s, st, "session delete");
 }
 
@@ -232,56 +232,56 @@ int
 store_session_prune(struct store *s, time_t idle_before,
     time_t pending_before, time_t fail_before)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM desk_sessions WHERE "
+	struct dbst *st = store_stmt(s, "DELETE FROM desk_sessions WHERE "
 	    "last_seen < ? OR (verified = 0 AND created < ?)");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, idle_before);
-	sqlite3_bind_int64(st, 2, pending_before);
+	db_bind_int64(st, 1, idle_before);
+	db_bind_int64(st, 2, pending_before);
 	if (done(s, st, "session prune") == -1)
 		return -1;
 	if ((st = store_stmt(s, "DELETE FROM desk_failures WHERE at < ?")) ==
 	    NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, fail_before);
+	db_bind_int64(st, 1, fail_before);
 	return done(s, st, "failure prune");
 }
 
 int
 store_failure_add(struct store *s, const char *key, time_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO desk_failures (key, at) "
+	struct dbst *st = store_stmt(s, "INSERT INTO desk_failures (key, at) "
 	    "VALUES (?, ?)");
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 2, now);
 	return done(s, st, "failure add");
 }
 
 int
 store_failure_count(struct store *s, const char *key, time_t since, long *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM desk_failures "
+	struct dbst *st = store_stmt(s, "SELECT count(*) FROM desk_failures "
 	    "WHERE key = ? AND at >= ?");
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, key);
-	sqlite3_bind_int64(st, 2, since);
-	rc = sqlite3_step(st);
-	*n = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : store_err(s, "failure count");
+	db_bind_int64(st, 2, since);
+	rc = db_step(st);
+	*n = rc == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	return rc == DB_ROW ? 0 : store_err(s, "failure count");
 }
 
 int
 store_failure_clear(struct store *s, const char *key)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM desk_failures "
+	struct dbst *st = store_stmt(s, "DELETE FROM desk_failures "
 	    "WHERE key = ?");
 
 	if (st == NULL)
@@ -317,27 +317,29 @@ like_pattern(const char *q)
 	"reason, from_addr, subject, fields, NULL, account, assigned"
 #define DESK_FROM " FROM tickets INDEXED BY tickets_desk WHERE "
 #define DESK_STATE "state = ?1 AND "
-#define DESK_ANY "?1 IS NULL AND "
+#define DESK_ANY "CAST(?1 AS TEXT) IS NULL AND "
 #define DESK_TICKET_WHERE \
-	"(?2 IS NULL OR kind = ?2) AND " \
-	"(?3 IS NULL OR account = ?3 OR account IN (SELECT reseller FROM " \
+	"(CAST(?2 AS TEXT) IS NULL OR kind = ?2) AND " \
+	"(CAST(?3 AS TEXT) IS NULL OR account = ?3 OR account IN " \
+	"(SELECT reseller FROM " \
 	"accounts WHERE id = ?3)) AND (?4 = 0 OR received >= ?4) AND " \
-	"(?5 IS NULL OR subject LIKE ?5 ESCAPE '\\' OR from_addr LIKE ?5 " \
+	"(CAST(?5 AS TEXT) IS NULL OR subject LIKE ?5 ESCAPE '\\' OR " \
+	"from_addr LIKE ?5 " \
 	"ESCAPE '\\' OR reason LIKE ?5 ESCAPE '\\' OR fields LIKE ?5 " \
 	"ESCAPE '\\' OR msgkey LIKE ?5 ESCAPE '\\' OR id = ?6) AND " \
-	"(?7 IS NULL OR assigned = ?7)"
+	"(CAST(?7 AS TEXT) IS NULL OR assigned = ?7)"
 
 static void
-bind_filter(sqlite3_stmt *st, const struct desk_filter *f,
+bind_filter(struct dbst *st, const struct desk_filter *f,
     const char *like)
 {
 	store_bind_text(st, 1, f->state < 0 ? NULL :
 	    ticket_state_name((enum ticket_state)f->state));
 	store_bind_text(st, 2, f->kind);
 	store_bind_text(st, 3, f->account);
-	sqlite3_bind_int64(st, 4, f->since);
+	db_bind_int64(st, 4, f->since);
 	store_bind_text(st, 5, like);
-	sqlite3_bind_int64(st, 6, f->text ? strtoll(f->text, NULL, 10) : -1);
+	db_bind_int64(st, 6, f->text ? strtoll(f->text, NULL, 10) : -1);
 	store_bind_text(st, 7, f->assigned);
 }
 
@@ -345,7 +347,7 @@ int
 store_ticket_search(struct store *s, const struct desk_filter *f,
     struct ticket **out, char ***assigned, size_t *n, size_t *total)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct ticket *v = NULL;
 	char **as = NULL, *like = f->text && *f->text ?
 	    like_pattern(f->text) : NULL;
@@ -363,11 +365,11 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	if (st == NULL)
 		goto fail;
 	bind_filter(st, f, like);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*total = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW) {
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		*total = (size_t)db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW) {
 		store_err(s, "ticket search");
 		goto fail;
 	}
@@ -386,20 +388,20 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	if (st == NULL)
 		goto fail;
 	bind_filter(st, f, like);
-	sqlite3_bind_int(st, 8, f->limit > 0 ? f->limit : 100);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 8, f->limit > 0 ? f->limit : 100);
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct ticket *t;
-		const char *state = (const char *)sqlite3_column_text(st, 5);
+		const char *state = db_col_text(st, 5);
 		enum ticket_state ts = TICKET_NEW;
 
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		as = xreallocarray(as, cnt + 1, sizeof *as);
 		t = &v[cnt];
 		memset(t, 0, sizeof *t);
-		t->id = sqlite3_column_int64(st, 0);
+		t->id = db_col_int64(st, 0);
 		t->msgkey = store_col_text(st, 1);
 		t->source = store_col_text(st, 2);
-		t->received = (time_t)sqlite3_column_int64(st, 3);
+		t->received = (time_t)db_col_int64(st, 3);
 		t->kind = store_col_text(st, 4);
 		if (state)
 			ticket_state_parse(state, &ts);
@@ -413,12 +415,12 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 		as[cnt] = store_col_text(st, 12);
 		cnt++;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	free(like);
 	*out = v;
 	*assigned = as;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket search");
+	return rc == DB_DONE ? 0 : store_err(s, "ticket search");
 fail:
 	free(like);
 	return -1;
@@ -427,42 +429,42 @@ fail:
 int
 store_ticket_counts(struct store *s, size_t counts[5])
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT state, count(*) FROM tickets "
+	struct dbst *st = store_stmt(s, "SELECT state, count(*) FROM tickets "
 	    "GROUP BY state");
 	int rc;
 
 	memset(counts, 0, 5 * sizeof counts[0]);
 	if (st == NULL)
 		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		enum ticket_state ts;
-		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *name = db_col_text(st, 0);
 		if (name && ticket_state_parse(name, &ts) == 0 &&
 		    (int)ts >= 0 && (int)ts < 5)
-			counts[ts] = (size_t)sqlite3_column_int64(st, 1);
+			counts[ts] = (size_t)db_col_int64(st, 1);
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket counts");
+	db_reset(st);
+	return rc == DB_DONE ? 0 : store_err(s, "ticket counts");
 }
 
 int
 store_ticket_assigned(struct store *s, int64_t id, char **who)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT assigned FROM tickets "
+	struct dbst *st = store_stmt(s, "SELECT assigned FROM tickets "
 	    "WHERE id = ?");
 	int rc;
 
 	*who = NULL;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW)
 		*who = store_col_text(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket assigned");
+	return rc == DB_DONE ? 1 : store_err(s, "ticket assigned");
 }
 
 
@@ -470,9 +472,9 @@ int
 store_user_find(struct store *s, const char *q, int limit, struct user **out,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, account, name, phone "
+	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone "
 	    "FROM users WHERE id = ?1 OR account = ?1 OR name LIKE ?2 "
-	    "ESCAPE '\\' OR (?3 IS NOT NULL AND phone LIKE ?3) "
+	    "ESCAPE '\\' OR (CAST(?3 AS TEXT) IS NOT NULL AND phone LIKE ?3) "
 	    "ORDER BY account, id LIMIT ?4");
 	struct user *v = NULL;
 	char *like = like_pattern(q), *digits = NULL;
@@ -505,8 +507,8 @@ store_user_find(struct store *s, const char *q, int limit, struct user **out,
 	store_bind_text(st, 1, q);
 	store_bind_text(st, 2, like);
 	store_bind_text(st, 3, digits);
-	sqlite3_bind_int(st, 4, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int(st, 4, limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		v[cnt].id = store_col_text(st, 0);
 		v[cnt].account = store_col_text(st, 1);
@@ -514,11 +516,11 @@ store_user_find(struct store *s, const char *q, int limit, struct user **out,
 		v[cnt].phone = store_col_text(st, 3);
 		cnt++;
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	free(like);
 	free(digits);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "user find");
+	return rc == DB_DONE ? 0 : store_err(s, "user find");
 }
 

@@ -1,24 +1,28 @@
 /*
  * store-int.h - inside the store: only store*.c and src/verify/vstore.c.
- * A struct store is one SQLite connection; it is not shared between
- * threads (open one per thread).
+ * A struct store is one database connection (SQLite or PostgreSQL, see
+ * db.h); it is not shared between threads (open one per thread).
  */
 #ifndef STORE_INT_H
 #define STORE_INT_H
 
 #include <time.h>
 
-#include <sqlite3.h>
+#include "db.h"
 
 #include "store.h"
 
 struct stmt_cache {
 	const char *sql;      /* a string literal: the key is its address */
-	sqlite3_stmt *st;
+	struct dbst *st;
 };
 
+/* SQL in two dialects: the text for this store's backend. Both are
+ * string literals (store_stmt caches by address). */
+#define DB_SQL(s, sqlite, pg) (db_kind((s)->db) == DB_PG ? (pg) : (sqlite))
+
 struct store {
-	sqlite3 *db;
+	struct db *db;
 	char *path;
 	int depth;            /* transaction nesting (savepoints inside) */
 	int readonly;
@@ -26,7 +30,6 @@ struct store {
 	int has_verifier;     /* verifier.database attached as "verifier" */
 	struct timespec tx_start;   /* the open write transaction's BEGIN */
 	long tx_max_us, tx_n;       /* the longest write transaction, count */
-	int last_err;         /* sqlite's code of the last failure logged */
 	struct stmt_cache cache[96];
 	size_t ncache;
 	store_digest_fn digest;   /* for migration 2, see store_set_digest */
@@ -34,12 +37,14 @@ struct store {
 
 /* A prepared, reset statement for a string literal SQL, cached for the life
  * of the store. NULL on error (logged). */
-sqlite3_stmt *store_stmt(struct store *, const char *sql);
-/* Logs "store: WHAT: sqlite's message" and returns -1. */
+struct dbst *store_stmt(struct store *, const char *sql);
+/* Logs "store: WHAT: the database's message" and returns -1. */
 int store_err(struct store *, const char *what);
 /* Binds a string or NULL. */
-int store_bind_text(sqlite3_stmt *, int idx, const char *);
+int store_bind_text(struct dbst *, int idx, const char *);
+/* 1 on PostgreSQL */
+int store_is_pg(const struct store *);
 /* Copies a text column or NULL. */
-char *store_col_text(sqlite3_stmt *, int col);
+char *store_col_text(struct dbst *, int col);
 
 #endif

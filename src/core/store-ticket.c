@@ -61,18 +61,18 @@ tickets_free(struct ticket *t, size_t n)
 int
 store_source_known(struct store *s, const char *source_key)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM ticket_sources "
+	struct dbst *st = store_stmt(s, "SELECT 1 FROM ticket_sources "
 	    "WHERE source_key = ?");
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, source_key);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	rc = db_step(st);
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "source key");
+	return rc == DB_DONE ? 0 : store_err(s, "source key");
 }
 
 /*
@@ -91,7 +91,7 @@ int
 store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
     const char *digest, const char *raw, size_t len, int64_t *id)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc, dup = 0, own = s->depth == 0;
 	time_t now = now_time();
 
@@ -105,17 +105,17 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 	store_bind_text(st, 1, msgkey);
 	store_bind_text(st, 2, digest);
 	store_bind_text(st, 3, source_key);
-	sqlite3_bind_blob64(st, 4, raw, len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	sqlite3_bind_int64(st, 6, now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_bind_blob(st, 4, raw, len);
+	db_bind_int64(st, 5, now);
+	db_bind_int64(st, 6, now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE) {
 		store_err(s, "ticket insert");
 		goto fail;
 	}
-	if (sqlite3_changes(s->db) == 1)
-		*id = sqlite3_last_insert_rowid(s->db);
+	if (db_changes(s->db) == 1)
+		*id = db_last_id(s->db);
 	else {
 		dup = 1;
 		st = store_stmt(s, "SELECT id FROM tickets WHERE msgkey = ? "
@@ -124,25 +124,25 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 			goto fail;
 		store_bind_text(st, 1, msgkey);
 		store_bind_text(st, 2, digest);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW) {
+		rc = db_step(st);
+		if (rc == DB_ROW)
+			*id = db_col_int64(st, 0);
+		db_reset(st);
+		if (rc != DB_ROW) {
 			store_err(s, "ticket lookup");
 			goto fail;
 		}
 	}
-	st = store_stmt(s, "INSERT OR IGNORE INTO ticket_sources (source_key, "
-	    "ticket_id, at) VALUES (?, ?, ?)");
+	st = store_stmt(s, "INSERT INTO ticket_sources (source_key, "
+	    "ticket_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
 	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, source_key);
-	sqlite3_bind_int64(st, 2, *id);
-	sqlite3_bind_int64(st, 3, now);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_bind_int64(st, 2, *id);
+	db_bind_int64(st, 3, now);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE) {
 		store_err(s, "ticket source");
 		goto fail;
 	}
@@ -157,24 +157,33 @@ fail:
 
 /* refused: the users the per-user results refused (result "rejected"),
  * counted by SQLite's JSON functions, 0 when the text is not an array */
-#define TICKET_COLS "id, msgkey, source, received, kind, state, reason, " \
-	"from_addr, subject, fields, results, account, assigned, " \
+#define TICKET_COLS_ "id, msgkey, source, received, kind, state, reason, " \
+	"from_addr, subject, fields, results, account, assigned, "
+#define TICKET_REFUSED_SQLITE \
 	"CASE WHEN json_valid(results) AND json_type(results) = 'array' " \
 	"THEN (SELECT count(*) FROM json_each(results) r WHERE CASE WHEN " \
 	"r.type = 'object' THEN json_extract(r.value, '$.result') END = " \
 	"'rejected') ELSE 0 END"
+/* PostgreSQL: tfadesk_json() is NULL for text that is not JSON */
+#define TICKET_REFUSED_PG \
+	"(SELECT count(*) FROM json_array_elements(CASE WHEN " \
+	"json_typeof(tfadesk_json(results)) = 'array' THEN " \
+	"tfadesk_json(results) ELSE '[]' END) r WHERE CASE WHEN " \
+	"json_typeof(r) = 'object' THEN r->>'result' END = 'rejected')"
+#define TICKET_COLS TICKET_COLS_ TICKET_REFUSED_SQLITE
+#define TICKET_COLS_PG TICKET_COLS_ TICKET_REFUSED_PG
 #define TICKET_NCOLS 14
 
 static void
-read_ticket(sqlite3_stmt *st, struct ticket *t)
+read_ticket(struct dbst *st, struct ticket *t)
 {
-	const char *state = (const char *)sqlite3_column_text(st, 5);
+	const char *state = db_col_text(st, 5);
 	enum ticket_state ts = TICKET_NEW;
 
-	t->id = sqlite3_column_int64(st, 0);
+	t->id = db_col_int64(st, 0);
 	t->msgkey = store_col_text(st, 1);
 	t->source = store_col_text(st, 2);
-	t->received = (time_t)sqlite3_column_int64(st, 3);
+	t->received = (time_t)db_col_int64(st, 3);
 	t->kind = store_col_text(st, 4);
 	if (state)
 		ticket_state_parse(state, &ts);
@@ -186,28 +195,32 @@ read_ticket(sqlite3_stmt *st, struct ticket *t)
 	t->results = store_col_text(st, 10);
 	t->account = store_col_text(st, 11);
 	t->assigned = store_col_text(st, 12);
-	t->refused = sqlite3_column_int(st, 13);
+	t->refused = db_col_int(st, 13);
 }
 
 int
 store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 {
 	/* dup_of: the first ticket with this msgkey, if not this one */
-	sqlite3_stmt *st = store_stmt(s, "SELECT " TICKET_COLS ", raw, "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT " TICKET_COLS ", raw, "
 	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
-	    "AND d.id < tickets.id) FROM tickets WHERE id = ?");
+	    "AND d.id < tickets.id) FROM tickets WHERE id = ?",
+	    "SELECT " TICKET_COLS_PG ", raw, "
+	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
+	    "AND d.id < tickets.id) FROM tickets WHERE id = ?"));
 	int rc;
 
 	memset(t, 0, sizeof *t);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		read_ticket(st, t);
 		if (with_raw) {
-			const void *b = sqlite3_column_blob(st, TICKET_NCOLS);
-			size_t n = (size_t)sqlite3_column_bytes(st,
+			const void *b = db_col_blob(st, TICKET_NCOLS);
+			size_t n = (size_t)db_col_bytes(st,
 			    TICKET_NCOLS);
 			t->raw = xmalloc(n + 1);
 			if (n)
@@ -215,19 +228,19 @@ store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 			t->raw[n] = '\0';
 			t->raw_len = n;
 		}
-		t->dup_of = sqlite3_column_int64(st, TICKET_NCOLS + 1);
+		t->dup_of = db_col_int64(st, TICKET_NCOLS + 1);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket");
+	return rc == DB_DONE ? 1 : store_err(s, "ticket");
 }
 
 int
 store_ticket_ids(struct store *s, enum ticket_state state, int64_t **out,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id FROM tickets "
+	struct dbst *st = store_stmt(s, "SELECT id FROM tickets "
 	    "WHERE state = ? ORDER BY id");
 	int64_t *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -236,17 +249,17 @@ store_ticket_ids(struct store *s, enum ticket_state state, int64_t **out,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, ticket_state_name(state));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xreallocarray(v, cap, sizeof *v);
 		}
-		v[cnt++] = sqlite3_column_int64(st, 0);
+		v[cnt++] = db_col_int64(st, 0);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket ids");
+	return rc == DB_DONE ? 0 : store_err(s, "ticket ids");
 }
 
 int
@@ -254,9 +267,11 @@ store_ticket_list(struct store *s, int state, struct ticket **out, size_t *n)
 {
 	/* two statements: "?1 IS NULL OR state = ?1" would read every
 	 * ticket; "state = ?" walks the tickets_state index */
-	sqlite3_stmt *st = state < 0 ? store_stmt(s, "SELECT " TICKET_COLS
-	    " FROM tickets ORDER BY id") : store_stmt(s, "SELECT " TICKET_COLS
-	    " FROM tickets WHERE state = ?1 ORDER BY id");
+	struct dbst *st = state < 0 ? store_stmt(s, DB_SQL(s, "SELECT "
+	    TICKET_COLS " FROM tickets ORDER BY id", "SELECT " TICKET_COLS_PG
+	    " FROM tickets ORDER BY id")) : store_stmt(s, DB_SQL(s, "SELECT "
+	    TICKET_COLS " FROM tickets WHERE state = ?1 ORDER BY id", "SELECT "
+	    TICKET_COLS_PG " FROM tickets WHERE state = ?1 ORDER BY id"));
 	struct ticket *v = NULL;
 	size_t cnt = 0;
 	int rc;
@@ -265,15 +280,15 @@ store_ticket_list(struct store *s, int state, struct ticket **out, size_t *n)
 		return -1;
 	store_bind_text(st, 1, state < 0 ? NULL :
 	    ticket_state_name((enum ticket_state)state));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		read_ticket(st, &v[cnt++]);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket list");
+	return rc == DB_DONE ? 0 : store_err(s, "ticket list");
 }
 
 /*
@@ -285,7 +300,7 @@ int
 store_ticket_query(struct store *s, const struct ticket_filter *f,
     struct ticket **out, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct buf sql, pat;
 	struct ticket *v = NULL;
 	size_t cnt = 0;
@@ -295,15 +310,17 @@ store_ticket_query(struct store *s, const struct ticket_filter *f,
 	*n = 0;
 	buf_init(&sql);
 	buf_init(&pat);
-	buf_adds(&sql, "SELECT " TICKET_COLS " FROM tickets WHERE 1");
+	buf_adds(&sql, store_is_pg(s) ? "SELECT " TICKET_COLS_PG " FROM "
+	    "tickets WHERE 1 = 1" : "SELECT " TICKET_COLS " FROM tickets "
+	    "WHERE 1 = 1");
 	if (f->state >= 0)
-		buf_adds(&sql, " AND state = :state");
+		buf_adds(&sql, " AND state = ?1");
 	if (f->kind)
-		buf_adds(&sql, " AND kind = :kind");
+		buf_adds(&sql, " AND kind = ?2");
 	if (f->account)
-		buf_adds(&sql, " AND account = :account");
+		buf_adds(&sql, " AND account = ?3");
 	if (f->since)
-		buf_adds(&sql, " AND received >= :since");
+		buf_adds(&sql, " AND received >= ?4");
 	if (f->search) {
 		/* LIKE: ASCII case-insensitive; the text's own % _ \ are
 		 * escaped, so they match only themselves */
@@ -314,8 +331,12 @@ store_ticket_query(struct store *s, const struct ticket_filter *f,
 			buf_addc(&pat, *p);
 		}
 		buf_addc(&pat, '%');
-		buf_adds(&sql, " AND (subject LIKE :pat ESCAPE '\\' OR "
-		    "from_addr LIKE :pat ESCAPE '\\' OR fields LIKE :pat "
+		buf_adds(&sql, store_is_pg(s) ?
+		    " AND (subject ILIKE ?5 ESCAPE '\\' OR "
+		    "from_addr ILIKE ?5 ESCAPE '\\' OR fields ILIKE ?5 "
+		    "ESCAPE '\\')" :
+		    " AND (subject LIKE ?5 ESCAPE '\\' OR "
+		    "from_addr LIKE ?5 ESCAPE '\\' OR fields LIKE ?5 "
 		    "ESCAPE '\\')");
 	}
 	/* with --since, in the order of its index (ids follow received) */
@@ -326,42 +347,39 @@ store_ticket_query(struct store *s, const struct ticket_filter *f,
 		buf_adds(&sql, f->state == TICKET_NEEDS_REVIEW ? " ORDER BY id" :
 		    " ORDER BY id DESC");
 	if (f->limit > 0)
-		buf_adds(&sql, " LIMIT :limit");
-	if (sqlite3_prepare_v2(s->db, sql.s, -1, &st, NULL) != SQLITE_OK) {
+		buf_adds(&sql, " LIMIT ?6");
+	if ((st = db_prepare(s->db, sql.s)) == NULL) {
 		store_err(s, "ticket query");
 		buf_free(&sql);
 		buf_free(&pat);
 		return -1;
 	}
 	if (f->state >= 0)
-		store_bind_text(st, sqlite3_bind_parameter_index(st, ":state"),
+		store_bind_text(st, 1,
 		    ticket_state_name((enum ticket_state)f->state));
 	if (f->kind)
-		store_bind_text(st, sqlite3_bind_parameter_index(st, ":kind"),
+		store_bind_text(st, 2,
 		    f->kind);
 	if (f->account)
-		store_bind_text(st, sqlite3_bind_parameter_index(st,
-		    ":account"), f->account);
+		store_bind_text(st, 3, f->account);
 	if (f->since)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
-		    ":since"), f->since);
+		db_bind_int64(st, 4, f->since);
 	if (f->search)
-		store_bind_text(st, sqlite3_bind_parameter_index(st, ":pat"),
+		store_bind_text(st, 5,
 		    pat.s);
 	if (f->limit > 0)
-		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st,
-		    ":limit"), f->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		db_bind_int64(st, 6, f->limit);
+	while ((rc = db_step(st)) == DB_ROW) {
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		memset(&v[cnt], 0, sizeof v[cnt]);
 		read_ticket(st, &v[cnt++]);
 	}
-	if (rc != SQLITE_DONE)
+	if (rc != DB_DONE)
 		store_err(s, "ticket query");
-	sqlite3_finalize(st);
+	db_finalize(st);
 	buf_free(&sql);
 	buf_free(&pat);
-	if (rc != SQLITE_DONE) {
+	if (rc != DB_DONE) {
 		tickets_free(v, cnt);
 		return -1;
 	}
@@ -374,7 +392,7 @@ int
 store_ticket_assign(struct store *s, int64_t id, const char *name,
     const char *actor)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct ticket t;
 	int rc;
 
@@ -389,11 +407,11 @@ store_ticket_assign(struct store *s, int64_t id, const char *name,
 	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, name);
-	sqlite3_bind_int64(st, 2, now_time());
-	sqlite3_bind_int64(st, 3, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_bind_int64(st, 2, now_time());
+	db_bind_int64(st, 3, id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE) {
 		store_err(s, "ticket assign");
 		goto fail;
 	}
@@ -410,28 +428,72 @@ fail:
 
 /* JSON text that SQLite can read, else an empty object */
 #define JSON_OR_EMPTY "(CASE WHEN json_valid(?1) THEN ?1 ELSE '{}' END)"
+/* PostgreSQL: the value at ?2 (a text[] path, json_path_pg) of ?1 when it
+ * is JSON (type json: members stay in their order); a JSON scalar as
+ * SQLite gives it (true: yes, false: no, null: NULL, strings unquoted) */
+#define JSON_AT_PG "(coalesce(tfadesk_json(?1), '{}') #> CAST(?2 AS text[]))"
+#define JSON_SCALAR_PG(x) "CASE json_typeof(" x ") WHEN 'boolean' THEN " \
+	"CASE WHEN " x "::text = 'true' THEN 'yes' ELSE 'no' END " \
+	"WHEN 'null' THEN NULL ELSE " x " #>> '{}' END"
+
+/* "$.a.b" (the paths we use: members only) as PostgreSQL's "{a,b}".
+ * Owned. */
+static char *
+json_path_pg(const char *path)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_addc(&b, '{');
+	if (path[0] == '$')
+		path++;
+	for (const char *p = path; *p; p++) {
+		if (*p == '.') {
+			if (p != path)
+				buf_addc(&b, ',');
+			continue;
+		}
+		/* quote each character PostgreSQL's array syntax gives a
+		 * meaning to */
+		if (strchr("{},\\\" ", *p))
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	buf_addc(&b, '}');
+	return b.s;
+}
 
 char *
 store_json_value(struct store *s, const char *json, const char *path)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT CASE json_type(j, ?2) "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT CASE json_type(j, ?2) "
 	    "WHEN 'array' THEN (SELECT group_concat(CASE type WHEN 'true' THEN "
 	    "'yes' WHEN 'false' THEN 'no' ELSE value END, ', ') FROM "
 	    "json_each(j, ?2)) WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' "
 	    "WHEN 'object' THEN NULL ELSE json_extract(j, ?2) END "
-	    "FROM (SELECT " JSON_OR_EMPTY " AS j)");
-	char *v = NULL;
+	    "FROM (SELECT " JSON_OR_EMPTY " AS j)",
+	    "SELECT CASE json_typeof(v) WHEN 'array' THEN (SELECT "
+	    "string_agg(" JSON_SCALAR_PG("e") ", ', ' ORDER BY n) FROM "
+	    "json_array_elements(v) WITH ORDINALITY AS a(e, n)) "
+	    "WHEN 'object' THEN NULL ELSE " JSON_SCALAR_PG("v") " END "
+	    "FROM (SELECT " JSON_AT_PG " AS v) q"));
+	char *v = NULL, *pgpath = NULL;
 	int rc;
 
 	if (st == NULL || json == NULL)
 		return NULL;
 	store_bind_text(st, 1, json);
-	store_bind_text(st, 2, path);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	if (store_is_pg(s))
+		store_bind_text(st, 2, pgpath = json_path_pg(path));
+	else
+		store_bind_text(st, 2, path);
+	if ((rc = db_step(st)) == DB_ROW)
 		v = store_col_text(st, 0);
 	else
 		store_err(s, "json value");
-	sqlite3_reset(st);
+	db_reset(st);
+	free(pgpath);
 	return v;
 }
 
@@ -439,11 +501,22 @@ int
 store_json_table(struct store *s, const char *json, const char *path,
     const char *const *keys, size_t nkeys, char ***cells, size_t *nrows)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT e.id, f.key, CASE f.type "
+	struct dbst *st = store_stmt(s, DB_SQL(s,
+	    "SELECT e.id, f.key, CASE f.type "
 	    "WHEN 'true' THEN 'yes' WHEN 'false' THEN 'no' WHEN 'null' THEN "
 	    "NULL ELSE f.value END FROM json_each(" JSON_OR_EMPTY ", ?2) e, "
 	    "json_each(CASE WHEN e.type = 'object' THEN e.value ELSE '{}' "
-	    "END) f ORDER BY e.id, f.id");
+	    "END) f ORDER BY e.id, f.id",
+	    "SELECT e.n, f.key, " JSON_SCALAR_PG("f.value") " FROM "
+	    "(SELECT " JSON_AT_PG " AS v) q, LATERAL (SELECT x, n FROM "
+	    "json_array_elements(CASE WHEN json_typeof(q.v) = 'array' THEN "
+	    "q.v ELSE '[]' END) WITH ORDINALITY AS a(x, n) UNION ALL "
+	    "SELECT x, n FROM json_each(CASE WHEN json_typeof(q.v) = "
+	    "'object' THEN q.v ELSE '{}' END) WITH ORDINALITY AS o(k, x, n)) "
+	    "e, LATERAL json_each(CASE WHEN json_typeof(e.x) = 'object' THEN "
+	    "e.x ELSE '{}' END) WITH ORDINALITY AS f(key, value, m) "
+	    "ORDER BY e.n, f.m"));
+	char *pgpath = NULL;
 	char **v = NULL;
 	size_t cnt = 0;
 	int64_t row = -1;
@@ -456,11 +529,14 @@ store_json_table(struct store *s, const char *json, const char *path,
 	if (json == NULL)
 		return 0;
 	store_bind_text(st, 1, json);
-	store_bind_text(st, 2, path);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *key = (const char *)sqlite3_column_text(st, 1);
-		if (sqlite3_column_int64(st, 0) != row) {
-			row = sqlite3_column_int64(st, 0);
+	if (store_is_pg(s))
+		store_bind_text(st, 2, pgpath = json_path_pg(path));
+	else
+		store_bind_text(st, 2, path);
+	while ((rc = db_step(st)) == DB_ROW) {
+		const char *key = db_col_text(st, 1);
+		if (db_col_int64(st, 0) != row) {
+			row = db_col_int64(st, 0);
 			v = xreallocarray(v, (cnt + 1) * nkeys, sizeof *v);
 			memset(&v[cnt * nkeys], 0, nkeys * sizeof *v);
 			cnt++;
@@ -470,8 +546,9 @@ store_json_table(struct store *s, const char *json, const char *path,
 			    v[(cnt - 1) * nkeys + k] == NULL)
 				v[(cnt - 1) * nkeys + k] = store_col_text(st, 2);
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_reset(st);
+	free(pgpath);
+	if (rc != DB_DONE) {
 		for (size_t i = 0; i < cnt * nkeys; i++)
 			free(v[i]);
 		free(v);
@@ -485,7 +562,7 @@ store_json_table(struct store *s, const char *json, const char *path,
 int
 store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
 {
-	sqlite3_stmt *st;
+	struct dbst *st;
 	struct ticket old;
 	int rc;
 
@@ -504,11 +581,11 @@ store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
 	store_bind_text(st, 6, t->fields);
 	store_bind_text(st, 7, t->results);
 	store_bind_text(st, 8, t->account);
-	sqlite3_bind_int64(st, 9, now_time());
-	sqlite3_bind_int64(st, 10, t->id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
+	db_bind_int64(st, 9, now_time());
+	db_bind_int64(st, 10, t->id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE) {
 		store_err(s, "ticket update");
 		goto fail;
 	}
@@ -555,7 +632,7 @@ outbox_free(struct outbox_row *r, size_t n)
 int
 store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO outbox (ticket_id, msgid, "
+	struct dbst *st = store_stmt(s, "INSERT INTO outbox (ticket_id, msgid, "
 	    "mail_from, rcpt, message, state, attempts, next_try, created) "
 	    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
 	int rc;
@@ -563,19 +640,19 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 	if (st == NULL)
 		return -1;
 	if (r->ticket_id > 0)
-		sqlite3_bind_int64(st, 1, r->ticket_id);
+		db_bind_int64(st, 1, r->ticket_id);
 	store_bind_text(st, 2, r->msgid);
 	store_bind_text(st, 3, r->mail_from);
 	store_bind_text(st, 4, r->rcpt);
-	sqlite3_bind_blob64(st, 5, r->message, r->message_len, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, r->next_try);
-	sqlite3_bind_int64(st, 7, now_time());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_blob(st, 5, r->message, r->message_len);
+	db_bind_int64(st, 6, r->next_try);
+	db_bind_int64(st, 7, now_time());
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_err(s, "outbox insert");
 	if (id)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = db_last_id(s->db);
 	return 0;
 }
 
@@ -584,24 +661,24 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 	"claimed_until"
 
 static int
-outbox_rows(struct store *s, sqlite3_stmt *st, struct outbox_row **out,
+outbox_rows(struct store *s, struct dbst *st, struct outbox_row **out,
     size_t *n)
 {
 	struct outbox_row *v = NULL;
 	size_t cnt = 0;
 	int rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == DB_ROW) {
 		struct outbox_row *r;
-		const char *state = (const char *)sqlite3_column_text(st, 6);
-		size_t len = (size_t)sqlite3_column_bytes(st, 5);
-		const void *msg = sqlite3_column_blob(st, 5);
+		const char *state = db_col_text(st, 6);
+		size_t len = (size_t)db_col_bytes(st, 5);
+		const void *msg = db_col_blob(st, 5);
 
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		r = &v[cnt++];
 		memset(r, 0, sizeof *r);
-		r->id = sqlite3_column_int64(st, 0);
-		r->ticket_id = sqlite3_column_int64(st, 1);
+		r->id = db_col_int64(st, 0);
+		r->ticket_id = db_col_int64(st, 1);
 		r->msgid = store_col_text(st, 2);
 		r->mail_from = store_col_text(st, 3);
 		r->rcpt = store_col_text(st, 4);
@@ -614,30 +691,30 @@ outbox_rows(struct store *s, sqlite3_stmt *st, struct outbox_row **out,
 		for (int i = 0; state && i < 3; i++)
 			if (strcmp(state, outbox_names[i]) == 0)
 				r->state = (enum outbox_state)i;
-		r->attempts = sqlite3_column_int(st, 7);
-		r->next_try = (time_t)sqlite3_column_int64(st, 8);
+		r->attempts = db_col_int(st, 7);
+		r->next_try = (time_t)db_col_int64(st, 8);
 		r->last_error = store_col_text(st, 9);
-		r->created = (time_t)sqlite3_column_int64(st, 10);
-		r->sent = (time_t)sqlite3_column_int64(st, 11);
+		r->created = (time_t)db_col_int64(st, 10);
+		r->sent = (time_t)db_col_int64(st, 11);
 		r->claim = store_col_text(st, 12);
-		r->claimed_until = (time_t)sqlite3_column_int64(st, 13);
+		r->claimed_until = (time_t)db_col_int64(st, 13);
 	}
-	sqlite3_reset(st);
+	db_reset(st);
 	*out = v;
 	*n = cnt;
-	return rc == SQLITE_DONE ? 0 : store_err(s, "outbox");
+	return rc == DB_DONE ? 0 : store_err(s, "outbox");
 }
 
 int
 store_outbox_due(struct store *s, time_t now, struct outbox_row **out,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox "
+	struct dbst *st = store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox "
 	    "WHERE state = 'queued' AND next_try <= ? ORDER BY id");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return outbox_rows(s, st, out, n);
 }
 
@@ -646,29 +723,36 @@ store_outbox_claim(struct store *s, time_t now, int ignore_backoff,
     int64_t after_id, int limit, const char *owner, time_t lease,
     struct outbox_row **out, size_t *n)
 {
-	sqlite3_stmt *up, *sel;
+	struct dbst *up, *sel;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (store_begin(s) == -1)
 		return -1;
-	up = store_stmt(s, "UPDATE outbox SET claim = ?, claimed_until = ? "
+	/* PostgreSQL: rows another sender's transaction is claiming are
+	 * skipped, not waited for (SQLite has one writer at a time) */
+	up = store_stmt(s, DB_SQL(s,
+	    "UPDATE outbox SET claim = ?, claimed_until = ? "
 	    "WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND "
-	    "id > ? AND (next_try <= ? OR ?) AND claimed_until <= ? "
-	    "ORDER BY id LIMIT ?)");
+	    "id > ? AND (next_try <= ? OR ? <> 0) AND claimed_until <= ? "
+	    "ORDER BY id LIMIT ?)",
+	    "UPDATE outbox SET claim = ?, claimed_until = ? "
+	    "WHERE id IN (SELECT id FROM outbox WHERE state = 'queued' AND "
+	    "id > ? AND (next_try <= ? OR ? <> 0) AND claimed_until <= ? "
+	    "ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"));
 	if (up == NULL)
 		goto fail;
 	store_bind_text(up, 1, owner);
-	sqlite3_bind_int64(up, 2, now + lease);
-	sqlite3_bind_int64(up, 3, after_id);
-	sqlite3_bind_int64(up, 4, now);
-	sqlite3_bind_int(up, 5, ignore_backoff != 0);
-	sqlite3_bind_int64(up, 6, now);
-	sqlite3_bind_int(up, 7, limit);
-	rc = sqlite3_step(up);
-	sqlite3_reset(up);
-	if (rc != SQLITE_DONE) {
+	db_bind_int64(up, 2, now + lease);
+	db_bind_int64(up, 3, after_id);
+	db_bind_int64(up, 4, now);
+	db_bind_int(up, 5, ignore_backoff != 0);
+	db_bind_int64(up, 6, now);
+	db_bind_int(up, 7, limit);
+	rc = db_step(up);
+	db_reset(up);
+	if (rc != DB_DONE) {
 		store_err(s, "outbox claim");
 		goto fail;
 	}
@@ -677,7 +761,7 @@ store_outbox_claim(struct store *s, time_t now, int ignore_backoff,
 	if (sel == NULL)
 		goto fail;
 	store_bind_text(sel, 1, owner);
-	sqlite3_bind_int64(sel, 2, after_id);
+	db_bind_int64(sel, 2, after_id);
 	if (outbox_rows(s, sel, out, n) == -1)
 		goto fail;
 	if (store_commit(s) == 0)
@@ -694,32 +778,32 @@ fail:
 int
 store_outbox_waiting(struct store *s, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM outbox "
+	struct dbst *st = store_stmt(s, "SELECT count(*) FROM outbox "
 	    "WHERE state = 'queued'");
 	int rc;
 
 	*n = 0;
 	if (st == NULL)
 		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 0 : store_err(s, "outbox count");
+	if ((rc = db_step(st)) == DB_ROW)
+		*n = (size_t)db_col_int64(st, 0);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : store_err(s, "outbox count");
 }
 
 int
 store_outbox_release(struct store *s, const char *owner)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE outbox SET claim = NULL, "
+	struct dbst *st = store_stmt(s, "UPDATE outbox SET claim = NULL, "
 	    "claimed_until = 0 WHERE claim = ? AND state = 'queued'");
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, owner);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_err(s, "outbox release");
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : store_err(s, "outbox release");
 }
 
 int
@@ -727,14 +811,14 @@ store_outbox_list(struct store *s, int64_t ticket_id, struct outbox_row **out,
     size_t *n)
 {
 	/* two statements: "?1 = 0 OR ticket_id = ?1" could not use the index */
-	sqlite3_stmt *st = ticket_id ? store_stmt(s, "SELECT " OUTBOX_COLS
+	struct dbst *st = ticket_id ? store_stmt(s, "SELECT " OUTBOX_COLS
 	    " FROM outbox WHERE ticket_id = ? ORDER BY id") :
 	    store_stmt(s, "SELECT " OUTBOX_COLS " FROM outbox ORDER BY id");
 
 	if (st == NULL)
 		return -1;
 	if (ticket_id)
-		sqlite3_bind_int64(st, 1, ticket_id);
+		db_bind_int64(st, 1, ticket_id);
 	return outbox_rows(s, st, out, n);
 }
 
@@ -742,7 +826,7 @@ int
 store_outbox_mark(struct store *s, int64_t id, enum outbox_state state,
     int attempts, time_t next_try, const char *error)
 {
-	sqlite3_stmt *st = store_stmt(s, "UPDATE outbox SET state = ?, "
+	struct dbst *st = store_stmt(s, "UPDATE outbox SET state = ?, "
 	    "attempts = ?, next_try = ?, last_error = ?, "
 	    "sent = CASE WHEN ? = 'sent' THEN ? ELSE sent END, "
 	    "claim = NULL, claimed_until = 0 WHERE id = ?");
@@ -751,15 +835,15 @@ store_outbox_mark(struct store *s, int64_t id, enum outbox_state state,
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, outbox_names[state]);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int64(st, 3, next_try);
+	db_bind_int(st, 2, attempts);
+	db_bind_int64(st, 3, next_try);
 	store_bind_text(st, 4, error);
 	store_bind_text(st, 5, outbox_names[state]);
-	sqlite3_bind_int64(st, 6, now_time());
-	sqlite3_bind_int64(st, 7, id);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_bind_int64(st, 6, now_time());
+	db_bind_int64(st, 7, id);
+	rc = db_step(st);
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_err(s, "outbox mark");
 	return 0;
 }
@@ -768,7 +852,7 @@ int
 store_ticket_plan_set(struct store *s, int64_t id, const char *plan,
     const char *token)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT INTO ticket_plans (ticket_id, "
+	struct dbst *st = store_stmt(s, "INSERT INTO ticket_plans (ticket_id, "
 	    "plan, token, at) VALUES (?, ?, ?, ?) ON CONFLICT (ticket_id) DO "
 	    "UPDATE SET plan = excluded.plan, token = excluded.token, "
 	    "at = excluded.at");
@@ -776,33 +860,33 @@ store_ticket_plan_set(struct store *s, int64_t id, const char *plan,
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	store_bind_text(st, 2, plan);
 	store_bind_text(st, 3, token);
-	sqlite3_bind_int64(st, 4, now_time());
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : store_err(s, "ticket plan");
+	db_bind_int64(st, 4, now_time());
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_DONE ? 0 : store_err(s, "ticket plan");
 }
 
 int
 store_ticket_plan_get(struct store *s, int64_t id, char **plan, char **token)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT plan, token FROM ticket_plans "
+	struct dbst *st = store_stmt(s, "SELECT plan, token FROM ticket_plans "
 	    "WHERE ticket_id = ?");
 	int rc;
 
 	*plan = *token = NULL;
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
 		*plan = store_col_text(st, 0);
 		*token = store_col_text(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "ticket plan");
+	return rc == DB_DONE ? 1 : store_err(s, "ticket plan");
 }

@@ -1,11 +1,14 @@
 /*
- * store.h - the account database (SQLite, WAL, foreign keys on).
+ * store.h - the account database: an SQLite file (WAL, foreign keys on)
+ * or a PostgreSQL database (a postgresql:// URI), the same tables, results
+ * and guarantees on both.
  *
- * Only files named store*.c (and src/verify/vstore.c) include sqlite3.h; they
- * reach the handle through store-int.h. Every statement is prepared.
+ * Only files named store*.c (and src/verify/vstore.c) use the statement
+ * layer (db.h); sqlite3.h and libpq-fe.h stay inside its two backends.
+ * Every statement is prepared.
  *
  * Return convention: 0 ok, 1 not found / already there (where said), -1
- * error (already logged as "store: what: sqlite's message").
+ * error (already logged as "store: what: the database's message").
  *
  * Writes: callers wrap a change in store_begin()/store_commit() (BEGIN
  * IMMEDIATE) and write its audit row with store_audit() inside the same
@@ -26,7 +29,21 @@ struct store;
 #define STORE_NOCHECK 0x4   /* no schema version check (the caller's) */
 
 /* store.c */
-struct store *store_open(const char *path, int flags); /* NULL: logged */
+/* PATH: an SQLite file or a postgresql:// URI. NULL: logged. */
+struct store *store_open(const char *path, int flags);
+/* PostgreSQL's password comes from this secret file (config:
+ * database_password_file; NULL: none, or libpq's own ways). */
+void store_set_password_file(const char *);
+/* 1 when the store is on PostgreSQL; when DATABASE (config) names one */
+int store_on_pg(const struct store *);
+int store_uri_is_pg(const char *database);
+/*
+ * The batch lock on PostgreSQL, beside the lock file: a session advisory
+ * lock, so that batches on two hosts never process at once. WAIT: block
+ * until it is free. 0 held (or SQLite: nothing to do), 1 another session
+ * holds it, -1 error.
+ */
+int store_batch_lock(struct store *, int wait);
 void store_close(struct store *);
 int store_migrate(struct store *);        /* create or upgrade the schema */
 int store_migrate_to(struct store *, int version);  /* tests: stop there */
@@ -40,7 +57,7 @@ int store_migrate_to(struct store *, int version);  /* tests: stop there */
 typedef int (*store_digest_fn)(const char *raw, size_t len,
     char hex[STORE_DIGEST_HEX]);
 void store_set_digest(struct store *, store_digest_fn);
-int store_version(struct store *);        /* PRAGMA user_version */
+int store_version(struct store *);  /* user_version; PG: schema_version */
 int store_begin(struct store *);
 int store_commit(struct store *);
 void store_rollback(struct store *);

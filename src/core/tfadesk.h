@@ -128,7 +128,8 @@ struct config {
 	char *file;            /* absolute path of the file read */
 	char *dir;             /* its folder */
 
-	char *database;
+	char *database;             /* a file (SQLite) or postgresql://... */
+	char *database_password_file;   /* PostgreSQL's password */
 	char *default_country; /* ISO 3166 alpha-2 */
 	char *rules;
 	char *numbering;
@@ -241,6 +242,7 @@ void config_free(struct config *);
 /* tfadesk -n: reads every secret file the mail side will read (the
  * source's password, the SMTP password) through read_secret_file. 0, or
  * the exit status of the first problem (each logged). */
+char *config_lock_path(const struct config *, const char *suffix);
 int config_check_mail_secrets(const struct config *);
 /* Is E164 in verifier.allowed_country_codes (an SMS can reach it)? */
 int config_sms_allowed(const struct config *, const char *e164);

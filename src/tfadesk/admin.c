@@ -61,10 +61,12 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		store_set_digest(s, ticket_digest);
 		if (store_migrate(s) == -1)
 			return EX_CANTCREAT;
-		printf("database %s: schema version %d\n", cfg->database,
+		printf("database %s: schema version %d\n", store_path(s),
 		    store_version(s));
-		printf("verifier database %s: schema version %d\n",
-		    cfg->verifier.database, store_vschema_version());
+		/* PostgreSQL: the verifier's tables are in the one database */
+		if (!store_on_pg(s))
+			printf("verifier database %s: schema version %d\n",
+			    cfg->verifier.database, store_vschema_version());
 		return EX_OK;
 	}
 	if (argc >= 2 && strcmp(argv[1], "import") == 0) {

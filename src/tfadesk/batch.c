@@ -38,7 +38,7 @@ static int worst(int, int);
 static void dry_run_report(struct store *, const int64_t *, size_t);
 static void progress(int on, const char *what);
 static int batch_lock(const struct config *, int, int, int, int *, int *);
-static int batch_locked(const struct config *, int, int, int);
+static int batch_locked(const struct config *, int, int, int, int, int *);
 
 static int
 worst(int a, int b)
@@ -122,7 +122,7 @@ batch_lock(const struct config *cfg, int wait, int silent, int tty, int *fd,
 {
 	char *lockpath;
 
-	lockpath = xstrfmt("%s.lock", cfg->database);
+	lockpath = config_lock_path(cfg, ".lock");
 	*fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (*fd == -1) {
 		log_warn("batch: lock %s", lockpath);
@@ -159,7 +159,8 @@ batch_lock(const struct config *cfg, int wait, int silent, int tty, int *fd,
 
 /* Fetch, process and send; the caller holds the lock. */
 static int
-batch_locked(const struct config *cfg, int dry_run, int quiet, int tty)
+batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
+    int wait, int *busy)
 {
 	struct fetch_stats fs;
 	struct process_stats ps;
@@ -181,6 +182,19 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty)
 	}
 	if ((s = store_open(cfg->database, 0)) == NULL) {
 		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	/* PostgreSQL: the lock file guards this host, the database's
+	 * advisory lock every host */
+	if ((r = store_batch_lock(s, wait)) != 0) {
+		if (r == 1) {
+			*busy = 1;
+			if (!quiet)
+				log_warnx("batch: another batch is running "
+				    "(on another host: the database's batch "
+				    "lock is held)");
+		}
+		rc = EX_TEMPFAIL;
 		goto out;
 	}
 	if (dry_run && store_begin(s) == -1) {
@@ -248,7 +262,7 @@ batch_run(const struct config *cfg, int dry_run, int wait, int quiet)
 
 	if ((rc = batch_lock(cfg, wait, 0, tty, &fd, &busy)) != EX_OK)
 		return rc;
-	rc = batch_locked(cfg, dry_run, quiet, tty);
+	rc = batch_locked(cfg, dry_run, quiet, tty, wait, &busy);
 	/* closing the file drops the lock; the file itself stays */
 	close(fd);
 	return rc;
@@ -262,7 +276,7 @@ batch_once(const struct config *cfg, int *busy)
 	*busy = 0;
 	if ((rc = batch_lock(cfg, 0, 1, 0, &fd, busy)) != EX_OK)
 		return rc;
-	rc = batch_locked(cfg, 0, 1, 0);
+	rc = batch_locked(cfg, 0, 1, 0, 0, busy);
 	close(fd);
 	return rc;
 }

@@ -52,7 +52,7 @@ struct group {
 static char *msg_identity(const char *, size_t, char *);
 static int group_store(struct source *, struct group *,
     struct fetch_stats *);
-static int fetch_lock(const char *);
+static int fetch_lock(const struct config *);
 
 /*
  * One fetch at a time per database: two would read the same messages and
@@ -61,9 +61,9 @@ static int fetch_lock(const char *);
  * Returns the descriptor, -1 when another fetch holds it, -2 on error.
  */
 static int
-fetch_lock(const char *db)
+fetch_lock(const struct config *cfg)
 {
-	char *path = xstrfmt("%s-fetch.lock", db);
+	char *path = config_lock_path(cfg, "-fetch.lock");
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -225,7 +225,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	}
 	if (sodium_init() < 0)
 		fatalx("fetch: libsodium cannot start");
-	if ((lockfd = fetch_lock(store_path(store))) < 0)
+	if ((lockfd = fetch_lock(cfg)) < 0)
 		return EX_TEMPFAIL;
 	memset(&src, 0, sizeof src);
 	src.ops = ops;

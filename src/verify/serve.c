@@ -286,10 +286,13 @@ health(char *why, size_t len)
 	long ms;
 	int ok;
 
-	if (file_ok("main database", V->cfg->database, &db_stat, 0, why,
+	/* the files' checks: SQLite only (PostgreSQL: the write probe
+	 * below says it all) */
+	if (!store_uri_is_pg(V->cfg->database) &&
+	    (file_ok("main database", V->cfg->database, &db_stat, 0, why,
 	    len) == -1 ||
 	    file_ok("verifier database", V->cfg->verifier.database,
-	    &vdb_stat, 1, why, len) == -1)
+	    &vdb_stat, 1, why, len) == -1))
 		return -1;
 	pthread_mutex_lock(&hc.mu);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -305,6 +308,12 @@ health(char *why, size_t len)
 		} else
 			hc.ok = verifier_health(V, s, hc.why,
 			    sizeof hc.why) == 0;
+		/* PostgreSQL: the next probe connects anew (the server may
+		 * have restarted under this connection) */
+		if (!hc.ok && hc.s && store_uri_is_pg(V->cfg->database)) {
+			store_close(hc.s);
+			hc.s = NULL;
+		}
 		hc.at = now;
 		hc.done = 1;
 	}
@@ -1153,8 +1162,9 @@ serve_run(struct verifier *v, const char *listen)
 		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
-	if (stat(v->cfg->database, &db_stat) == -1 ||
-	    stat(v->cfg->verifier.database, &vdb_stat) == -1) {
+	if (!store_uri_is_pg(v->cfg->database) &&
+	    (stat(v->cfg->database, &db_stat) == -1 ||
+	    stat(v->cfg->verifier.database, &vdb_stat) == -1)) {
 		log_warn("serve: %s", v->cfg->database);
 		store_close(s);
 		front_free(tls_cert, tls_key, tls_ca);

@@ -286,7 +286,8 @@ wbegin(struct verifier *v, struct store *s)
 {
 	if (v->serialize)
 		pthread_mutex_lock(&write_lock);
-	if (store_begin(s) == -1) {
+	if (store_begin(s) == -1 || vstore_serialize(s) == -1) {
+		store_rollback(s);
 		if (v->serialize)
 			pthread_mutex_unlock(&write_lock);
 		return -1;

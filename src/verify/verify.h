@@ -113,6 +113,7 @@ struct vchal {
 int vstore_versions(struct store *, char *why, size_t len);
 int vstore_heartbeat(struct store *, time_t);
 const char *vstore_errmsg(struct store *);
+int vstore_serialize(struct store *);
 /* synchronous=NORMAL; SERVING: no automatic checkpoints (see below). */
 int vstore_tune(struct store *, int serving);
 int vstore_checkpoint(struct store *, int *frames, int *copied);

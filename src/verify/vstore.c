@@ -11,87 +11,83 @@
 #include "store-int.h"
 #include "verify.h"
 
-static int step_done(struct store *, sqlite3_stmt *, const char *);
+static int step_done(struct store *, struct dbst *, const char *);
 
 static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
+step_done(struct store *s, struct dbst *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	db_reset(st);
+	if (rc != DB_DONE)
 		return store_err(s, what);
 	return 0;
 }
 
-/*
- * The verifier's connection commits with synchronous=NORMAL: in WAL mode a
- * commit is still atomic and survives a crash of the process, but the last
- * commits before a power loss may be rolled back. For the verifier that
- * means at worst an attempt counter or a "used" mark of the last moment
- * (codes expire within ttl_seconds anyway); it buys an fsync per check.
- */
+/* SQLite's tuning of the verifier's connection (db-sqlite.c says why);
+ * PostgreSQL needs none. */
 int
 vstore_tune(struct store *s, int serving)
 {
-	if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-	    NULL) != SQLITE_OK)
-		return store_err(s, "synchronous");
-	/* serve: the checkpoints (and their fsync) run in a thread of their
-	 * own (verifier_checkpoint), not in whichever request commits the
-	 * 1000th page */
-	if (serving && sqlite3_wal_autocheckpoint(s->db, 0) != SQLITE_OK)
-		return store_err(s, "wal_autocheckpoint");
-	/* reads of the database file through the page cache of the kernel,
-	 * without a copy per page */
-	if (serving && sqlite3_exec(s->db, "PRAGMA mmap_size = 268435456",
-	    NULL, NULL, NULL) != SQLITE_OK)
-		return store_err(s, "mmap_size");
+	if (store_is_pg(s))
+		return 0;
+	if (db_sqlite_tune(s->db, serving) == -1)
+		return store_err(s, "tune");
 	return 0;
 }
 
-/* Copies what it can of the WAL into the database without waiting for
- * anybody (PASSIVE); *frames: the WAL's length in frames, *copied: how
- * many of them are in the database now (a reader still using an older
- * state of the database holds the rest back). */
+/* SQLite: a PASSIVE checkpoint of the WAL (db_sqlite_checkpoint);
+ * PostgreSQL: nothing (the server checkpoints). */
 int
 vstore_checkpoint(struct store *s, int *frames, int *copied)
 {
-	int nlog = 0, nckpt = 0;
-	int rc = sqlite3_wal_checkpoint_v2(s->db, "main",
-	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-
-	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-		return store_err(s, "checkpoint");
 	if (frames)
-		*frames = nlog;
+		*frames = 0;
 	if (copied)
-		*copied = nckpt;
+		*copied = 0;
+	if (store_is_pg(s))
+		return 0;
+	if (db_sqlite_checkpoint(s->db, frames, copied) == -1)
+		return store_err(s, "checkpoint");
 	return 0;
 }
 
-/* Flushes this connection's database and WAL files to disk, so that the
- * fsyncs of the next checkpoint find little left to do. Through SQLite's
- * own file objects: a descriptor of our own on the database, once closed,
- * would drop every POSIX lock this process holds on it. */
+/* SQLite: the files to disk ahead of the next checkpoint. */
 void
 vstore_presync(struct store *s)
 {
-	sqlite3_file *f = NULL;
+	if (!store_is_pg(s))
+		db_sqlite_presync(s->db);
+}
 
-	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
-	    &f) == SQLITE_OK && f && f->pMethods)
-		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
-	f = NULL;
-	if (sqlite3_file_control(s->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
-	    &f) == SQLITE_OK && f && f->pMethods)
-		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+/*
+ * Inside a write transaction just begun: the verifier's writers take turns
+ * across every process and host, as SQLite's BEGIN IMMEDIATE makes them do
+ * on one file. PostgreSQL: an advisory lock held until the commit, so
+ * that the counts a decision reads (attempts, sends per user, per number,
+ * in all) are the ones it writes back, whichever verifier serves the
+ * request. Each holder's transaction is a few statements long.
+ */
+int
+vstore_serialize(struct store *s)
+{
+	static const char sql[] = "SELECT pg_advisory_xact_lock(7244402)";
+	struct dbst *st;
+	int rc;
+
+	if (!store_is_pg(s))
+		return 0;
+	if ((st = store_stmt(s, sql)) == NULL)
+		return -1;
+	rc = db_step(st);
+	db_reset(st);
+	return rc == DB_ROW ? 0 : store_err(s, "verifier lock");
 }
 
 const char *
 vstore_errmsg(struct store *s)
 {
-	return sqlite3_errmsg(s->db);
+	return db_errmsg(s->db);
 }
 
 int
@@ -102,21 +98,36 @@ vstore_versions(struct store *s, char *why, size_t len)
 	static const char *const name[] = { "verifier database",
 	    "main database" };
 	int want[2] = { store_vschema_version(), store_schema_version() };
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int v, rc;
 
+	/* PostgreSQL: one database, one version (the verifier's tables are
+	 * part of its schema) */
+	if (store_is_pg(s)) {
+		if ((v = store_version(s)) == -1) {
+			snprintf(why, len, "database: cannot read: %s",
+			    db_errmsg(s->db));
+			return -1;
+		}
+		if (v != want[1]) {
+			snprintf(why, len, "database: schema version %d, this "
+			    "tfadesk-verify knows %d", v, want[1]);
+			return -1;
+		}
+		return 0;
+	}
 	for (int i = 0; i < 2; i++) {
 		if ((st = store_stmt(s, sql[i])) == NULL) {
 			snprintf(why, len, "%s: cannot read: %s", name[i],
-			    sqlite3_errmsg(s->db));
+			    db_errmsg(s->db));
 			return -1;
 		}
-		rc = sqlite3_step(st);
-		v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW) {
+		rc = db_step(st);
+		v = rc == DB_ROW ? db_col_int(st, 0) : -1;
+		db_reset(st);
+		if (rc != DB_ROW) {
 			snprintf(why, len, "%s: cannot read: %s", name[i],
-			    sqlite3_errmsg(s->db));
+			    db_errmsg(s->db));
 			return -1;
 		}
 		if (v != want[i]) {
@@ -133,11 +144,11 @@ vstore_heartbeat(struct store *s, time_t now)
 {
 	static const char sql[] = "INSERT INTO heartbeat (id, at) VALUES "
 	    "(1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	return step_done(s, st, "heartbeat");
 }
 
@@ -146,7 +157,7 @@ vstore_chal_get(struct store *s, const char *user_id, struct vchal *c)
 {
 	static const char sql[] = "SELECT dest, code_hash, created_at, "
 	    "expires_at, attempts, state FROM challenges WHERE user_id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 	const void *h;
 	const char *t;
 	int rc;
@@ -155,25 +166,25 @@ vstore_chal_get(struct store *s, const char *user_id, struct vchal *c)
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		t = (const char *)sqlite3_column_text(st, 0);
+	rc = db_step(st);
+	if (rc == DB_ROW) {
+		t = db_col_text(st, 0);
 		snprintf(c->dest, sizeof c->dest, "%s", t ? t : "");
-		h = sqlite3_column_blob(st, 1);
-		if (h && sqlite3_column_bytes(st, 1) == OTP_HASH_BYTES) {
+		h = db_col_blob(st, 1);
+		if (h && db_col_bytes(st, 1) == OTP_HASH_BYTES) {
 			memcpy(c->hash, h, OTP_HASH_BYTES);
 			c->has_hash = 1;
 		}
-		c->created_at = (time_t)sqlite3_column_int64(st, 2);
-		c->expires_at = (time_t)sqlite3_column_int64(st, 3);
-		c->attempts = sqlite3_column_int(st, 4);
-		t = (const char *)sqlite3_column_text(st, 5);
+		c->created_at = (time_t)db_col_int64(st, 2);
+		c->expires_at = (time_t)db_col_int64(st, 3);
+		c->attempts = db_col_int(st, 4);
+		t = db_col_text(st, 5);
 		snprintf(c->state, sizeof c->state, "%s", t ? t : "");
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	db_reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : store_err(s, "challenge");
+	return rc == DB_DONE ? 1 : store_err(s, "challenge");
 }
 
 int
@@ -188,16 +199,16 @@ vstore_chal_put(struct store *s, const char *user_id, const char *dest,
 	    "created_at = excluded.created_at, "
 	    "expires_at = excluded.expires_at, attempts = 0, "
 	    "state = excluded.state";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
 	store_bind_text(st, 2, dest);
 	if (hash)
-		sqlite3_bind_blob(st, 3, hash, OTP_HASH_BYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, created_at);
-	sqlite3_bind_int64(st, 5, expires_at);
+		db_bind_blob(st, 3, hash, OTP_HASH_BYTES);
+	db_bind_int64(st, 4, created_at);
+	db_bind_int64(st, 5, expires_at);
 	store_bind_text(st, 6, state);
 	return step_done(s, st, "challenge put");
 }
@@ -207,15 +218,15 @@ vstore_chal_set(struct store *s, const char *user_id, const char *state,
     int attempts, int clear_hash)
 {
 	static const char sql[] = "UPDATE challenges SET state = ?, "
-	    "attempts = ?, code_hash = CASE WHEN ? THEN NULL ELSE code_hash "
-	    "END WHERE user_id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	    "attempts = ?, code_hash = CASE WHEN ? <> 0 THEN NULL ELSE "
+	    "code_hash END WHERE user_id = ?";
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, state);
-	sqlite3_bind_int(st, 2, attempts);
-	sqlite3_bind_int(st, 3, clear_hash != 0);
+	db_bind_int(st, 2, attempts);
+	db_bind_int(st, 3, clear_hash != 0);
 	store_bind_text(st, 4, user_id);
 	return step_done(s, st, "challenge set");
 }
@@ -226,29 +237,29 @@ vstore_chal_move(struct store *s, const char *user_id, time_t created_at,
     int clear_hash)
 {
 	static const char sql[] = "UPDATE challenges SET state = ?, "
-	    "code_hash = CASE WHEN ? THEN NULL ELSE code_hash END "
+	    "code_hash = CASE WHEN ? <> 0 THEN NULL ELSE code_hash END "
 	    "WHERE user_id = ? AND state = ? AND created_at = ? "
 	    "AND code_hash = ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, to);
-	sqlite3_bind_int(st, 2, clear_hash != 0);
+	db_bind_int(st, 2, clear_hash != 0);
 	store_bind_text(st, 3, user_id);
 	store_bind_text(st, 4, from);
-	sqlite3_bind_int64(st, 5, created_at);
-	sqlite3_bind_blob(st, 6, hash, OTP_HASH_BYTES, SQLITE_STATIC);
+	db_bind_int64(st, 5, created_at);
+	db_bind_blob(st, 6, hash, OTP_HASH_BYTES);
 	if (step_done(s, st, "challenge move") == -1)
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 0 : 1;
+	return db_changes(s->db) == 1 ? 0 : 1;
 }
 
 int
 vstore_chal_drop(struct store *s, const char *user_id)
 {
 	static const char sql[] = "DELETE FROM challenges WHERE user_id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
@@ -266,25 +277,25 @@ vstore_sends_user(struct store *s, const char *user_id, time_t since,
 	 * pass the cool-down before the first of them is accepted */
 	static const char sql_last[] = "SELECT max(at) FROM sms_log "
 	    "WHERE user_id = ? AND status IN ('sending', 'sent')";
-	sqlite3_stmt *st;
+	struct dbst *st;
 	int rc;
 
 	if ((st = store_stmt(s, sql_n)) == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, since);
-	rc = sqlite3_step(st);
-	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	db_bind_int64(st, 2, since);
+	rc = db_step(st);
+	*count = rc == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		return store_err(s, "sms_log count");
 	if ((st = store_stmt(s, sql_last)) == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
-	rc = sqlite3_step(st);
-	*last_sent = rc == SQLITE_ROW ? (time_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	rc = db_step(st);
+	*last_sent = rc == DB_ROW ? (time_t)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		return store_err(s, "sms_log last");
 	return 0;
 }
@@ -295,17 +306,17 @@ vstore_sends_dest(struct store *s, const char *dest, time_t since,
 {
 	static const char sql[] = "SELECT count(*) FROM sms_log "
 	    "WHERE dest = ? AND at >= ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 	int rc;
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, dest);
-	sqlite3_bind_int64(st, 2, since);
-	rc = sqlite3_step(st);
-	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	db_bind_int64(st, 2, since);
+	rc = db_step(st);
+	*count = rc == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		return store_err(s, "sms_log count");
 	return 0;
 }
@@ -316,18 +327,18 @@ vstore_smslog_add(struct store *s, const char *user_id, const char *dest,
 {
 	static const char sql[] = "INSERT INTO sms_log (user_id, dest, at, "
 	    "status) VALUES (?, ?, ?, ?)";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, user_id);
 	store_bind_text(st, 2, dest);
-	sqlite3_bind_int64(st, 3, at);
+	db_bind_int64(st, 3, at);
 	store_bind_text(st, 4, status);
 	if (step_done(s, st, "sms_log add") == -1)
 		return -1;
 	if (id)
-		*id = sqlite3_last_insert_rowid(s->db);
+		*id = db_last_id(s->db);
 	return 0;
 }
 
@@ -335,12 +346,12 @@ int
 vstore_smslog_set(struct store *s, int64_t id, const char *status)
 {
 	static const char sql[] = "UPDATE sms_log SET status = ? WHERE id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, status);
-	sqlite3_bind_int64(st, 2, id);
+	db_bind_int64(st, 2, id);
 	return step_done(s, st, "sms_log set");
 }
 
@@ -348,11 +359,11 @@ int
 vstore_smslog_prune(struct store *s, time_t before)
 {
 	static const char sql[] = "DELETE FROM sms_log WHERE at < ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, before);
+	db_bind_int64(st, 1, before);
 	return step_done(s, st, "sms_log prune");
 }
 
@@ -360,16 +371,16 @@ int
 vstore_sends_all(struct store *s, time_t since, long *count)
 {
 	static const char sql[] = "SELECT count(*) FROM sms_log WHERE at >= ?";
-	sqlite3_stmt *st = store_stmt(s, sql);
+	struct dbst *st = store_stmt(s, sql);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, since);
-	rc = sqlite3_step(st);
-	*count = rc == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW)
+	db_bind_int64(st, 1, since);
+	rc = db_step(st);
+	*count = rc == DB_ROW ? (long)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW)
 		return store_err(s, "sms_log count");
 	return 0;
 }
@@ -384,7 +395,7 @@ vstore_sends_nth(struct store *s, const char *user_id, const char *dest,
 	    "WHERE dest = ?1 AND at >= ?2 ORDER BY at LIMIT 1 OFFSET ?3";
 	static const char sql_all[] = "SELECT at FROM sms_log "
 	    "WHERE at >= ?2 ORDER BY at LIMIT 1 OFFSET ?3";
-	sqlite3_stmt *st = store_stmt(s, user_id ? sql_user : dest ? sql_dest :
+	struct dbst *st = store_stmt(s, user_id ? sql_user : dest ? sql_dest :
 	    sql_all);
 	int rc;
 
@@ -392,12 +403,12 @@ vstore_sends_nth(struct store *s, const char *user_id, const char *dest,
 		return -1;
 	if (user_id || dest)
 		store_bind_text(st, 1, user_id ? user_id : dest);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_int64(st, 3, n);
-	rc = sqlite3_step(st);
-	*at = rc == SQLITE_ROW ? (time_t)sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_int64(st, 2, since);
+	db_bind_int64(st, 3, n);
+	rc = db_step(st);
+	*at = rc == DB_ROW ? (time_t)db_col_int64(st, 0) : 0;
+	db_reset(st);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return store_err(s, "sms_log nth");
-	return rc == SQLITE_ROW ? 0 : 1;
+	return rc == DB_ROW ? 0 : 1;
 }

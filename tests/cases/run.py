@@ -44,10 +44,31 @@ def say(ok, what):
     print(("ok - " if ok else "NOT OK - ") + what)
 
 
+PG = os.environ.get("TFADESK_DB") == "postgresql"
+PG_TEMPLATE = []   # PostgreSQL: the base database, once it is filled
+
+
+def database(d):
+    """A file in d, or with TFADESK_DB=postgresql a fresh database on the
+    tests' cluster (tests/pg-lib.sh): a copy of the base one once made."""
+    if not PG:
+        return f"{d}/db"
+    p = subprocess.run(["sh", os.path.join(TOP, "tests", "pg-db.sh")] + PG_TEMPLATE,
+                       capture_output=True, text=True, check=True)
+    return p.stdout.strip()
+
+
+def copy_db(template_db, d):
+    """SQLite: the base database copied (PostgreSQL: config() did)."""
+    if not PG:
+        shutil.copy(template_db, os.path.join(d, "db"))
+
+
 def config(d, extra=""):
     cfg = os.path.join(d, "tfadesk.yaml")
+    db = database(d)
     with open(cfg, "w") as f:
-        f.write(f"""database: {d}/db
+        f.write(f"""database: {db}
 default_country: GB
 rules: {TOP}/rules/tickets.yaml
 numbering: {TOP}/rules/numbering.yaml
@@ -244,7 +265,7 @@ def run_case(tmp, template_db, name, kind, state, checks):
     os.makedirs(os.path.join(d, "maildir", "new"))
     opts = {c[4:].split("=", 1)[0]: c[4:].split("=", 1)[1] for c in checks if c.startswith("opt:")}
     cfg = config(d, opts)
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     eml = os.path.join(CASES, name + ".eml")
     tf(cfg, "ingest", eml)
     p = tf(cfg, "process", check=False)
@@ -308,7 +329,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-approve")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -332,7 +353,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-approve-auth")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "18-forged-no-auth.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -344,7 +365,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-reject")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "11-overwrite.eml"))
     tf(cfg, "process")
     tid = str(queue(cfg)[0]["id"])
@@ -361,7 +382,7 @@ def staff_scenarios(tmp, template_db):
     d = os.path.join(tmp, "staff-retry")
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, "01-twofa-missing.eml"))
     tf(cfg, "process")
     tf(cfg, "user", "edit", "U1002", "--phone", "07400 777888")
@@ -382,7 +403,7 @@ def identity_scenarios(tmp, template_db):
         d = os.path.join(tmp, name)
         os.makedirs(os.path.join(d, "maildir", "new"))
         cfg = config(d, {})
-        shutil.copy(template_db, os.path.join(d, "db"))
+        copy_db(template_db, d)
         return cfg, d
 
     def ingest(cfg, *names):
@@ -445,7 +466,7 @@ def scenario(tmp, template_db, name, eml):
     d = os.path.join(tmp, name)
     os.makedirs(os.path.join(d, "maildir", "new"))
     cfg = config(d, {})
-    shutil.copy(template_db, os.path.join(d, "db"))
+    copy_db(template_db, d)
     tf(cfg, "ingest", os.path.join(CASES, eml))
     tf(cfg, "process")
     tf(cfg, "send")
@@ -583,6 +604,9 @@ def main():
         template_db = os.path.join(base, "db")
         BASE["accounts"], BASE["audit"] = snapshot(cfg), len(audit(cfg))
         seen = set()
+        if PG:
+            PG_TEMPLATE.append(re.search(r"^database: postgresql://[^/]*/([^?]+)",
+                                         open(cfg).read(), re.M).group(1))
         for line in open(os.path.join(CASES, "expect.tsv")):
             f = line.split()
             if not f or f[0].startswith("#"):

@@ -1,0 +1,507 @@
+/*
+ * db-pg.c - the statement layer (db.h) on PostgreSQL, through libpq. The
+ * only file that includes libpq-fe.h; reached through the dispatch in
+ * db-sqlite.c.
+ *
+ * Statements: the "?" and "?N" placeholders become $1..$n and LIKE
+ * becomes ILIKE (SQLite's LIKE ignores ASCII case), outside quotes; and
+ * each statement is prepared once per connection
+ * (PQprepare), at its first step, with the types of that step's bindings:
+ * integers int8, blobs bytea (sent binary), texts text, nulls left for the
+ * server to infer from where they stand. Rows come back as text; a step
+ * runs the statement and later steps walk its rows.
+ *
+ * Inside a transaction a statement that writes runs under a savepoint of
+ * its own: a failure (a duplicate key) undoes that statement only and the
+ * transaction goes on, as on SQLite (PostgreSQL would abort all of it).
+ *
+ * Isolation: READ COMMITTED (the server's default). Where two sessions
+ * could race, the SQL says how: conditional UPDATEs whose row count
+ * tells who won, row locks (SELECT ... FOR UPDATE [SKIP LOCKED]) and
+ * advisory locks; no step of ours needs SERIALIZABLE's retries.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libpq-fe.h>
+
+#include "tfadesk.h"
+#include "db.h"
+#include "db-pg.h"
+
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+
+struct pgconn {
+	PGconn *c;
+	char err[512];
+	char state[6];         /* SQLSTATE of the last error */
+	int64_t changes;
+	unsigned long seq;     /* prepared statements' names */
+};
+
+struct pgst {
+	struct pgconn *pc;
+	char *sql;             /* with $1..$n */
+	int n;                 /* parameters */
+	unsigned char *used;   /* [n]: the SQL names $i */
+	char name[24];         /* "" until prepared */
+	char **val;
+	int *len, *fmt, *kind;
+	PGresult *res;
+	int cur, nrows;
+	unsigned char *blob;   /* the last blob column read, unescaped */
+	size_t bloblen;
+	int write;             /* not a SELECT */
+};
+
+static void
+set_err(struct pgconn *pc, const char *what, const PGresult *res)
+{
+	const char *m = res ? PQresultErrorField(res,
+	    PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+	    NULL;
+	size_t n;
+
+	if (m == NULL || *m == '\0')
+		m = PQerrorMessage(pc->c);
+	if (m == NULL || *m == '\0')
+		m = "failed";
+	/* one line: libpq's messages end in a newline, details follow */
+	n = strcspn(m, "\n");
+	snprintf(pc->err, sizeof pc->err, "%s%s%.*s", what ? what : "",
+	    what ? ": " : "", (int)n, m);
+	snprintf(pc->state, sizeof pc->state, "%s", st ? st : "");
+}
+
+/* notices (CREATE ... IF NOT EXISTS and the like) are no news */
+static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("store: postgresql: %.*s", (int)strcspn(message, "\n"),
+	    message);
+}
+
+struct pgconn *
+pg_connect(const char *uri, const char *password)
+{
+	const char *keys[5], *vals[5];
+	struct pgconn *pc;
+	PGresult *res;
+	int n = 0;
+
+	keys[n] = "dbname", vals[n++] = uri;
+	if (password)
+		keys[n] = "password", vals[n++] = password;
+	keys[n] = "connect_timeout", vals[n++] = "10";
+	keys[n] = "application_name", vals[n++] = program_invocation_short_name;
+	keys[n] = vals[n] = NULL;
+	pc = xcalloc(1, sizeof *pc);
+	pc->c = PQconnectdbParams(keys, vals, 1);
+	if (pc->c == NULL || PQstatus(pc->c) != CONNECTION_OK) {
+		const char *m = pc->c ? PQerrorMessage(pc->c) : "out of memory";
+		/* libpq's message names host and database, never the
+		 * password */
+		log_warnx("store: postgresql: connect: %.*s",
+		    (int)strcspn(m, "\n"), m);
+		pg_close(pc);
+		return NULL;
+	}
+	PQsetNoticeProcessor(pc->c, quiet, NULL);
+	res = PQexec(pc->c, "SET client_min_messages = warning");
+	PQclear(res);
+	return pc;
+}
+
+void
+pg_close(struct pgconn *pc)
+{
+	if (pc == NULL)
+		return;
+	if (pc->c)
+		PQfinish(pc->c);
+	free(pc);
+}
+
+/* ? and ?N -> $k and $N, outside '...' and "..." */
+static char *
+rewrite(const char *sql, int *nparams, unsigned char **usedp)
+{
+	struct buf b;
+	int k = 0, max = 0, v;
+	unsigned char *used;
+	const char *p;
+
+	buf_init(&b);
+	for (p = sql; *p; p++) {
+		if (*p == '\'' || *p == '"') {
+			const char *q = strchr(p + 1, *p);
+			if (q == NULL)
+				q = p + strlen(p) - 1;
+			buf_add(&b, p, (size_t)(q - p + 1));
+			p = q;
+			continue;
+		}
+		if (isalpha((unsigned char)*p) || *p == '_') {
+			size_t n = 1;
+			while (isalnum((unsigned char)p[n]) || p[n] == '_')
+				n++;
+			/* SQLite's LIKE is blind to ASCII case */
+			if (n == 4 && strncasecmp(p, "LIKE", 4) == 0)
+				buf_adds(&b, "ILIKE");
+			else
+				buf_add(&b, p, n);
+			p += n - 1;
+			continue;
+		}
+		if (*p != '?') {
+			buf_addc(&b, *p);
+			continue;
+		}
+		if (p[1] >= '0' && p[1] <= '9') {
+			v = 0;
+			while (p[1] >= '0' && p[1] <= '9' && v < 1000)
+				v = v * 10 + (*++p - '0');
+		} else
+			v = ++k;
+		if (v > max)
+			max = v;
+		buf_addf(&b, "$%d", v);
+	}
+	used = xcalloc((size_t)max + 1, 1);
+	for (p = b.s; (p = strchr(p, '$')) != NULL; p++) {
+		v = atoi(p + 1);
+		if (v > 0 && v <= max)
+			used[v - 1] = 1;
+	}
+	*nparams = max;
+	*usedp = used;
+	return b.s;
+}
+
+struct pgst *
+pg_prepare(struct pgconn *pc, const char *sql)
+{
+	struct pgst *st = xcalloc(1, sizeof *st);
+
+	st->pc = pc;
+	st->sql = rewrite(sql, &st->n, &st->used);
+	sql += strspn(sql, " \t\n(");
+	st->write = strncasecmp(sql, "SELECT", 6) != 0;
+	st->val = xcalloc((size_t)st->n + 1, sizeof *st->val);
+	st->len = xcalloc((size_t)st->n + 1, sizeof *st->len);
+	st->fmt = xcalloc((size_t)st->n + 1, sizeof *st->fmt);
+	st->kind = xcalloc((size_t)st->n + 1, sizeof *st->kind);
+	st->cur = -1;
+	return st;
+}
+
+void
+pg_reset(struct pgst *st)
+{
+	PQclear(st->res);
+	st->res = NULL;
+	st->cur = -1;
+	st->nrows = 0;
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = NULL;
+}
+
+void
+pg_clear(struct pgst *st)
+{
+	for (int i = 0; i < st->n; i++) {
+		free(st->val[i]);
+		st->val[i] = NULL;
+		st->len[i] = st->fmt[i] = st->kind[i] = 0;
+	}
+}
+
+void
+pg_finalize(struct pgst *st)
+{
+	char sql[48];
+	PGresult *res;
+
+	pg_reset(st);
+	pg_clear(st);
+	/* an aborted transaction refuses even this: the name dies with
+	 * the connection then */
+	if (*st->name && PQtransactionStatus(st->pc->c) == PQTRANS_IDLE) {
+		snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+		res = PQexec(st->pc->c, sql);
+		PQclear(res);
+	}
+	free(st->val);
+	free(st->len);
+	free(st->fmt);
+	free(st->kind);
+	free(st->used);
+	free(st->sql);
+	free(st);
+}
+
+int
+pg_bind(struct pgst *st, int idx, int kind, const void *v, size_t len,
+    int64_t iv)
+{
+	if (idx < 1 || idx > st->n)
+		return -1;
+	idx--;
+	free(st->val[idx]);
+	st->val[idx] = NULL;
+	st->len[idx] = st->fmt[idx] = 0;
+	st->kind[idx] = kind;
+	switch (kind) {
+	case B_INT:
+		st->val[idx] = xstrfmt("%lld", (long long)iv);
+		break;
+	case B_TEXT:
+		st->val[idx] = xstrdup(v);
+		break;
+	case B_BLOB:
+		st->val[idx] = xmalloc(len + 1);
+		memcpy(st->val[idx], v, len);
+		st->len[idx] = (int)len;
+		st->fmt[idx] = 1;
+		break;
+	}
+	return 0;
+}
+
+static int
+prepare_now(struct pgst *st)
+{
+	Oid *types = xcalloc((size_t)st->n + 1, sizeof *types);
+	PGresult *res;
+	int ok;
+
+	for (int i = 0; i < st->n; i++)
+		types[i] = !st->used[i] ? OID_TEXT :
+		    st->kind[i] == B_INT ? OID_INT8 :
+		    st->kind[i] == B_BLOB ? OID_BYTEA :
+		    st->kind[i] == B_TEXT ? OID_TEXT : 0;
+	snprintf(st->name, sizeof st->name, "s%lu", ++st->pc->seq);
+	res = PQprepare(st->pc->c, st->name, st->sql, st->n, types);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	/* a null left where nothing tells its type ("? IS NULL" alone):
+	 * text (outside a transaction only: inside, the error has already
+	 * aborted it) */
+	if (!ok && PQtransactionStatus(st->pc->c) == PQTRANS_IDLE) {
+		const char *code = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (code && strcmp(code, "42P18") == 0) {
+			for (int i = 0; i < st->n; i++)
+				if (types[i] == 0)
+					types[i] = OID_TEXT;
+			PQclear(res);
+			res = PQprepare(st->pc->c, st->name, st->sql, st->n,
+			    types);
+			ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		}
+	}
+	free(types);
+	if (!ok) {
+		set_err(st->pc, NULL, res);
+		*st->name = '\0';
+	}
+	PQclear(res);
+	return ok ? 0 : -1;
+}
+
+/* Back to before the failed statement; its error stays the last one. */
+static void
+undo_statement(struct pgconn *pc)
+{
+	char err[sizeof pc->err], state[sizeof pc->state];
+
+	memcpy(err, pc->err, sizeof err);
+	memcpy(state, pc->state, sizeof state);
+	pg_exec(pc, "ROLLBACK TO SAVEPOINT db_st; RELEASE SAVEPOINT db_st");
+	memcpy(pc->err, err, sizeof err);
+	memcpy(pc->state, state, sizeof state);
+}
+
+int
+pg_step(struct pgst *st)
+{
+	ExecStatusType es;
+	const char *cmd;
+	int sp;
+
+	if (st->res == NULL) {
+		if (*st->name == '\0' && prepare_now(st) == -1)
+			return DB_ERROR;
+		sp = st->write && PQtransactionStatus(st->pc->c) ==
+		    PQTRANS_INTRANS && pg_exec(st->pc, "SAVEPOINT db_st") == 0;
+		st->res = PQexecPrepared(st->pc->c, st->name, st->n,
+		    (const char *const *)st->val, st->len, st->fmt, 0);
+		es = PQresultStatus(st->res);
+		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
+			set_err(st->pc, NULL, st->res);
+			PQclear(st->res);
+			st->res = NULL;
+			/* as on SQLite, the failed statement is undone, the
+			 * transaction goes on */
+			if (sp)
+				undo_statement(st->pc);
+			return DB_ERROR;
+		}
+		if (sp)
+			pg_exec(st->pc, "RELEASE SAVEPOINT db_st");
+		cmd = PQcmdStatus(st->res);
+		if (strncmp(cmd, "INSERT", 6) == 0 ||
+		    strncmp(cmd, "UPDATE", 6) == 0 ||
+		    strncmp(cmd, "DELETE", 6) == 0)
+			st->pc->changes = strtoll(PQcmdTuples(st->res), NULL,
+			    10);
+		st->nrows = es == PGRES_TUPLES_OK ? PQntuples(st->res) : 0;
+		st->cur = -1;
+	}
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = NULL;
+	if (++st->cur < st->nrows)
+		return DB_ROW;
+	st->cur = st->nrows;
+	return DB_DONE;
+}
+
+static int
+in_row(struct pgst *st, int col)
+{
+	return st->res && st->cur >= 0 && st->cur < st->nrows && col >= 0 &&
+	    col < PQnfields(st->res);
+}
+
+int
+pg_col_null(struct pgst *st, int col)
+{
+	return !in_row(st, col) || PQgetisnull(st->res, st->cur, col);
+}
+
+int64_t
+pg_col_int64(struct pgst *st, int col)
+{
+	const char *v;
+
+	if (pg_col_null(st, col))
+		return 0;
+	v = PQgetvalue(st->res, st->cur, col);
+	if (PQftype(st->res, col) == 16)        /* bool */
+		return *v == 't';
+	return strtoll(v, NULL, 10);
+}
+
+const char *
+pg_col_text(struct pgst *st, int col)
+{
+	if (pg_col_null(st, col))
+		return NULL;
+	if (PQftype(st->res, col) == 16)
+		return *PQgetvalue(st->res, st->cur, col) == 't' ? "1" : "0";
+	return PQgetvalue(st->res, st->cur, col);
+}
+
+const void *
+pg_col_blob(struct pgst *st, int col)
+{
+	const char *v;
+
+	if (pg_col_null(st, col))
+		return NULL;
+	v = PQgetvalue(st->res, st->cur, col);
+	if (PQftype(st->res, col) != OID_BYTEA) {
+		st->bloblen = (size_t)PQgetlength(st->res, st->cur, col);
+		return v;
+	}
+	if (st->blob)
+		PQfreemem(st->blob);
+	st->blob = PQunescapeBytea((const unsigned char *)v, &st->bloblen);
+	return st->blob;
+}
+
+size_t
+pg_col_bytes(struct pgst *st, int col)
+{
+	if (pg_col_null(st, col))
+		return 0;
+	if (PQftype(st->res, col) != OID_BYTEA)
+		return (size_t)PQgetlength(st->res, st->cur, col);
+	if (st->blob == NULL)
+		pg_col_blob(st, col);
+	return st->blob ? st->bloblen : 0;
+}
+
+int
+pg_exec(struct pgconn *pc, const char *sql)
+{
+	PGresult *res = PQexec(pc->c, sql);
+	ExecStatusType es = PQresultStatus(res);
+
+	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
+		set_err(pc, NULL, res);
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int64_t
+pg_last_id(struct pgconn *pc)
+{
+	PGresult *res = PQexec(pc->c, "SELECT lastval()");
+	int64_t id = 0;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else
+		set_err(pc, "lastval", res);
+	PQclear(res);
+	return id;
+}
+
+int64_t
+pg_changes(struct pgconn *pc)
+{
+	return pc->changes;
+}
+
+const char *
+pg_errmsg(struct pgconn *pc)
+{
+	if (*pc->err == '\0' && PQstatus(pc->c) != CONNECTION_OK)
+		set_err(pc, NULL, NULL);
+	return *pc->err ? pc->err : "no error";
+}
+
+int
+pg_err_full(struct pgconn *pc)
+{
+	/* class 53: insufficient resources (disk full, out of memory) */
+	return strncmp(pc->state, "53", 2) == 0;
+}
+
+int
+pg_err_busy(struct pgconn *pc)
+{
+	return strcmp(pc->state, "40001") == 0 ||
+	    strcmp(pc->state, "40P01") == 0 ||
+	    strcmp(pc->state, "55P03") == 0;
+}
+
+int
+pg_in_tx(struct pgconn *pc)
+{
+	PGTransactionStatusType t = PQtransactionStatus(pc->c);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+	    t == PQTRANS_ACTIVE;
+}

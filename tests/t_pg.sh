@@ -1,0 +1,63 @@
+#!/bin/sh
+# t_pg.sh - what only PostgreSQL has (tests/run.sh runs it as t_pg@pg; on
+# SQLite it skips): db init's schema and its version, the batch's advisory
+# lock (another host's batch holds it: 75 at once, --wait waits), the
+# password file's mode rules, connection errors that never show the
+# password, verifier.database refused.
+. "$(dirname "$0")/lib.sh"
+[ "$ON_PG" = 1 ] || { echo "PostgreSQL only (tests/run.sh runs it as t_pg@pg)"; exit 77; }
+C="$T/tfadesk.yaml"
+write_config "$C"
+psql() { "$PG_BIN/psql" -qAtX "$@"; }
+
+expect_exit 69 "no schema yet: 69" tfadesk -c "$C" account list
+contains "$T/err" "run tfadesk db init" "no schema: says what to run"
+expect_exit 0 "db init" tfadesk -c "$C" db init
+lacks "$T/out" "verifier database" "db init: no verifier file on PostgreSQL"
+v=$(dbq main "SELECT version FROM schema_version")
+check "schema_version holds the version ($v)" test -n "$v"
+for t in accounts users contacts tickets audit outbox challenges sms_log heartbeat; do
+	n=$(dbq main "SELECT count(*) FROM information_schema.tables WHERE table_name = '$t'")
+	check "table $t" test "$n" = 1
+done
+expect_exit 0 "db init twice" tfadesk -c "$C" db init
+check "still one version row" test "$(dbq main "SELECT count(*) FROM schema_version")" = 1
+expect_exit 0 "import" tfadesk -c "$C" db import "$TOP/samples/accounts.yaml"
+
+# another host's batch: the database's advisory lock (the lock file here
+# is free)
+psql -d "$DB_URI" -c "SELECT pg_advisory_lock(7244401); SELECT pg_sleep(4)" >/dev/null &
+holder=$!
+sleep 1.5
+expect_exit 75 "batch while another host's batch runs: 75" tfadesk -c "$C" batch
+contains "$T/err" "another batch is running" "... and says so"
+start=$(date +%s)
+expect_exit 0 "batch --wait waits for it" tfadesk -c "$C" batch --wait
+check "... until the other let go ($(( $(date +%s) - start )) s)" test $(( $(date +%s) - start )) -ge 1
+wait $holder
+expect_exit 0 "batch when free" tfadesk -c "$C" batch
+check "the lock file beside the config" test -f "$T/tfadesk-pg.lock"
+
+# the password: from a secret file, never in a message
+db=${DB_URI#postgresql://postgres@/}
+db=${db%%\?*}
+cat > "$T/pw.yaml" <<YAML
+database: postgresql://nosuchrole:pw-in-uri@/$db?host=$TFADESK_PG_SOCK
+default_country: GB
+source: {type: maildir, path: $T/maildir}
+security: {require_sender_auth: false}
+YAML
+expect_exit 69 "unknown role: 69" tfadesk -c "$T/pw.yaml" account list
+contains "$T/err" "store: postgresql: connect:" "connect error named"
+lacks "$T/err" "pw-in-uri" "the password in the URI is never shown"
+printf 'database_password_file: %s\n' "$T/pw" >> "$T/pw.yaml"
+printf 'x\n' > "$T/pw"; chmod 644 "$T/pw"
+expect_exit 69 "a readable password file is refused" tfadesk -c "$T/pw.yaml" account list
+contains "$T/err" "readable by group or others" "... and named"
+printf 'database: %s\ndatabase_password_file: %s\n' "$DB_URI" "$T/pw" > "$T/x.yaml"
+printf 'verifier:\n  database: %s\n' "$T/v.db" >> "$T/x.yaml"
+expect_exit 78 "verifier.database on PostgreSQL: 78" tfadesk -c "$T/x.yaml" account list
+contains "$T/err" "verifier.database: only with an SQLite database" "... names the key"
+printf 'database: %s/a.db\ndatabase_password_file: %s\n' "$T" "$T/pw" > "$T/y.yaml"
+expect_exit 78 "database_password_file on SQLite: 78" tfadesk -c "$T/y.yaml" account list
+finish
