@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
-#include "utf8.h"
+#include "term.h"
 
 /* "447890123456" -> "4478******56": country code and the start of the
  * national number stay readable, the rest never leaves the database. */
@@ -354,7 +354,7 @@ is_loopback_host(const char *host)
 	return 0;
 }
 
-/* One JSON string writer: json_quote in utf8.c. */
+/* One JSON string writer: json_quote in term.c. */
 int
 json_escape(struct buf *b, const char *s)
 {

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
+#include "utf8.h"
 
 struct imp_user {
 	struct user u;
@@ -271,30 +272,13 @@ valid_id(const char *s)
 int
 valid_text(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 200)
+	if (n == 0 || n > 200 || !utf8_valid(s, n))
 		return 0;
-	while (*p) {
-		int len;
-		if (*p < 0x20 || *p == 0x7f)
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
-		if (*p < 0x80)
-			len = 1;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			len = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			len = 3;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			len = 4;
-		else
-			return 0;
-		for (int i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		p += len;
-	}
 	return 1;
 }
 

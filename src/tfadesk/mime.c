@@ -20,6 +20,7 @@
 
 #include "mime.h"
 #include "mime-int.h"
+#include "utf8.h"
 
 #define MAX_HEADERS	5000		/* more are read past, not kept */
 #define MSGID_SCAN	(256u << 10)	/* mime_message_id reads this much */
@@ -122,26 +123,9 @@ mbuf_add_cp(struct mbuf *b, unsigned long cp)
 {
 	char u[4];
 
-	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		mbuf_addc(b, (int)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 4);
-	}
+	if (cp > 0x10FFFF)
+		cp = UTF8_REPLACEMENT;
+	mbuf_add(b, u, utf8_encode((uint32_t)cp, u));
 }
 
 char *
@@ -181,67 +165,11 @@ mime_strncaseeq(const char *a, size_t alen, const char *lit)
 
 /* ---- UTF-8 and charsets -------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at S (at most N bytes), else 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, unsigned long *cpp)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cpp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	*cpp = cp;
-	return len;
-}
-
-int
-mime_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = utf8_seq(p + i, n - i, &cp);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 void
 mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
+	uint32_t cp;
 	size_t i = 0, run, k;
 
 	if (mbuf_reserve(b, n) == -1)
@@ -273,9 +201,9 @@ mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 				mbuf_addc(b, c);
 			continue;
 		}
-		k = utf8_seq(p + i, n - i, &cp);
+		k = utf8_decode(s + i, n - i, &cp);
 		if (k == 0) {
-			mbuf_add(b, "\xEF\xBF\xBD", 3);
+			mbuf_add(b, UTF8_REPLACEMENT_STR, 3);
 			i++;
 		} else {
 			if (cp == 0xFEFF && b->len == 0)
@@ -390,7 +318,7 @@ mime_to_utf8(struct mbuf *b, const char *charset, const char *s, size_t n,
 	}
 	if (cs_is(cs, cs_ascii)) {
 		/* undeclared 8-bit: UTF-8 when it is, else Windows-1252 */
-		if (mime_utf8_valid(s, n))
+		if (utf8_valid(s, n))
 			mime_utf8_add(b, s, n, mode);
 		else
 			cp1252_add(b, s, n, mode);
@@ -1021,7 +949,7 @@ clean_addr(const char *a)
 
 	if (a == NULL || (at = strchr(a, '@')) == NULL || at == a ||
 	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    !mime_utf8_valid(a, strlen(a)))
+	    !utf8_valid(a, strlen(a)))
 		return NULL;
 	for (i = 0; a[i]; i++)
 		if ((unsigned char)a[i] <= ' ' || a[i] == 127 ||

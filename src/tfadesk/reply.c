@@ -26,6 +26,7 @@
 #include "mail.h"
 #include "mime.h"
 #include "reply-int.h"
+#include "utf8.h"
 
 #define HDR_WIDTH       78      /* fold before this column */
 #define EW_WIDTH        75      /* longest encoded word */
@@ -38,7 +39,6 @@ static const char *const hdr_allowed[] = {
 	"Subject", "Comments", "Keywords", "Organization", NULL
 };
 
-static int utf8_len(const unsigned char *, size_t);
 static char *clean_utf8(const char *, int keep_newlines);
 static int addr_parse(const char *, char **addr, char **name);
 static int msgid_ok(const char *, size_t);
@@ -61,36 +61,6 @@ reply_out_clear(struct reply_out *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Length of the valid UTF-8 sequence at P (at most N bytes), 0 if none. */
-static int
-utf8_len(const unsigned char *p, size_t n)
-{
-	int len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * Valid UTF-8 (bad bytes become U+FFFD), no NUL, no C0/C1 control but TAB
  * (and LF when KEEP_NEWLINES; CRLF and lone CR become LF); otherwise every
@@ -100,9 +70,10 @@ static char *
 clean_utf8(const char *s, int keep_newlines)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	size_t n = strlen(s), l;
 	struct buf b;
-	int l;
+	uint32_t cp;
+	int bad;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
@@ -122,18 +93,19 @@ clean_utf8(const char *s, int keep_newlines)
 			p++;
 			continue;
 		}
-		l = utf8_len(p, n - (size_t)(p - (const unsigned char *)s));
-		if (l == 0) {
-			buf_adds(&b, "\xef\xbf\xbd");
+		l = utf8_decode_clean((const char *)p,
+		    n - (size_t)(p - (const unsigned char *)s), &cp, &bad);
+		if (bad) {
+			buf_adds(&b, UTF8_REPLACEMENT_STR);
 			p++;
 			continue;
 		}
-		if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+		if (utf8_is_control(cp)) {
 			buf_addc(&b, ' ');    /* C1 control */
 			p += 2;
 			continue;
 		}
-		buf_add(&b, p, (size_t)l);
+		buf_add(&b, p, l);
 		p += l;
 	}
 	return buf_steal(&b);
@@ -167,15 +139,7 @@ encoded_words(struct buf *b, size_t *col, const char *v, int first)
 	while (i < n) {
 		/* bytes per word: 45 fit in 60 base64 characters */
 		room = (EW_WIDTH - 12) / 4 * 3;
-		take = 0;
-		while (i + take < n) {
-			int l = utf8_len(p + i + take, n - i - take);
-			if (l == 0)
-				l = 1;
-			if (take + (size_t)l > room)
-				break;
-			take += (size_t)l;
-		}
+		take = utf8_trunc(v + i, n - i, room);
 		if (take == 0)
 			take = 1;
 		sodium_bin2base64(b64, sizeof b64, p + i, take,
@@ -198,9 +162,7 @@ hdr_unstructured(struct buf *b, const char *name, const char *value)
 	/* bounded length, cut on a character */
 	n = strlen(v);
 	if (n > HDR_VALUE_MAX) {
-		n = HDR_VALUE_MAX;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
+		n = utf8_trunc(v, n, HDR_VALUE_MAX);
 		v[n] = '\0';
 	}
 	for (p = v; *p; p++)
