@@ -32,6 +32,7 @@
 #include "store.h"
 #include "mail.h"
 #include "source.h"
+#include "maildir.h"
 #include "term.h"
 
 static int worst(int, int);
