@@ -20,6 +20,7 @@
 
 #include "mime.h"
 #include "mime-int.h"
+#include "addr.h"
 #include "utf8.h"
 
 #define MAX_HEADERS	5000		/* more are read past, not kept */
@@ -935,113 +936,41 @@ msg_header(const struct msg *m, const char *name)
 	return NULL;
 }
 
-/*
- * addr-spec with its domain lowercased; NULL if not a plain address: one
- * '@' with something on both sides, and no quoting, route, comment or
- * list characters (a quoted local part such as "noc@acme.example"@evil
- * would read as two addresses to whoever looks at it next).
- */
-static char *
-clean_addr(const char *a)
-{
-	char *s, *at;
-	size_t i;
-
-	if (a == NULL || (at = strchr(a, '@')) == NULL || at == a ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    !utf8_valid(a, strlen(a)))
-		return NULL;
-	for (i = 0; a[i]; i++)
-		if ((unsigned char)a[i] <= ' ' || a[i] == 127 ||
-		    strchr("\"(),:;<>[\\]", a[i]) != NULL)
-			return NULL;
-	if (i > 320)
-		return NULL;
-	s = strdup(a);
-	if (s == NULL)
-		return NULL;
-	at = strrchr(s, '@');
-	for (; *at; at++)
-		*at = (char)tolower((unsigned char)*at);
-	return s;
-}
-
-/* From (WHICH 0) or Reply-To (1) from a raw unfolded value. */
+/* From (WHICH 0) or Reply-To (1) from a raw unfolded value: parsed
+ * (addr_parse_list) before any decoding; the display name decoded after. */
 static void
 parse_from(struct msg *m, const char *v, size_t n, int which)
 {
-	struct mailimf_address_list *al = NULL;
-	struct mailimf_mailbox *first = NULL;
-	clistiter *it, *jt;
-	size_t idx = 0;
-	int count = 0, first_ok = 1;
+	struct addr first;
+	int count, rc;
 
-	if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR) {
+	rc = addr_parse_list(v, n, &first, &count);
+	if (rc == -1) {
 		if (which == 0)
 			m->from_count++;    /* there, but unusable */
 		return;
-	}
-	/* Text after the list ("<a@x> <b@y>", "a@x b@y") would be read
-	 * otherwise by another program: then nobody in it is believed. */
-	for (int depth = 0; idx < n; idx++) {
-		if (v[idx] == '(')
-			depth++;
-		else if (v[idx] == ')' && depth > 0)
-			depth--;
-		else if (v[idx] == '\\' && depth > 0 && idx + 1 < n)
-			idx++;
-		else if (depth == 0 && v[idx] != ' ' && v[idx] != '\t')
-			break;
-	}
-	if (idx < n || memchr(v, '\0', n) != NULL)
-		first_ok = 0;
-	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
-		struct mailimf_address *a = clist_content(it);
-
-		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-			if (first == NULL)
-				first = a->ad_data.ad_mailbox;
-			count++;
-		} else if (a->ad_data.ad_group->grp_mb_list) {
-			clist *l = a->ad_data.ad_group->grp_mb_list->mb_list;
-
-			for (jt = clist_begin(l); jt; jt = clist_next(jt)) {
-				if (first == NULL)
-					first = clist_content(jt);
-				count++;
-			}
-		}
 	}
 	if (which == 0) {
 		/* every From field counts, even one with no mailbox in it
 		 * ("From: undisclosed:;"), so that a second one is seen */
 		m->from_count += count ? count : 1;
-		if (first && first_ok && m->from_addr == NULL) {
-			m->from_addr = clean_addr(first->mb_addr_spec);
-			if (m->from_addr && first->mb_display_name) {
-				char *dn = first->mb_display_name;
-				size_t dl = strlen(dn), k, o = 0;
-
-				/* libetpan may leave the quotes on */
-				if (dl >= 2 && dn[0] == '"' && dn[dl - 1] == '"') {
-					for (k = 1; k + 1 < dl; k++) {
-						if (dn[k] == '\\' && k + 2 < dl)
-							k++;
-						dn[o++] = dn[k];
-					}
-					dn[o] = '\0';
-					dl = o;
-				}
-				m->from_name = hdr_value(dn, dl, 1);
+		if (first.spec && m->from_addr == NULL) {
+			m->from_addr = first.spec;
+			first.spec = NULL;
+			if (first.name) {
+				m->from_name = hdr_value(first.name,
+				    strlen(first.name), 1);
 				if (m->from_name && m->from_name[0] == '\0') {
 					free(m->from_name);
 					m->from_name = NULL;
 				}
 			}
 		}
-	} else if (first && first_ok && m->reply_to_addr == NULL)
-		m->reply_to_addr = clean_addr(first->mb_addr_spec);
-	mailimf_address_list_free(al);
+	} else if (first.spec && m->reply_to_addr == NULL) {
+		m->reply_to_addr = first.spec;
+		first.spec = NULL;
+	}
+	addr_free(&first);
 }
 
 /* ---- body ---------------------------------------------------------- */
@@ -2020,29 +1949,12 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 				goto oom;
 		} else if (mime_strncaseeq(nm, nl, "Return-Path") &&
 		    m->return_path == NULL) {
-			char *rp = hdr_value(v, vl, 0), *lt, *gt;
+			char *rp = hdr_value(v, vl, 0);
 
 			if (rp == NULL)
 				goto oom;
-			lt = strchr(rp, '<');
-			if (lt) {
-				gt = strchr(lt, '>');
-				if (gt)
-					*gt = '\0';
-				memmove(rp, lt + 1, strlen(lt + 1) + 1);
-			}
-			/* trim */
-			{
-				char *a = rp, *e;
-
-				while (*a == ' ')
-					a++;
-				memmove(rp, a, strlen(a) + 1);
-				e = rp + strlen(rp);
-				while (e > rp && e[-1] == ' ')
-					*--e = '\0';
-			}
-			m->return_path = rp;
+			m->return_path = addr_parse_path(rp);
+			free(rp);
 		}
 	}
 	mbuf_free(&u);

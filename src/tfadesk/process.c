@@ -66,6 +66,7 @@
 #include "phone.h"
 #include "tmpl.h"
 #include "utf8.h"
+#include "tfadesk/addr.h"
 #include "tfadesk/mail.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/rules.h"
@@ -224,21 +225,16 @@ process_done(void)
 	memset(&ctx, 0, sizeof ctx);
 }
 
-/* The addr-spec of "Name <addr>" or "addr", lowercased. Owned. */
+/* The address of "Name <addr>" or "addr" (addr_parse_one). Owned. */
 static char *
 our_address(const char *from)
 {
-	const char *lt, *gt;
-	char *a;
+	struct addr a;
 
-	if (from == NULL)
+	if (from == NULL || addr_parse_one(from, &a, NULL) == -1)
 		return NULL;
-	if ((lt = strrchr(from, '<')) != NULL &&
-	    (gt = strchr(lt, '>')) != NULL)
-		a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	else
-		a = xstrdup(from);
-	return str_lower(a);
+	free(a.name);
+	return a.spec;
 }
 
 /* ---- names --------------------------------------------------------- */

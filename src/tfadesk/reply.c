@@ -26,6 +26,7 @@
 #include "mail.h"
 #include "mime.h"
 #include "reply-int.h"
+#include "addr.h"
 #include "utf8.h"
 
 #define HDR_WIDTH       78      /* fold before this column */
@@ -464,39 +465,22 @@ re_subject(const char *subj)
 	return xstrfmt("Re: %s", s);
 }
 
-/* ADDR and display NAME of "Name <a@b>" or "a@b". */
+/* ADDR and display NAME of "Name <a@b>" or "a@b" (addr_parse_one), an
+ * address we can write into a header and an envelope (ADDR_ASCII). */
 static int
 addr_parse(const char *s, char **addr, char **name)
 {
-	const char *lt = strrchr(s, '<'), *gt;
-	char *n;
+	struct addr a;
 
 	*addr = *name = NULL;
-	if (lt) {
-		gt = strchr(lt, '>');
-		if (gt == NULL)
-			return -1;
-		*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-		n = xstrndup(s, (size_t)(lt - s));
-		char *t = str_trim(n);
-		size_t l = strlen(t);
-		if (l >= 2 && t[0] == '"' && t[l - 1] == '"') {
-			t[l - 1] = '\0';
-			t++;
-		}
-		*name = *t ? xstrdup(t) : NULL;
-		free(n);
-	} else {
-		n = xstrdup(s);
-		*addr = xstrdup(str_trim(n));
-		free(n);
-	}
-	if (reply_addr_refused(*addr, NULL, NULL) == 2) {
-		free(*addr);
-		free(*name);
-		*addr = *name = NULL;
+	if (addr_parse_one(s, &a, NULL) == -1)
+		return -1;
+	if (!addr_valid(a.spec, ADDR_ASCII, NULL)) {
+		addr_free(&a);
 		return -1;
 	}
+	*addr = a.spec;
+	*name = a.name;
 	return 0;
 }
 
@@ -507,64 +491,20 @@ addr_parse(const char *s, char **addr, char **name)
 int
 reply_addr_refused(const char *addr, const char *our, const char **why)
 {
-	static const char *const roles[] = { "mailer-daemon", "mailer_daemon",
-	    "mailerdaemon", "postmaster", "nobody", "noreply", "no-reply",
-	    "no_reply", "donotreply", "do-not-reply", "do_not_reply",
-	    "bounce", "bounces", "listserv", "majordomo", "root", NULL };
-	const char *dummy, *at, *p;
-	size_t llen;
+	const char *dummy;
 
 	if (why == NULL)
 		why = &dummy;
-	if (addr == NULL || *addr == '\0') {
-		*why = "no address";
+	if (!addr_valid(addr, ADDR_ASCII, why))
 		return 2;
-	}
-	if (strlen(addr) > 254) {
-		*why = "address too long";
-		return 2;
-	}
-	at = strrchr(addr, '@');
-	if (at == NULL || at == addr || at[1] == '\0' || at[1] == '.') {
-		*why = "not an address";
-		return 2;
-	}
-	for (p = addr; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || strchr("<>()[],;:\\\"", c)) {
-			*why = "not a plain ASCII address";
-			return 2;
-		}
-		if (p > at && !(isalnum(c) || c == '-' || c == '.')) {
-			*why = "bad domain";
-			return 2;
-		}
-	}
-	if (strchr(addr, '@') != at || addr[strlen(addr) - 1] == '.' ||
-	    strstr(at, "..")) {
-		*why = "not an address";
-		return 2;
-	}
-	llen = (size_t)(at - addr);
-	for (size_t i = 0; roles[i]; i++)
-		if (strlen(roles[i]) == llen &&
-		    strncasecmp(addr, roles[i], llen) == 0) {
-			*why = "a system or no-reply address";
-			return 1;
-		}
-	if (strncasecmp(addr, "owner-", 6) == 0 ||
-	    (llen > 8 && strncasecmp(at - 8, "-request", 8) == 0) ||
-	    (llen > 6 && strncasecmp(at - 6, "-owner", 6) == 0) ||
-	    (llen > 8 && strncasecmp(at - 8, "-bounces", 8) == 0)) {
-		*why = "a mailing list address";
+	if (addr_role(addr, why) != ADDR_PERSON)
 		return 1;
-	}
 	if (our) {
 		char *oa, *on;
 		int same = 0;
 
 		if (addr_parse(our, &oa, &on) == 0) {
-			same = strcasecmp(oa, addr) == 0;
+			same = addr_same(oa, addr);
 			free(oa);
 			free(on);
 		}
