@@ -148,6 +148,14 @@ bad "bad id" 'resellers:
   - {id: "R1; DROP TABLE accounts", name: X}' "bad.yaml:2: reseller: id must be"
 bad "bad contact" 'resellers:
   - {id: R906, name: X, contacts: ["not an address"]}' "bad.yaml:2: reseller R906: contacts: not an e-mail address"
+# a contact is an address as mail gives one (addr.c): what a From can never
+# be (a comment, a route, a domain literal, an '_' in the domain, two
+# addresses) is no contact either
+for c in '"ops(x)@acme.example"' '"ops:x@acme.example"' '"ops@[192.0.2.1]"' \
+    '"ops@acme_x.example"' '"Ops <ops@acme.example> <b@x.example>"'; do
+	bad "contact $c" "resellers:
+  - {id: R908, name: X, contacts: [$c]}" "bad.yaml:2: reseller R908: contacts: not an e-mail address"
+done
 bad "control characters in a name" 'resellers:
   - {id: R907, name: "A\u0007B"}' "name must be"
 expect_exit 66 "missing import file" tf db import "$T/none.yaml"

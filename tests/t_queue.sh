@@ -43,6 +43,14 @@ is_eq "4" "$(tf queue list --search '100%_' --json | ids)" "--search: % and _ ma
 is_eq "" "$(tf queue list --search '%' --state applied --json | ids)" "--search '%' is no wildcard"
 is_eq "" "$(tf queue list --search "x' OR 1=1 --" --json | ids)" "--search is a bound value"
 is_eq "4 3" "$(tf queue list --limit 2 --json | ids)" "--limit"
+# text from the command line is strict UTF-8 (utf8_valid): an overlong '/'
+# or an encoded surrogate is no text
+expect_exit 64 "--search: an overlong sequence refused" \
+    tf queue list --search "$(printf 'a\340\200\257b')" --json
+expect_exit 64 "--account: a surrogate refused" \
+    tf queue list --account "$(printf 'R\355\240\200')" --json
+expect_exit 0 "--search: a 4-byte character is text" \
+    tf queue list --search "$(printf '\360\237\230\200')" --json
 is_eq "3" "$(tf queue list --state needs_review --account R100 --limit 1 --json | ids)" "filters combine"
 expect_exit 0 "no match" tf queue list --kind nothing_like_it
 contains "$T/out" "No tickets matching the filters." "an empty result says so"

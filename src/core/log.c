@@ -1,4 +1,5 @@
-/* log.c - one line per message: "prog: what failed: why". */
+/* log.c - one line per message: "prog: what failed: why". It allocates
+ * nothing (xmalloc and buf report through it). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +32,8 @@ log_prog(void)
 static void
 vlog(int pri, int add_errno, const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], esc[4096];
 	int saved = errno;
-	struct buf b;
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (add_errno) {
@@ -42,13 +42,11 @@ vlog(int pri, int add_errno, const char *fmt, va_list ap)
 	}
 	/* Nothing we print may smuggle a line break, a terminal escape or
 	 * a bidi override into a log: text from mail ends up here. */
-	buf_init(&b);
-	term_escape(&b, msg, strlen(msg), 0);
+	utf8_term_escape(esc, sizeof esc, msg, strlen(msg), 0);
 	if (pri <= LOG_WARNING || verbosity > (pri == LOG_DEBUG))
-		fprintf(stderr, "%s: %s\n", prog, b.s ? b.s : "");
+		fprintf(stderr, "%s: %s\n", prog, esc);
 	if (to_syslog)
-		syslog(pri, "%s", b.s ? b.s : "");
-	buf_free(&b);
+		syslog(pri, "%s", esc);
 	errno = saved;
 }
 
@@ -69,18 +67,15 @@ void
 log_syslog(const char *fmt, ...)
 {
 	va_list ap;
-	char msg[2048];
-	struct buf b;
+	char msg[2048], esc[4096];
 
 	if (!to_syslog)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	buf_init(&b);
-	term_escape(&b, msg, strlen(msg), 0);
-	syslog(LOG_NOTICE, "%s", b.s ? b.s : "");
-	buf_free(&b);
+	utf8_term_escape(esc, sizeof esc, msg, strlen(msg), 0);
+	syslog(LOG_NOTICE, "%s", esc);
 }
 
 void

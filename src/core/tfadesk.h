@@ -95,7 +95,6 @@ int secret_open(const char *path, int oflags, int *fd);
 /* The first line, without its end of line, owned (at most 4 KiB). */
 int read_secret_file(const char *path, char **out);
 int secret_exit(int err);
-int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 int is_loopback_host(const char *host);
 int json_escape(struct buf *, const char *s); /* appends "..." quoted */

@@ -1,11 +1,11 @@
 /*
- * utf8.c - strict UTF-8 decoding, and text made safe for terminals and JSON.
+ * utf8.c - strict UTF-8 decoding, encoding, cleaning and truncation, and
+ * the terminal escape of one character. A leaf: no allocation, no log.
  */
 #include <stdint.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "tfadesk.h"
 #include "utf8.h"
 
 size_t
@@ -43,6 +43,49 @@ utf8_decode(const char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+size_t
+utf8_decode_clean(const char *s, size_t n, uint32_t *cp, int *bad)
+{
+	size_t k;
+
+	*bad = 0;
+	if (n == 0)
+		return 0;
+	if ((k = utf8_decode(s, n, cp)) == 0) {
+		*cp = UTF8_REPLACEMENT;
+		*bad = 1;
+		k = 1;
+	}
+	return k;
+}
+
+size_t
+utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = UTF8_REPLACEMENT;
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
 int
 utf8_valid(const char *s, size_t n)
 {
@@ -61,7 +104,13 @@ utf8_valid(const char *s, size_t n)
 size_t
 utf8_trunc_len(const char *s, size_t max)
 {
-	size_t n = strlen(s), i = 0;
+	return utf8_trunc(s, strnlen(s, max + 1), max);
+}
+
+size_t
+utf8_trunc(const char *s, size_t n, size_t max)
+{
+	size_t i = 0;
 	uint32_t cp;
 
 	if (n <= max)
@@ -77,6 +126,20 @@ utf8_trunc_len(const char *s, size_t max)
 	return i;
 }
 
+size_t
+utf8_count(const char *s, size_t n)
+{
+	size_t i = 0, count = 0;
+	uint32_t cp;
+	int bad;
+
+	while (i < n) {
+		i += utf8_decode_clean(s + i, n - i, &cp, &bad);
+		count++;
+	}
+	return count;
+}
+
 int
 utf8_is_bidi_control(uint32_t cp)
 {
@@ -90,81 +153,52 @@ utf8_is_control(uint32_t cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
-void
-term_escape(struct buf *b, const char *s, size_t n, int flags)
+size_t
+utf8_term_step(const char *s, size_t n, int flags, char out[UTF8_ESC_MAX],
+    size_t *outlen)
 {
 	uint32_t cp;
+	size_t k = utf8_decode(s, n, &cp);
+
+	if (n == 0) {
+		*outlen = 0;
+		return 0;
+	}
+	if (k == 0) {
+		snprintf(out, UTF8_ESC_MAX, "\\x%02x", (unsigned char)*s);
+		*outlen = 4;
+		return 1;
+	}
+	if ((cp == '\n' || cp == '\t') && (flags & TERM_KEEP_LINES)) {
+		out[0] = (char)cp;
+		*outlen = 1;
+	} else if (utf8_is_control(cp) || utf8_is_bidi_control(cp)) {
+		char t[UTF8_ESC_MAX + 1];
+		snprintf(t, sizeof t, "\\u%04x", (unsigned)cp);
+		memcpy(out, t, 6);
+		*outlen = 6;
+	} else {
+		memcpy(out, s, k);
+		*outlen = k;
+	}
+	return k;
+}
+
+size_t
+utf8_term_escape(char *dst, size_t cap, const char *s, size_t n, int flags)
+{
+	char e[UTF8_ESC_MAX];
+	size_t len = 0, el, k;
 
 	while (n > 0) {
-		size_t k = utf8_decode(s, n, &cp);
-		if (k == 0) {
-			buf_addf(b, "\\x%02x", (unsigned char)*s);
-			k = 1;
-		} else if ((cp == '\n' || cp == '\t') &&
-		    (flags & TERM_KEEP_LINES))
-			buf_addc(b, (int)cp);
-		else if (utf8_is_control(cp) || utf8_is_bidi_control(cp))
-			buf_addf(b, "\\u%04x", (unsigned)cp);
-		else
-			buf_add(b, s, k);
+		k = utf8_term_step(s, n, flags, e, &el);
+		if (len + el >= cap)
+			break;
+		memcpy(dst + len, e, el);
+		len += el;
 		s += k;
 		n -= k;
 	}
-}
-
-char *
-term_clean(const char *s)
-{
-	struct buf b;
-
-	buf_init(&b);
-	if (s)
-		term_escape(&b, s, strlen(s), 0);
-	return buf_steal(&b);
-}
-
-void
-term_puts(FILE *f, const char *s)
-{
-	char *c = term_clean(s);
-
-	fputs(c, f);
-	free(c);
-}
-
-void
-json_quote(struct buf *b, const char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s == NULL) {
-		buf_adds(b, "null");
-		return;
-	}
-	n = strlen(s);
-	buf_addc(b, '"');
-	while (n > 0) {
-		size_t k = utf8_decode(s, n, &cp);
-		if (k == 0) {
-			buf_adds(b, "\\ufffd");
-			k = 1;
-		} else if (cp == '"')
-			buf_adds(b, "\\\"");
-		else if (cp == '\\')
-			buf_adds(b, "\\\\");
-		else if (cp == '\n')
-			buf_adds(b, "\\n");
-		else if (cp == '\r')
-			buf_adds(b, "\\r");
-		else if (cp == '\t')
-			buf_adds(b, "\\t");
-		else if (utf8_is_control(cp) || utf8_is_bidi_control(cp))
-			buf_addf(b, "\\u%04x", (unsigned)cp);
-		else
-			buf_add(b, s, k);
-		s += k;
-		n -= k;
-	}
-	buf_addc(b, '"');
+	dst[len] = '\0';
+	return len;
 }

@@ -1,26 +1,40 @@
 /*
- * utf8.h - the one home of UTF-8 decoding, validation, truncation and of
- * making text from mail safe to show on a terminal.
+ * utf8.h - the one home of UTF-8 decoding, encoding, validation, cleaning
+ * and truncation. A leaf: it calls nothing else of ours (log.c uses it).
  *
  * Decoding is strict (RFC 3629): no overlong forms, no surrogates, nothing
- * above U+10FFFF.
+ * above U+10FFFF, no sequence cut short.
+ *
+ * Cleaning has one policy everywhere: each byte that does not start a
+ * valid sequence becomes one U+FFFD (as WHATWG and json_quote do).
  */
 #ifndef TFADESK_UTF8_H
 #define TFADESK_UTF8_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-struct buf;
+#define UTF8_REPLACEMENT 0xfffd
+#define UTF8_REPLACEMENT_STR "\xef\xbf\xbd"
 
 /* Decodes one code point at S (N bytes available): returns its length in
  * bytes (1-4) and sets *CP, or 0 when the bytes there are not valid UTF-8. */
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp);
+/* The cleaning decoder: as utf8_decode, but a byte that starts no valid
+ * sequence is consumed alone (returns 1) as U+FFFD with *BAD set.
+ * Returns 0 only when N is 0. */
+size_t utf8_decode_clean(const char *s, size_t n, uint32_t *cp, int *bad);
+/* Writes CP (U+FFFD if it is a surrogate or above U+10FFFF) to OUT:
+ * returns 1-4. */
+size_t utf8_encode(uint32_t cp, char out[4]);
 /* 1 when all N bytes at S are valid UTF-8. */
 int utf8_valid(const char *s, size_t n);
 /* The largest length <= MAX that does not cut a sequence in two. */
 size_t utf8_trunc_len(const char *s, size_t max);
+/* The same for the N bytes at S (which need not end in a NUL). */
+size_t utf8_trunc(const char *s, size_t n, size_t max);
+/* Code points in the N bytes at S (an invalid byte counts as one). */
+size_t utf8_count(const char *s, size_t n);
 
 /* Bidirectional formatting characters (U+061C, U+200E, U+200F,
  * U+202A-U+202E, U+2066-U+2069): they reorder what a reader sees. */
@@ -29,17 +43,20 @@ int utf8_is_bidi_control(uint32_t cp);
 int utf8_is_control(uint32_t cp);
 
 /*
- * Text that came from mail, made safe for a terminal: C0 and C1 controls,
- * DEL and bidi controls are shown as visible escapes ("\u009b"), bytes that
- * are not UTF-8 as "\xff". With TERM_KEEP_LINES, '\n' and '\t' pass.
- * This is the one function every plain-text output of mail text uses.
+ * The terminal escape of text from mail, one step: C0 and C1 controls, DEL
+ * and bidi controls become visible escapes ("\u009b"), bytes that are not
+ * UTF-8 "\xff"; with TERM_KEEP_LINES '\n' and '\t' pass. Consumes one
+ * character at S (N > 0 bytes), writes its escaped form to OUT (not
+ * NUL-terminated), sets *OUTLEN and returns the bytes consumed.
  */
 #define TERM_KEEP_LINES 0x1
-void term_escape(struct buf *, const char *s, size_t n, int flags);
-char *term_clean(const char *s);        /* owned; NULL gives "" */
-void term_puts(FILE *, const char *s);  /* writes term_clean(S) */
-/* Appends S as a JSON string ("..."): controls, DEL, C1 and bidi controls
- * as \uXXXX; bytes that are not UTF-8 as U+FFFD. NULL gives null. */
-void json_quote(struct buf *, const char *s);
+#define UTF8_ESC_MAX    8
+size_t utf8_term_step(const char *s, size_t n, int flags,
+    char out[UTF8_ESC_MAX], size_t *outlen);
+/* The whole of S (N bytes) escaped into DST (CAP > 0 bytes, always
+ * NUL-terminated; cut before an escape that does not fit). Returns the
+ * length written. For writers that may not allocate (log.c). */
+size_t utf8_term_escape(char *dst, size_t cap, const char *s, size_t n,
+    int flags);
 
 #endif

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
-#include "utf8.h"
+#include "term.h"
 
 /* "447890123456" -> "4478******56": country code and the start of the
  * national number stay readable, the rest never leaves the database. */
@@ -272,48 +272,6 @@ read_secret_file(const char *path, char **out)
 	return 0;
 }
 
-/* Write to a temporary name, fsync, rename: readers never see half. */
-int
-write_file_atomic(const char *path, const void *data, size_t len, int mode)
-{
-	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
-	const char *p = data;
-	int fd, e;
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd == -1) {
-		free(tmp);
-		return -1;
-	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		len -= (size_t)w;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	e = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	errno = e;
-	return -1;
-}
-
 int
 mkdir_p(const char *path, int mode)
 {
@@ -354,7 +312,7 @@ is_loopback_host(const char *host)
 	return 0;
 }
 
-/* One JSON string writer: json_quote in utf8.c. */
+/* One JSON string writer: json_quote in term.c. */
 int
 json_escape(struct buf *b, const char *s)
 {

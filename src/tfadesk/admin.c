@@ -13,7 +13,7 @@
 #include "phone.h"
 #include "admin.h"
 #include "mail.h"
-#include "utf8.h"
+#include "term.h"
 
 /* Who is behind a change made from the command line. */
 char *

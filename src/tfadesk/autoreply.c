@@ -1,5 +1,5 @@
 /*
- * loop.c - RFC 3834 loop and bounce protection: which mail must never be
+ * autoreply.c - RFC 3834 loop and bounce protection: which mail must never be
  * answered automatically. Each rule has a short name returned in *why.
  */
 #include <ctype.h>
@@ -9,6 +9,7 @@
 
 #include "mime.h"
 #include "mime-int.h"
+#include "addr.h"
 
 /* The first token of V (before ';', blanks, '(' comment), lowercased. */
 static void
@@ -24,45 +25,18 @@ first_token(const char *v, char *out, size_t sz)
 	out[i] = '\0';
 }
 
-/* Local part of ADDR is one of the daemon names. */
-static int
-daemon_local(const char *addr)
-{
-	static const char *const names[] = { "mailer-daemon", "mailer_daemon",
-	    "mailerdaemon", "postmaster", NULL };
-	const char *at;
-	size_t n, i;
-
-	if (addr == NULL)
-		return 0;
-	at = strrchr(addr, '@');
-	n = at ? (size_t)(at - addr) : strlen(addr);
-	for (i = 0; names[i]; i++)
-		if (mime_strncaseeq(addr, n, names[i]))
-			return 1;
-	return 0;
-}
-
-/* The addr-spec in OUR ("Name <a@b>" or "a@b") equals ADDR. */
+/* The address in OUR ("Name <a@b>" or "a@b", addr_parse_one) is ADDR. */
 static int
 same_addr(const char *our, const char *addr)
 {
-	const char *lt, *gt;
-	size_t n;
+	struct addr a;
+	int same;
 
-	lt = strchr(our, '<');
-	if (lt) {
-		gt = strchr(lt, '>');
-		our = lt + 1;
-		n = gt ? (size_t)(gt - our) : strlen(our);
-	} else {
-		while (*our == ' ' || *our == '\t')
-			our++;
-		n = strlen(our);
-		while (n > 0 && (our[n - 1] == ' ' || our[n - 1] == '\t'))
-			n--;
-	}
-	return n > 0 && strlen(addr) == n && strncasecmp(our, addr, n) == 0;
+	if (addr_parse_one(our, &a, NULL) == -1)
+		return 0;
+	same = addr_same(a.spec, addr);
+	addr_free(&a);
+	return same;
 }
 
 int
@@ -113,7 +87,8 @@ msg_is_automatic(const struct msg *m, const char *our_addr, const char **why)
 		*why = "null Return-Path (<>)";
 		return 1;
 	}
-	if (daemon_local(m->from_addr) || daemon_local(m->return_path)) {
+	if (addr_role(m->from_addr, NULL) == ADDR_DAEMON ||
+	    addr_role(m->return_path, NULL) == ADDR_DAEMON) {
 		*why = "sender is MAILER-DAEMON/postmaster";
 		return 1;
 	}

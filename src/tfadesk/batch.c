@@ -32,7 +32,8 @@
 #include "store.h"
 #include "mail.h"
 #include "source.h"
-#include "utf8.h"
+#include "maildir.h"
+#include "term.h"
 
 static int worst(int, int);
 static void dry_run_report(struct store *, const int64_t *, size_t);

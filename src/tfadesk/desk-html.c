@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tfadesk.h"
-#include "utf8.h"
+#include "term.h"
 #include "desk.h"
 
 void

@@ -18,6 +18,8 @@
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
+#include "addr.h"
+#include "utf8.h"
 
 struct imp_user {
 	struct user u;
@@ -271,79 +273,27 @@ valid_id(const char *s)
 int
 valid_text(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 200)
+	if (n == 0 || n > 200 || !utf8_valid(s, n))
 		return 0;
-	while (*p) {
-		int len;
-		if (*p < 0x20 || *p == 0x7f)
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
 			return 0;
-		if (*p < 0x80)
-			len = 1;
-		else if ((*p & 0xe0) == 0xc0 && *p >= 0xc2)
-			len = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			len = 3;
-		else if ((*p & 0xf8) == 0xf0 && *p <= 0xf4)
-			len = 4;
-		else
-			return 0;
-		for (int i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-		p += len;
-	}
 	return 1;
 }
 
-/* "Ops <ops@acme.example>" or "ops@acme.example" */
+/* "Ops <ops@acme.example>" or "ops@acme.example" (addr_parse_one) */
 int
 parse_contact(const char *s, char **addr, char **display)
 {
-	const char *lt = strchr(s, '<'), *gt, *at;
-	char *a;
+	struct addr a;
 
-	*display = NULL;
-	if (lt) {
-		gt = strchr(lt, '>');
-		if (gt == NULL || gt[1] != '\0')
-			return -1;
-		a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-		if (lt > s) {
-			char *d = xstrndup(s, (size_t)(lt - s));
-			char *t = str_trim(d);
-			size_t tl = strlen(t);
-			if (tl >= 2 && t[0] == '"' && t[tl - 1] == '"') {
-				t[tl - 1] = '\0';
-				t++;
-			}
-			if (*t)
-				*display = xstrdup(t);
-			free(d);
-		}
-	} else
-		a = xstrdup(s);
-	at = strchr(a, '@');
-	if (at == NULL || at == a || at[1] == '\0' || strchr(at + 1, '@') ||
-	    strlen(a) > 254) {
-		free(a);
-		free(*display);
-		*display = NULL;
+	*addr = *display = NULL;
+	if (addr_parse_one(s, &a, NULL) == -1)
 		return -1;
-	}
-	for (const char *p = a; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
-		    *p == ',' || *p == ';' || *p == '"' || *p == 0x7f) {
-			free(a);
-			free(*display);
-			*display = NULL;
-			return -1;
-		}
-	/* the domain is case-insensitive: keep it lower case */
-	str_lower(strchr(a, '@'));
-	*addr = a;
+	*addr = a.spec;
+	*display = a.name;
 	return 0;
 }
 

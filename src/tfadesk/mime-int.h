@@ -31,7 +31,6 @@ enum { MU_KEEP, MU_TEXT, MU_HEADER };
  * and FF are dropped. MU_HEADER: TAB, CR, LF become space, other controls
  * are dropped. */
 void mime_utf8_add(struct mbuf *, const char *s, size_t n, int mode);
-int mime_utf8_valid(const char *s, size_t n);
 /* Append bytes in CHARSET (NULL: guess) converted to UTF-8, always valid. */
 void mime_to_utf8(struct mbuf *, const char *charset, const char *s,
     size_t n, int mode);

@@ -20,6 +20,8 @@
 
 #include "mime.h"
 #include "mime-int.h"
+#include "addr.h"
+#include "utf8.h"
 
 #define MAX_HEADERS	5000		/* more are read past, not kept */
 #define MSGID_SCAN	(256u << 10)	/* mime_message_id reads this much */
@@ -122,26 +124,9 @@ mbuf_add_cp(struct mbuf *b, unsigned long cp)
 {
 	char u[4];
 
-	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		cp = 0xFFFD;
-	if (cp < 0x80) {
-		mbuf_addc(b, (int)cp);
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 2);
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 3);
-	} else {
-		u[0] = (char)(0xF0 | (cp >> 18));
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[3] = (char)(0x80 | (cp & 0x3F));
-		mbuf_add(b, u, 4);
-	}
+	if (cp > 0x10FFFF)
+		cp = UTF8_REPLACEMENT;
+	mbuf_add(b, u, utf8_encode((uint32_t)cp, u));
 }
 
 char *
@@ -181,67 +166,11 @@ mime_strncaseeq(const char *a, size_t alen, const char *lit)
 
 /* ---- UTF-8 and charsets -------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at S (at most N bytes), else 0. */
-static size_t
-utf8_seq(const unsigned char *s, size_t n, unsigned long *cpp)
-{
-	unsigned long cp;
-	size_t len, i;
-
-	if (s[0] < 0x80) {
-		*cpp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		len = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		len = 3;
-		cp = s[0] & 0x0F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	*cpp = cp;
-	return len;
-}
-
-int
-mime_utf8_valid(const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		k = utf8_seq(p + i, n - i, &cp);
-		if (k == 0)
-			return 0;
-		i += k;
-	}
-	return 1;
-}
-
 void
 mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
+	uint32_t cp;
 	size_t i = 0, run, k;
 
 	if (mbuf_reserve(b, n) == -1)
@@ -273,9 +202,9 @@ mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 				mbuf_addc(b, c);
 			continue;
 		}
-		k = utf8_seq(p + i, n - i, &cp);
+		k = utf8_decode(s + i, n - i, &cp);
 		if (k == 0) {
-			mbuf_add(b, "\xEF\xBF\xBD", 3);
+			mbuf_add(b, UTF8_REPLACEMENT_STR, 3);
 			i++;
 		} else {
 			if (cp == 0xFEFF && b->len == 0)
@@ -390,7 +319,7 @@ mime_to_utf8(struct mbuf *b, const char *charset, const char *s, size_t n,
 	}
 	if (cs_is(cs, cs_ascii)) {
 		/* undeclared 8-bit: UTF-8 when it is, else Windows-1252 */
-		if (mime_utf8_valid(s, n))
+		if (utf8_valid(s, n))
 			mime_utf8_add(b, s, n, mode);
 		else
 			cp1252_add(b, s, n, mode);
@@ -1007,113 +936,41 @@ msg_header(const struct msg *m, const char *name)
 	return NULL;
 }
 
-/*
- * addr-spec with its domain lowercased; NULL if not a plain address: one
- * '@' with something on both sides, and no quoting, route, comment or
- * list characters (a quoted local part such as "noc@acme.example"@evil
- * would read as two addresses to whoever looks at it next).
- */
-static char *
-clean_addr(const char *a)
-{
-	char *s, *at;
-	size_t i;
-
-	if (a == NULL || (at = strchr(a, '@')) == NULL || at == a ||
-	    at[1] == '\0' || strchr(at + 1, '@') != NULL ||
-	    !mime_utf8_valid(a, strlen(a)))
-		return NULL;
-	for (i = 0; a[i]; i++)
-		if ((unsigned char)a[i] <= ' ' || a[i] == 127 ||
-		    strchr("\"(),:;<>[\\]", a[i]) != NULL)
-			return NULL;
-	if (i > 320)
-		return NULL;
-	s = strdup(a);
-	if (s == NULL)
-		return NULL;
-	at = strrchr(s, '@');
-	for (; *at; at++)
-		*at = (char)tolower((unsigned char)*at);
-	return s;
-}
-
-/* From (WHICH 0) or Reply-To (1) from a raw unfolded value. */
+/* From (WHICH 0) or Reply-To (1) from a raw unfolded value: parsed
+ * (addr_parse_list) before any decoding; the display name decoded after. */
 static void
 parse_from(struct msg *m, const char *v, size_t n, int which)
 {
-	struct mailimf_address_list *al = NULL;
-	struct mailimf_mailbox *first = NULL;
-	clistiter *it, *jt;
-	size_t idx = 0;
-	int count = 0, first_ok = 1;
+	struct addr first;
+	int count, rc;
 
-	if (mailimf_address_list_parse(v, n, &idx, &al) != MAILIMF_NO_ERROR) {
+	rc = addr_parse_list(v, n, &first, &count);
+	if (rc == -1) {
 		if (which == 0)
 			m->from_count++;    /* there, but unusable */
 		return;
-	}
-	/* Text after the list ("<a@x> <b@y>", "a@x b@y") would be read
-	 * otherwise by another program: then nobody in it is believed. */
-	for (int depth = 0; idx < n; idx++) {
-		if (v[idx] == '(')
-			depth++;
-		else if (v[idx] == ')' && depth > 0)
-			depth--;
-		else if (v[idx] == '\\' && depth > 0 && idx + 1 < n)
-			idx++;
-		else if (depth == 0 && v[idx] != ' ' && v[idx] != '\t')
-			break;
-	}
-	if (idx < n || memchr(v, '\0', n) != NULL)
-		first_ok = 0;
-	for (it = clist_begin(al->ad_list); it; it = clist_next(it)) {
-		struct mailimf_address *a = clist_content(it);
-
-		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-			if (first == NULL)
-				first = a->ad_data.ad_mailbox;
-			count++;
-		} else if (a->ad_data.ad_group->grp_mb_list) {
-			clist *l = a->ad_data.ad_group->grp_mb_list->mb_list;
-
-			for (jt = clist_begin(l); jt; jt = clist_next(jt)) {
-				if (first == NULL)
-					first = clist_content(jt);
-				count++;
-			}
-		}
 	}
 	if (which == 0) {
 		/* every From field counts, even one with no mailbox in it
 		 * ("From: undisclosed:;"), so that a second one is seen */
 		m->from_count += count ? count : 1;
-		if (first && first_ok && m->from_addr == NULL) {
-			m->from_addr = clean_addr(first->mb_addr_spec);
-			if (m->from_addr && first->mb_display_name) {
-				char *dn = first->mb_display_name;
-				size_t dl = strlen(dn), k, o = 0;
-
-				/* libetpan may leave the quotes on */
-				if (dl >= 2 && dn[0] == '"' && dn[dl - 1] == '"') {
-					for (k = 1; k + 1 < dl; k++) {
-						if (dn[k] == '\\' && k + 2 < dl)
-							k++;
-						dn[o++] = dn[k];
-					}
-					dn[o] = '\0';
-					dl = o;
-				}
-				m->from_name = hdr_value(dn, dl, 1);
+		if (first.spec && m->from_addr == NULL) {
+			m->from_addr = first.spec;
+			first.spec = NULL;
+			if (first.name) {
+				m->from_name = hdr_value(first.name,
+				    strlen(first.name), 1);
 				if (m->from_name && m->from_name[0] == '\0') {
 					free(m->from_name);
 					m->from_name = NULL;
 				}
 			}
 		}
-	} else if (first && first_ok && m->reply_to_addr == NULL)
-		m->reply_to_addr = clean_addr(first->mb_addr_spec);
-	mailimf_address_list_free(al);
+	} else if (first.spec && m->reply_to_addr == NULL) {
+		m->reply_to_addr = first.spec;
+		first.spec = NULL;
+	}
+	addr_free(&first);
 }
 
 /* ---- body ---------------------------------------------------------- */
@@ -2092,29 +1949,12 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 				goto oom;
 		} else if (mime_strncaseeq(nm, nl, "Return-Path") &&
 		    m->return_path == NULL) {
-			char *rp = hdr_value(v, vl, 0), *lt, *gt;
+			char *rp = hdr_value(v, vl, 0);
 
 			if (rp == NULL)
 				goto oom;
-			lt = strchr(rp, '<');
-			if (lt) {
-				gt = strchr(lt, '>');
-				if (gt)
-					*gt = '\0';
-				memmove(rp, lt + 1, strlen(lt + 1) + 1);
-			}
-			/* trim */
-			{
-				char *a = rp, *e;
-
-				while (*a == ' ')
-					a++;
-				memmove(rp, a, strlen(a) + 1);
-				e = rp + strlen(rp);
-				while (e > rp && e[-1] == ' ')
-					*--e = '\0';
-			}
-			m->return_path = rp;
+			m->return_path = addr_parse_path(rp);
+			free(rp);
 		}
 	}
 	mbuf_free(&u);

@@ -10,7 +10,7 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "admin.h"
-#include "utf8.h"
+#include "term.h"
 
 static const char *
 state_name(const struct outbox_row *r)

@@ -65,6 +65,8 @@
 #include "store.h"
 #include "phone.h"
 #include "tmpl.h"
+#include "utf8.h"
+#include "tfadesk/addr.h"
 #include "tfadesk/mail.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/rules.h"
@@ -223,21 +225,16 @@ process_done(void)
 	memset(&ctx, 0, sizeof ctx);
 }
 
-/* The addr-spec of "Name <addr>" or "addr", lowercased. Owned. */
+/* The address of "Name <addr>" or "addr" (addr_parse_one). Owned. */
 static char *
 our_address(const char *from)
 {
-	const char *lt, *gt;
-	char *a;
+	struct addr a;
 
-	if (from == NULL)
+	if (from == NULL || addr_parse_one(from, &a, NULL) == -1)
 		return NULL;
-	if ((lt = strrchr(from, '<')) != NULL &&
-	    (gt = strchr(lt, '>')) != NULL)
-		a = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	else
-		a = xstrdup(from);
-	return str_lower(a);
+	free(a.name);
+	return a.spec;
 }
 
 /* ---- names --------------------------------------------------------- */
@@ -261,8 +258,8 @@ static void
 fold_char(struct buf *b, const unsigned char **pp)
 {
 	const unsigned char *p = *pp;
-	unsigned cp;
-	int n;
+	uint32_t cp;
+	size_t n;
 
 	if (p[0] < 0x80) {
 		char c = (char)p[0];
@@ -272,19 +269,11 @@ fold_char(struct buf *b, const unsigned char **pp)
 		*pp = p + 1;
 		return;
 	}
-	if ((p[0] & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80)
-		cp = (unsigned)(p[0] & 0x1F) << 6 | (p[1] & 0x3F), n = 2;
-	else if ((p[0] & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 &&
-	    (p[2] & 0xC0) == 0x80)
-		cp = (unsigned)(p[0] & 0x0F) << 12 | (unsigned)(p[1] & 0x3F) << 6 |
-		    (p[2] & 0x3F), n = 3;
-	else {
-		/* 4-byte or broken: copy the lead byte and its tail as is */
-		n = 1;
-		while ((p[n] & 0xC0) == 0x80 && n < 4)
-			n++;
-		buf_add(b, p, (size_t)n);
-		*pp = p + n;
+	if ((n = utf8_decode((const char *)p, strnlen((const char *)p, 4),
+	    &cp)) == 0) {
+		/* not UTF-8: the byte as is */
+		buf_add(b, p, 1);
+		*pp = p + 1;
 		return;
 	}
 	*pp = p + n;
@@ -316,7 +305,7 @@ fold_char(struct buf *b, const unsigned char **pp)
 			buf_addc(b, fold_100[cp - 0x100]);
 		return;
 	}
-	buf_add(b, p, (size_t)n);
+	buf_add(b, p, n);
 }
 
 /*
@@ -415,23 +404,16 @@ outcome(struct job *j, enum ticket_state st, const char *tmpl)
 static const char *
 safe(const char *s, char *out, size_t outlen)
 {
+	const char *s0;
 	size_t n = 0;
 
 	if (s == NULL)
 		s = "";
-	for (; *s && n + 1 < outlen && n < 100; s++)
+	for (s0 = s; *s && n + 1 < outlen && n < 100; s++)
 		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s;
-	/* never end inside a UTF-8 sequence */
-	while (n > 0 && ((unsigned char)out[n - 1] & 0xC0) == 0x80) {
-		size_t k = n - 1;
-		while (k > 0 && ((unsigned char)out[k] & 0xC0) == 0x80)
-			k--;
-		int need = ((unsigned char)out[k] & 0xE0) == 0xC0 ? 2 :
-		    ((unsigned char)out[k] & 0xF0) == 0xE0 ? 3 : 4;
-		if ((int)(n - k) == need)
-			break;
-		n = k;
-	}
+	/* never end inside a UTF-8 sequence (controls are ASCII: the
+	 * sequences in OUT are those of S0) */
+	n = utf8_trunc(s0, strnlen(s0, n + 4), n);
 	out[n] = '\0';
 	return out;
 }
@@ -1316,9 +1298,7 @@ record(struct job *j)
 	out.reason = j->reason.s ? j->reason.s : UNCONST("");
 	out.from_addr = j->msg ? j->msg->from_addr : NULL;
 	if (j->msg && j->msg->subject) {
-		size_t k = strlen(j->msg->subject) < 200 ? strlen(j->msg->subject) : 200;
-		while (k > 0 && ((unsigned char)j->msg->subject[k] & 0xC0) == 0x80)
-			k--;
+		size_t k = utf8_trunc_len(j->msg->subject, 200);
 		memcpy(subj, j->msg->subject, k);
 		subj[k] = '\0';
 		out.subject = subj;

@@ -21,7 +21,7 @@
 #include "admin.h"
 #include "mail.h"
 #include "mime.h"
-#include "utf8.h"
+#include "term.h"
 
 static int show(FILE *, struct cmd_env *, int64_t);
 static int show_json(struct cmd_env *, int64_t);

@@ -26,6 +26,8 @@
 #include "mail.h"
 #include "mime.h"
 #include "reply-int.h"
+#include "addr.h"
+#include "utf8.h"
 
 #define HDR_WIDTH       78      /* fold before this column */
 #define EW_WIDTH        75      /* longest encoded word */
@@ -38,7 +40,6 @@ static const char *const hdr_allowed[] = {
 	"Subject", "Comments", "Keywords", "Organization", NULL
 };
 
-static int utf8_len(const unsigned char *, size_t);
 static char *clean_utf8(const char *, int keep_newlines);
 static int addr_parse(const char *, char **addr, char **name);
 static int msgid_ok(const char *, size_t);
@@ -61,36 +62,6 @@ reply_out_clear(struct reply_out *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Length of the valid UTF-8 sequence at P (at most N bytes), 0 if none. */
-static int
-utf8_len(const unsigned char *p, size_t n)
-{
-	int len, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * Valid UTF-8 (bad bytes become U+FFFD), no NUL, no C0/C1 control but TAB
  * (and LF when KEEP_NEWLINES; CRLF and lone CR become LF); otherwise every
@@ -100,9 +71,10 @@ static char *
 clean_utf8(const char *s, int keep_newlines)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
+	size_t n = strlen(s), l;
 	struct buf b;
-	int l;
+	uint32_t cp;
+	int bad;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
@@ -122,18 +94,19 @@ clean_utf8(const char *s, int keep_newlines)
 			p++;
 			continue;
 		}
-		l = utf8_len(p, n - (size_t)(p - (const unsigned char *)s));
-		if (l == 0) {
-			buf_adds(&b, "\xef\xbf\xbd");
+		l = utf8_decode_clean((const char *)p,
+		    n - (size_t)(p - (const unsigned char *)s), &cp, &bad);
+		if (bad) {
+			buf_adds(&b, UTF8_REPLACEMENT_STR);
 			p++;
 			continue;
 		}
-		if (l == 2 && p[0] == 0xc2 && p[1] < 0xa0) {
+		if (utf8_is_control(cp)) {
 			buf_addc(&b, ' ');    /* C1 control */
 			p += 2;
 			continue;
 		}
-		buf_add(&b, p, (size_t)l);
+		buf_add(&b, p, l);
 		p += l;
 	}
 	return buf_steal(&b);
@@ -167,15 +140,7 @@ encoded_words(struct buf *b, size_t *col, const char *v, int first)
 	while (i < n) {
 		/* bytes per word: 45 fit in 60 base64 characters */
 		room = (EW_WIDTH - 12) / 4 * 3;
-		take = 0;
-		while (i + take < n) {
-			int l = utf8_len(p + i + take, n - i - take);
-			if (l == 0)
-				l = 1;
-			if (take + (size_t)l > room)
-				break;
-			take += (size_t)l;
-		}
+		take = utf8_trunc(v + i, n - i, room);
 		if (take == 0)
 			take = 1;
 		sodium_bin2base64(b64, sizeof b64, p + i, take,
@@ -198,9 +163,7 @@ hdr_unstructured(struct buf *b, const char *name, const char *value)
 	/* bounded length, cut on a character */
 	n = strlen(v);
 	if (n > HDR_VALUE_MAX) {
-		n = HDR_VALUE_MAX;
-		while (n > 0 && ((unsigned char)v[n] & 0xc0) == 0x80)
-			n--;
+		n = utf8_trunc(v, n, HDR_VALUE_MAX);
 		v[n] = '\0';
 	}
 	for (p = v; *p; p++)
@@ -502,39 +465,22 @@ re_subject(const char *subj)
 	return xstrfmt("Re: %s", s);
 }
 
-/* ADDR and display NAME of "Name <a@b>" or "a@b". */
+/* ADDR and display NAME of "Name <a@b>" or "a@b" (addr_parse_one), an
+ * address we can write into a header and an envelope (ADDR_ASCII). */
 static int
 addr_parse(const char *s, char **addr, char **name)
 {
-	const char *lt = strrchr(s, '<'), *gt;
-	char *n;
+	struct addr a;
 
 	*addr = *name = NULL;
-	if (lt) {
-		gt = strchr(lt, '>');
-		if (gt == NULL)
-			return -1;
-		*addr = xstrndup(lt + 1, (size_t)(gt - lt - 1));
-		n = xstrndup(s, (size_t)(lt - s));
-		char *t = str_trim(n);
-		size_t l = strlen(t);
-		if (l >= 2 && t[0] == '"' && t[l - 1] == '"') {
-			t[l - 1] = '\0';
-			t++;
-		}
-		*name = *t ? xstrdup(t) : NULL;
-		free(n);
-	} else {
-		n = xstrdup(s);
-		*addr = xstrdup(str_trim(n));
-		free(n);
-	}
-	if (reply_addr_refused(*addr, NULL, NULL) == 2) {
-		free(*addr);
-		free(*name);
-		*addr = *name = NULL;
+	if (addr_parse_one(s, &a, NULL) == -1)
+		return -1;
+	if (!addr_valid(a.spec, ADDR_ASCII, NULL)) {
+		addr_free(&a);
 		return -1;
 	}
+	*addr = a.spec;
+	*name = a.name;
 	return 0;
 }
 
@@ -545,64 +491,20 @@ addr_parse(const char *s, char **addr, char **name)
 int
 reply_addr_refused(const char *addr, const char *our, const char **why)
 {
-	static const char *const roles[] = { "mailer-daemon", "mailer_daemon",
-	    "mailerdaemon", "postmaster", "nobody", "noreply", "no-reply",
-	    "no_reply", "donotreply", "do-not-reply", "do_not_reply",
-	    "bounce", "bounces", "listserv", "majordomo", "root", NULL };
-	const char *dummy, *at, *p;
-	size_t llen;
+	const char *dummy;
 
 	if (why == NULL)
 		why = &dummy;
-	if (addr == NULL || *addr == '\0') {
-		*why = "no address";
+	if (!addr_valid(addr, ADDR_ASCII, why))
 		return 2;
-	}
-	if (strlen(addr) > 254) {
-		*why = "address too long";
-		return 2;
-	}
-	at = strrchr(addr, '@');
-	if (at == NULL || at == addr || at[1] == '\0' || at[1] == '.') {
-		*why = "not an address";
-		return 2;
-	}
-	for (p = addr; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c <= 0x20 || c >= 0x7f || strchr("<>()[],;:\\\"", c)) {
-			*why = "not a plain ASCII address";
-			return 2;
-		}
-		if (p > at && !(isalnum(c) || c == '-' || c == '.')) {
-			*why = "bad domain";
-			return 2;
-		}
-	}
-	if (strchr(addr, '@') != at || addr[strlen(addr) - 1] == '.' ||
-	    strstr(at, "..")) {
-		*why = "not an address";
-		return 2;
-	}
-	llen = (size_t)(at - addr);
-	for (size_t i = 0; roles[i]; i++)
-		if (strlen(roles[i]) == llen &&
-		    strncasecmp(addr, roles[i], llen) == 0) {
-			*why = "a system or no-reply address";
-			return 1;
-		}
-	if (strncasecmp(addr, "owner-", 6) == 0 ||
-	    (llen > 8 && strncasecmp(at - 8, "-request", 8) == 0) ||
-	    (llen > 6 && strncasecmp(at - 6, "-owner", 6) == 0) ||
-	    (llen > 8 && strncasecmp(at - 8, "-bounces", 8) == 0)) {
-		*why = "a mailing list address";
+	if (addr_role(addr, why) != ADDR_PERSON)
 		return 1;
-	}
 	if (our) {
 		char *oa, *on;
 		int same = 0;
 
 		if (addr_parse(our, &oa, &on) == 0) {
-			same = strcasecmp(oa, addr) == 0;
+			same = addr_same(oa, addr);
 			free(oa);
 			free(on);
 		}

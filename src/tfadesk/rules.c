@@ -28,6 +28,7 @@
 #include "tfadesk.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/rules.h"
+#include "utf8.h"
 
 #define MATCH_LIMIT	100000	/* backtracking steps per match */
 #define DEPTH_LIMIT	2000	/* nested backtracking (interpreter) */
@@ -749,10 +750,12 @@ rules_count(const struct rules *r)
 static size_t
 u8_next(const char *s, size_t len, size_t i)
 {
-	i++;
-	while (i < len && ((unsigned char)s[i] & 0xC0) == 0x80)
-		i++;
-	return i;
+	uint32_t cp;
+	int bad;
+
+	if (i >= len)
+		return i + 1;
+	return i + utf8_decode_clean(s + i, len - i, &cp, &bad);
 }
 
 /*
@@ -837,9 +840,7 @@ rules_body(struct rules *r, const char *text)
 	len = strlen(text);
 	if (len > r->max_body) {
 		/* at a line end if there is one, never inside a character */
-		len = r->max_body;
-		while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80)
-			len--;
+		len = utf8_trunc(text, len, r->max_body);
 		for (size_t i = len; i > r->max_body / 2; i--)
 			if (text[i - 1] == '\n') {
 				len = i;
@@ -896,9 +897,7 @@ clean(const char *s, size_t n, size_t max)
 		b.s[b.len] = '\0';
 	}
 	if (b.len > max) {
-		size_t k = max;
-		while (k > 0 && ((unsigned char)b.s[k] & 0xC0) == 0x80)
-			k--;
+		size_t k = utf8_trunc(b.s, b.len, max);
 		b.len = k;
 		b.s[k] = '\0';
 	}

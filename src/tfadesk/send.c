@@ -41,6 +41,7 @@
 #include "store.h"
 #include "mail.h"
 #include "smtp.h"
+#include "maildir.h"
 
 #define BACKOFF_BASE 60
 #define BACKOFF_MAX  3600
@@ -59,38 +60,19 @@ backoff(int attempts)
 	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
 }
 
-static int
-fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd == -1)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /*
- * Maildir delivery: tmp/NAME, fsync, rename to new/NAME. NAME is the
+ * Maildir delivery (maildir_deliver): new/NAME, where NAME is the
  * Message-ID, unique per row and the same on a retry.
  */
 static int
 spool_write(const char *dir, const struct outbox_row *r)
 {
-	char *name, *tmp = NULL, *dst = NULL, *sub;
-	const char *p = r->message;
-	size_t left = r->message_len;
-	int fd = -1, rc = -1;
+	char *name;
+	int rc = 0;
 
-	for (const char *d = "tmp\0new\0cur\0"; *d; d += 4) {
-		sub = xstrfmt("%s/%s", dir, d);
-		if (mkdir_p(sub, 0750) == -1) {
-			log_warn("send: spool %s", sub);
-			free(sub);
-			return -1;
-		}
-		free(sub);
+	if (maildir_make(dir, 0750) == -1) {
+		log_warn("send: spool %s", dir);
+		return -1;
 	}
 	name = xstrdup(r->msgid);
 	for (char *c = name; *c; c++)
@@ -98,45 +80,17 @@ spool_write(const char *dir, const struct outbox_row *r)
 		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
 		    *c == '_' || *c == '@'))
 			*c = '_';
-	if (name[0] == '.')
-		name[0] = '_';
-	tmp = xstrfmt("%s/tmp/%s", dir, name);
-	dst = xstrfmt("%s/new/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd == -1)
-		goto fail;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		left -= (size_t)w;
+	if (name[0] == '.' || name[0] == '\0') {
+		char *t = xstrfmt("_%s", name);
+		free(name);
+		name = t;
 	}
-	if (fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
+	if (maildir_deliver(dir, name, r->message, r->message_len, 0640,
+	    NULL) == -1) {
+		log_warn("send: spool %s/new/%s", dir, name);
+		rc = -1;
 	}
-	fd = -1;
-	if (rename(tmp, dst) == -1)
-		goto fail;
-	sub = xstrfmt("%s/new", dir);
-	fsync_dir(sub);
-	free(sub);
-	rc = 0;
-	goto out;
-fail:
-	log_warn("send: spool %s", dst);
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-out:
 	free(name);
-	free(tmp);
-	free(dst);
 	return rc;
 }
 

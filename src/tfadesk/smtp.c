@@ -20,6 +20,7 @@
 
 #include "tfadesk.h"
 #include "smtp.h"
+#include "addr.h"
 
 struct smtp {
 	CURL *curl;
@@ -108,12 +109,12 @@ smtp_new(const struct config *cfg, char **err, int *ex)
 	/* EHLO names our domain unless the URL path gives one */
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
 	    path == NULL || strcmp(path, "/") == 0 || *path == '\0') {
-		const char *at = strrchr(cfg->reply.from, '@'), *e;
-		if (at) {
-			e = at + 1 + strcspn(at + 1, ">\" ");
-			dom = xstrfmt("/%.*s", (int)(e - at - 1), at + 1);
+		struct addr a;
+		if (addr_parse_one(cfg->reply.from, &a, NULL) == 0) {
+			dom = xstrfmt("/%s", strchr(a.spec, '@') + 1);
 			curl_url_set(u, CURLUPART_PATH, dom, 0);
 			free(dom);
+			addr_free(&a);
 		}
 	}
 	{

@@ -6,7 +6,7 @@
 
 #include "tfadesk.h"
 #include "admin.h"
-#include "utf8.h"
+#include "term.h"
 
 struct table {
 	size_t ncols, nrows;
@@ -17,12 +17,7 @@ struct table {
 static size_t
 width(const char *s)
 {
-	size_t w = 0;
-
-	for (; *s; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			w++;
-	return w;
+	return utf8_count(s, strlen(s));
 }
 
 /* Every cell may hold text from mail: controls and bidi controls are

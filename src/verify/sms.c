@@ -37,6 +37,7 @@
 
 #include "tfadesk.h"
 #include "verify.h"
+#include "maildir.h"
 
 enum preset { P_KANNEL, P_TWILIO, P_CUSTOM };
 enum esc { ESC_URL, ESC_JSON };
@@ -74,7 +75,6 @@ static int expand(struct buf *, const char *, enum esc, const char *,
 static int gsm_plain(const char *);
 static size_t discard(char *, size_t, size_t, void *);
 
-static unsigned spool_counter;
 
 /* Frees a buffer that may have held the code. */
 static void
@@ -193,20 +193,12 @@ sms_new(const struct config *cfg, int *ex)
 	g->timeout = cfg->sms.timeout > 0 ? cfg->sms.timeout : 10;
 	if (cfg->sms.transport == NULL ||
 	    strcmp(cfg->sms.transport, "spool") == 0) {
-		char *d;
-
 		g->spool = 1;
 		g->dir = xstrdup(cfg->sms.spool);
-		for (int i = 0; i < 3; i++) {
-			d = path_join(g->dir, i == 0 ? "tmp" : i == 1 ? "new" :
-			    "cur");
-			if (mkdir_p(d, 0750) == -1) {
-				log_warn("sms: spool %s", d);
-				free(d);
-				sms_free(g);
-				return NULL;
-			}
-			free(d);
+		if (maildir_make(g->dir, 0750) == -1) {
+			log_warn("sms: spool %s", g->dir);
+			sms_free(g);
+			return NULL;
 		}
 		snprintf(g->desc, sizeof g->desc, "spool %s/new", g->dir);
 		return g;
@@ -388,53 +380,23 @@ sms_send(struct sms *g, const char *to_digits, const char *text,
 	return rc;
 }
 
-/* tmp/NAME, fsync, rename to new/NAME: readers never see half a file. */
+/* One file in new/ (maildir_deliver): readers never see half a file. */
 static int
 spool_send(struct sms *g, const char *to, const char *text, const char **why)
 {
-	char host[64], *name, *tmp, *dst;
 	struct buf b;
-	int fd, rc = -1;
-	unsigned n = __atomic_add_fetch(&spool_counter, 1, __ATOMIC_RELAXED);
+	int rc;
 
-	if (gethostname(host, sizeof host) == -1)
-		snprintf(host, sizeof host, "localhost");
-	host[sizeof host - 1] = '\0';
-	host[strcspn(host, "/:")] = '\0';
-	name = xstrfmt("%lld.P%ldQ%u.%s", (long long)time(NULL),
-	    (long)getpid(), n, host);
-	tmp = xstrfmt("%s/tmp/%s", g->dir, name);
-	dst = xstrfmt("%s/new/%s", g->dir, name);
 	buf_init(&b);
 	buf_addf(&b, "To: %s\n", to);
 	if (g->from)
 		buf_addf(&b, "From: %s\n", g->from);
 	buf_addf(&b, "\n%s\n", text);
-
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd == -1 || write(fd, b.s, b.len) != (ssize_t)b.len ||
-	    fsync(fd) == -1) {
-		log_warn("sms: spool %s", tmp);
+	if ((rc = maildir_deliver(g->dir, NULL, b.s, b.len, 0640, NULL)) == -1) {
+		log_warn("sms: spool %s", g->dir);
 		*why = "spool not writable";
-		if (fd != -1) {
-			close(fd);
-			unlink(tmp);
-		}
-		goto out;
 	}
-	close(fd);
-	if (rename(tmp, dst) == -1) {
-		log_warn("sms: spool %s", dst);
-		*why = "spool not writable";
-		unlink(tmp);
-		goto out;
-	}
-	rc = 0;
-out:
 	wipe(&b);
-	free(name);
-	free(tmp);
-	free(dst);
 	return rc;
 }
 

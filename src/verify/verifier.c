@@ -34,6 +34,7 @@
 #include "store.h"
 #include "tmpl.h"
 #include "verify.h"
+#include "utf8.h"
 
 #define ACTOR "verifier"
 
@@ -195,58 +196,24 @@ verifier_health(struct verifier *v, struct store *s, char *why, size_t len)
 	return 0;
 }
 
-/*
- * The next UTF-8 character at *P: its code point, *P moved past it; -1 for
- * anything that is not well-formed UTF-8 (overlong forms, surrogates,
- * beyond U+10FFFF, a truncated sequence).
- */
-static long
-utf8_next(const unsigned char **p)
-{
-	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	const unsigned char *s = *p;
-	long c;
-	int n;
-
-	if (s[0] < 0x80)
-		n = 1, c = s[0];
-	else if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07;
-	else
-		return -1;
-	for (int i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)      /* also stops at the NUL */
-			return -1;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*p = s + n;
-	return c;
-}
-
 /* Well-formed UTF-8 (the ID goes into the audit log, which is printed as
- * JSON), no space, no control character, no bidirectional override that
- * would make one ID look like another in a listing. */
+ * JSON), no space, no control character, no line or paragraph separator,
+ * no bidirectional formatting character (utf8_is_bidi_control: marks,
+ * overrides, isolates) that would make one ID look like another in a
+ * listing. */
 int
 verifier_valid_user_id(const char *id)
 {
-	const unsigned char *p = (const unsigned char *)id;
-	long c;
+	size_t n = strlen(id), k;
+	uint32_t c;
 
-	if (*p == '\0' || strlen(id) > 128)
+	if (n == 0 || n > 128)
 		return 0;
-	while (*p) {
-		if ((c = utf8_next(&p)) == -1 || c <= 0x20 ||
-		    (c >= 0x7f && c <= 0x9f) ||
-		    (c >= 0x2028 && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069))
+	for (; n > 0; id += k, n -= k)
+		if ((k = utf8_decode(id, n, &c)) == 0 || c == ' ' ||
+		    utf8_is_control(c) || utf8_is_bidi_control(c) ||
+		    c == 0x2028 || c == 0x2029)
 			return 0;
-	}
 	return 1;
 }
 

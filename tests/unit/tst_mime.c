@@ -256,6 +256,21 @@ static const struct tcase tcases[] = {
 	  .from_addr = "jane@acme.example", .from_name = "Jane Smith" },
 	{ .name = "reply-to", .raw = H "Reply-To: Ops <OPS@Acme.example>\r\n\r\nx\r\n",
 	  .from_addr = "noc@acme.example" },
+	/* one address rule (addr.c): what reply.c refuses, the sender is not */
+	{ .name = "from with a bidi override in the address",
+	  .raw = "From: <no\xE2\x80\xAE" "c@acme.example>\r\n\r\nx\r\n",
+	  .from_addr = "-" },
+	{ .name = "from with a C1 control in the address",
+	  .raw = "From: <no\xC2\x85" "c@acme.example>\r\n\r\nx\r\n",
+	  .from_addr = "-" },
+	{ .name = "from with a 65-octet local part",
+	  .raw = "From: <aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "@acme.example>\r\n\r\nx\r\n", .from_addr = "-" },
+	{ .name = "from with an empty domain label",
+	  .raw = "From: <noc@acme..example>\r\n\r\nx\r\n", .from_addr = "-" },
+	{ .name = "from with a quoted name that holds an address",
+	  .raw = "From: \"<noc@acme.example>\" <evil@x.example>\r\n\r\nx\r\n",
+	  .from_addr = "evil@x.example", .from_name = "<noc@acme.example>" },
 
 	/* ---- loop protection ---- */
 	{ .name = "null return-path", .raw = "Return-Path: <>\r\n" H "\r\nx\r\n",

@@ -159,7 +159,9 @@ test_user_id(void)
 		"U\xe0\x80\xaf", "U\xed\xa0\x80",          /* overlong, surrogate */
 		"U\xf4\x90\x80\x80",                      /* beyond U+10FFFF */
 		"U\xe2\x80\xae", "U\xe2\x81\xa6",          /* RLO, LRI */
-		"U\xe2\x80\xa8", NULL                    /* LINE SEPARATOR */
+		"U\xe2\x80\xa8", "U\xe2\x80\xa9",         /* LS, PS */
+		"U\xd8\x9c", "U\xe2\x80\x8e",           /* ALM, LRM */
+		"U\xe2\x80\x8f", NULL                    /* RLM */
 	};
 	char id[200];
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "tfadesk.h"
-#include "utf8.h"
+#include "term.h"
 #include "check.h"
 
 static const struct {
@@ -24,6 +24,18 @@ static const struct {
 	{ "\x80", 0, 0 },                        /* lone continuation */
 	{ "\xe2\x80", 0, 0 },                    /* cut short */
 	{ "\xff", 0, 0 },
+	{ "\xc1\xbf", 0, 0 },                    /* overlong U+007F */
+	{ "\xe0\x9f\xbf", 0, 0 },                /* overlong U+07FF */
+	{ "\xf0\x8f\xbf\xbf", 0, 0 },            /* overlong U+FFFF */
+	{ "\xed\xbf\xbf", 0, 0 },                /* surrogate U+DFFF */
+	{ "\xf5\x80\x80\x80", 0, 0 },            /* lead byte above F4 */
+	{ "\xf0\x9f\x98", 0, 0 },                /* 4-byte cut short */
+	{ "\xe2\x28\xa1", 0, 0 },                /* bad continuation */
+	{ "\xed\x9f\xbf", 3, 0xd7ff },            /* just below surrogates */
+	{ "\xee\x80\x80", 3, 0xe000 },            /* just above */
+	{ "\xf4\x8f\xbf\xbf", 4, 0x10ffff },      /* the last code point */
+	{ "\xdf\xbf", 2, 0x7ff },
+	{ "\xc2\x80", 2, 0x80 },
 };
 
 static const struct {
@@ -45,6 +57,48 @@ static const struct {
 	  "\"line\\nbreak\\ttab\\u007f\"" },
 	{ "q\"b\\", "q\"b\\", "\"q\\\"b\\\\\"" },
 };
+
+static void
+test_more(void)
+{
+	char out[64], e[4];
+	uint32_t cp;
+	int bad;
+
+	/* encode round-trips decode; surrogates and beyond become U+FFFD */
+	static const uint32_t cps[] = { 0, 0x41, 0x7f, 0x80, 0x7ff, 0x800,
+	    0xd7ff, 0xe000, 0xfffd, 0xffff, 0x10000, 0x10ffff };
+	for (size_t i = 0; i < sizeof cps / sizeof cps[0]; i++) {
+		size_t k = utf8_encode(cps[i], e);
+		CHECK(utf8_decode(e, k, &cp) == k && cp == cps[i],
+		    "encode U+%04X", (unsigned)cps[i]);
+	}
+	CHECK(utf8_encode(0xd800, e) == 3 && memcmp(e, UTF8_REPLACEMENT_STR,
+	    3) == 0, "encode a surrogate: U+FFFD");
+	CHECK(utf8_encode(0x110000, e) == 3 && memcmp(e, UTF8_REPLACEMENT_STR,
+	    3) == 0, "encode beyond U+10FFFF: U+FFFD");
+
+	/* the cleaning decoder: one U+FFFD a bad byte */
+	CHECK(utf8_decode_clean("\xc0\xaf", 2, &cp, &bad) == 1 && bad &&
+	    cp == UTF8_REPLACEMENT, "clean: overlong lead alone");
+	CHECK(utf8_decode_clean("\xe2\x80", 2, &cp, &bad) == 1 && bad,
+	    "clean: cut short");
+	CHECK(utf8_decode_clean("\xc3\xa9", 2, &cp, &bad) == 2 && !bad &&
+	    cp == 0xe9, "clean: good");
+	CHECK(utf8_decode_clean("", 0, &cp, &bad) == 0, "clean: empty");
+	CHECK(utf8_count("a\xc3\xa9\xff\xf0\x9f\x98\x80", 8) == 4, "count");
+
+	/* the escape that may not allocate (log.c): same as term_escape,
+	 * cut before an escape that does not fit, always terminated */
+	CHECK(utf8_term_escape(out, sizeof out, "a\033[1m\xff", 6, 0) == 14 &&
+	    strcmp(out, "a\\u001b[1m\\xff") == 0, "array escape: '%s'", out);
+	CHECK(utf8_term_escape(out, 6, "ab\xe2\x80\xae", 5, 0) == 2 &&
+	    strcmp(out, "ab") == 0, "array escape: cut before an escape");
+	CHECK(utf8_term_escape(out, 3, "ab\xc3\xa9", 4, 0) == 2 &&
+	    strcmp(out, "ab") == 0, "array escape: never half a character");
+	CHECK(utf8_term_escape(out, 1, "abc", 3, 0) == 0 && out[0] == '\0',
+	    "array escape: room for the NUL only");
+}
 
 int
 main(void)
@@ -86,7 +140,13 @@ main(void)
 	CHECK(utf8_trunc_len("caf\xc3\xa9", 5) == 5, "whole");
 	CHECK(utf8_trunc_len("\xf0\x9f\x98\x80x", 3) == 0, "cut before emoji");
 	CHECK(utf8_trunc_len("abc", 10) == 3, "short");
+	CHECK(utf8_trunc_len("", 0) == 0, "empty");
+	CHECK(utf8_trunc_len("ab\xe2\x82\xac", 4) == 2, "cut before euro");
+	CHECK(utf8_trunc("\xc3\xa9\xc3\xa9", 4, 3) == 2, "trunc: counted");
+	CHECK(utf8_trunc("a\xff\xfe", 3, 2) == 2, "trunc: bad bytes one each");
+	CHECK(utf8_trunc("\xe2\x82\xac", 3, 0) == 0, "trunc to 0");
 	CHECK(utf8_is_bidi_control(0x202d) && !utf8_is_bidi_control(0x2070),
 	    "bidi set");
+	test_more();
 	return DONE();
 }
