@@ -103,11 +103,13 @@ CORE_SRCS = \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
 	src/core/log.c \
+	src/core/maildir.c \
 	src/core/numbering.c \
 	src/core/store-account.c \
 	src/core/store-desk.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
+	src/core/term.c \
 	src/core/tmpl.c \
 	src/core/utf8.c \
 	src/core/util.c \
@@ -115,6 +117,7 @@ CORE_SRCS = \
 CORE_CXX = \
 	src/core/phone.cc
 TFADESK_SRCS = \
+	src/tfadesk/addr.c \
 	src/tfadesk/admin.c \
 	src/tfadesk/authres.c \
 	src/tfadesk/autoreply.c \
@@ -156,10 +159,12 @@ VERIFY_OBJS  = $(VERIFY_SRCS:%.c=$(B)/%.o)
 # what those need, as the linker found it (tst_NAME_SRCS), and the packages
 # those modules use (tst_NAME_PKGS).
 UNIT_TESTS = \
+	tst_addr \
 	tst_auth \
 	tst_config \
 	tst_corpus \
 	tst_identity \
+	tst_maildir \
 	tst_mime \
 	tst_otp \
 	tst_phone \
@@ -169,12 +174,34 @@ UNIT_TESTS = \
 	tst_tmpl \
 	tst_utf8
 
-tst_auth_SRCS = \
+tst_addr_SRCS = \
 	src/core/buf.c \
 	src/core/log.c \
+	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c \
+	src/tfadesk/addr.c
+tst_addr_PKGS = libetpan
+
+tst_maildir_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/maildir.c \
+	src/core/term.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c
+tst_maildir_PKGS = 
+
+tst_auth_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/term.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/authres.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c
@@ -187,23 +214,45 @@ tst_config_SRCS = \
 	src/core/db-sqlite.c \
 	src/core/log.c \
 	src/core/store.c \
+	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c
 tst_config_PKGS = yaml-0.1 sqlite3 libpq
 
 tst_corpus_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/term.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c
 tst_corpus_PKGS = libetpan libsodium
 
 tst_identity_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/term.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c
 tst_identity_PKGS = libetpan libsodium
 
 tst_mime_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/term.c \
+	src/core/utf8.c \
+	src/core/util.c \
+	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c
@@ -214,8 +263,10 @@ tst_otp_SRCS = \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
 	src/core/log.c \
+	src/core/maildir.c \
 	src/core/store-account.c \
 	src/core/store.c \
+	src/core/term.c \
 	src/core/tmpl.c \
 	src/core/utf8.c \
 	src/core/util.c \
@@ -232,6 +283,7 @@ tst_phone_SRCS = \
 	src/core/log.c \
 	src/core/numbering.c \
 	src/core/phone.cc \
+	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c
@@ -244,10 +296,12 @@ tst_reply_SRCS = \
 	src/core/log.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
+	src/core/term.c \
 	src/core/tmpl.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
@@ -271,9 +325,11 @@ tst_store_SRCS = \
 	src/core/store-account.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
+	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c \
+	src/tfadesk/addr.c \
 	src/tfadesk/fetch.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
@@ -290,6 +346,7 @@ tst_tmpl_PKGS =
 tst_utf8_SRCS = \
 	src/core/buf.c \
 	src/core/log.c \
+	src/core/term.c \
 	src/core/utf8.c \
 	src/core/xmalloc.c
 tst_utf8_PKGS = 

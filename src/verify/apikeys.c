@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "tfadesk.h"
+#include "maildir.h"
 #include "verify.h"
 
 #define KEY_PREFIX    "tfv1_"
