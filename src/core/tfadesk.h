@@ -108,7 +108,6 @@ int secret_exit(int err);
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 int mkdir_p(const char *path, int mode);
 int is_loopback_host(const char *host);
-int json_escape(struct buf *, const char *s); /* appends "..." quoted */
 /* SIGTERM/SIGINT set a flag that long loops check between messages. */
 void stop_install(void);
 int stop_requested(void);              /* the signal number, or 0 */
