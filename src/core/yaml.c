@@ -22,6 +22,7 @@ struct yblock {
 
 /* a mapping's key while looking for duplicates */
 struct ykey {
+	struct ynode *n;
 	uint32_t idx;
 };
 
@@ -143,13 +144,11 @@ keycmp_text(const struct ynode *a, const struct ynode *b)
 	return memcmp(a->value, b->value, a->len);
 }
 
-static struct ydoc *sort_doc;   /* qsort has no context argument in C11 */
-
 static int
 keycmp(const void *pa, const void *pb)
 {
 	const struct ykey *a = pa, *b = pb;
-	int c = keycmp_text(&sort_doc->n[a->idx - 1], &sort_doc->n[b->idx - 1]);
+	int c = keycmp_text(a->n, b->n);
 
 	if (c != 0)
 		return c;
@@ -175,16 +174,16 @@ dedup(struct ydoc *d, uint32_t map, struct ykey **keys, size_t *kcap)
 			*kcap = *kcap ? *kcap * 2 : 64;
 			*keys = xreallocarray(*keys, *kcap, sizeof **keys);
 		}
+		(*keys)[nk].n = k;
 		(*keys)[nk++].idx = (uint32_t)(k - d->n) + 1;
 	}
 	if (nk < 2)
 		return;
-	sort_doc = d;
 	qsort(*keys, nk, sizeof **keys, keycmp);
 	for (i = 0; i < nk; i = j) {
-		const struct ynode *a = &d->n[(*keys)[i].idx - 1];
+		const struct ynode *a = (*keys)[i].n;
 		for (j = i + 1; j < nk; j++) {
-			struct ynode *b = &d->n[(*keys)[j].idx - 1];
+			struct ynode *b = (*keys)[j].n;
 			if (keycmp_text(a, b) != 0)
 				break;
 			ydoc_error(d, (int)b->line, "%.80s: given twice (first "
