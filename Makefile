@@ -102,6 +102,7 @@ CORE_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/json.c \
 	src/core/log.c \
 	src/core/maildir.c \
 	src/core/numbering.c \
@@ -113,7 +114,8 @@ CORE_SRCS = \
 	src/core/tmpl.c \
 	src/core/utf8.c \
 	src/core/util.c \
-	src/core/xmalloc.c
+	src/core/xmalloc.c \
+	src/core/yaml.c
 CORE_CXX = \
 	src/core/phone.cc
 TFADESK_SRCS = \
@@ -161,9 +163,11 @@ VERIFY_OBJS  = $(VERIFY_SRCS:%.c=$(B)/%.o)
 UNIT_TESTS = \
 	tst_addr \
 	tst_auth \
+	tst_buf \
 	tst_config \
 	tst_corpus \
 	tst_identity \
+	tst_json \
 	tst_maildir \
 	tst_mime \
 	tst_otp \
@@ -172,7 +176,31 @@ UNIT_TESTS = \
 	tst_rules \
 	tst_store \
 	tst_tmpl \
-	tst_utf8
+	tst_utf8 \
+	tst_yaml
+
+tst_yaml_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c \
+	src/core/yaml.c
+tst_yaml_PKGS = yaml-0.1
+
+tst_json_SRCS = \
+	src/core/buf.c \
+	src/core/json.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c
+tst_json_PKGS = 
+
+tst_buf_SRCS = \
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c
+tst_buf_PKGS = 
 
 tst_addr_SRCS = \
 	src/core/buf.c \
@@ -217,7 +245,8 @@ tst_config_SRCS = \
 	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
-	src/core/xmalloc.c
+	src/core/xmalloc.c \
+	src/core/yaml.c
 tst_config_PKGS = yaml-0.1 sqlite3 libpq
 
 tst_corpus_SRCS = \
@@ -262,6 +291,7 @@ tst_otp_SRCS = \
 	src/core/buf.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/json.c \
 	src/core/log.c \
 	src/core/maildir.c \
 	src/core/store-account.c \
@@ -286,7 +316,8 @@ tst_phone_SRCS = \
 	src/core/term.c \
 	src/core/utf8.c \
 	src/core/util.c \
-	src/core/xmalloc.c
+	src/core/xmalloc.c \
+	src/core/yaml.c
 tst_phone_PKGS = yaml-0.1 libphonenumber
 
 tst_reply_SRCS = \
@@ -313,6 +344,7 @@ tst_rules_SRCS = \
 	src/core/log.c \
 	src/core/utf8.c \
 	src/core/xmalloc.c \
+	src/core/yaml.c \
 	src/tfadesk/rules.c
 tst_rules_PKGS = yaml-0.1 libpcre2-8
 
@@ -329,6 +361,7 @@ tst_store_SRCS = \
 	src/core/utf8.c \
 	src/core/util.c \
 	src/core/xmalloc.c \
+	src/core/yaml.c \
 	src/tfadesk/addr.c \
 	src/tfadesk/fetch.c \
 	src/tfadesk/html.c \
@@ -340,11 +373,16 @@ tst_store_SRCS = \
 tst_store_PKGS = sqlite3 libetpan libsodium libpq yaml-0.1
 
 tst_tmpl_SRCS = \
-	src/core/tmpl.c
+	src/core/buf.c \
+	src/core/log.c \
+	src/core/tmpl.c \
+	src/core/utf8.c \
+	src/core/xmalloc.c
 tst_tmpl_PKGS = 
 
 tst_utf8_SRCS = \
 	src/core/buf.c \
+	src/core/json.c \
 	src/core/log.c \
 	src/core/term.c \
 	src/core/utf8.c \

@@ -134,4 +134,14 @@ grep -q "^ticket [0-9]*: [a-z_]*, [a-z_-]*: Café .*2J cleared$" "$T/out" && ok 
 if LC_ALL=C grep -q "$(printf '\033')" "$T/out"; then not_ok "dry run: an escape reached the terminal"; else ok "dry run: no escape character"; fi
 contains "$T/out" "dry run (nothing changed)" "the summary line stays"
 is_eq "4 3 2 1" "$(tf queue list --json | ids)" "the dry run stored nothing"
+
+# the one JSON writer: U+2028 and U+2029 in a subject go out as \u2028 and
+# \u2029 (raw, they end a line in JavaScript), as do bidi controls
+sed 's/^Message-ID: .*/Message-ID: <queue-u2028@acme.example>/; s/^Subject: .*/Subject: =?UTF-8?B?TGluZeKAqHNlcOKAqXBhcmE=?=/' \
+    "$CASES/11-overwrite.eml" > "$T/u2028.eml"
+TFADESK_NOW=1800000300 tf ingest "$T/u2028.eml" >/dev/null
+tf process >/dev/null 2>&1
+tf queue list --json > "$T/u2028.json"
+contains "$T/u2028.json" '"subject":"Line\u2028sep\u2029para"' "queue list --json: U+2028/U+2029 escaped"
+if LC_ALL=C grep -q "$(printf '\342\200\250')" "$T/u2028.json"; then not_ok "a raw U+2028 in JSON"; else ok "no raw U+2028 in JSON"; fi
 finish

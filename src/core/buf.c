@@ -1,4 +1,5 @@
-/* buf.c - a growable byte buffer, always NUL-terminated. */
+/* buf.c - the one growable byte buffer (see tfadesk.h): plain buffers
+ * abort on out-of-memory, bounded ones fail softly and stay failed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,24 @@ buf_init(struct buf *b)
 {
 	b->s = NULL;
 	b->len = b->cap = 0;
+	b->max = 0;
+	b->err = 0;
+}
+
+void
+buf_init_max(struct buf *b, size_t max)
+{
+	buf_init(b);
+	b->max = max;
 }
 
 void
 buf_free(struct buf *b)
 {
 	free(b->s);
-	buf_init(b);
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->err = 0;
 }
 
 void
@@ -27,50 +39,76 @@ buf_reset(struct buf *b)
 		b->s[0] = '\0';
 }
 
-static void
-grow(struct buf *b, size_t more)
+static int
+fail(struct buf *b, int err)
 {
-	size_t need;
-
-	if (more > SIZE_MAX - b->len - 1)
-		fatalx("buf: size overflow");
-	need = b->len + more + 1;
-	if (need <= b->cap)
-		return;
-	size_t cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	b->s = xrealloc(b->s, cap);
-	b->cap = cap;
+	if (b->max == 0)
+		fatalx("buf: %s", err == BUF_TOOBIG ? "size overflow" :
+		    "out of memory");
+	b->err = err;
+	return -1;
 }
 
-void
+/* Room for MORE bytes and the NUL. */
+int
+buf_reserve(struct buf *b, size_t more)
+{
+	size_t need, cap;
+	char *ns;
+
+	if (b->err)
+		return -1;
+	if (b->max ? more > b->max - b->len : more > SIZE_MAX / 2 - b->len - 1)
+		return fail(b, BUF_TOOBIG);
+	need = b->len + more + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap *= 2;
+	if (b->max && cap > b->max + 1)         /* so that len < cap <= max + 1 */
+		cap = b->max + 1;
+	if (b->max == 0)
+		ns = xrealloc(b->s, cap);
+	else if ((ns = realloc(b->s, cap)) == NULL)
+		return fail(b, BUF_NOMEM);
+	b->s = ns;
+	b->cap = cap;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
 buf_add(struct buf *b, const void *p, size_t n)
 {
-	if (b->cap - b->len <= n)       /* room for N bytes and the NUL? */
-		grow(b, n);
+	if ((b->cap - b->len <= n || b->err) &&    /* room for N and the NUL? */
+	    buf_reserve(b, n) == -1)
+		return -1;
 	if (n)
 		memcpy(b->s + b->len, p, n);
 	b->len += n;
 	b->s[b->len] = '\0';
+	return 0;
 }
 
-void
+int
 buf_adds(struct buf *b, const char *s)
 {
-	buf_add(b, s, strlen(s));
+	return buf_add(b, s, strlen(s));
 }
 
-void
+int
 buf_addc(struct buf *b, int c)
 {
-	if (b->cap - b->len <= 1)
-		grow(b, 1);
+	if ((b->cap - b->len <= 1 || b->err) &&
+	    buf_reserve(b, 1) == -1)
+		return -1;
 	b->s[b->len++] = (char)c;
 	b->s[b->len] = '\0';
+	return 0;
 }
 
-void
+int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -81,17 +119,58 @@ buf_addf(struct buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		fatalx("buf_addf: bad format");
-	grow(b, (size_t)n);
+	if (buf_reserve(b, (size_t)n) == -1)
+		return -1;
 	va_start(ap, fmt);
 	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+	return 0;
+}
+
+int
+buf_add_cp(struct buf *b, uint32_t cp)
+{
+	char u[4];
+
+	if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		cp = 0xFFFD;
+	if (cp < 0x80)
+		return buf_addc(b, (int)cp);
+	if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		return buf_add(b, u, 2);
+	}
+	if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		return buf_add(b, u, 3);
+	}
+	u[0] = (char)(0xF0 | (cp >> 18));
+	u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	u[3] = (char)(0x80 | (cp & 0x3F));
+	return buf_add(b, u, 4);
 }
 
 char *
 buf_steal(struct buf *b)
 {
-	char *s = b->s ? b->s : xstrdup("");
-	buf_init(b);
+	char *s;
+
+	if (b->err) {
+		buf_free(b);
+		return NULL;
+	}
+	if ((s = b->s) == NULL) {
+		if (b->max == 0)
+			s = xstrdup("");
+		else if ((s = calloc(1, 1)) == NULL)
+			return NULL;
+	}
+	b->s = NULL;
+	b->len = b->cap = 0;
 	return s;
 }

@@ -16,11 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
 #include "tfadesk.h"
 #include "db.h"
 #include "store.h"
+#include "ydoc.h"
 
 enum ktype { K_STR, K_PATH, K_INT, K_BOOL, K_ENUM, K_INTLIST, K_STRLIST,
     K_SECTION };
@@ -146,30 +145,17 @@ static const struct key keys[] = {
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
+/* a configuration is a page of keys, not a data file */
+#define CONFIG_MAX_BYTES (1UL << 20)
+
 struct loader {
 	struct config *cfg;
-	const char *file;
-	yaml_document_t *doc;
-	int errors;
+	struct ydoc *doc;
 	int seen[NKEYS];
 	int line[NKEYS];
 };
 
-static void PRINTFLIKE(3, 4)
-cerr(struct loader *l, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (line > 0)
-		log_warnx("%s:%d: %s", l->file, line, msg);
-	else
-		log_warnx("%s: %s", l->file, msg);
-	l->errors++;
-}
+#define cerr(l, ...) ydoc_error((l)->doc, __VA_ARGS__)
 
 static const struct key *
 find_key(const char *name, size_t *idx)
@@ -183,12 +169,9 @@ find_key(const char *name, size_t *idx)
 }
 
 static int
-scalar(yaml_node_t *n, const char **out)
+scalar(const struct ynode *n, const char **out)
 {
-	if (n == NULL || n->type != YAML_SCALAR_NODE)
-		return -1;
-	*out = (const char *)n->data.scalar.value;
-	return 0;
+	return (*out = ynode_str(n)) == NULL ? -1 : 0;
 }
 
 static int
@@ -222,17 +205,18 @@ enum_ok(const char *choices, const char *v)
 
 static void
 set_value(struct loader *l, const struct key *k, const char *name,
-    yaml_node_t *n)
+    struct ynode *n)
 {
 	char *base = (char *)l->cfg;
-	int line = (int)n->start_mark.line + 1;
+	int line = ynode_line(n);
+	struct ynode *e;
 	const char *s;
 	long v;
 
 	if (k->type == K_STRLIST) {
 		char ***arr = (char ***)(void *)(base + k->off);
 		size_t *cnt = (size_t *)(void *)(base + k->off_n);
-		if (n->type != YAML_SEQUENCE_NODE) {
+		if (n->type != YN_SEQ) {
 			cerr(l, line, "%s: expected a list", name);
 			return;
 		}
@@ -241,10 +225,8 @@ set_value(struct loader *l, const struct key *k, const char *name,
 		free(*arr);
 		*arr = NULL;
 		*cnt = 0;
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		    it < n->data.sequence.items.top; it++) {
-			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
-			int eline = e ? (int)e->start_mark.line + 1 : line;
+		YSEQ_FOREACH(l->doc, n, e) {
+			int eline = ynode_line(e);
 			if (scalar(e, &s) == -1 || *s == '\0' ||
 			    strlen(s) > 255 || strpbrk(s, "\r\n") != NULL) {
 				cerr(l, eline, "%s: expected single-line values",
@@ -259,17 +241,15 @@ set_value(struct loader *l, const struct key *k, const char *name,
 	if (k->type == K_INTLIST) {
 		long **arr = (long **)(void *)(base + k->off);
 		size_t *cnt = (size_t *)(void *)(base + k->off_n);
-		if (n->type != YAML_SEQUENCE_NODE) {
+		if (n->type != YN_SEQ) {
 			cerr(l, line, "%s: expected a list of numbers", name);
 			return;
 		}
 		free(*arr);
 		*arr = NULL;
 		*cnt = 0;
-		for (yaml_node_item_t *it = n->data.sequence.items.start;
-		    it < n->data.sequence.items.top; it++) {
-			yaml_node_t *e = yaml_document_get_node(l->doc, *it);
-			int eline = e ? (int)e->start_mark.line + 1 : line;
+		YSEQ_FOREACH(l->doc, n, e) {
+			int eline = ynode_line(e);
 			if (scalar(e, &s) == -1 || parse_long(s, &v) == -1 ||
 			    v < k->min || v > k->max) {
 				cerr(l, eline, "%s: expected numbers from %ld to %ld",
@@ -290,7 +270,7 @@ set_value(struct loader *l, const struct key *k, const char *name,
 	case K_PATH:
 	case K_ENUM: {
 		char **dst = (char **)(void *)(base + k->off);
-		if (memchr(s, '\0', n->data.scalar.length) != NULL ||
+		if (memchr(s, '\0', n->len) != NULL ||
 		    strpbrk(s, "\r\n") != NULL) {
 			cerr(l, line, "%s: line breaks are not allowed", name);
 			return;
@@ -334,19 +314,18 @@ set_value(struct loader *l, const struct key *k, const char *name,
 }
 
 static void
-walk(struct loader *l, yaml_node_t *map, const char *prefix)
+walk(struct loader *l, struct ynode *map, const char *prefix)
 {
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-	    p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *kn = yaml_document_get_node(l->doc, p->key);
-		yaml_node_t *vn = yaml_document_get_node(l->doc, p->value);
+	struct ynode *kn, *vn;
+
+	YMAP_FOREACH(l->doc, map, kn, vn) {
 		const char *ks;
 		char *name;
 		size_t idx;
 		const struct key *k;
-		int line = kn ? (int)kn->start_mark.line + 1 : 0;
+		int line = ynode_line(kn);
 
-		if (scalar(kn, &ks) == -1 || vn == NULL) {
+		if (scalar(kn, &ks) == -1) {
 			cerr(l, line, "keys must be plain words");
 			continue;
 		}
@@ -362,7 +341,7 @@ walk(struct loader *l, yaml_node_t *map, const char *prefix)
 		l->seen[idx] = 1;
 		l->line[idx] = line;
 		if (k->type == K_SECTION) {
-			if (vn->type != YAML_MAPPING_NODE)
+			if (vn->type != YN_MAP)
 				cerr(l, line, "%s: expected a section of keys",
 				    name);
 			else
@@ -686,37 +665,35 @@ absolute(const char *file)
 	return r;
 }
 
-/* Loads the document PARSER reads into C (its file and dir already set);
- * FILE names it in messages. C, or NULL after the errors are printed. */
+/* Checks the document D holds into C (its file and dir already set).
+ * C, or NULL after the errors are printed. */
 static struct config *
-config_parse(struct config *c, yaml_parser_t *parser, const char *file)
+config_parse(struct config *c, struct ydoc *d, int loaded)
 {
 	struct loader l;
-	yaml_document_t doc;
-	yaml_node_t *root;
+	struct ynode *root;
 
 	memset(&l, 0, sizeof l);
 	l.cfg = c;
-	l.file = file;
-	l.doc = &doc;
+	l.doc = d;
 
-	if (!yaml_parser_load(parser, &doc)) {
-		cerr(&l, (int)parser->problem_mark.line + 1, "YAML error: %s",
-		    parser->problem ? parser->problem : "unreadable");
+	if (loaded == -1) {
+		ydoc_done(d, NULL);
+		ydoc_free(d);
 		config_free(c);
 		return NULL;
 	}
-	root = yaml_document_get_root_node(&doc);
-	if (root == NULL || root->type != YAML_MAPPING_NODE)
-		cerr(&l, root ? (int)root->start_mark.line + 1 : 0,
-		    "expected a mapping of keys at the top");
+	root = ydoc_root(d);
+	if (root == NULL || root->type != YN_MAP)
+		cerr(&l, ynode_line(root), "expected a mapping of keys at the "
+		    "top");
 	else
 		walk(&l, root, "");
-	yaml_document_delete(&doc);
 	/* also after errors: a typo must not hide the required key it
 	 * replaced; every problem is reported in one pass */
 	defaults_and_checks(&l);
-	if (l.errors) {
+	ydoc_free(d);
+	if (ydoc_done(d, NULL)) {
 		config_free(c);
 		return NULL;
 	}
@@ -726,10 +703,11 @@ config_parse(struct config *c, yaml_parser_t *parser, const char *file)
 struct config *
 config_load(const char *file)
 {
-	yaml_parser_t parser;
+	struct ydoc d;
 	FILE *fp;
 	struct config *c;
 	char *slash;
+	int rc;
 
 	if (file == NULL) {
 		if (access("tfadesk.yaml", F_OK) == 0)
@@ -747,29 +725,26 @@ config_load(const char *file)
 	slash = strrchr(c->dir, '/');
 	slash[slash == c->dir ? 1 : 0] = '\0';
 
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	c = config_parse(c, &parser, file);
-	yaml_parser_delete(&parser);
+	ydoc_init(&d, file);
+	d.max_bytes = CONFIG_MAX_BYTES;
+	rc = ydoc_load_file(&d, fp);
 	fclose(fp);
-	return c;
+	return config_parse(c, &d, rc);
 }
 
 struct config *
 config_load_mem(const char *buf, size_t len, const char *name,
     const char *dir)
 {
-	yaml_parser_t parser;
+	struct ydoc d;
 	struct config *c;
 
 	c = xcalloc(1, sizeof *c);
 	c->file = xstrdup(name);
 	c->dir = xstrdup(dir);
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	c = config_parse(c, &parser, name);
-	yaml_parser_delete(&parser);
-	return c;
+	ydoc_init(&d, name);
+	d.max_bytes = CONFIG_MAX_BYTES;
+	return config_parse(c, &d, ydoc_load_mem(&d, buf, len));
 }
 
 void

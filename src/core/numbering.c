@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
-
 #include "tfadesk.h"
+#include "ydoc.h"
 #include "phone.h"
 
 struct numbering {
@@ -55,113 +54,75 @@ static const char *const W_TYPE[PHONE_NTYPES] = {
 };
 
 struct loader {
-	const char *path;
-	yaml_document_t *doc;
-	int errors;
+	struct ydoc *doc;
 };
 
-static void nb_error(struct loader *, const yaml_node_t *, const char *, ...)
-    PRINTFLIKE(3, 4);
-static int is_null(const yaml_node_t *);
-static const yaml_node_t *seq_item(struct loader *, const yaml_node_item_t *);
-static void load_types(struct loader *, struct numbering *,
-    const yaml_node_t *);
-static void load_cc(struct loader *, struct numbering *, const yaml_node_t *);
-static void load_ranges(struct loader *, struct numbering *,
-    const yaml_node_t *);
-
-/* Reports one problem at NODE's line (line 1 without a node). */
-static void
-nb_error(struct loader *l, const yaml_node_t *node, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%lu: %s", l->path,
-	    node != NULL ? (unsigned long)node->start_mark.line + 1 : 1UL, msg);
-	l->errors++;
-}
+/* Reports one problem at NODE's line. */
+#define nb_error(l, node, ...) ydoc_error((l)->doc, ynode_line(node), __VA_ARGS__)
 
 /* A key with no value, "~" or "null": taken as an empty list. */
 static int
-is_null(const yaml_node_t *n)
+is_null(const struct ynode *n)
 {
-	const char *v;
+	const char *v = ynode_str(n);
 
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (v == NULL || !n->plain)
 		return 0;
-	v = (const char *)n->data.scalar.value;
 	return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0;
 }
 
-static const yaml_node_t *
-seq_item(struct loader *l, const yaml_node_item_t *it)
-{
-	return yaml_document_get_node(l->doc, *it);
-}
-
 static void
-load_types(struct loader *l, struct numbering *nb, const yaml_node_t *v)
+load_types(struct loader *l, struct numbering *nb, const struct ynode *v)
 {
-	const yaml_node_item_t *it;
-	const yaml_node_t *n;
+	const struct ynode *n;
 	enum phone_type t;
 
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != YN_SEQ) {
 		nb_error(l, v, "sms_types: expected a list of number types");
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		n = seq_item(l, it);
-		if (n == NULL || n->type != YAML_SCALAR_NODE) {
+	YSEQ_FOREACH(l->doc, v, n) {
+		if (n == NULL || n->type != YN_SCALAR) {
 			nb_error(l, n != NULL ? n : v,
 			    "sms_types: expected a type name");
 			continue;
 		}
-		if (phone_type_parse((const char *)n->data.scalar.value,
+		if (phone_type_parse(n->value,
 		    &t) != 0 || t == PHONE_NTYPES) {
 			nb_error(l, n, "sms_types: unknown number type \"%s\""
 			    " (MOBILE, FIXED_LINE_OR_MOBILE, FIXED_LINE, "
-			    "VOIP, ...)", (const char *)n->data.scalar.value);
+			    "VOIP, ...)", n->value);
 			continue;
 		}
 		nb->sms_types |= 1u << t;
 	}
-	if (nb->sms_types == 0 && l->errors == 0)
+	if (nb->sms_types == 0 && l->doc->errors == 0)
 		nb_error(l, v, "sms_types: empty: no number could receive "
 		    "a code");
 }
 
 static void
-load_cc(struct loader *l, struct numbering *nb, const yaml_node_t *v)
+load_cc(struct loader *l, struct numbering *nb, const struct ynode *v)
 {
-	const yaml_node_item_t *it;
-	const yaml_node_t *n;
+	const struct ynode *n;
 	const char *s;
 	char *end;
 	long cc;
 
 	if (is_null(v))
 		return;
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != YN_SEQ) {
 		nb_error(l, v, "refused_country_codes: expected a list of "
 		    "country calling codes");
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		n = seq_item(l, it);
-		if (n == NULL || n->type != YAML_SCALAR_NODE) {
+	YSEQ_FOREACH(l->doc, v, n) {
+		if (n == NULL || n->type != YN_SCALAR) {
 			nb_error(l, n != NULL ? n : v,
 			    "refused_country_codes: expected a number");
 			continue;
 		}
-		s = (const char *)n->data.scalar.value;
+		s = n->value;
 		if (*s == '+')
 			s++;
 		errno = 0;
@@ -170,7 +131,7 @@ load_cc(struct loader *l, struct numbering *nb, const yaml_node_t *v)
 		    cc < 1 || cc > 999) {
 			nb_error(l, n, "refused_country_codes: \"%s\" is not "
 			    "a country calling code (1-999)",
-			    (const char *)n->data.scalar.value);
+			    n->value);
 			continue;
 		}
 		nb->refused_cc = xreallocarray(nb->refused_cc,
@@ -180,36 +141,33 @@ load_cc(struct loader *l, struct numbering *nb, const yaml_node_t *v)
 }
 
 static void
-load_ranges(struct loader *l, struct numbering *nb, const yaml_node_t *v)
+load_ranges(struct loader *l, struct numbering *nb, const struct ynode *v)
 {
-	const yaml_node_item_t *it;
-	const yaml_node_t *n;
+	const struct ynode *n;
 	const char *s;
 	size_t len;
 
 	if (is_null(v))
 		return;
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != YN_SEQ) {
 		nb_error(l, v, "refused_ranges: expected a list of E.164 "
 		    "prefixes");
 		return;
 	}
-	for (it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		n = seq_item(l, it);
-		if (n == NULL || n->type != YAML_SCALAR_NODE) {
+	YSEQ_FOREACH(l->doc, v, n) {
+		if (n == NULL || n->type != YN_SCALAR) {
 			nb_error(l, n != NULL ? n : v,
 			    "refused_ranges: expected a digit string");
 			continue;
 		}
-		s = (const char *)n->data.scalar.value;
+		s = n->value;
 		if (*s == '+')
 			s++;
 		len = strspn(s, "0123456789");
 		if (len == 0 || len > 15 || s[len] != '\0' || *s == '0') {
 			nb_error(l, n, "refused_ranges: \"%s\" is not an "
 			    "E.164 prefix (digits, country code first)",
-			    (const char *)n->data.scalar.value);
+			    n->value);
 			continue;
 		}
 		nb->ranges = xreallocarray(nb->ranges, nb->n_ranges + 1,
@@ -226,14 +184,13 @@ numbering_load(const char *path)
 	};
 	struct numbering *nb;
 	struct loader l;
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	const yaml_node_t *root, *k, *v;
-	const yaml_node_pair_t *p;
+	struct ydoc doc;
+	struct ynode *root, *k, *v;
 	const char *key;
 	int seen[3] = { 0, 0, 0 };
 	size_t i;
 	FILE *f;
+	int rc;
 
 	if (path == NULL || *path == '\0') {
 		log_warnx("numbering: no file given");
@@ -244,43 +201,29 @@ numbering_load(const char *path)
 		return NULL;
 	}
 	nb = xcalloc(1, sizeof *nb);
-	memset(&l, 0, sizeof l);
-	l.path = path;
 	l.doc = &doc;
-	if (!yaml_parser_initialize(&parser))
-		fatalx("numbering: out of memory");
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		log_warnx("%s:%lu: %s", path,
-		    (unsigned long)parser.problem_mark.line + 1,
-		    parser.problem != NULL ? parser.problem : "bad YAML");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		numbering_free(nb);
-		return NULL;
-	}
-	yaml_parser_delete(&parser);
+	ydoc_init(&doc, path);
+	doc.max_bytes = 1UL << 20;
+	rc = ydoc_load_file(&doc, f);
 	fclose(f);
+	if (rc == -1)
+		goto out;
 
-	root = yaml_document_get_root_node(&doc);
+	root = ydoc_root(&doc);
 	if (root == NULL) {
-		nb_error(&l, NULL, "empty file: sms_types is required");
+		ydoc_error(&doc, 1, "empty file: sms_types is required");
 		goto out;
 	}
-	if (root->type != YAML_MAPPING_NODE) {
+	if (root->type != YN_MAP) {
 		nb_error(&l, root, "expected a mapping of keys "
 		    "(sms_types, refused_country_codes, refused_ranges)");
 		goto out;
 	}
-	for (p = root->data.mapping.pairs.start;
-	    p < root->data.mapping.pairs.top; p++) {
-		k = yaml_document_get_node(&doc, p->key);
-		v = yaml_document_get_node(&doc, p->value);
-		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE) {
+	YMAP_FOREACH(&doc, root, k, v) {
+		if ((key = ynode_str(k)) == NULL) {
 			nb_error(&l, k, "expected a key");
 			continue;
 		}
-		key = (const char *)k->data.scalar.value;
 		for (i = 0; i < 3; i++)
 			if (strcmp(key, keys[i]) == 0)
 				break;
@@ -288,10 +231,7 @@ numbering_load(const char *path)
 			nb_error(&l, k, "%s: unknown key", key);
 			continue;
 		}
-		if (seen[i]++) {
-			nb_error(&l, k, "%s: given twice", key);
-			continue;
-		}
+		seen[i] = 1;
 		if (i == 0)
 			load_types(&l, nb, v);
 		else if (i == 1)
@@ -303,8 +243,8 @@ numbering_load(const char *path)
 		nb_error(&l, root, "sms_types: missing (e.g. [MOBILE, "
 		    "FIXED_LINE_OR_MOBILE])");
 out:
-	yaml_document_delete(&doc);
-	if (l.errors > 0) {
+	ydoc_free(&doc);
+	if (ydoc_done(&doc, NULL) > 0) {
 		numbering_free(nb);
 		return NULL;
 	}

@@ -1,5 +1,5 @@
 /*
- * term.c - text from mail made safe for a terminal or a JSON string.
+ * term.c - text from mail made safe for a terminal (JSON strings: json.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,39 +42,3 @@ term_puts(FILE *f, const char *s)
 	free(c);
 }
 
-void
-json_quote(struct buf *b, const char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s == NULL) {
-		buf_adds(b, "null");
-		return;
-	}
-	n = strlen(s);
-	buf_addc(b, '"');
-	while (n > 0) {
-		size_t k = utf8_decode(s, n, &cp);
-		if (k == 0) {
-			buf_adds(b, "\\ufffd");
-			k = 1;
-		} else if (cp == '"')
-			buf_adds(b, "\\\"");
-		else if (cp == '\\')
-			buf_adds(b, "\\\\");
-		else if (cp == '\n')
-			buf_adds(b, "\\n");
-		else if (cp == '\r')
-			buf_adds(b, "\\r");
-		else if (cp == '\t')
-			buf_adds(b, "\\t");
-		else if (utf8_is_control(cp) || utf8_is_bidi_control(cp))
-			buf_addf(b, "\\u%04x", (unsigned)cp);
-		else
-			buf_add(b, s, k);
-		s += k;
-		n -= k;
-	}
-	buf_addc(b, '"');
-}

@@ -1,5 +1,5 @@
 /*
- * term.h - text from mail made safe for a terminal or a JSON string, into
+ * term.h - text from mail made safe for a terminal (JSON strings: json.c), into
  * a buf (the escapes themselves are utf8_term_step in utf8.c).
  */
 #ifndef TFADESK_TERM_H
@@ -21,8 +21,4 @@ struct buf;
 void term_escape(struct buf *, const char *s, size_t n, int flags);
 char *term_clean(const char *s);        /* owned; NULL gives "" */
 void term_puts(FILE *, const char *s);  /* writes term_clean(S) */
-/* Appends S as a JSON string ("..."): controls, DEL, C1 and bidi controls
- * as \uXXXX; bytes that are not UTF-8 as U+FFFD. NULL gives null. */
-void json_quote(struct buf *, const char *s);
-
 #endif

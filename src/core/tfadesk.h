@@ -55,19 +55,36 @@ char *xstrndup(const char *, size_t);
 int xasprintf(char **, const char *, ...) PRINTFLIKE(2, 3);
 char *xstrfmt(const char *, ...) PRINTFLIKE(1, 2); /* returns the string */
 
-/* buf.c: a growable byte buffer, always NUL-terminated. */
+/*
+ * buf.c: the one growable byte buffer, NUL-terminated once anything was
+ * added. A plain buffer (max 0, as buf_init or { 0 } make it) ends the
+ * program when memory runs out. A bounded one (BUF_BOUNDED(max),
+ * buf_init_max) holds at most MAX bytes and never aborts: going past MAX
+ * or running out of memory sets err (BUF_TOOBIG, BUF_NOMEM), and from then
+ * on every add does nothing and returns -1; buf_steal gives NULL. mime.c,
+ * html.c and tmpl.c use bounded buffers for text from outside.
+ */
 struct buf {
 	char *s;
 	size_t len, cap;
+	size_t max;             /* 0: no bound (and no soft failure) */
+	int err;                /* sticky: BUF_NOMEM or BUF_TOOBIG */
 };
+#define BUF_NOMEM 1
+#define BUF_TOOBIG 2
+#define BUF_BOUNDED(m) { NULL, 0, 0, (m), 0 }
 void buf_init(struct buf *);
-void buf_free(struct buf *);
+void buf_init_max(struct buf *, size_t max);
+void buf_free(struct buf *);    /* keeps the bound, clears err */
 void buf_reset(struct buf *);
-void buf_add(struct buf *, const void *, size_t);
-void buf_adds(struct buf *, const char *);
-void buf_addc(struct buf *, int);
-void buf_addf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
-char *buf_steal(struct buf *); /* owned, buffer reset */
+int buf_reserve(struct buf *, size_t more);
+int buf_add(struct buf *, const void *, size_t);
+int buf_adds(struct buf *, const char *);
+int buf_addc(struct buf *, int);
+int buf_addf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
+int buf_add_cp(struct buf *, uint32_t cp); /* UTF-8; U+FFFD if not a scalar */
+char *buf_steal(struct buf *); /* owned ("" if empty), buffer reset; NULL
+                                * after an error */
 
 /* util.c */
 char *mask_phone(const char *digits);   /* "4478******56", owned */
@@ -97,7 +114,6 @@ int read_secret_file(const char *path, char **out);
 int secret_exit(int err);
 int mkdir_p(const char *path, int mode);
 int is_loopback_host(const char *host);
-int json_escape(struct buf *, const char *s); /* appends "..." quoted */
 /* SIGTERM/SIGINT set a flag that long loops check between messages. */
 void stop_install(void);
 int stop_requested(void);              /* the signal number, or 0 */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tfadesk.h"
 #include "tmpl.h"
 
 #define TMPL_MAX_DEPTH   16          /* nested sections */
@@ -54,10 +55,9 @@ struct node {
 };
 
 struct out {
-	char *s;
-	size_t len, cap;
+	struct buf b;           /* bounded by TMPL_MAX_OUT */
 	size_t steps;
-	int oom, toobig, toolong;
+	int toolong;
 };
 
 static char *tstrdup(const char *);
@@ -65,7 +65,6 @@ static struct tv_ent *tv_find(const struct tv *, const char *);
 static struct tv_ent *tv_ent_new(struct tv *, const char *);
 static void tv_ent_clear(struct tv_ent *);
 static void nodes_free(struct node *);
-static int out_add(struct out *, const char *, size_t);
 static char *errf(int line, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static struct node *parse(const char *, char **);
@@ -463,34 +462,6 @@ fail:
 
 /* Rendering. */
 
-static int
-out_add(struct out *o, const char *s, size_t n)
-{
-	if (o->oom || o->toobig)
-		return -1;
-	if (n > TMPL_MAX_OUT - o->len) {
-		o->toobig = 1;
-		return -1;
-	}
-	if (o->len + n + 1 > o->cap) {
-		size_t cap = o->cap ? o->cap : 256;
-		char *ns;
-
-		while (cap < o->len + n + 1)
-			cap *= 2;
-		if ((ns = realloc(o->s, cap)) == NULL) {
-			o->oom = 1;
-			return -1;
-		}
-		o->s = ns;
-		o->cap = cap;
-	}
-	memcpy(o->s + o->len, s, n);
-	o->len += n;
-	o->s[o->len] = '\0';
-	return 0;
-}
-
 /* One more node or item rendered: -1 past TMPL_MAX_STEPS. */
 static int
 step(struct out *o)
@@ -536,12 +507,12 @@ render(const struct node *n, const struct tv **stack, size_t depth,
 			return -1;
 		switch (n->type) {
 		case N_TEXT:
-			if (out_add(o, n->s, n->len) == -1)
+			if (buf_add(&o->b, n->s, n->len) == -1)
 				return -1;
 			break;
 		case N_VAR:
 			e = lookup(stack, depth, n->s);
-			if (e && e->str && out_add(o, e->str,
+			if (e && e->str && buf_add(&o->b, e->str,
 			    strlen(e->str)) == -1)
 				return -1;
 			break;
@@ -577,7 +548,7 @@ tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
 {
 	const struct tv *stack[TMPL_MAX_DEPTH + 2];
 	struct node *root;
-	struct out o = { NULL, 0, 0, 0, 0, 0, 0 };
+	struct out o = { BUF_BOUNDED(TMPL_MAX_OUT), 0, 0 };
 	char *e = NULL;
 
 	if (err)
@@ -600,17 +571,17 @@ tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
 		return NULL;
 	}
 	stack[0] = ctx;
-	if (render(root, stack, ctx ? 1 : 0, &o) == -1 || out_add(&o, "", 0)) {
-		free(o.s);
+	if (render(root, stack, ctx ? 1 : 0, &o) == -1 || buf_add(&o.b, "", 0)) {
 		nodes_free(root);
 		if (err)
-			*err = tstrdup(o.toobig ? "rendered text too big" :
+			*err = tstrdup(o.b.err == BUF_TOOBIG ? "rendered text too big" :
 			    o.toolong ? "too much work (sections nested over "
 			    "lists)" : "out of memory");
+		buf_free(&o.b);
 		return NULL;
 	}
 	nodes_free(root);
-	return o.s;
+	return buf_steal(&o.b);
 }
 
 /* NAME is a file in DIR: "twofa_enabled" or "twofa_enabled.txt". */

@@ -312,13 +312,6 @@ is_loopback_host(const char *host)
 	return 0;
 }
 
-/* One JSON string writer: json_quote in term.c. */
-int
-json_escape(struct buf *b, const char *s)
-{
-	json_quote(b, s);
-	return 0;
-}
 
 time_t
 now_time(void)

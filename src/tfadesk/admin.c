@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
@@ -102,33 +103,31 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 	usage_error("db", "expected init or import");
 }
 
+/* The account's object, left open for what the caller adds. */
 static void
-json_account(struct buf *b, struct store *s, const struct account *a)
+json_account(struct json *j, struct store *s, const struct account *a)
 {
 	struct user *u = NULL;
 	size_t n = 0;
 
-	buf_adds(b, "{\"id\":");
-	json_escape(b, a->id);
-	buf_adds(b, ",\"kind\":");
-	json_escape(b, kind_name(a->kind));
-	buf_adds(b, ",\"reseller\":");
-	json_escape(b, a->reseller);
-	buf_adds(b, ",\"name\":");
-	json_escape(b, a->name);
-	buf_addf(b, ",\"twofa\":%s,\"users\":[", a->twofa ? "true" : "false");
+	json_obj(j);
+	json_kstr(j, "id", a->id);
+	json_kstr(j, "kind", kind_name(a->kind));
+	json_kstr(j, "reseller", a->reseller);
+	json_kstr(j, "name", a->name);
+	json_kbool(j, "twofa", a->twofa);
+	json_key(j, "users");
+	json_arr(j);
 	if (store_account_users(s, a->id, &u, &n) == -1)
 		exit(EX_SOFTWARE);
 	for (size_t i = 0; i < n; i++) {
-		buf_adds(b, i ? ",{\"id\":" : "{\"id\":");
-		json_escape(b, u[i].id);
-		buf_adds(b, ",\"name\":");
-		json_escape(b, u[i].name);
-		buf_adds(b, ",\"phone\":");
-		json_escape(b, u[i].phone);
-		buf_addc(b, '}');
+		json_obj(j);
+		json_kstr(j, "id", u[i].id);
+		json_kstr(j, "name", u[i].name);
+		json_kstr(j, "phone", u[i].phone);
+		json_end(j);
 	}
-	buf_addc(b, ']');
+	json_end(j);
 	users_free(u, n);
 }
 
@@ -144,14 +143,15 @@ account_list(struct cmd_env *env)
 		return EX_SOFTWARE;
 	buf_init(&b);
 	if (env->json) {
-		buf_addc(&b, '[');
+		struct json j;
+		json_init(&j, &b, 0);
+		json_arr(&j);
 		for (size_t i = 0; i < n; i++) {
-			if (i)
-				buf_addc(&b, ',');
-			json_account(&b, s, &a[i]);
-			buf_addc(&b, '}');
+			json_account(&j, s, &a[i]);
+			json_end(&j);
 		}
-		buf_adds(&b, "]\n");
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 	} else {
 		struct table *t = table_new(6, "ID", "KIND", "RESELLER", "NAME",
@@ -200,27 +200,28 @@ account_show(struct cmd_env *env, const char *id)
 	}
 	if (env->json) {
 		struct buf b;
+		struct json j;
 		buf_init(&b);
-		json_account(&b, s, &a);
+		json_init(&j, &b, 0);
+		json_account(&j, s, &a);
 		if (a.kind == ACCOUNT_RESELLER) {
 			struct account *all;
-			size_t na, k = 0;
+			size_t na;
 			if (store_account_list(s, &all, &na) == -1)
 				return EX_SOFTWARE;
-			buf_adds(&b, ",\"end_clients\":[");
+			json_key(&j, "end_clients");
+			json_arr(&j);
 			for (size_t i = 0; i < na; i++) {
 				if (all[i].reseller &&
-				    strcmp(all[i].reseller, a.id) == 0) {
-					if (k++)
-						buf_addc(&b, ',');
-					json_escape(&b, all[i].id);
-				}
+				    strcmp(all[i].reseller, a.id) == 0)
+					json_str(&j, all[i].id);
 				account_clear(&all[i]);
 			}
 			free(all);
-			buf_addc(&b, ']');
+			json_end(&j);
 		}
-		buf_adds(&b, "}\n");
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 		buf_free(&b);
 		account_clear(&a);
@@ -310,20 +311,20 @@ user_show(struct cmd_env *env, const char *id)
 	}
 	if (env->json) {
 		struct buf b;
+		struct json j;
 		buf_init(&b);
-		buf_adds(&b, "{\"id\":");
-		json_escape(&b, u.id);
-		buf_adds(&b, ",\"account\":");
-		json_escape(&b, a.id);
-		buf_adds(&b, ",\"reseller\":");
-		json_escape(&b, a.reseller ? a.reseller : a.id);
-		buf_adds(&b, ",\"name\":");
-		json_escape(&b, u.name);
-		buf_adds(&b, ",\"phone\":");
-		json_escape(&b, u.phone);
-		buf_addf(&b, ",\"twofa\":%s,\"can_log_in\":%s}\n",
-		    a.twofa ? "true" : "false", !a.twofa ||
-		    can_receive_codes(env, u.phone) ? "true" : "false");
+		json_init(&j, &b, 0);
+		json_obj(&j);
+		json_kstr(&j, "id", u.id);
+		json_kstr(&j, "account", a.id);
+		json_kstr(&j, "reseller", a.reseller ? a.reseller : a.id);
+		json_kstr(&j, "name", u.name);
+		json_kstr(&j, "phone", u.phone);
+		json_kbool(&j, "twofa", a.twofa);
+		json_kbool(&j, "can_log_in", !a.twofa ||
+		    can_receive_codes(env, u.phone));
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else {
@@ -592,33 +593,27 @@ cmd_audit(struct cmd_env *env, int argc, char **argv)
 	if (env->json) {
 		/* whole values: how staff undo a wrong change */
 		struct buf b;
+		struct json j;
 		buf_init(&b);
-		buf_addc(&b, '[');
+		json_init(&j, &b, 0);
+		json_arr(&j);
 		for (size_t i = 0; i < n; i++) {
-			buf_adds(&b, i ? ",{\"at\":" : "{\"at\":");
-			json_escape(&b, r[i].at);
-			buf_adds(&b, ",\"actor\":");
-			json_escape(&b, r[i].actor);
-			buf_adds(&b, ",\"action\":");
-			json_escape(&b, r[i].action);
-			buf_adds(&b, ",\"account\":");
-			json_escape(&b, r[i].account);
-			buf_adds(&b, ",\"user\":");
-			json_escape(&b, r[i].user);
-			buf_adds(&b, ",\"old\":");
-			json_escape(&b, r[i].old_value);
-			buf_adds(&b, ",\"new\":");
-			json_escape(&b, r[i].new_value);
+			json_obj(&j);
+			json_kstr(&j, "at", r[i].at);
+			json_kstr(&j, "actor", r[i].actor);
+			json_kstr(&j, "action", r[i].action);
+			json_kstr(&j, "account", r[i].account);
+			json_kstr(&j, "user", r[i].user);
+			json_kstr(&j, "old", r[i].old_value);
+			json_kstr(&j, "new", r[i].new_value);
 			if (r[i].ticket_id)
-				buf_addf(&b, ",\"ticket\":%lld",
-				    (long long)r[i].ticket_id);
-			if (r[i].note) {
-				buf_adds(&b, ",\"note\":");
-				json_escape(&b, r[i].note);
-			}
-			buf_addc(&b, '}');
+				json_kint(&j, "ticket", r[i].ticket_id);
+			if (r[i].note)
+				json_kstr(&j, "note", r[i].note);
+			json_end(&j);
 		}
-		buf_adds(&b, "]\n");
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else {

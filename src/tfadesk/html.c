@@ -23,7 +23,7 @@ struct tbl {
 };
 
 struct h2t {
-	struct mbuf *o;
+	struct buf *o;
 	size_t line;		/* offset of the current line */
 	size_t prefix;		/* bytes of quote prefix on it */
 	int bol;		/* nothing written on the current line yet */
@@ -99,7 +99,7 @@ begin_line(struct h2t *h)
 		return;
 	h->line = h->o->len;
 	for (i = 0; i < h->quote; i++)
-		mbuf_add(h->o, "> ", 2);
+		buf_add(h->o, "> ", 2);
 	h->prefix = h->o->len - h->line;
 	h->bol = 0;
 	h->space = 0;
@@ -113,16 +113,16 @@ put(struct h2t *h, const char *s, size_t n)
 	if (h->bol)
 		begin_line(h);
 	else if (h->space)
-		mbuf_addc(h->o, ' ');
+		buf_addc(h->o, ' ');
 	h->space = 0;
-	mbuf_add(h->o, s, n);
+	buf_add(h->o, s, n);
 	h->blanks = 0;
 }
 
 static void
 put_cp(struct h2t *h, unsigned long cp)
 {
-	struct mbuf t = { 0 };
+	struct buf t = MIME_BUF;
 	char u[8];
 
 	if (cp == 0)
@@ -132,9 +132,9 @@ put_cp(struct h2t *h, unsigned long cp)
 		return;
 	}
 	/* small code points are encoded locally, no allocation */
-	t.p = u;
+	t.s = u;
 	t.cap = sizeof(u);
-	mbuf_add_cp(&t, cp);
+	buf_add_cp(&t, cp);
 	put(h, u, t.len);
 }
 
@@ -142,31 +142,31 @@ put_cp(struct h2t *h, unsigned long cp)
 static void
 newline(struct h2t *h, int hard)
 {
-	struct mbuf *o = h->o;
+	struct buf *o = h->o;
 
 	if (h->bol) {
 		if (!hard || h->blanks < 0 || h->blanks >= 1)
 			return;
 		begin_line(h);
 	}
-	while (o->len > h->line + h->prefix && (o->p[o->len - 1] == ' '))
+	while (o->len > h->line + h->prefix && (o->s[o->len - 1] == ' '))
 		o->len--;
 	if (o->len == h->line + h->prefix) {	/* empty line */
-		while (o->len > h->line && o->p[o->len - 1] == ' ')
+		while (o->len > h->line && o->s[o->len - 1] == ' ')
 			o->len--;
 		if (h->blanks < 0 || h->blanks >= 1) {
 			o->len = h->line;
-			if (o->p)
-				o->p[o->len] = '\0';
+			if (o->s)
+				o->s[o->len] = '\0';
 			h->bol = 1;
 			return;
 		}
 		h->blanks++;
 	} else
 		h->blanks = 0;
-	if (o->p)
-		o->p[o->len] = '\0';
-	mbuf_addc(o, '\n');
+	if (o->s)
+		o->s[o->len] = '\0';
+	buf_addc(o, '\n');
 	h->bol = 1;
 	h->space = 0;
 }
@@ -985,23 +985,23 @@ static size_t
 attr_decode(const char *v, size_t vl, char *out, size_t outsz)
 {
 	const char *e = v + vl;
-	struct mbuf t = { 0 };
+	struct buf t = MIME_BUF;
 	unsigned long cp;
 	size_t k;
 
-	t.p = out;
+	t.s = out;
 	t.cap = outsz;
 	while (v < e) {
 		if (t.len + 8 >= outsz)
 			return (size_t)-1;
 		if (*v == '&' && (k = entity(v, e, &cp)) > 0) {
 			if (cp != 0)
-				mbuf_add_cp(&t, cp);
+				buf_add_cp(&t, cp);
 			else
-				mbuf_addc(&t, '?');	/* &shy; &zwj; ... */
+				buf_addc(&t, '?');	/* &shy; &zwj; ... */
 			v += k;
 		} else
-			mbuf_addc(&t, *v++);
+			buf_addc(&t, *v++);
 	}
 	out[t.len] = '\0';
 	return t.len;
@@ -1245,7 +1245,7 @@ tag(struct h2t *h, const char *name, size_t nl, int closing,
 			if (h->bol)
 				begin_line(h);
 			h->space = 0;
-			mbuf_add(h->o, " |", 2);
+			buf_add(h->o, " |", 2);
 			h->space = 1;
 			h->blanks = 0;
 		}
@@ -1265,7 +1265,7 @@ html_to_text(const char *html, size_t len)
 char *
 html_to_text_why(const char *html, size_t len, char *why, size_t whysz)
 {
-	struct mbuf o = { 0 }, v = { 0 };
+	struct buf o = MIME_BUF, v = MIME_BUF;
 	struct h2t h;
 	const char *p, *end, *q, *nm, *a;
 	unsigned long cp;
@@ -1282,7 +1282,7 @@ html_to_text_why(const char *html, size_t len, char *why, size_t whysz)
 	h.whysz = whysz;
 	if (why && whysz)
 		why[0] = '\0';
-	if (mbuf_reserve(&o, len / 2 + 64) == -1)
+	if (buf_reserve(&o, len / 2 + 64) == -1)
 		return NULL;
 	p = html;
 	end = html + len;
@@ -1408,22 +1408,22 @@ html_to_text_why(const char *html, size_t len, char *why, size_t whysz)
 	for (;;) {
 		size_t ls;
 
-		while (o.len > 0 && (o.p[o.len - 1] == '\n' ||
-		    o.p[o.len - 1] == ' '))
+		while (o.len > 0 && (o.s[o.len - 1] == '\n' ||
+		    o.s[o.len - 1] == ' '))
 			o.len--;
-		for (ls = o.len; ls > 0 && o.p[ls - 1] != '\n'; ls--)
+		for (ls = o.len; ls > 0 && o.s[ls - 1] != '\n'; ls--)
 			;
-		for (k = ls; k < o.len && (o.p[k] == '>' || o.p[k] == ' '); k++)
+		for (k = ls; k < o.len && (o.s[k] == '>' || o.s[k] == ' '); k++)
 			;
 		if (k < o.len || ls == o.len)
 			break;
 		o.len = ls;	/* a last line of bare quote marks */
 	}
-	if (o.oom) {
-		mbuf_free(&o);
+	if (o.err) {
+		buf_free(&o);
 		return NULL;
 	}
-	mime_utf8_add(&v, o.p ? o.p : "", o.len, MU_TEXT);
-	mbuf_free(&o);
-	return mbuf_steal(&v);
+	mime_utf8_add(&v, o.s ? o.s : "", o.len, MU_TEXT);
+	buf_free(&o);
+	return buf_steal(&v);
 }

@@ -12,9 +12,9 @@
 
 #include <pthread.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "tfadesk.h"
+#include "ydoc.h"
 #include "store.h"
 #include "phone.h"
 #include "admin.h"
@@ -41,217 +41,22 @@ struct imp_contact {
 	int line;
 };
 
-/*
- * The file as a tree, built from libyaml's events: a node is 32 bytes and
- * its text sits in large blocks, where yaml_parser_load() spends some 2 KB
- * a user (a tag string, marks and a malloc for every node). Memory stays
- * proportional to the file, at a few times its size.
- */
-enum { N_SCALAR = 1, N_SEQ, N_MAP };
-#define YTREE_MAX_DEPTH 32
-
-struct ynode {
-	unsigned char type;
-	uint32_t line;
-	uint32_t len;         /* a scalar's bytes */
-	uint32_t first, next; /* children (a map's: key, value, ...), 1-based */
-	const char *value;    /* a scalar's text, NUL-terminated */
-};
-
-struct yblock {
-	struct yblock *next;
-	size_t used, size;
-	char data[];
-};
-
-struct ytree {
-	struct ynode *n; size_t nn, cap;
-	struct yblock *blocks;
-};
-
 struct importer {
 	const char *file;
-	struct ytree doc;
+	struct ydoc doc;
 	const struct numbering *numbering;
 	const char *region;
-	int errors;
 	struct imp_account *acc; size_t nacc;
 	struct imp_user *usr; size_t nusr;
 	struct imp_contact *con; size_t ncon;
 };
 
-static void PRINTFLIKE(3, 4)
-ierr(struct importer *im, int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	log_warnx("%s:%d: %s", im->file, line, msg);
-	im->errors++;
-}
+#define ierr(im, ...) ydoc_error(&(im)->doc, __VA_ARGS__)
 
 static int
 line_of(struct ynode *n)
 {
-	return n ? (int)n->line : 0;
-}
-
-static struct ynode *
-node(struct importer *im, uint32_t idx)
-{
-	return idx ? &im->doc.n[idx - 1] : NULL;
-}
-
-static const char *
-ytree_text(struct ytree *t, const char *s, size_t len)
-{
-	struct yblock *b = t->blocks;
-	char *p;
-
-	if (b == NULL || b->size - b->used < len + 1) {
-		size_t size = len + 1 > 1048576 ? len + 1 : 1048576;
-		b = xmalloc(sizeof *b + size);
-		b->size = size;
-		b->used = 0;
-		b->next = t->blocks;
-		t->blocks = b;
-	}
-	p = b->data + b->used;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	b->used += len + 1;
-	return p;
-}
-
-static void
-ytree_free(struct ytree *t)
-{
-	struct yblock *b, *next;
-
-	for (b = t->blocks; b; b = next) {
-		next = b->next;
-		free(b);
-	}
-	free(t->n);
-	memset(t, 0, sizeof *t);
-}
-
-/*
- * Reads the first document of FILE into IM->doc. -1 on a YAML error, an
- * alias (a portal's export has none; refusing them keeps a small file
- * from naming a huge tree) or nesting deeper than YTREE_MAX_DEPTH.
- */
-static int
-ytree_load(struct importer *im, FILE *fp)
-{
-	struct ytree *t = &im->doc;
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	uint32_t stack[YTREE_MAX_DEPTH], last[YTREE_MAX_DEPTH];
-	int depth = 0, rc = 0, done = 0, started = 0;
-
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	while (!done) {
-		struct ynode *n;
-		uint32_t idx;
-
-		if (!yaml_parser_parse(&parser, &ev)) {
-			log_warnx("%s:%d: YAML error: %s", im->file,
-			    (int)parser.problem_mark.line + 1,
-			    parser.problem ? parser.problem : "unreadable");
-			rc = -1;
-			break;
-		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			if (started)       /* only the first document */
-				done = 1;
-			started = 1;
-			break;
-		case YAML_ALIAS_EVENT:
-			log_warnx("%s:%d: YAML alias *%s: not supported in an "
-			    "import file", im->file, (int)ev.start_mark.line +
-			    1, (const char *)ev.data.alias.anchor);
-			rc = -1;
-			done = 1;
-			break;
-		case YAML_SCALAR_EVENT:
-			if (memchr(ev.data.scalar.value, '\0',
-			    ev.data.scalar.length) != NULL) {
-				log_warnx("%s:%d: a NUL character in a value",
-				    im->file, (int)ev.start_mark.line + 1);
-				rc = -1;
-				done = 1;
-				break;
-			}
-			/* FALLTHROUGH */
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT:
-			if (ev.type != YAML_SCALAR_EVENT &&
-			    depth == YTREE_MAX_DEPTH) {
-				log_warnx("%s:%d: nested more than %d levels "
-				    "deep", im->file, (int)ev.start_mark.line +
-				    1, YTREE_MAX_DEPTH);
-				rc = -1;
-				done = 1;
-				break;
-			}
-			if (t->nn == UINT32_MAX - 1) {
-				log_warnx("%s: too many YAML nodes", im->file);
-				rc = -1;
-				done = 1;
-				break;
-			}
-			if (t->nn == t->cap) {
-				t->cap = t->cap ? t->cap * 2 : 4096;
-				t->n = xreallocarray(t->n, t->cap, sizeof *t->n);
-			}
-			idx = (uint32_t)++t->nn;
-			n = &t->n[idx - 1];
-			memset(n, 0, sizeof *n);
-			n->line = (uint32_t)ev.start_mark.line + 1;
-			if (ev.type == YAML_SCALAR_EVENT) {
-				n->type = N_SCALAR;
-				n->len = ev.data.scalar.length > UINT32_MAX ?
-				    UINT32_MAX : (uint32_t)ev.data.scalar.length;
-				n->value = ytree_text(t, (const char *)
-				    ev.data.scalar.value, ev.data.scalar.length);
-			} else
-				n->type = ev.type == YAML_SEQUENCE_START_EVENT ?
-				    N_SEQ : N_MAP;
-			if (depth > 0) {
-				if (last[depth - 1])
-					t->n[last[depth - 1] - 1].next = idx;
-				else
-					t->n[stack[depth - 1] - 1].first = idx;
-				last[depth - 1] = idx;
-			} else if (idx != 1)
-				break;          /* cannot happen: one root */
-			if (n->type != N_SCALAR) {
-				stack[depth] = idx;
-				last[depth] = 0;
-				depth++;
-			}
-			break;
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT:
-			if (depth > 0)
-				depth--;
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	return rc;
+	return ynode_line(n);
 }
 
 /* IDs as the portal writes them: letters, digits and . _ - only. */
@@ -300,7 +105,7 @@ parse_contact(const char *s, char **addr, char **display)
 static const char *
 scalar(struct ynode *n)
 {
-	if (n == NULL || n->type != N_SCALAR)
+	if (n == NULL || n->type != YN_SCALAR)
 		return NULL;
 	return n->value;
 }
@@ -317,15 +122,15 @@ fields(struct importer *im, struct ynode *map, const char *what,
 {
 	struct ynode *k, *v;
 
-	if (map == NULL || map->type != N_MAP) {
+	if (map == NULL || map->type != YN_MAP) {
 		ierr(im, line_of(map), "%s: expected a mapping of keys", what);
 		return -1;
 	}
-	for (k = node(im, map->first); k; k = v ? node(im, v->next) : NULL) {
+	for (k = ynode_first(&im->doc, map); k; k = v ? ynode_next(&im->doc, v) : NULL) {
 		const char *ks = scalar(k);
 		size_t i;
 
-		v = node(im, k->next);
+		v = ynode_next(&im->doc, k);
 		for (i = 0; ks && i < nf; i++)
 			if (strcmp(ks, f[i].name) == 0)
 				break;
@@ -334,8 +139,6 @@ fields(struct importer *im, struct ynode *map, const char *what,
 			    ks ? ks : "?");
 			continue;
 		}
-		if (f[i].value)
-			ierr(im, line_of(k), "%s: '%s' given twice", what, ks);
 		f[i].value = v;
 	}
 	return 0;
@@ -405,13 +208,13 @@ seq_items(struct importer *im, struct ynode *n, const char *what,
 	*first = NULL;
 	if (n == NULL)
 		return 0;
-	if (n->type == N_SCALAR && n->len == 0)
+	if (n->type == YN_SCALAR && n->len == 0)
 		return 0;           /* "users:" with nothing after it */
-	if (n->type != N_SEQ) {
+	if (n->type != YN_SEQ) {
 		ierr(im, line_of(n), "%s: expected a list", what);
 		return -1;
 	}
-	*first = node(im, n->first);
+	*first = ynode_first(&im->doc, n);
 	return 0;
 }
 
@@ -424,7 +227,7 @@ add_users(struct importer *im, struct ynode *list, const char *account)
 	snprintf(what, sizeof what, "account %s: users", account);
 	if (seq_items(im, list, what, &m) == -1)
 		return;
-	for (; m; m = node(im, m->next)) {
+	for (; m; m = ynode_next(&im->doc, m)) {
 		struct field f[] = { { "id", NULL }, { "name", NULL },
 		    { "phone", NULL } };
 		struct imp_user iu;
@@ -514,7 +317,7 @@ add_account(struct importer *im, struct ynode *m, const char *reseller)
 	struct ynode *c, *it;
 	snprintf(what, sizeof what, "reseller %s: contacts", ia.a.id);
 	if (seq_items(im, f[4].value, what, &c) == 0)
-		for (; c; c = node(im, c->next)) {
+		for (; c; c = ynode_next(&im->doc, c)) {
 			const char *s = scalar(c);
 			struct imp_contact ic;
 			memset(&ic, 0, sizeof ic);
@@ -533,7 +336,7 @@ add_account(struct importer *im, struct ynode *m, const char *reseller)
 	snprintf(what, sizeof what, "reseller %s: end_clients", ia.a.id);
 	char *rid = xstrdup(ia.a.id);
 	if (seq_items(im, f[5].value, what, &it) == 0)
-		for (; it; it = node(im, it->next))
+		for (; it; it = ynode_next(&im->doc, it))
 			add_account(im, it, rid);
 	free(rid);
 }
@@ -1199,14 +1002,16 @@ import_yaml(struct store *s, const struct numbering *numbering,
 	memset(&sy, 0, sizeof sy);
 	memset(st, 0, sizeof *st);
 	im.file = file;
+	ydoc_init(&im.doc, file);
 	im.numbering = numbering;
 	im.region = region;
-	if (ytree_load(&im, fp) == -1) {
-		ytree_free(&im.doc);
+	if (ydoc_load_file(&im.doc, fp) == -1) {
+		ydoc_done(&im.doc, "nothing changed");
+		ydoc_free(&im.doc);
 		return EX_DATAERR;
 	}
 
-	root = node(&im, im.doc.nn ? 1 : 0);
+	root = ydoc_root(&im.doc);
 	if (root == NULL)
 		ierr(&im, 1, "the file is empty");
 	else {
@@ -1215,21 +1020,18 @@ import_yaml(struct store *s, const struct numbering *numbering,
 		struct ynode *it;
 		if (fields(&im, root, "top level", f, 2) == 0) {
 			if (seq_items(&im, f[0].value, "resellers", &it) == 0)
-				for (; it; it = node(&im, it->next))
+				for (; it; it = ynode_next(&im.doc, it))
 					add_account(&im, it, NULL);
 			if (seq_items(&im, f[1].value, "end_clients", &it) == 0)
-				for (; it; it = node(&im, it->next))
+				for (; it; it = ynode_next(&im.doc, it))
 					add_account(&im, it, "");
 		}
 	}
 	normalize_phones(&im);
-	if (im.errors == 0)
+	if (im.doc.errors == 0)
 		check_references(&im, s);
-	if (im.errors) {
-		log_warnx("import: %s: %d problem%s, nothing changed", file,
-		    im.errors, im.errors == 1 ? "" : "s");
+	if (ydoc_done(&im.doc, "nothing changed"))
 		goto out;
-	}
 
 	sy.im = &im;
 	sy.s = s;
@@ -1294,7 +1096,7 @@ out:
 	}
 	free(sy.lo);
 	free(sy.actor);
-	ytree_free(&im.doc);
+	ydoc_free(&im.doc);
 	importer_free(&im);
 	return rc;
 }

@@ -1,28 +1,18 @@
 /*
- * mime-int.h - helpers shared by mime.c, html.c and loop.c only.
- * Like mime.h, this does not include tfadesk.h: nothing here aborts; an
- * allocation failure sets mbuf.oom and later calls do nothing.
+ * mime-int.h - helpers shared by mime.c, html.c and autoreply.c only.
+ * Nothing here aborts: text is built in bounded buffers (struct buf made
+ * with MIME_BUF), where an allocation failure sets err and later calls do
+ * nothing; buf_steal() then gives NULL.
  */
 #ifndef MIME_INT_H
 #define MIME_INT_H
 
 #include <stddef.h>
 
-/* A growable byte string, NUL-terminated when p != NULL. */
-struct mbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
+#include "tfadesk.h"
 
-int mbuf_reserve(struct mbuf *, size_t more);  /* -1 (and oom) on failure */
-void mbuf_add(struct mbuf *, const void *, size_t);
-void mbuf_adds(struct mbuf *, const char *);
-void mbuf_addc(struct mbuf *, int);
-void mbuf_add_cp(struct mbuf *, unsigned long cp);  /* as UTF-8 */
-/* The string, owned by the caller ("" when empty); NULL after OOM. */
-char *mbuf_steal(struct mbuf *);
-void mbuf_free(struct mbuf *);
+#define MIME_BUF_MAX (SIZE_MAX / 4)
+#define MIME_BUF BUF_BOUNDED(MIME_BUF_MAX)
 
 /* How mime_utf8_add treats control characters. */
 enum { MU_KEEP, MU_TEXT, MU_HEADER };
@@ -30,9 +20,9 @@ enum { MU_KEEP, MU_TEXT, MU_HEADER };
  * MU_TEXT: CRLF and CR become LF, NUL and C0 controls other than TAB, LF
  * and FF are dropped. MU_HEADER: TAB, CR, LF become space, other controls
  * are dropped. */
-void mime_utf8_add(struct mbuf *, const char *s, size_t n, int mode);
+void mime_utf8_add(struct buf *, const char *s, size_t n, int mode);
 /* Append bytes in CHARSET (NULL: guess) converted to UTF-8, always valid. */
-void mime_to_utf8(struct mbuf *, const char *charset, const char *s,
+void mime_to_utf8(struct buf *, const char *charset, const char *s,
     size_t n, int mode);
 /* Windows-1252 code point of byte C (>= 0x80); 0xFFFD if undefined. */
 unsigned long mime_cp1252(unsigned char c);

@@ -36,7 +36,7 @@ struct rawhdr {
 
 struct walk {
 	const struct msg_limits *lim;
-	struct mbuf text;
+	struct buf text;
 	size_t parts;
 	int nplain, nhtml;
 	int badenc;
@@ -45,116 +45,19 @@ struct walk {
 };
 
 static const char *find_eol(const char *, const char *);
-static void unfold(struct mbuf *, const char *, size_t);
-static void hdr_decode(struct mbuf *, const char *, size_t);
+static void unfold(struct buf *, const char *, size_t);
+static void hdr_decode(struct buf *, const char *, size_t);
 static char *extract_id(const char *, size_t);
 static int scan_headers(const char *, size_t, struct rawhdr **, size_t *,
     size_t *);
 static void parse_from(struct msg *, const char *, size_t, int);
 static void walk_mime(struct walk *, struct mailmime *, size_t);
 static void add_part_text(struct walk *, struct mailmime *);
-static void decode_cte(struct mbuf *, int, const char *, size_t, int *);
-static void split_text(struct msg *, struct mbuf *, struct mbuf *,
-    struct mbuf *);
+static void decode_cte(struct buf *, int, const char *, size_t, int *);
+static void split_text(struct msg *, struct buf *, struct buf *,
+    struct buf *);
 static void part_bounds(const char *, size_t, size_t *, size_t *,
     size_t *);
-
-/* ---- mbuf ---------------------------------------------------------- */
-
-int
-mbuf_reserve(struct mbuf *b, size_t more)
-{
-	size_t ncap;
-	char *np;
-
-	if (b->oom)
-		return -1;
-	if (b->len + more + 1 <= b->cap)
-		return 0;
-	if (more > SIZE_MAX / 4 - b->len)
-		goto fail;
-	ncap = b->cap ? b->cap : 64;
-	while (ncap < b->len + more + 1)
-		ncap *= 2;
-	np = realloc(b->p, ncap);
-	if (np == NULL)
-		goto fail;
-	b->p = np;
-	b->cap = ncap;
-	b->p[b->len] = '\0';
-	return 0;
-fail:
-	b->oom = 1;
-	return -1;
-}
-
-void
-mbuf_add(struct mbuf *b, const void *s, size_t n)
-{
-	if (mbuf_reserve(b, n) == -1)
-		return;
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void
-mbuf_adds(struct mbuf *b, const char *s)
-{
-	mbuf_add(b, s, strlen(s));
-}
-
-void
-mbuf_addc(struct mbuf *b, int c)
-{
-	if (b->len + 2 <= b->cap && !b->oom) {
-		b->p[b->len++] = (char)c;
-		b->p[b->len] = '\0';
-		return;
-	}
-	if (mbuf_reserve(b, 1) == -1)
-		return;
-	b->p[b->len++] = (char)c;
-	b->p[b->len] = '\0';
-}
-
-void
-mbuf_add_cp(struct mbuf *b, unsigned long cp)
-{
-	char u[4];
-
-	if (cp > 0x10FFFF)
-		cp = UTF8_REPLACEMENT;
-	mbuf_add(b, u, utf8_encode((uint32_t)cp, u));
-}
-
-char *
-mbuf_steal(struct mbuf *b)
-{
-	char *s;
-
-	if (b->oom) {
-		mbuf_free(b);
-		return NULL;
-	}
-	if (b->p == NULL)
-		s = strdup("");
-	else
-		s = b->p;
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
-
-void
-mbuf_free(struct mbuf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-	b->oom = 0;
-}
 
 int
 mime_strncaseeq(const char *a, size_t alen, const char *lit)
@@ -167,13 +70,13 @@ mime_strncaseeq(const char *a, size_t alen, const char *lit)
 /* ---- UTF-8 and charsets -------------------------------------------- */
 
 void
-mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
+mime_utf8_add(struct buf *b, const char *s, size_t n, int mode)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	uint32_t cp;
 	size_t i = 0, run, k;
 
-	if (mbuf_reserve(b, n) == -1)
+	if (buf_reserve(b, n) == -1)
 		return;
 	while (i < n) {
 		/* fast path: a run of plain printable ASCII */
@@ -181,7 +84,7 @@ mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 		while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
 			run++;
 		if (run > i) {
-			mbuf_add(b, s + i, run - i);
+			buf_add(b, s + i, run - i);
 			i = run;
 			continue;
 		}
@@ -190,27 +93,27 @@ mime_utf8_add(struct mbuf *b, const char *s, size_t n, int mode)
 
 			if (mode == MU_KEEP) {
 				if (c != 0)
-					mbuf_addc(b, c);
+					buf_addc(b, c);
 			} else if (mode == MU_HEADER) {
 				if (c == '\t' || c == '\r' || c == '\n')
-					mbuf_addc(b, ' ');
+					buf_addc(b, ' ');
 			} else if (c == '\r') {
-				mbuf_addc(b, '\n');
+				buf_addc(b, '\n');
 				if (i < n && p[i] == '\n')
 					i++;
 			} else if (c == '\n' || c == '\t' || c == '\f')
-				mbuf_addc(b, c);
+				buf_addc(b, c);
 			continue;
 		}
 		k = utf8_decode(s + i, n - i, &cp);
 		if (k == 0) {
-			mbuf_add(b, UTF8_REPLACEMENT_STR, 3);
+			buf_add(b, UTF8_REPLACEMENT_STR, 3);
 			i++;
 		} else {
 			if (cp == 0xFEFF && b->len == 0)
 				;	/* byte-order mark */
 			else
-				mbuf_add(b, s + i, k);
+				buf_add(b, s + i, k);
 			i += k;
 		}
 	}
@@ -232,28 +135,28 @@ mime_cp1252(unsigned char c)
 }
 
 static void
-cp1252_add(struct mbuf *b, const char *s, size_t n, int mode)
+cp1252_add(struct buf *b, const char *s, size_t n, int mode)
 {
-	struct mbuf t = { 0 };
+	struct buf t = MIME_BUF;
 	size_t i;
 
-	if (mbuf_reserve(&t, n + n / 2) == -1) {
-		b->oom = 1;
+	if (buf_reserve(&t, n + n / 2) == -1) {
+		b->err = BUF_NOMEM;
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x80)
-			mbuf_addc(&t, c);
+			buf_addc(&t, c);
 		else
-			mbuf_add_cp(&t, mime_cp1252(c));
+			buf_add_cp(&t, mime_cp1252(c));
 	}
-	if (t.oom)
-		b->oom = 1;
+	if (t.err)
+		b->err = BUF_NOMEM;
 	else
-		mime_utf8_add(b, t.p, t.len, mode);
-	mbuf_free(&t);
+		mime_utf8_add(b, t.s, t.len, mode);
+	buf_free(&t);
 }
 
 /* Normalised charset name into OUT (lowercase, no quotes, no *lang). */
@@ -302,12 +205,12 @@ static const struct { const char *from, *to; } cs_alias[] = {
 };
 
 void
-mime_to_utf8(struct mbuf *b, const char *charset, const char *s, size_t n,
+mime_to_utf8(struct buf *b, const char *charset, const char *s, size_t n,
     int mode)
 {
 	char cs[64];
 	const char *name;
-	struct mbuf t = { 0 };
+	struct buf t = MIME_BUF;
 	iconv_t cd;
 	char *in, *out;
 	size_t inleft, outleft, r, i;
@@ -340,46 +243,46 @@ mime_to_utf8(struct mbuf *b, const char *charset, const char *s, size_t n,
 		cp1252_add(b, s, n, mode);	/* unknown charset */
 		return;
 	}
-	if (mbuf_reserve(&t, n * 2 + 16) == -1) {
+	if (buf_reserve(&t, n * 2 + 16) == -1) {
 		iconv_close(cd);
-		b->oom = 1;
+		b->err = BUF_NOMEM;
 		return;
 	}
 	in = (char *)(uintptr_t)s;
 	inleft = n;
 	while (inleft > 0) {
-		out = t.p + t.len;
+		out = t.s + t.len;
 		outleft = t.cap - t.len - 1;
 		r = iconv(cd, &in, &inleft, &out, &outleft);
-		t.len = (size_t)(out - t.p);
+		t.len = (size_t)(out - t.s);
 		if (r != (size_t)-1)
 			break;
 		if (errno == E2BIG) {
-			if (mbuf_reserve(&t, inleft * 2 + 16) == -1)
+			if (buf_reserve(&t, inleft * 2 + 16) == -1)
 				break;
 		} else if (errno == EILSEQ) {
-			mbuf_add(&t, "\xEF\xBF\xBD", 3);
+			buf_add(&t, "\xEF\xBF\xBD", 3);
 			in++;
 			inleft--;
 			iconv(cd, NULL, NULL, NULL, NULL);
 		} else {	/* EINVAL: truncated sequence at the end */
-			mbuf_add(&t, "\xEF\xBF\xBD", 3);
+			buf_add(&t, "\xEF\xBF\xBD", 3);
 			break;
 		}
 	}
 	/* flush any shift state (ISO-2022-JP, UTF-7) */
-	if (!t.oom && mbuf_reserve(&t, 16) == 0) {
-		out = t.p + t.len;
+	if (!t.err && buf_reserve(&t, 16) == 0) {
+		out = t.s + t.len;
 		outleft = t.cap - t.len - 1;
 		iconv(cd, NULL, NULL, &out, &outleft);
-		t.len = (size_t)(out - t.p);
+		t.len = (size_t)(out - t.s);
 	}
 	iconv_close(cd);
-	if (t.oom)
-		b->oom = 1;
+	if (t.err)
+		b->err = BUF_NOMEM;
 	else
-		mime_utf8_add(b, t.p, t.len, mode);	/* validate anyway */
-	mbuf_free(&t);
+		mime_utf8_add(b, t.s, t.len, mode);	/* validate anyway */
+	buf_free(&t);
 }
 
 /* ---- transfer encodings -------------------------------------------- */
@@ -413,13 +316,13 @@ static const signed char b64tab[256] = {
 
 /* Tolerant base64: skips whitespace; counts other junk in *bad. */
 static void
-b64_decode(struct mbuf *b, const char *s, size_t n, int *bad)
+b64_decode(struct buf *b, const char *s, size_t n, int *bad)
 {
 	unsigned long acc = 0;
 	int bits = 0;
 	size_t i;
 
-	if (mbuf_reserve(b, n / 4 * 3 + 3) == -1)
+	if (buf_reserve(b, n / 4 * 3 + 3) == -1)
 		return;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -437,32 +340,32 @@ b64_decode(struct mbuf *b, const char *s, size_t n, int *bad)
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			b->p[b->len++] = (char)((acc >> bits) & 0xFF);
+			b->s[b->len++] = (char)((acc >> bits) & 0xFF);
 		}
 	}
-	b->p[b->len] = '\0';
+	b->s[b->len] = '\0';
 }
 
 /* Quoted-printable (RFC 2045 6.7), tolerant of bad escapes. With HDR, the
  * RFC 2047 Q form: '_' is a space. */
 static void
-qp_decode(struct mbuf *b, const char *s, size_t n, int hdr)
+qp_decode(struct buf *b, const char *s, size_t n, int hdr)
 {
 	size_t i, j;
 	int h, l;
 
-	if (mbuf_reserve(b, n) == -1)
+	if (buf_reserve(b, n) == -1)
 		return;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
 
 		if (c == '_' && hdr) {
-			b->p[b->len++] = ' ';
+			b->s[b->len++] = ' ';
 		} else if (c != '=') {
-			b->p[b->len++] = c;
+			b->s[b->len++] = c;
 		} else if (i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
 		    (l = hexval(s[i + 2])) >= 0) {
-			b->p[b->len++] = (char)(h * 16 + l);
+			b->s[b->len++] = (char)(h * 16 + l);
 			i += 2;
 		} else {
 			/* soft line break: "=" then optional blanks, EOL */
@@ -476,21 +379,21 @@ qp_decode(struct mbuf *b, const char *s, size_t n, int hdr)
 			} else if (j >= n) {
 				i = n;
 			} else
-				b->p[b->len++] = '=';
+				b->s[b->len++] = '=';
 		}
 	}
-	b->p[b->len] = '\0';
+	b->s[b->len] = '\0';
 }
 
 static void
-decode_cte(struct mbuf *b, int enc, const char *s, size_t n, int *bad)
+decode_cte(struct buf *b, int enc, const char *s, size_t n, int *bad)
 {
 	if (enc == MAILMIME_MECHANISM_BASE64)
 		b64_decode(b, s, n, bad);
 	else if (enc == MAILMIME_MECHANISM_QUOTED_PRINTABLE)
 		qp_decode(b, s, n, 0);
 	else
-		mbuf_add(b, s, n);	/* 7bit, 8bit, binary, unknown */
+		buf_add(b, s, n);	/* 7bit, 8bit, binary, unknown */
 }
 
 /* ---- headers ------------------------------------------------------- */
@@ -581,18 +484,18 @@ scan_headers(const char *raw, size_t len, struct rawhdr **hp, size_t *np,
 
 /* Unfold: drop CR and LF (the folding whitespace that follows stays). */
 static void
-unfold(struct mbuf *b, const char *s, size_t n)
+unfold(struct buf *b, const char *s, size_t n)
 {
 	size_t i, st = 0;
 
-	if (mbuf_reserve(b, n) == -1)
+	if (buf_reserve(b, n) == -1)
 		return;
 	for (i = 0; i < n; i++)
 		if (s[i] == '\r' || s[i] == '\n') {
-			mbuf_add(b, s + st, i - st);
+			buf_add(b, s + st, i - st);
 			st = i + 1;
 		}
-	mbuf_add(b, s + st, n - st);
+	buf_add(b, s + st, n - st);
 }
 
 /* Parse an encoded word at S (ending before END). On success fill charset
@@ -634,12 +537,12 @@ ew_parse(const char *s, const char *end, const char **cs, size_t *cslen,
  * character split across two words survives. Appends raw UTF-8 (MU_KEEP
  * later cleaned by the caller). */
 static void
-hdr_decode(struct mbuf *out, const char *s, size_t n)
+hdr_decode(struct buf *out, const char *s, size_t n)
 {
 	const char *p = s, *end = s + n, *lit = s, *q, *cs = NULL, *txt;
 	const char *pcs = NULL;
 	size_t pcslen = 0, cslen, txtlen, k;
-	struct mbuf pend = { 0 };
+	struct buf pend = MIME_BUF;
 	char csbuf[65];
 	int enc, prev_ew = 0;
 
@@ -662,7 +565,7 @@ hdr_decode(struct mbuf *out, const char *s, size_t n)
 				if (pend.len) {
 					memcpy(csbuf, pcs, pcslen);
 					csbuf[pcslen] = '\0';
-					mime_to_utf8(out, csbuf, pend.p,
+					mime_to_utf8(out, csbuf, pend.s,
 					    pend.len, MU_KEEP);
 					pend.len = 0;
 				}
@@ -674,7 +577,7 @@ hdr_decode(struct mbuf *out, const char *s, size_t n)
 		    strncasecmp(pcs, cs, cslen) != 0)) {
 			memcpy(csbuf, pcs, pcslen);
 			csbuf[pcslen] = '\0';
-			mime_to_utf8(out, csbuf, pend.p, pend.len, MU_KEEP);
+			mime_to_utf8(out, csbuf, pend.s, pend.len, MU_KEEP);
 			pend.len = 0;
 		}
 		pcs = cs;
@@ -689,11 +592,11 @@ hdr_decode(struct mbuf *out, const char *s, size_t n)
 	if (pend.len) {
 		memcpy(csbuf, pcs, pcslen);
 		csbuf[pcslen] = '\0';
-		mime_to_utf8(out, csbuf, pend.p, pend.len, MU_KEEP);
+		mime_to_utf8(out, csbuf, pend.s, pend.len, MU_KEEP);
 	}
-	if (pend.oom)
-		out->oom = 1;
-	mbuf_free(&pend);
+	if (pend.err)
+		out->err = BUF_NOMEM;
+	buf_free(&pend);
 	if (lit < end)
 		mime_to_utf8(out, NULL, lit, (size_t)(end - lit), MU_KEEP);
 }
@@ -703,22 +606,22 @@ hdr_decode(struct mbuf *out, const char *s, size_t n)
 static char *
 hdr_value(const char *raw, size_t n, int decode)
 {
-	struct mbuf u = { 0 }, d = { 0 }, c = { 0 };
+	struct buf u = MIME_BUF, d = MIME_BUF, c = MIME_BUF;
 	size_t i;
 	int sp = 0;
 
 	unfold(&u, raw, n);
 	if (decode)
-		hdr_decode(&d, u.p ? u.p : "", u.len);
+		hdr_decode(&d, u.s ? u.s : "", u.len);
 	else
-		mime_to_utf8(&d, NULL, u.p ? u.p : "", u.len, MU_KEEP);
-	mime_utf8_add(&c, d.p ? d.p : "", d.len, MU_HEADER);
-	if (u.oom || d.oom)
-		c.oom = 1;
-	mbuf_free(&u);
-	mbuf_free(&d);
-	if (c.oom) {
-		mbuf_free(&c);
+		mime_to_utf8(&d, NULL, u.s ? u.s : "", u.len, MU_KEEP);
+	mime_utf8_add(&c, d.s ? d.s : "", d.len, MU_HEADER);
+	if (u.err || d.err)
+		c.err = BUF_NOMEM;
+	buf_free(&u);
+	buf_free(&d);
+	if (c.err) {
+		buf_free(&c);
 		return NULL;
 	}
 	/* collapse blanks in place and trim */
@@ -726,20 +629,20 @@ hdr_value(const char *raw, size_t n, int decode)
 		size_t o = 0;
 
 		for (i = 0; i < c.len; i++) {
-			if (c.p[i] == ' ') {
+			if (c.s[i] == ' ') {
 				sp = 1;
 				continue;
 			}
 			if (sp && o > 0)
-				c.p[o++] = ' ';
+				c.s[o++] = ' ';
 			sp = 0;
-			c.p[o++] = c.p[i];
+			c.s[o++] = c.s[i];
 		}
 		c.len = o;
-		if (c.p)
-			c.p[o] = '\0';
+		if (c.s)
+			c.s[o] = '\0';
 	}
-	return mbuf_steal(&c);
+	return buf_steal(&c);
 }
 
 /* "<id>" (first one) from a raw value; bare tokens accepted. */
@@ -789,7 +692,7 @@ char *
 mime_message_id(const char *raw, size_t len)
 {
 	const char *p = raw, *end, *eol, *v;
-	struct mbuf u = { 0 };
+	struct buf u = MIME_BUF;
 	char *id;
 
 	if (raw == NULL)
@@ -806,17 +709,17 @@ mime_message_id(const char *raw, size_t len)
 				v++;
 			if (v < eol && *v == ':') {
 				v++;
-				mbuf_add(&u, v, (size_t)(eol - v));
+				buf_add(&u, v, (size_t)(eol - v));
 				while (eol < end && eol + 1 < end &&
 				    (eol[1] == ' ' || eol[1] == '\t')) {
 					p = eol + 1;
 					eol = find_eol(p, end);
-					mbuf_add(&u, p, (size_t)(eol - p));
+					buf_add(&u, p, (size_t)(eol - p));
 				}
-				if (u.oom)
+				if (u.err)
 					return NULL;
-				id = extract_id(u.p, u.len);
-				mbuf_free(&u);
+				id = extract_id(u.s, u.len);
+				buf_free(&u);
 				return id;
 			}
 		}
@@ -1087,7 +990,7 @@ has_kind(struct mailmime *mm, int k, int depth)
 
 /* Undo RFC 3676 format=flowed (soft breaks end in a space). */
 static void
-unflow(struct mbuf *out, const char *s, size_t n, int delsp)
+unflow(struct buf *out, const char *s, size_t n, int delsp)
 {
 	const char *p = s, *end = s + n, *eol;
 	size_t ll;
@@ -1101,11 +1004,11 @@ unflow(struct mbuf *out, const char *s, size_t n, int delsp)
 			p++, ll--;
 		if (ll > 0 && p[ll - 1] == ' ' && !(ll == 3 &&
 		    memcmp(p, "-- ", 3) == 0) && p[0] != '>') {
-			mbuf_add(out, p, delsp ? ll - 1 : ll);
+			buf_add(out, p, delsp ? ll - 1 : ll);
 		} else {
-			mbuf_add(out, p, ll);
+			buf_add(out, p, ll);
 			if (eol < end)
-				mbuf_addc(out, '\n');
+				buf_addc(out, '\n');
 		}
 		p = eol < end ? eol + 1 : end;
 	}
@@ -1137,7 +1040,7 @@ static void
 add_part_text(struct walk *w, struct mailmime *mm)
 {
 	struct mailmime_data *d = mm->mm_data.mm_single;
-	struct mbuf dec = { 0 }, u = { 0 };
+	struct buf dec = MIME_BUF, u = MIME_BUF;
 	const char *charset;
 	char csbuf[64];
 	int kind, bad = 0, enc;
@@ -1159,31 +1062,31 @@ add_part_text(struct walk *w, struct mailmime *mm)
 			w->badenc = 1;
 	}
 	charset = ct_param(mm->mm_content_type, "charset");
-	if (charset == NULL && kind == 2 && dec.p &&
-	    html_charset(dec.p, dec.len, csbuf, sizeof(csbuf)))
+	if (charset == NULL && kind == 2 && dec.s &&
+	    html_charset(dec.s, dec.len, csbuf, sizeof(csbuf)))
 		charset = csbuf;
-	mime_to_utf8(&u, charset, dec.p ? dec.p : "", dec.len, MU_TEXT);
-	if (dec.oom)
-		u.oom = 1;
-	mbuf_free(&dec);
-	if (u.oom) {
-		w->text.oom = 1;
-		mbuf_free(&u);
+	mime_to_utf8(&u, charset, dec.s ? dec.s : "", dec.len, MU_TEXT);
+	if (dec.err)
+		u.err = BUF_NOMEM;
+	buf_free(&dec);
+	if (u.err) {
+		w->text.err = BUF_NOMEM;
+		buf_free(&u);
 		return;
 	}
-	if (w->text.len > 0 && w->text.p[w->text.len - 1] != '\n')
-		mbuf_addc(&w->text, '\n');
+	if (w->text.len > 0 && w->text.s[w->text.len - 1] != '\n')
+		buf_addc(&w->text, '\n');
 	if (kind == 2) {
 		char why[sizeof w->hidden];
-		char *t = html_to_text_why(u.p ? u.p : "", u.len, why,
+		char *t = html_to_text_why(u.s ? u.s : "", u.len, why,
 		    sizeof why);
 
 		if (why[0] != '\0' && w->hidden[0] == '\0')
 			memcpy(w->hidden, why, sizeof why);
 		if (t == NULL)
-			w->text.oom = 1;
+			w->text.err = BUF_NOMEM;
 		else
-			mbuf_adds(&w->text, t);
+			buf_adds(&w->text, t);
 		free(t);
 		w->nhtml++;
 	} else {
@@ -1191,13 +1094,13 @@ add_part_text(struct walk *w, struct mailmime *mm)
 		const char *dsp = ct_param(mm->mm_content_type, "delsp");
 
 		if (fmt && strcasecmp(fmt, "flowed") == 0)
-			unflow(&w->text, u.p ? u.p : "", u.len,
+			unflow(&w->text, u.s ? u.s : "", u.len,
 			    dsp && strcasecmp(dsp, "yes") == 0);
 		else
-			mbuf_add(&w->text, u.p ? u.p : "", u.len);
+			buf_add(&w->text, u.s ? u.s : "", u.len);
 		w->nplain++;
 	}
-	mbuf_free(&u);
+	buf_free(&u);
 }
 
 /* A message/rfc822 part: a short header then its text. */
@@ -1211,9 +1114,9 @@ add_forwarded(struct walk *w, struct mailmime *mm)
 	size_t nh = 0, body, i, k;
 	char *v;
 
-	if (w->text.len > 0 && w->text.p[w->text.len - 1] != '\n')
-		mbuf_addc(&w->text, '\n');
-	mbuf_adds(&w->text, "\n---------- Forwarded message ---------\n");
+	if (w->text.len > 0 && w->text.s[w->text.len - 1] != '\n')
+		buf_addc(&w->text, '\n');
+	buf_adds(&w->text, "\n---------- Forwarded message ---------\n");
 	if (d && d->dt_type == MAILMIME_DATA_TEXT &&
 	    scan_headers(d->dt_data.dt_text.dt_data,
 	    d->dt_data.dt_text.dt_length, &h, &nh, &body) == 0) {
@@ -1224,19 +1127,19 @@ add_forwarded(struct walk *w, struct mailmime *mm)
 					continue;
 				v = hdr_value(h[i].val, h[i].vallen, 1);
 				if (v == NULL) {
-					w->text.oom = 1;
+					w->text.err = BUF_NOMEM;
 					break;
 				}
-				mbuf_adds(&w->text, keep[k]);
-				mbuf_adds(&w->text, ": ");
-				mbuf_adds(&w->text, v);
-				mbuf_addc(&w->text, '\n');
+				buf_adds(&w->text, keep[k]);
+				buf_adds(&w->text, ": ");
+				buf_adds(&w->text, v);
+				buf_addc(&w->text, '\n');
 				free(v);
 				break;
 			}
 		free(h);
 	}
-	mbuf_addc(&w->text, '\n');
+	buf_addc(&w->text, '\n');
 }
 
 static void
@@ -1608,18 +1511,18 @@ unquote1(struct line l)
 	return l;
 }
 
-static void split_str(struct msg *, const char *, int, struct mbuf *,
-    struct mbuf *, struct mbuf *);
-static void add_line(struct mbuf *, const struct line *);
+static void split_str(struct msg *, const char *, int, struct buf *,
+    struct buf *, struct buf *);
+static void add_line(struct buf *, const struct line *);
 
 /* The forwarded message starting at line I: skips the marker and its
  * header lines (keeping Subject), then splits its text as a message of
  * its own: M->fwd_text is its new text. */
 static void
-forwarded_text(const struct line *L, size_t n, size_t i, struct mbuf *fs,
-    struct mbuf *ft)
+forwarded_text(const struct line *L, size_t n, size_t i, struct buf *fs,
+    struct buf *ft)
 {
-	struct mbuf body = { 0 }, q = { 0 }, s = { 0 };
+	struct buf body = MIME_BUF, q = MIME_BUF, s = MIME_BUF;
 	struct line t;
 	size_t j = i, nh = 0, k;
 	int quoted = 1, any = 0;
@@ -1640,7 +1543,7 @@ forwarded_text(const struct line *L, size_t n, size_t i, struct mbuf *fs,
 			if (lstarts(&t, "Subject:") && fs->len == 0) {
 				struct line v = { t.s + 8, t.n - 8 };
 				v = ltrim(v);
-				mbuf_add(fs, v.s, v.n);
+				buf_add(fs, v.s, v.n);
 			}
 			nh++;
 			continue;
@@ -1661,16 +1564,16 @@ forwarded_text(const struct line *L, size_t n, size_t i, struct mbuf *fs,
 		t = quoted && any ? unquote1(L[k]) : L[k];
 		add_line(&body, &t);
 	}
-	if (body.oom) {
-		ft->oom = 1;
-		mbuf_free(&body);
+	if (body.err) {
+		ft->err = BUF_NOMEM;
+		buf_free(&body);
 		return;
 	}
-	if (body.p != NULL)
-		split_str(NULL, body.p, 0, ft, &q, &s);
-	mbuf_free(&body);
-	mbuf_free(&q);
-	mbuf_free(&s);
+	if (body.s != NULL)
+		split_str(NULL, body.s, 0, ft, &q, &s);
+	buf_free(&body);
+	buf_free(&q);
+	buf_free(&s);
 }
 
 static int
@@ -1690,36 +1593,36 @@ is_sig_start(const struct line *l)
 }
 
 static void
-add_line(struct mbuf *b, const struct line *l)
+add_line(struct buf *b, const struct line *l)
 {
-	mbuf_add(b, l->s, l->n);
-	mbuf_addc(b, '\n');
+	buf_add(b, l->s, l->n);
+	buf_addc(b, '\n');
 }
 
 /* Trim blank lines at both ends, in place. */
 static void
-trim_lines(struct mbuf *b)
+trim_lines(struct buf *b)
 {
 	size_t st = 0, e = b->len;
 
-	if (b->p == NULL)
+	if (b->s == NULL)
 		return;
-	while (st < e && (b->p[st] == '\n' || b->p[st] == ' ' ||
-	    b->p[st] == '\t')) {
+	while (st < e && (b->s[st] == '\n' || b->s[st] == ' ' ||
+	    b->s[st] == '\t')) {
 		size_t k = st;
 
-		while (k < e && (b->p[k] == ' ' || b->p[k] == '\t'))
+		while (k < e && (b->s[k] == ' ' || b->s[k] == '\t'))
 			k++;
-		if (k < e && b->p[k] != '\n')
+		if (k < e && b->s[k] != '\n')
 			break;
 		st = k < e ? k + 1 : e;
 	}
-	while (e > st && (b->p[e - 1] == '\n' || b->p[e - 1] == ' ' ||
-	    b->p[e - 1] == '\t'))
+	while (e > st && (b->s[e - 1] == '\n' || b->s[e - 1] == ' ' ||
+	    b->s[e - 1] == '\t'))
 		e--;
-	memmove(b->p, b->p + st, e - st);
+	memmove(b->s, b->s + st, e - st);
 	b->len = e - st;
-	b->p[b->len] = '\0';
+	b->s[b->len] = '\0';
 }
 
 /*
@@ -1728,8 +1631,8 @@ trim_lines(struct mbuf *b)
  * read into fwd_text and fwd_subject (FWDSUBJ: the subject says forward).
  */
 static void
-split_str(struct msg *m, const char *s, int fwdsubj, struct mbuf *nt,
-    struct mbuf *qt, struct mbuf *sg)
+split_str(struct msg *m, const char *s, int fwdsubj, struct buf *nt,
+    struct buf *qt, struct buf *sg)
 {
 	const char *p, *end, *eol;
 	struct line *L = NULL;
@@ -1748,7 +1651,7 @@ split_str(struct msg *m, const char *s, int fwdsubj, struct mbuf *nt,
 			nl = realloc(L, cap * sizeof(*L));
 			if (nl == NULL) {
 				free(L);
-				nt->oom = 1;
+				nt->err = BUF_NOMEM;
 				return;
 			}
 			L = nl;
@@ -1763,16 +1666,16 @@ split_str(struct msg *m, const char *s, int fwdsubj, struct mbuf *nt,
 		r = quote_header(L, n, i, &span);
 		if (r == 1) {
 			if (m != NULL && is_forward_start(L, n, i, fwdsubj)) {
-				struct mbuf fs = { 0 }, ft = { 0 };
+				struct buf fs = MIME_BUF, ft = MIME_BUF;
 
 				forwarded_text(L, n, i, &fs, &ft);
 				trim_lines(&ft);
 				free(m->fwd_text);
 				free(m->fwd_subject);
-				m->fwd_text = mbuf_steal(&ft);
-				m->fwd_subject = mbuf_steal(&fs);
+				m->fwd_text = buf_steal(&ft);
+				m->fwd_subject = buf_steal(&fs);
 				if (m->fwd_text == NULL || m->fwd_subject == NULL)
-					nt->oom = 1;
+					nt->err = BUF_NOMEM;
 			}
 			for (; i < n; i++)
 				add_line(qt, &L[i]);
@@ -1800,7 +1703,7 @@ split_str(struct msg *m, const char *s, int fwdsubj, struct mbuf *nt,
 }
 
 static void
-split_text(struct msg *m, struct mbuf *nt, struct mbuf *qt, struct mbuf *sg)
+split_text(struct msg *m, struct buf *nt, struct buf *qt, struct buf *sg)
 {
 	split_str(m, m->text, mime_subject_forwarded(m->subject), nt, qt, sg);
 }
@@ -1826,21 +1729,21 @@ mime_subject_forwarded(const char *s)
 
 /* Trim trailing blanks of every line, and blank lines at both ends. */
 static void
-tidy_text(struct mbuf *b)
+tidy_text(struct buf *b)
 {
 	size_t i, o = 0;
 
-	if (b->p == NULL)
+	if (b->s == NULL)
 		return;
 	for (i = 0; i < b->len; i++) {
-		if (b->p[i] == '\n')
-			while (o > 0 && (b->p[o - 1] == ' ' ||
-			    b->p[o - 1] == '\t'))
+		if (b->s[i] == '\n')
+			while (o > 0 && (b->s[o - 1] == ' ' ||
+			    b->s[o - 1] == '\t'))
 				o--;
-		b->p[o++] = b->p[i];
+		b->s[o++] = b->s[i];
 	}
 	b->len = o;
-	b->p[o] = '\0';
+	b->s[o] = '\0';
 	trim_lines(b);
 }
 
@@ -1885,7 +1788,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	size_t nh = 0, body = 0, i, idx = 0;
 	struct mailmime *mime = NULL;
 	struct walk w;
-	struct mbuf nt = { 0 }, qt = { 0 }, sg = { 0 }, u = { 0 };
+	struct buf nt = MIME_BUF, qt = MIME_BUF, sg = MIME_BUF, u = MIME_BUF;
 	int r;
 
 	if (lim.max_bytes == 0)
@@ -1930,17 +1833,17 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 			if (m->message_id == NULL) {
 				u.len = 0;
 				unfold(&u, v, vl);
-				if (u.oom)
+				if (u.err)
 					goto oom;
-				m->message_id = extract_id(u.p, u.len);
+				m->message_id = extract_id(u.s, u.len);
 			}
 		} else if (mime_strncaseeq(nm, nl, "From") ||
 		    mime_strncaseeq(nm, nl, "Reply-To")) {
 			u.len = 0;
 			unfold(&u, v, vl);
-			if (u.oom)
+			if (u.err)
 				goto oom;
-			parse_from(m, u.p, u.len, nl == 4 ? 0 : 1);
+			parse_from(m, u.s, u.len, nl == 4 ? 0 : 1);
 		} else if (mime_strncaseeq(nm, nl, "In-Reply-To")) {
 			if (set_str(&m->in_reply_to, v, vl, 0) == -1)
 				goto oom;
@@ -1957,7 +1860,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 			free(rp);
 		}
 	}
-	mbuf_free(&u);
+	buf_free(&u);
 	free(h);
 	h = NULL;
 	if (m->subject == NULL && (m->subject = strdup("")) == NULL)
@@ -1991,7 +1894,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	if (mime)
 		mailmime_free(mime);
 	mime = NULL;
-	if (w.text.oom)
+	if (w.text.err)
 		goto oom;
 	tidy_text(&w.text);
 	if (w.error == NULL && w.badenc)
@@ -2004,12 +1907,12 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	if (w.hidden[0] != '\0' &&
 	    (m->html_hidden_style = strdup(w.hidden)) == NULL)
 		goto oom;
-	if ((m->text = mbuf_steal(&w.text)) == NULL)
+	if ((m->text = buf_steal(&w.text)) == NULL)
 		goto oom;
 	split_text(m, &nt, &qt, &sg);
-	m->new_text = mbuf_steal(&nt);
-	m->quoted = mbuf_steal(&qt);
-	m->signature = mbuf_steal(&sg);
+	m->new_text = buf_steal(&nt);
+	m->quoted = buf_steal(&qt);
+	m->signature = buf_steal(&sg);
 	if (m->fwd_text == NULL)
 		m->fwd_text = strdup("");
 	if (m->fwd_subject == NULL)
@@ -2022,11 +1925,11 @@ oom:
 	if (mime)
 		mailmime_free(mime);
 	free(h);
-	mbuf_free(&u);
-	mbuf_free(&w.text);
-	mbuf_free(&nt);
-	mbuf_free(&qt);
-	mbuf_free(&sg);
+	buf_free(&u);
+	buf_free(&w.text);
+	buf_free(&nt);
+	buf_free(&qt);
+	buf_free(&sg);
 	msg_free(m);
 	return NULL;
 }

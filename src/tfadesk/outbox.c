@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "admin.h"
 #include "term.h"
@@ -34,18 +35,18 @@ subject_of(const struct outbox_row *r)
 	return xstrdup("");
 }
 
+/* KEY: the time as ISO 8601, or null when there is none. */
 static void
-json_time(struct buf *b, const char *key, time_t t)
+json_time(struct json *j, const char *key, time_t t)
 {
 	char *iso;
 
-	buf_addf(b, ",\"%s\":", key);
 	if (t <= 0) {
-		buf_adds(b, "null");
+		json_knull(j, key);
 		return;
 	}
 	iso = time_iso(t);
-	json_quote(b, iso);
+	json_kstr(j, key, iso);
 	free(iso);
 }
 
@@ -62,35 +63,34 @@ cmd_outbox(struct cmd_env *env, int argc, char **argv)
 	if (store_outbox_list(env_store(env), 0, &r, &n) == -1)
 		return EX_SOFTWARE;
 	if (env->json) {
+		struct json j;
 		buf_init(&b);
-		buf_addc(&b, '[');
+		json_init(&j, &b, 0);
+		json_arr(&j);
 		for (size_t i = 0; i < n; i++) {
 			char *subj = subject_of(&r[i]);
-			buf_addf(&b, "%s{\"id\":%lld,\"ticket\":", i ? "," : "",
-			    (long long)r[i].id);
+			json_obj(&j);
+			json_kint(&j, "id", r[i].id);
 			if (r[i].ticket_id > 0)
-				buf_addf(&b, "%lld", (long long)r[i].ticket_id);
+				json_kint(&j, "ticket", r[i].ticket_id);
 			else
-				buf_adds(&b, "null");
-			buf_adds(&b, ",\"state\":");
-			json_quote(&b, state_name(&r[i]));
-			buf_adds(&b, ",\"to\":");
-			json_quote(&b, r[i].rcpt);
-			buf_adds(&b, ",\"subject\":");
-			json_quote(&b, subj);
-			buf_addf(&b, ",\"attempts\":%d", r[i].attempts);
-			json_time(&b, "created", r[i].created);
-			json_time(&b, "next_try", r[i].state == OUTBOX_QUEUED ?
+				json_knull(&j, "ticket");
+			json_kstr(&j, "state", state_name(&r[i]));
+			json_kstr(&j, "to", r[i].rcpt);
+			json_kstr(&j, "subject", subj);
+			json_kint(&j, "attempts", r[i].attempts);
+			json_time(&j, "created", r[i].created);
+			json_time(&j, "next_try", r[i].state == OUTBOX_QUEUED ?
 			    r[i].next_try : 0);
-			json_time(&b, "sent", r[i].sent);
-			buf_adds(&b, ",\"last_error\":");
-			json_quote(&b, r[i].last_error);
-			buf_addf(&b, ",\"claimed\":%s}",
-			    r[i].claim && r[i].claimed_until > now ?
-			    "true" : "false");
+			json_time(&j, "sent", r[i].sent);
+			json_kstr(&j, "last_error", r[i].last_error);
+			json_kbool(&j, "claimed", r[i].claim &&
+			    r[i].claimed_until > now);
+			json_end(&j);
 			free(subj);
 		}
-		buf_adds(&b, "]\n");
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else if (n == 0)

@@ -62,6 +62,7 @@
 #include <sodium.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "phone.h"
 #include "tmpl.h"
@@ -884,39 +885,32 @@ static void
 results_json(struct job *j, struct judged *jd, size_t n)
 {
 	struct buf b;
+	struct json js;
 
 	buf_init(&b);
-	buf_addc(&b, '[');
+	json_init(&js, &b, 0);
+	json_arr(&js);
 	for (size_t i = 0; i < n; i++) {
 		char *np = masked(jd[i].phone), *op = NULL;
 		char s1[128], s2[128];
 		if (jd[i].have_user && jd[i].u.phone)
 			op = mask_phone(jd[i].u.phone);
-		buf_adds(&b, i ? ",{\"user\":" : "{\"user\":");
-		json_escape(&b, jd[i].e->user_id ? safe(jd[i].e->user_id, s1,
-		    sizeof s1) : NULL);
-		buf_adds(&b, ",\"name\":");
-		json_escape(&b, jd[i].e->name ? safe(jd[i].e->name, s2,
+		json_obj(&js);
+		json_kstr(&js, "user", jd[i].e->user_id ? safe(jd[i].e->user_id,
+		    s1, sizeof s1) : NULL);
+		json_kstr(&js, "name", jd[i].e->name ? safe(jd[i].e->name, s2,
 		    sizeof s2) : NULL);
-		buf_adds(&b, ",\"account\":");
-		json_escape(&b, jd[i].have_user &&
+		json_kstr(&js, "account", jd[i].have_user &&
 		    strcmp(jd[i].code, "other_reseller") != 0 ? jd[i].u.account :
 		    NULL);
-		buf_adds(&b, ",\"phone\":");
-		json_escape(&b, *np ? np : NULL);
-		buf_adds(&b, ",\"old\":");
-		json_escape(&b, op);
-		buf_adds(&b, ",\"result\":");
-		json_escape(&b, res_names[jd[i].res]);
-		buf_adds(&b, ",\"code\":");
-		json_escape(&b, jd[i].code);
-		buf_adds(&b, ",\"reason\":");
-		json_escape(&b, jd[i].reason);
-		buf_adds(&b, ",\"how\":");
-		json_escape(&b, jd[i].e->how);
-		buf_addf(&b, ",\"forwarded\":%s", jd[i].e->forwarded ? "true" :
-		    "false");
-		buf_addc(&b, '}');
+		json_kstr(&js, "phone", *np ? np : NULL);
+		json_kstr(&js, "old", op);
+		json_kstr(&js, "result", res_names[jd[i].res]);
+		json_kstr(&js, "code", jd[i].code);
+		json_kstr(&js, "reason", jd[i].reason);
+		json_kstr(&js, "how", jd[i].e->how);
+		json_kbool(&js, "forwarded", jd[i].e->forwarded);
+		json_end(&js);
 		plan_user_add(j, jd[i].e->user_id ? jd[i].e->user_id : "(none)",
 		    jd[i].e->name, res_names[jd[i].res], jd[i].code,
 		    jd[i].have_user ? jd[i].u.phone : NULL, jd[i].phone,
@@ -924,7 +918,7 @@ results_json(struct job *j, struct judged *jd, size_t n)
 		free(np);
 		free(op);
 	}
-	buf_addc(&b, ']');
+	json_end(&js);
 	free(j->results);
 	j->results = buf_steal(&b);
 }
@@ -1152,43 +1146,43 @@ static void
 fields_json(struct job *j)
 {
 	struct buf b;
+	struct json js;
 	char s[128];
 
 	buf_init(&b);
-	buf_adds(&b, "{\"rule\":");
-	json_escape(&b, j->rm.rule);
-	buf_addf(&b, ",\"rule_line\":%d,\"kind\":", j->rm.rule_line);
-	json_escape(&b, rule_kind_name(j->rm.kind));
-	buf_adds(&b, ",\"accounts\":[");
-	for (size_t i = 0; i < j->rm.naccounts; i++) {
-		if (i)
-			buf_addc(&b, ',');
-		json_escape(&b, safe(j->rm.accounts[i], s, sizeof s));
-	}
-	buf_adds(&b, "],\"users\":[");
+	json_init(&js, &b, 0);
+	json_obj(&js);
+	json_kstr(&js, "rule", j->rm.rule);
+	json_kint(&js, "rule_line", j->rm.rule_line);
+	json_kstr(&js, "kind", rule_kind_name(j->rm.kind));
+	json_key(&js, "accounts");
+	json_arr(&js);
+	for (size_t i = 0; i < j->rm.naccounts; i++)
+		json_str(&js, safe(j->rm.accounts[i], s, sizeof s));
+	json_end(&js);
+	json_key(&js, "users");
+	json_arr(&js);
 	for (size_t i = 0; i < j->rm.nentries; i++) {
 		const struct rentry *e = &j->rm.entries[i];
 		char *mk = masked(e->mobile);
-		buf_adds(&b, i ? ",{\"user_id\":" : "{\"user_id\":");
-		json_escape(&b, e->user_id ? safe(e->user_id, s, sizeof s) : NULL);
-		buf_adds(&b, ",\"name\":");
-		json_escape(&b, e->name ? safe(e->name, s, sizeof s) : NULL);
-		buf_adds(&b, ",\"account_id\":");
-		json_escape(&b, e->account_id ? safe(e->account_id, s, sizeof s) :
+		json_obj(&js);
+		json_kstr(&js, "user_id", e->user_id ? safe(e->user_id, s,
+		    sizeof s) : NULL);
+		json_kstr(&js, "name", e->name ? safe(e->name, s, sizeof s) :
 		    NULL);
-		buf_adds(&b, ",\"mobile\":");
-		json_escape(&b, e->mobile ? mk : NULL);
-		buf_adds(&b, ",\"how\":");
-		json_escape(&b, e->how);
-		buf_addf(&b, ",\"forwarded\":%s,\"held\":", e->forwarded ? "true" :
-		    "false");
-		json_escape(&b, e->held);
-		buf_addc(&b, '}');
+		json_kstr(&js, "account_id", e->account_id ? safe(e->account_id,
+		    s, sizeof s) : NULL);
+		json_kstr(&js, "mobile", e->mobile ? mk : NULL);
+		json_kstr(&js, "how", e->how);
+		json_kbool(&js, "forwarded", e->forwarded);
+		json_kstr(&js, "held", e->held);
+		json_end(&js);
 		free(mk);
 	}
-	buf_addf(&b, "],\"truncated\":%s,\"forward_read\":%s}",
-	    j->rm.truncated ? "true" : "false",
-	    j->rm.forward_read ? "true" : "false");
+	json_end(&js);
+	json_kbool(&js, "truncated", j->rm.truncated);
+	json_kbool(&js, "forward_read", j->rm.forward_read);
+	json_end(&js);
 	free(j->fields);
 	j->fields = buf_steal(&b);
 }

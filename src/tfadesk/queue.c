@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "admin.h"
 #include "mail.h"
@@ -90,32 +91,28 @@ queue_list(struct cmd_env *env)
 		return EX_SOFTWARE;
 	if (env->json) {
 		struct buf b;
+		struct json j;
 		buf_init(&b);
-		buf_addc(&b, '[');
+		json_init(&j, &b, 0);
+		json_arr(&j);
 		for (size_t i = 0; i < n; i++) {
 			char *rcv = time_iso(t[i].received);
-			buf_addf(&b, "%s{\"id\":%lld,\"state\":", i ? "," : "",
-			    (long long)t[i].id);
-			json_escape(&b, ticket_state_name(t[i].state));
-			buf_adds(&b, ",\"kind\":");
-			json_escape(&b, t[i].kind);
-			buf_adds(&b, ",\"from\":");
-			json_escape(&b, t[i].from_addr);
-			buf_adds(&b, ",\"subject\":");
-			json_escape(&b, t[i].subject);
-			buf_adds(&b, ",\"reason\":");
-			json_escape(&b, t[i].reason);
-			buf_adds(&b, ",\"account\":");
-			json_escape(&b, t[i].account);
-			buf_addf(&b, ",\"refused\":%d,\"assigned\":",
-			    t[i].refused);
-			json_escape(&b, t[i].assigned);
-			buf_adds(&b, ",\"received\":");
-			json_escape(&b, rcv);
-			buf_addc(&b, '}');
+			json_obj(&j);
+			json_kint(&j, "id", t[i].id);
+			json_kstr(&j, "state", ticket_state_name(t[i].state));
+			json_kstr(&j, "kind", t[i].kind);
+			json_kstr(&j, "from", t[i].from_addr);
+			json_kstr(&j, "subject", t[i].subject);
+			json_kstr(&j, "reason", t[i].reason);
+			json_kstr(&j, "account", t[i].account);
+			json_kint(&j, "refused", t[i].refused);
+			json_kstr(&j, "assigned", t[i].assigned);
+			json_kstr(&j, "received", rcv);
+			json_end(&j);
 			free(rcv);
 		}
-		buf_adds(&b, "]\n");
+		json_end(&j);
+		buf_addc(&b, '\n');
 		fputs(b.s, stdout);
 		buf_free(&b);
 	} else if (n == 0)
@@ -485,6 +482,7 @@ show_json(struct cmd_env *env, int64_t id)
 	struct audit_row *a;
 	size_t na;
 	struct buf b;
+	struct json j;
 	int rc, have_plan = 0;
 
 	if ((rc = store_ticket_get(s, id, 0, &t)) == -1)
@@ -507,93 +505,78 @@ show_json(struct cmd_env *env, int64_t id)
 		return EX_SOFTWARE;
 	}
 	buf_init(&b);
-	buf_addf(&b, "{\"id\":%lld,\"state\":", (long long)t.id);
-	json_escape(&b, ticket_state_name(t.state));
-	buf_adds(&b, ",\"kind\":");
-	json_escape(&b, t.kind);
-	buf_adds(&b, ",\"from\":");
-	json_escape(&b, t.from_addr);
-	buf_adds(&b, ",\"subject\":");
-	json_escape(&b, t.subject);
-	buf_adds(&b, ",\"reason\":");
-	json_escape(&b, t.reason);
-	buf_adds(&b, ",\"account\":");
-	json_escape(&b, t.account);
+	json_init(&j, &b, 0);
+	json_obj(&j);
+	json_kint(&j, "id", t.id);
+	json_kstr(&j, "state", ticket_state_name(t.state));
+	json_kstr(&j, "kind", t.kind);
+	json_kstr(&j, "from", t.from_addr);
+	json_kstr(&j, "subject", t.subject);
+	json_kstr(&j, "reason", t.reason);
+	json_kstr(&j, "account", t.account);
 	/* stored by process as JSON text */
-	buf_addf(&b, ",\"fields\":%s,\"results\":%s",
-	    t.fields && *t.fields ? t.fields : "null",
-	    t.results && *t.results ? t.results : "null");
-	buf_adds(&b, ",\"plan\":");
+	json_kraw(&j, "fields", t.fields);
+	json_kraw(&j, "results", t.results);
+	json_key(&j, "plan");
 	if (have_plan) {
-		buf_addc(&b, '[');
+		json_arr(&j);
 		for (size_t i = 0; i < p.nch; i++) {
 			const struct plan_change *c = &p.ch[i];
 			char *o = c->old_value ? plan_value(c, c->old_value) :
 			    NULL;
 			char *n = c->new_value ? plan_value(c, c->new_value) :
 			    NULL;
-			buf_adds(&b, i ? ",{\"action\":" : "{\"action\":");
-			json_escape(&b, c->action);
-			buf_adds(&b, ",\"account\":");
-			json_escape(&b, c->account);
-			buf_adds(&b, ",\"user\":");
-			json_escape(&b, c->user);
-			buf_adds(&b, ",\"old\":");
-			json_escape(&b, o);
-			buf_adds(&b, ",\"new\":");
-			json_escape(&b, n);
-			buf_addc(&b, '}');
+			json_obj(&j);
+			json_kstr(&j, "action", c->action);
+			json_kstr(&j, "account", c->account);
+			json_kstr(&j, "user", c->user);
+			json_kstr(&j, "old", o);
+			json_kstr(&j, "new", n);
+			json_end(&j);
 			free(o);
 			free(n);
 		}
-		buf_adds(&b, "],\"plan_token\":");
-		json_escape(&b, p.token);
-		buf_adds(&b, ",\"plan_token_held\":");
-		json_escape(&b, p.held_token);
-		buf_adds(&b, ",\"plan_outcome\":");
-		json_escape(&b, ticket_state_name((enum ticket_state)p.state));
-		buf_adds(&b, ",\"plan_reason\":");
-		json_escape(&b, p.reason);
-		buf_adds(&b, ",\"plan_users\":[");
+		json_end(&j);
+		json_kstr(&j, "plan_token", p.token);
+		json_kstr(&j, "plan_token_held", p.held_token);
+		json_kstr(&j, "plan_outcome",
+		    ticket_state_name((enum ticket_state)p.state));
+		json_kstr(&j, "plan_reason", p.reason);
+		json_key(&j, "plan_users");
+		json_arr(&j);
 		for (size_t i = 0; i < p.nusers; i++) {
 			const struct plan_user *u = &p.users[i];
-			buf_adds(&b, i ? ",{\"user\":" : "{\"user\":");
-			json_escape(&b, u->user);
-			buf_adds(&b, ",\"name\":");
-			json_escape(&b, u->name);
-			buf_adds(&b, ",\"result\":");
-			json_escape(&b, u->result);
-			buf_adds(&b, ",\"code\":");
-			json_escape(&b, u->code);
-			buf_adds(&b, ",\"old\":");
-			json_escape(&b, *u->old_masked ? u->old_masked : NULL);
-			buf_adds(&b, ",\"new\":");
-			json_escape(&b, *u->new_masked ? u->new_masked : NULL);
-			buf_adds(&b, ",\"reason\":");
-			json_escape(&b, u->reason);
-			buf_addc(&b, '}');
+			json_obj(&j);
+			json_kstr(&j, "user", u->user);
+			json_kstr(&j, "name", u->name);
+			json_kstr(&j, "result", u->result);
+			json_kstr(&j, "code", u->code);
+			json_kstr(&j, "old", *u->old_masked ? u->old_masked : NULL);
+			json_kstr(&j, "new", *u->new_masked ? u->new_masked : NULL);
+			json_kstr(&j, "reason", u->reason);
+			json_end(&j);
 		}
-		buf_addc(&b, ']');
+		json_end(&j);
 		ticket_plan_clear(&p);
-	} else
-		buf_adds(&b, "null,\"plan_token\":null");
-	buf_adds(&b, ",\"history\":[");
-	for (size_t i = 0; i < na; i++) {
-		buf_adds(&b, i ? ",{\"at\":" : "{\"at\":");
-		json_escape(&b, a[i].at);
-		buf_adds(&b, ",\"actor\":");
-		json_escape(&b, a[i].actor);
-		buf_adds(&b, ",\"action\":");
-		json_escape(&b, a[i].action);
-		buf_adds(&b, ",\"user\":");
-		json_escape(&b, a[i].user);
-		buf_adds(&b, ",\"old\":");
-		json_escape(&b, a[i].old_value);
-		buf_adds(&b, ",\"new\":");
-		json_escape(&b, a[i].new_value);
-		buf_addc(&b, '}');
+	} else {
+		json_put_null(&j);
+		json_knull(&j, "plan_token");
 	}
-	buf_adds(&b, "]}\n");
+	json_key(&j, "history");
+	json_arr(&j);
+	for (size_t i = 0; i < na; i++) {
+		json_obj(&j);
+		json_kstr(&j, "at", a[i].at);
+		json_kstr(&j, "actor", a[i].actor);
+		json_kstr(&j, "action", a[i].action);
+		json_kstr(&j, "user", a[i].user);
+		json_kstr(&j, "old", a[i].old_value);
+		json_kstr(&j, "new", a[i].new_value);
+		json_end(&j);
+	}
+	json_end(&j);
+	json_end(&j);
+	buf_addc(&b, '\n');
 	fputs(b.s, stdout);
 	buf_free(&b);
 	audit_rows_free(a, na);

@@ -23,9 +23,9 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <yaml.h>
 
 #include "tfadesk.h"
+#include "ydoc.h"
 #include "tfadesk/mime.h"
 #include "tfadesk/rules.h"
 #include "utf8.h"
@@ -98,14 +98,12 @@ struct rules {
 /* A loader: the YAML document plus the error count. */
 struct ld {
 	struct rules *r;
-	const char *file;
-	yaml_document_t *doc;
-	int errors;
+	struct ydoc *doc;
 	const char *rule;	/* name of the rule being read, for messages */
 };
 
 static void lerr(struct ld *, int, const char *, ...) PRINTFLIKE(3, 4);
-static int compile(struct ld *, struct pat *, yaml_node_t *, const char *,
+static int compile(struct ld *, struct pat *, struct ynode *, const char *,
     uint32_t);
 static size_t u8_next(const char *, size_t, size_t);
 static int pmatch(struct rules *, const struct pat *, const char *, size_t,
@@ -137,37 +135,26 @@ lerr(struct ld *l, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (l->rule)
-		log_warnx("%s:%d: rule %s: %s", l->file, line, l->rule, msg);
+		ydoc_error(l->doc, line, "rule %s: %s", l->rule, msg);
 	else
-		log_warnx("%s:%d: %s", l->file, line, msg);
-	l->errors++;
+		ydoc_error(l->doc, line, "%s", msg);
 }
 
 static int
-nline(yaml_node_t *n)
+nline(struct ynode *n)
 {
-	return n ? (int)n->start_mark.line + 1 : 0;
-}
-
-static yaml_node_t *
-node(struct ld *l, int idx)
-{
-	return yaml_document_get_node(l->doc, idx);
+	return ynode_line(n);
 }
 
 /* The scalar's text, or NULL (and an error) when N is not a plain string. */
 static const char *
-scalar(struct ld *l, yaml_node_t *n, const char *what)
+scalar(struct ld *l, struct ynode *n, const char *what)
 {
-	if (n == NULL || n->type != YAML_SCALAR_NODE) {
+	if (n == NULL || n->type != YN_SCALAR) {
 		lerr(l, nline(n), "%s: expected a string", what);
 		return NULL;
 	}
-	if (strlen((char *)n->data.scalar.value) != n->data.scalar.length) {
-		lerr(l, nline(n), "%s: NUL byte in the value", what);
-		return NULL;
-	}
-	return (const char *)n->data.scalar.value;
+	return n->value;
 }
 
 static int
@@ -185,7 +172,7 @@ field_index(const char *name)
  * match a whole value.
  */
 static int
-compile(struct ld *l, struct pat *p, yaml_node_t *n, const char *what,
+compile(struct ld *l, struct pat *p, struct ynode *n, const char *what,
     uint32_t extra)
 {
 	const char *src = scalar(l, n, what);
@@ -251,19 +238,18 @@ pat_free(struct pat *p)
 
 /* A condition value: one pattern or a list of alternatives. */
 static void
-load_cond(struct ld *l, struct cond *c, yaml_node_t *v, const char *what)
+load_cond(struct ld *l, struct cond *c, struct ynode *v, const char *what)
 {
-	if (v->type == YAML_SEQUENCE_NODE) {
-		size_t n = (size_t)(v->data.sequence.items.top -
-		    v->data.sequence.items.start);
+	if (v->type == YN_SEQ) {
+		size_t n = ynode_count(l->doc, v);
+		struct ynode *e;
 		if (n == 0) {
 			lerr(l, nline(v), "%s: empty list", what);
 			return;
 		}
 		c->alt = xcalloc(n, sizeof *c->alt);
-		for (size_t i = 0; i < n; i++)
-			if (compile(l, &c->alt[c->nalt], node(l,
-			    v->data.sequence.items.start[i]), what, 0) == 0)
+		YSEQ_FOREACH(l->doc, v, e)
+			if (compile(l, &c->alt[c->nalt], e, what, 0) == 0)
 				c->nalt++;
 	} else {
 		c->alt = xcalloc(1, sizeof *c->alt);
@@ -273,25 +259,24 @@ load_cond(struct ld *l, struct cond *c, yaml_node_t *v, const char *what)
 }
 
 static void
-load_conds(struct ld *l, yaml_node_t *m, const char *sect, struct cond **out,
+load_conds(struct ld *l, struct ynode *m, const char *sect, struct cond **out,
     size_t *nout)
 {
-	yaml_node_pair_t *p;
+	struct ynode *k, *v;
 	size_t n;
 
-	if (m->type != YAML_MAPPING_NODE) {
+	if (m->type != YN_MAP) {
 		lerr(l, nline(m), "%s: expected a mapping of subject, from, "
 		    "body or header.NAME to patterns", sect);
 		return;
 	}
-	n = (size_t)(m->data.mapping.pairs.top - m->data.mapping.pairs.start);
+	n = ynode_count(l->doc, m);
 	if (n == 0) {
 		lerr(l, nline(m), "%s: no conditions", sect);
 		return;
 	}
 	*out = xcalloc(n, sizeof **out);
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+	YMAP_FOREACH(l->doc, m, k, v) {
 		const char *key = scalar(l, k, sect);
 		struct cond *c = &(*out)[*nout];
 		char what[128];
@@ -321,29 +306,22 @@ load_conds(struct ld *l, yaml_node_t *m, const char *sect, struct cond **out,
 }
 
 static void
-load_rule(struct ld *l, yaml_node_t *m, struct rule *ru)
+load_rule(struct ld *l, struct ynode *m, struct rule *ru)
 {
-	yaml_node_pair_t *p;
-	yaml_node_t *match = NULL, *unless = NULL, *kind = NULL;
+	struct ynode *match = NULL, *unless = NULL, *kind = NULL, *k, *v;
 
 	ru->line = nline(m);
-	if (m->type != YAML_MAPPING_NODE) {
+	if (m->type != YN_MAP) {
 		lerr(l, ru->line, "rules: each rule is a mapping with name, kind "
 		    "and match");
 		return;
 	}
 	/* the name first, so that every message can name the rule */
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key);
-		if (k && k->type == YAML_SCALAR_NODE &&
-		    strcmp((char *)k->data.scalar.value, "name") == 0) {
-			yaml_node_t *v = node(l, p->value);
-			if (v && v->type == YAML_SCALAR_NODE)
-				l->rule = (const char *)v->data.scalar.value;
-		}
-	}
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+	YMAP_FOREACH(l->doc, m, k, v)
+		if (k->type == YN_SCALAR && strcmp(k->value, "name") == 0 &&
+		    v->type == YN_SCALAR)
+			l->rule = v->value;
+	YMAP_FOREACH(l->doc, m, k, v) {
 		const char *key = scalar(l, k, "rule key");
 		if (key == NULL)
 			continue;
@@ -399,18 +377,17 @@ load_rule(struct ld *l, yaml_node_t *m, struct rule *ru)
 
 /* labels:, columns:, fields: a mapping of field name to pattern. */
 static void
-load_fieldmap(struct ld *l, yaml_node_t *m, const char *sect, struct pat *pats,
+load_fieldmap(struct ld *l, struct ynode *m, const char *sect, struct pat *pats,
     uint32_t extra)
 {
-	yaml_node_pair_t *p;
+	struct ynode *k, *v;
 
-	if (m->type != YAML_MAPPING_NODE) {
+	if (m->type != YN_MAP) {
 		lerr(l, nline(m), "%s: expected a mapping of account_id, user_id, "
 		    "name, mobile to patterns", sect);
 		return;
 	}
-	for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+	YMAP_FOREACH(l->doc, m, k, v) {
 		const char *key = scalar(l, k, sect);
 		char what[64];
 		int f;
@@ -422,65 +399,59 @@ load_fieldmap(struct ld *l, yaml_node_t *m, const char *sect, struct pat *pats,
 			    "user_id, name, mobile)", sect, key);
 			continue;
 		}
-		if (pats[f].re) {
-			lerr(l, nline(k), "%s: %s given twice", sect, key);
-			continue;
-		}
 		snprintf(what, sizeof what, "%s.%s", sect, key);
 		compile(l, &pats[f], v, what, extra);
 	}
 }
 
 static void
-load_patlist(struct ld *l, yaml_node_t *s, const char *sect, struct pat **out,
+load_patlist(struct ld *l, struct ynode *s, const char *sect, struct pat **out,
     size_t *nout)
 {
-	size_t n;
+	struct ynode *e;
+	size_t n, i;
 
-	if (s->type != YAML_SEQUENCE_NODE) {
+	if (s->type != YN_SEQ) {
 		lerr(l, nline(s), "%s: expected a list of patterns", sect);
 		return;
 	}
-	n = (size_t)(s->data.sequence.items.top - s->data.sequence.items.start);
+	n = ynode_count(l->doc, s);
 	*out = xcalloc(n ? n : 1, sizeof **out);
-	for (size_t i = 0; i < n; i++) {
+	i = 0;
+	YSEQ_FOREACH(l->doc, s, e) {
 		char what[64];
-		snprintf(what, sizeof what, "%s[%zu]", sect, i);
-		if (compile(l, &(*out)[*nout], node(l,
-		    s->data.sequence.items.start[i]), what, 0) == 0)
+		snprintf(what, sizeof what, "%s[%zu]", sect, i++);
+		if (compile(l, &(*out)[*nout], e, what, 0) == 0)
 			(*nout)++;
 	}
 }
 
 /* shaped_labels: a list of {label: PAT, as: [FIELD...]}. */
 static void
-load_slabels(struct ld *l, yaml_node_t *s)
+load_slabels(struct ld *l, struct ynode *s)
 {
 	struct rules *r = l->r;
-	size_t n;
+	struct ynode *m;
+	size_t n, i = 0;
 
-	if (s->type != YAML_SEQUENCE_NODE) {
+	if (s->type != YN_SEQ) {
 		lerr(l, nline(s), "shaped_labels: expected a list of {label, as}");
 		return;
 	}
-	n = (size_t)(s->data.sequence.items.top - s->data.sequence.items.start);
+	n = ynode_count(l->doc, s);
 	r->slabel = xcalloc(n ? n : 1, sizeof *r->slabel);
-	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *m = node(l, s->data.sequence.items.start[i]);
-		yaml_node_t *lab = NULL, *as = NULL;
+	YSEQ_FOREACH(l->doc, s, m) {
+		struct ynode *lab = NULL, *as = NULL, *k, *v;
 		struct slabel *sl = &r->slabel[r->nslabel];
-		yaml_node_pair_t *p;
-		char what[64];
+			char what[64];
 
-		snprintf(what, sizeof what, "shaped_labels[%zu]", i);
-		if (m == NULL || m->type != YAML_MAPPING_NODE) {
+		snprintf(what, sizeof what, "shaped_labels[%zu]", i++);
+		if (m == NULL || m->type != YN_MAP) {
 			lerr(l, nline(m), "%s: expected a mapping with label and as",
 			    what);
 			continue;
 		}
-		for (p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top;
-		    p++) {
-			yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+		YMAP_FOREACH(l->doc, m, k, v) {
 			const char *key = scalar(l, k, what);
 			if (key == NULL)
 				continue;
@@ -496,15 +467,12 @@ load_slabels(struct ld *l, yaml_node_t *s)
 			lerr(l, nline(m), "%s: label and as are required", what);
 			continue;
 		}
-		if (as->type != YAML_SEQUENCE_NODE ||
-		    as->data.sequence.items.top == as->data.sequence.items.start) {
+		if (as->type != YN_SEQ || ynode_count(l->doc, as) == 0) {
 			lerr(l, nline(as), "%s.as: expected a list of fields", what);
 			continue;
 		}
 		sl->nas = 0;
-		for (yaml_node_item_t *it = as->data.sequence.items.start;
-		    it < as->data.sequence.items.top; it++) {
-			yaml_node_t *v = node(l, *it);
+		YSEQ_FOREACH(l->doc, as, v) {
 			const char *f = scalar(l, v, what);
 			int fi;
 			if (f == NULL)
@@ -525,7 +493,7 @@ load_slabels(struct ld *l, yaml_node_t *s)
 }
 
 static long
-load_int(struct ld *l, yaml_node_t *v, const char *what, long lo, long hi)
+load_int(struct ld *l, struct ynode *v, const char *what, long lo, long hi)
 {
 	const char *s = scalar(l, v, what);
 	char *end;
@@ -543,19 +511,16 @@ load_int(struct ld *l, yaml_node_t *v, const char *what, long lo, long hi)
 }
 
 static void
-load_top(struct ld *l, yaml_node_t *root)
+load_top(struct ld *l, struct ynode *root)
 {
 	struct rules *r = l->r;
-	yaml_node_pair_t *p;
-	yaml_node_t *rules = NULL;
+	struct ynode *rules = NULL, *k, *v, *e;
 
-	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+	if (root == NULL || root->type != YN_MAP) {
 		lerr(l, nline(root), "expected a mapping with a rules: list");
 		return;
 	}
-	for (p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
-	    p++) {
-		yaml_node_t *k = node(l, p->key), *v = node(l, p->value);
+	YMAP_FOREACH(l->doc, root, k, v) {
 		const char *key = scalar(l, k, "key");
 		long n;
 
@@ -600,18 +565,17 @@ load_top(struct ld *l, yaml_node_t *root)
 			    "max_body, cut, fields, labels, shaped_labels, columns, "
 			    "sentences, accounts, rules)", key);
 	}
-	if (rules == NULL || rules->type != YAML_SEQUENCE_NODE ||
-	    rules->data.sequence.items.top == rules->data.sequence.items.start) {
+	if (rules == NULL || rules->type != YN_SEQ ||
+	    ynode_count(l->doc, rules) == 0) {
 		lerr(l, nline(rules ? rules : root), "rules: expected a non-empty "
 		    "list of rules");
 		return;
 	}
-	size_t n = (size_t)(rules->data.sequence.items.top -
-	    rules->data.sequence.items.start);
+	size_t n = ynode_count(l->doc, rules);
 	r->rule = xcalloc(n, sizeof *r->rule);
-	for (size_t i = 0; i < n; i++) {
+	YSEQ_FOREACH(l->doc, rules, e) {
 		struct rule *ru = &r->rule[r->nrule++];
-		load_rule(l, node(l, rules->data.sequence.items.start[i]), ru);
+		load_rule(l, e, ru);
 		for (size_t j = 0; j + 1 < r->nrule; j++)
 			if (strcmp(r->rule[j].name, ru->name) == 0) {
 				l->rule = ru->name;
@@ -633,9 +597,9 @@ rules_load(const char *path)
 {
 	struct rules *r;
 	struct ld l;
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct ydoc doc;
 	FILE *fp;
+	int rc;
 	uint32_t jit = 0;
 
 	if ((fp = fopen(path, "rb")) == NULL) {
@@ -651,26 +615,14 @@ rules_load(const char *path)
 
 	memset(&l, 0, sizeof l);
 	l.r = r;
-	l.file = path;
 	l.doc = &doc;
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, fp);
-	if (!yaml_parser_load(&parser, &doc)) {
-		log_warnx("%s:%zu: %s %s", path, parser.problem_mark.line + 1,
-		    parser.problem ? parser.problem : "YAML error",
-		    parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		fclose(fp);
-		rules_free(r);
-		return NULL;
-	}
-	yaml_parser_delete(&parser);
+	ydoc_init(&doc, path);
+	rc = ydoc_load_file(&doc, fp);
 	fclose(fp);
-	load_top(&l, yaml_document_get_root_node(&doc));
-	yaml_document_delete(&doc);
-	if (l.errors) {
-		log_warnx("%s: %d error%s in the rules", path, l.errors,
-		    l.errors == 1 ? "" : "s");
+	if (rc == 0)
+		load_top(&l, ydoc_root(&doc));
+	ydoc_free(&doc);
+	if (ydoc_done(&doc, NULL)) {
 		rules_free(r);
 		return NULL;
 	}

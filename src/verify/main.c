@@ -59,23 +59,7 @@ print_result(const struct vresult *r, int json)
 
 	buf_init(&b);
 	if (json) {
-		buf_adds(&b, "{\"outcome\": ");
-		json_escape(&b, voutcome_name(r->outcome));
-		if (r->outcome == V_RATE_LIMITED && r->reason) {
-			buf_adds(&b, ", \"reason\": ");
-			json_escape(&b, r->reason);
-			buf_addf(&b, ", \"retry_after\": %ld", r->retry_after);
-		}
-		if (r->outcome == V_NO_MOBILE && r->message) {
-			buf_adds(&b, ", \"message\": ");
-			json_escape(&b, r->message);
-		}
-		if (r->outcome == V_ERROR) {
-			buf_adds(&b, ", \"error\": ");
-			json_escape(&b, r->error ? r->error :
-			    "temporary failure");
-		}
-		buf_addc(&b, '}');
+		vresult_json(&b, r);
 	} else
 		buf_adds(&b, voutcome_name(r->outcome));
 	puts(b.s);

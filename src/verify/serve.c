@@ -46,6 +46,7 @@
 #include <microhttpd.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "verify.h"
 
@@ -392,10 +393,13 @@ reply_error(struct MHD_Connection *c, unsigned status, const char *msg,
 	struct buf b;
 	enum MHD_Result rc;
 
+	struct json j;
+
 	buf_init(&b);
-	buf_adds(&b, "{\"error\": ");
-	json_escape(&b, msg);
-	buf_addc(&b, '}');
+	json_init(&j, &b, JSON_SPACED);
+	json_obj(&j);
+	json_kstr(&j, "error", msg);
+	json_end(&j);
 	rc = reply(c, status, &b, allow);
 	buf_free(&b);
 	return rc;
@@ -414,23 +418,9 @@ reply_result(struct MHD_Connection *c, const struct vresult *r)
 	    strncmp(r->error, "database", 8) == 0)
 		metrics_db_error();
 	buf_init(&b);
-	buf_adds(&b, "{\"outcome\": ");
-	json_escape(&b, voutcome_name(r->outcome));
-	if (r->outcome == V_RATE_LIMITED && r->reason) {
-		buf_adds(&b, ", \"reason\": ");
-		json_escape(&b, r->reason);
-		buf_addf(&b, ", \"retry_after\": %ld", r->retry_after);
-	}
-	if (r->outcome == V_NO_MOBILE && r->message) {
-		buf_adds(&b, ", \"message\": ");
-		json_escape(&b, r->message);
-	}
-	if (r->outcome == V_ERROR) {
-		buf_adds(&b, ", \"error\": ");
-		json_escape(&b, r->error ? r->error : "temporary failure");
+	vresult_json(&b, r);
+	if (r->outcome == V_ERROR)
 		status = MHD_HTTP_SERVICE_UNAVAILABLE;
-	}
-	buf_addc(&b, '}');
 	rc = reply(c, status, &b, NULL);
 	buf_free(&b);
 	return rc;
@@ -464,7 +454,7 @@ serve_parse_body(const char *body, size_t len, int want_code,
 			struct buf k;
 
 			buf_init(&k);
-			json_escape(&k, key);
+			json_quote_n(&k, key, strlen(key));
 			snprintf(errbuf, errlen, "unknown field: %.64s%s", k.s,
 			    k.len > 64 ? "..." : "");
 			buf_free(&k);
@@ -595,17 +585,23 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 		char why[256];
 
 		if (health(why, sizeof why) == -1) {
+			struct json j;
 			buf_init(&b);
-			buf_adds(&b, "{\"status\": \"unavailable\", "
-			    "\"reason\": ");
-			json_escape(&b, why);
-			buf_addc(&b, '}');
+			json_init(&j, &b, JSON_SPACED);
+			json_obj(&j);
+			json_kstr(&j, "status", "unavailable");
+			json_kstr(&j, "reason", why);
+			json_end(&j);
 			rc = reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, &b, NULL);
 			buf_free(&b);
 			return rc;
 		}
+		struct json j;
 		buf_init(&b);
-		buf_adds(&b, "{\"status\": \"ok\"}");
+		json_init(&j, &b, JSON_SPACED);
+		json_obj(&j);
+		json_kstr(&j, "status", "ok");
+		json_end(&j);
 		rc = reply(c, MHD_HTTP_OK, &b, NULL);
 		buf_free(&b);
 		return rc;

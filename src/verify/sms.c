@@ -36,6 +36,7 @@
 #include <curl/curl.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "verify.h"
 #include "maildir.h"
 
@@ -95,7 +96,7 @@ add_escaped(struct buf *b, const char *s, enum esc e)
 		struct buf q;
 
 		buf_init(&q);
-		json_escape(&q, s);
+		json_quote_n(&q, s, strlen(s));
 		/* without the quotes: the template has them */
 		buf_add(b, q.s + 1, q.len - 2);
 		buf_free(&q);

@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "tfadesk.h"
+#include "json.h"
 #include "store.h"
 #include "tmpl.h"
 #include "verify.h"
@@ -72,6 +73,29 @@ voutcome_name(enum voutcome o)
 	if ((unsigned)o >= sizeof outcome_names / sizeof outcome_names[0])
 		return "error";
 	return outcome_names[o];
+}
+
+/* The answer as JSON, as the HTTP API and `check --json` give it:
+ * {"outcome": ...} and, per outcome, reason and retry_after, message or
+ * error. */
+void
+vresult_json(struct buf *b, const struct vresult *r)
+{
+	struct json j;
+
+	json_init(&j, b, JSON_SPACED);
+	json_obj(&j);
+	json_kstr(&j, "outcome", voutcome_name(r->outcome));
+	if (r->outcome == V_RATE_LIMITED && r->reason) {
+		json_kstr(&j, "reason", r->reason);
+		json_kint(&j, "retry_after", r->retry_after);
+	}
+	if (r->outcome == V_NO_MOBILE && r->message)
+		json_kstr(&j, "message", r->message);
+	if (r->outcome == V_ERROR)
+		json_kstr(&j, "error", r->error ? r->error :
+		    "temporary failure");
+	json_end(&j);
 }
 
 void

@@ -12,6 +12,8 @@
 
 #include "otp.h"
 
+struct buf;
+
 struct config;
 struct store;
 struct sms;
@@ -51,6 +53,8 @@ struct vresult {
 	long retry_after;
 };
 void vresult_clear(struct vresult *);
+/* Appends the answer as JSON (the HTTP API, check --json). */
+void vresult_json(struct buf *, const struct vresult *);
 
 /* serve.c: parses an HTTP request body of LEN bytes as exactly
  * {"user_id": STRING[, "code": STRING]} (code present iff WANT_CODE), the

@@ -15,11 +15,11 @@ static struct rules *R;
 static char *
 clean(const uint8_t *s, size_t n, int mode)
 {
-	struct mbuf b = { 0 };
+	struct buf b = MIME_BUF;
 	char *r;
 
 	mime_utf8_add(&b, (const char *)s, n, mode);
-	if ((r = mbuf_steal(&b)) == NULL)
+	if ((r = buf_steal(&b)) == NULL)
 		abort();
 	return r;
 }

@@ -148,6 +148,11 @@ main(void)
 		{ "database: a.db\nverifier:\n  allowed_country_codes: [44, x]\n",
 		  ":3: verifier.allowed_country_codes: expected numbers" },
 		{ "database: a.db\ndatabase: b.db\n", ":2: database: given twice" },
+		/* the one YAML loader: aliases refused, nesting bounded */
+		{ "database: &d a.db\nverifier:\n  database: *d\n",
+		    ":3: YAML alias *d: not supported" },
+		{ "database: a.db\nsource: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]"
+		    "]]]]]]]]]]]]]]]]]]]]]]]]]]\n", ":2: nested more than 32" },
 		{ "database: a.db\ndesk:\n  trusted_proxies: [127.0.0.l]\n",
 		  ":3: desk.trusted_proxies: '127.0.0.l' is not an IP address" },
 		{ "database: a.db\ndesk:\n  trusted_proxies: 127.0.0.1\n",

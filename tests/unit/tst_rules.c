@@ -538,6 +538,23 @@ test_bad(void)
 	    "{subject: x}\n", "fields.user_id: required"), "shapes required");
 	CHECK(bad_file(HEAD "bogus: 1\nrules:\n  - name: a\n    kind: staff\n"
 	    "    match: {subject: x}\n", ":4: unknown key bogus"), "unknown top");
+	/* the one YAML loader: a key given twice is an error, not "the last
+	 * one wins" (a second kind: silently turned a staff rule into 2FA) */
+	CHECK(bad_file(HEAD "rules:\n  - name: a\n    kind: staff\n    match: "
+	    "{subject: x}\n    kind: twofa_setup\n", ":8: kind: given twice "
+	    "(first on line 6)"), "a rule key given twice");
+	CHECK(bad_file(HEAD "max_users: 5\nrules:\n  - name: a\n    kind: staff"
+	    "\n    match: {subject: x}\nmax_users: 500\n", ":9: max_users: "
+	    "given twice (first on line 4)"), "a top key given twice");
+	/* aliases: refused (a few lines must not name a huge tree) */
+	CHECK(bad_file(HEAD "rules:\n  - name: a\n    kind: staff\n    match: "
+	    "{subject: &s x}\n    unless: {subject: *s}\n", ":8: YAML alias *s: "
+	    "not supported"), "an alias");
+	/* every problem, then the count */
+	CHECK(bad_file(HEAD "bogus: 1\nrules:\n  - name: a\n    kind: stuff\n"
+	    "    match: {subject: x}\n", ":7: rule a: kind: stuff is not") &&
+	    bad_file(HEAD "bogus: 1\nrules:\n  - name: a\n    kind: stuff\n"
+	    "    match: {subject: x}\n", ": 2 errors\n"), "all problems, counted");
 }
 
 int
