@@ -26,7 +26,7 @@ After a reviewed change of behaviour: run.py --update [CASE-PREFIX...] (or
 UPDATE=1) rewrites the goldens; commit them with the change.
 Usage: run.py [--update] [CASE-PREFIX...]
 """
-import difflib, email, json, os, quopri, re, shutil, subprocess, sys, tempfile
+import contextlib, difflib, email, io, json, multiprocessing, os, quopri, re, shutil, subprocess, sys, tempfile, traceback
 
 TOP = os.environ.get("TOP") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 TF = os.environ.get("TFADESK") or os.path.join(TOP, "tfadesk")
@@ -583,6 +583,42 @@ def plan_scenarios(tmp, template_db):
     say("suspicious: new number abroad" in tf(cfg, "queue", "show", tid).stdout, "note: reject --note is in the history")
 
 
+# Cases are independent (each its own folder and database): they run JOBS
+# at a time (CASES_JOBS, default the number of CPUs), each one's lines
+# printed whole and in expect.tsv order.
+JOBS = max(1, int(os.environ.get("CASES_JOBS") or os.cpu_count() or 1))
+
+
+def captured(job):
+    """Runs job = (function, args...) in a worker; returns its lines and
+    how many of its checks failed."""
+    global fails
+    fails = 0
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            job[0](*job[1:])
+        except Exception:
+            say(False, f"{job[0].__name__}{job[1:][2:3]}: {traceback.format_exc()}")
+    return out.getvalue(), fails
+
+
+def run_jobs(jobs):
+    global fails
+    if JOBS == 1 or len(jobs) < 2:
+        results = map(captured, jobs)
+    else:
+        pool = multiprocessing.get_context("fork").Pool(JOBS)
+        results = pool.imap(captured, jobs)
+    for text, n in results:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        fails += n
+    if JOBS > 1 and len(jobs) >= 2:
+        pool.close()
+        pool.join()
+
+
 def main():
     global UPDATE
     only = sys.argv[1:]
@@ -603,7 +639,7 @@ def main():
                 USER_ACCOUNTS[u["id"]] = a
         template_db = os.path.join(base, "db")
         BASE["accounts"], BASE["audit"] = snapshot(cfg), len(audit(cfg))
-        seen = set()
+        seen, jobs = set(), []
         if PG:
             PG_TEMPLATE.append(re.search(r"^database: postgresql://[^/]*/([^?]+)",
                                          open(cfg).read(), re.M).group(1))
@@ -613,7 +649,7 @@ def main():
                 continue
             if only and not any(f[0].startswith(o) for o in only):
                 continue
-            run_case(tmp, template_db, f[0], f[1], f[2], f[3:])
+            jobs.append((run_case, tmp, template_db, f[0], f[1], f[2], f[3:]))
             seen.add(f[0])
         # every .eml is a case in expect.tsv, and every golden belongs to one
         emls = {f[:-4] for f in os.listdir(CASES) if f.endswith(".eml")}
@@ -621,10 +657,11 @@ def main():
         if not only:
             say(emls <= seen, f"every tests/cases/*.eml is in expect.tsv ({sorted(emls - seen)})")
             say(UPDATE or gold <= seen, f"every golden file has its case ({sorted(gold - seen)})")
-            staff_scenarios(tmp, template_db)
+            jobs.append((staff_scenarios, tmp, template_db))
         if not only or any(c.startswith(o) for o in only for c in ("80-", "81-", "82-")):
-            identity_scenarios(tmp, template_db)
-            plan_scenarios(tmp, template_db)
+            jobs.append((identity_scenarios, tmp, template_db))
+            jobs.append((plan_scenarios, tmp, template_db))
+        run_jobs(jobs)
     finally:
         if not os.environ.get("KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
