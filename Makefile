@@ -102,6 +102,7 @@ CORE_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/numbering.c \
 	src/core/store-account.c \
@@ -185,6 +186,7 @@ tst_config_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store.c \
 	src/core/utf8.c \
@@ -213,6 +215,7 @@ tst_otp_SRCS = \
 	src/core/buf.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store-account.c \
 	src/core/store.c \
@@ -241,6 +244,7 @@ tst_reply_SRCS = \
 	src/core/buf.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
@@ -267,6 +271,7 @@ tst_store_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store-account.c \
 	src/core/store-ticket.c \
