@@ -9,6 +9,7 @@
 #include "tfadesk.h"
 #include "db.h"
 #include "db-int.h"
+#include "utf8.h"
 
 struct db {
 	enum db_kind kind;
@@ -19,7 +20,19 @@ struct db {
 struct dbst {
 	struct db *db;
 	void *st;
+	char **own;    /* [nown]: the scrubbed copies bound, by index */
+	int nown;
 };
+
+static void
+own_free(struct dbst *st)
+{
+	for (int i = 0; i < st->nown; i++)
+		free(st->own[i]);
+	free(st->own);
+	st->own = NULL;
+	st->nown = 0;
+}
 
 int
 db_is_pg(const char *database)
@@ -89,6 +102,7 @@ db_finalize(struct dbst *st)
 	if (st == NULL)
 		return;
 	st->db->ops->finalize(st->st);
+	own_free(st);
 	free(st);
 }
 
@@ -102,6 +116,7 @@ void
 db_clear(struct dbst *st)
 {
 	st->db->ops->clear(st->st);
+	own_free(st);
 }
 
 int
@@ -116,12 +131,37 @@ db_bind_int64(struct dbst *st, int idx, int64_t v)
 	return st->db->ops->bind(st->st, idx, B_INT, NULL, 0, v);
 }
 
+/*
+ * A text column holds valid UTF-8 on both backends: PostgreSQL refuses
+ * anything else, and a write that fails on hostile bytes (a maildir file
+ * name, a header, a form field) would block fetch or lose the message.
+ * So each byte that is not UTF-8 is bound as U+FFFD, here, whatever the
+ * caller; raw bytes that must stay whole are blobs (db_bind_blob).
+ */
 int
 db_bind_text(struct dbst *st, int idx, const char *v)
 {
+	size_t n;
+	char *c, *old = NULL;
+	int rc;
+
 	if (v == NULL)
 		return st->db->ops->bind(st->st, idx, B_NULL, NULL, 0, 0);
-	return st->db->ops->bind(st->st, idx, B_TEXT, v, strlen(v), 0);
+	n = strlen(v);
+	if (utf8_valid(v, n) || idx < 1 || idx > 32766)
+		return st->db->ops->bind(st->st, idx, B_TEXT, v, n, 0);
+	c = utf8_scrub(v, n);
+	if (idx > st->nown) {
+		st->own = xreallocarray(st->own, (size_t)idx, sizeof *st->own);
+		memset(st->own + st->nown, 0, (size_t)(idx - st->nown) *
+		    sizeof *st->own);
+		st->nown = idx;
+	}
+	old = st->own[idx - 1];
+	st->own[idx - 1] = c;
+	rc = st->db->ops->bind(st->st, idx, B_TEXT, c, strlen(c), 0);
+	free(old);
+	return rc;
 }
 
 int

@@ -58,6 +58,27 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+char *
+utf8_scrub(const char *s, size_t n)
+{
+	struct buf b;
+	uint32_t cp;
+	size_t k;
+
+	buf_init(&b);
+	buf_add(&b, "", 0);
+	while (n > 0) {
+		if ((k = utf8_decode(s, n, &cp)) == 0) {
+			buf_adds(&b, "\xef\xbf\xbd");
+			k = 1;
+		} else
+			buf_add(&b, s, k);
+		s += k;
+		n -= k;
+	}
+	return b.s;
+}
+
 size_t
 utf8_trunc_len(const char *s, size_t max)
 {
