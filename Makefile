@@ -102,6 +102,7 @@ CORE_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/json.c \
 	src/core/log.c \
 	src/core/maildir.c \
@@ -240,6 +241,7 @@ tst_config_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store.c \
 	src/core/term.c \
@@ -291,6 +293,7 @@ tst_otp_SRCS = \
 	src/core/buf.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/json.c \
 	src/core/log.c \
 	src/core/maildir.c \
@@ -324,6 +327,7 @@ tst_reply_SRCS = \
 	src/core/buf.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
@@ -353,6 +357,7 @@ tst_store_SRCS = \
 	src/core/config.c \
 	src/core/db-pg.c \
 	src/core/db-sqlite.c \
+	src/core/db.c \
 	src/core/log.c \
 	src/core/store-account.c \
 	src/core/store-ticket.c \

@@ -143,6 +143,7 @@ tf2 db init >/dev/null && tf2 db import "$T/v1/accounts.yaml" >/dev/null &&
 tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use_2fa >/dev/null
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
 sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
+DROP VIEW tfadesk_portal_v1;
 DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
 ALTER TABLE accounts DROP COLUMN imported_twofa;
 CREATE TABLE challenges (user_id TEXT PRIMARY KEY, dest TEXT NOT NULL, code_hash BLOB,
@@ -152,7 +153,7 @@ CREATE TABLE sms_log (id INTEGER PRIMARY KEY, user_id TEXT, dest TEXT NOT NULL, 
   status TEXT NOT NULL);
 INSERT INTO challenges VALUES ('U1002', '447400234999', x'00', 1, 2, 1, 'pending');
 INSERT INTO sms_log VALUES (7, 'U1002', '447400234999', 1, 'sent');
-PRAGMA user_version = $((v - 2))"
+PRAGMA user_version = $((v - 3))"
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"

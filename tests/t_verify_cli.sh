@@ -278,4 +278,12 @@ check "... and left a symlink" test -L "$T/keys/verifier.key"
 rm "$T/keys/verifier.key"; mv "$T/keys/real.key" "$T/keys/verifier.key"
 outcome not_required "the key file back: usable again" start U5
 
+# the portal's view (README: what the portal may read): users with their
+# account and 2FA, a number on file or not, never the number
+got=$(dbq main "SELECT user_id, account_id, account_kind, reseller_id, twofa, has_mobile FROM tfadesk_portal_v1 WHERE user_id IN ('U1', 'U2', 'U5') ORDER BY user_id")
+check "portal view: U1 R1 on with a mobile, U2 without, U5 under C1 off ($(echo $got))" \
+    test "$(echo $got)" = "U1|R1|reseller|R1|1|1 U2|R1|reseller|R1|1|0 U5|C1|end_client|R1|0|1"
+cols=$(dbq main "SELECT * FROM tfadesk_portal_v1 WHERE user_id = 'U1'")
+case "$cols" in *447400123456*|*7400123456*) not_ok "portal view shows no number" ;; *) ok "portal view shows no number" ;; esac
+
 finish

@@ -1,7 +1,6 @@
 /*
  * db-pg.c - the statement layer (db.h) on PostgreSQL, through libpq. The
- * only file that includes libpq-fe.h; reached through the dispatch in
- * db-sqlite.c.
+ * only file that includes libpq-fe.h; a struct db_ops (db-int.h) for db.c.
  *
  * Statements: the "?" and "?N" placeholders become $1..$n and LIKE
  * becomes ILIKE (SQLite's LIKE ignores ASCII case), outside quotes; and
@@ -31,7 +30,7 @@
 
 #include "tfadesk.h"
 #include "db.h"
-#include "db-pg.h"
+#include "db-int.h"
 
 #define OID_BYTEA 17
 #define OID_INT8 20
@@ -59,6 +58,9 @@ struct pgst {
 	size_t bloblen;
 	int write;             /* not a SELECT */
 };
+
+static void pg_close(void *);
+static int pg_exec(void *, const char *);
 
 static void
 set_err(struct pgconn *pc, const char *what, const PGresult *res)
@@ -89,7 +91,7 @@ quiet(void *arg, const char *message)
 	    message);
 }
 
-struct pgconn *
+void *
 pg_connect(const char *uri, const char *password)
 {
 	const char *keys[5], *vals[5];
@@ -120,9 +122,10 @@ pg_connect(const char *uri, const char *password)
 	return pc;
 }
 
-void
-pg_close(struct pgconn *pc)
+static void
+pg_close(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	if (pc == NULL)
 		return;
 	if (pc->c)
@@ -186,9 +189,10 @@ rewrite(const char *sql, int *nparams, unsigned char **usedp)
 	return b.s;
 }
 
-struct pgst *
-pg_prepare(struct pgconn *pc, const char *sql)
+static void *
+pg_prepare(void *pc_, const char *sql)
 {
+	struct pgconn *pc = pc_;
 	struct pgst *st = xcalloc(1, sizeof *st);
 
 	st->pc = pc;
@@ -203,9 +207,10 @@ pg_prepare(struct pgconn *pc, const char *sql)
 	return st;
 }
 
-void
-pg_reset(struct pgst *st)
+static void
+pg_reset(void *st_)
 {
+	struct pgst *st = st_;
 	PQclear(st->res);
 	st->res = NULL;
 	st->cur = -1;
@@ -215,9 +220,10 @@ pg_reset(struct pgst *st)
 	st->blob = NULL;
 }
 
-void
-pg_clear(struct pgst *st)
+static void
+pg_clear(void *st_)
 {
+	struct pgst *st = st_;
 	for (int i = 0; i < st->n; i++) {
 		free(st->val[i]);
 		st->val[i] = NULL;
@@ -225,9 +231,10 @@ pg_clear(struct pgst *st)
 	}
 }
 
-void
-pg_finalize(struct pgst *st)
+static void
+pg_finalize(void *st_)
 {
+	struct pgst *st = st_;
 	char sql[48];
 	PGresult *res;
 
@@ -249,10 +256,11 @@ pg_finalize(struct pgst *st)
 	free(st);
 }
 
-int
-pg_bind(struct pgst *st, int idx, int kind, const void *v, size_t len,
+static int
+pg_bind(void *st_, int idx, int kind, const void *v, size_t len,
     int64_t iv)
 {
+	struct pgst *st = st_;
 	if (idx < 1 || idx > st->n)
 		return -1;
 	idx--;
@@ -329,9 +337,10 @@ undo_statement(struct pgconn *pc)
 	memcpy(pc->state, state, sizeof state);
 }
 
-int
-pg_step(struct pgst *st)
+static int
+pg_step(void *st_)
 {
+	struct pgst *st = st_;
 	ExecStatusType es;
 	const char *cmd;
 	int sp;
@@ -381,15 +390,17 @@ in_row(struct pgst *st, int col)
 	    col < PQnfields(st->res);
 }
 
-int
-pg_col_null(struct pgst *st, int col)
+static int
+pg_col_null(void *st_, int col)
 {
+	struct pgst *st = st_;
 	return !in_row(st, col) || PQgetisnull(st->res, st->cur, col);
 }
 
-int64_t
-pg_col_int64(struct pgst *st, int col)
+static int64_t
+pg_col_int64(void *st_, int col)
 {
+	struct pgst *st = st_;
 	const char *v;
 
 	if (pg_col_null(st, col))
@@ -400,9 +411,10 @@ pg_col_int64(struct pgst *st, int col)
 	return strtoll(v, NULL, 10);
 }
 
-const char *
-pg_col_text(struct pgst *st, int col)
+static const char *
+pg_col_text(void *st_, int col)
 {
+	struct pgst *st = st_;
 	if (pg_col_null(st, col))
 		return NULL;
 	if (PQftype(st->res, col) == 16)
@@ -410,9 +422,10 @@ pg_col_text(struct pgst *st, int col)
 	return PQgetvalue(st->res, st->cur, col);
 }
 
-const void *
-pg_col_blob(struct pgst *st, int col)
+static const void *
+pg_col_blob(void *st_, int col)
 {
+	struct pgst *st = st_;
 	const char *v;
 
 	if (pg_col_null(st, col))
@@ -428,9 +441,10 @@ pg_col_blob(struct pgst *st, int col)
 	return st->blob;
 }
 
-size_t
-pg_col_bytes(struct pgst *st, int col)
+static size_t
+pg_col_bytes(void *st_, int col)
 {
+	struct pgst *st = st_;
 	if (pg_col_null(st, col))
 		return 0;
 	if (PQftype(st->res, col) != OID_BYTEA)
@@ -440,9 +454,10 @@ pg_col_bytes(struct pgst *st, int col)
 	return st->blob ? st->bloblen : 0;
 }
 
-int
-pg_exec(struct pgconn *pc, const char *sql)
+static int
+pg_exec(void *pc_, const char *sql)
 {
+	struct pgconn *pc = pc_;
 	PGresult *res = PQexec(pc->c, sql);
 	ExecStatusType es = PQresultStatus(res);
 
@@ -455,9 +470,10 @@ pg_exec(struct pgconn *pc, const char *sql)
 	return 0;
 }
 
-int64_t
-pg_last_id(struct pgconn *pc)
+static int64_t
+pg_last_id(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	PGresult *res = PQexec(pc->c, "SELECT lastval()");
 	int64_t id = 0;
 
@@ -469,39 +485,67 @@ pg_last_id(struct pgconn *pc)
 	return id;
 }
 
-int64_t
-pg_changes(struct pgconn *pc)
+static int64_t
+pg_changes(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	return pc->changes;
 }
 
-const char *
-pg_errmsg(struct pgconn *pc)
+static const char *
+pg_errmsg(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	if (*pc->err == '\0' && PQstatus(pc->c) != CONNECTION_OK)
 		set_err(pc, NULL, NULL);
 	return *pc->err ? pc->err : "no error";
 }
 
-int
-pg_err_full(struct pgconn *pc)
+static int
+pg_err_full(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	/* class 53: insufficient resources (disk full, out of memory) */
 	return strncmp(pc->state, "53", 2) == 0;
 }
 
-int
-pg_err_busy(struct pgconn *pc)
+static int
+pg_err_busy(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	return strcmp(pc->state, "40001") == 0 ||
 	    strcmp(pc->state, "40P01") == 0 ||
 	    strcmp(pc->state, "55P03") == 0;
 }
 
-int
-pg_in_tx(struct pgconn *pc)
+static int
+pg_in_tx(void *pc_)
 {
+	struct pgconn *pc = pc_;
 	PGTransactionStatusType t = PQtransactionStatus(pc->c);
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	    t == PQTRANS_ACTIVE;
 }
+
+const struct db_ops db_pg_ops = {
+	.close = pg_close,
+	.prepare = pg_prepare,
+	.finalize = pg_finalize,
+	.reset = pg_reset,
+	.clear = pg_clear,
+	.bind = pg_bind,
+	.step = pg_step,
+	.col_null = pg_col_null,
+	.col_int64 = pg_col_int64,
+	.col_text = pg_col_text,
+	.col_blob = pg_col_blob,
+	.col_bytes = pg_col_bytes,
+	.exec = pg_exec,
+	.last_id = pg_last_id,
+	.changes = pg_changes,
+	.errmsg = pg_errmsg,
+	.err_full = pg_err_full,
+	.err_busy = pg_err_busy,
+	.in_tx = pg_in_tx,
+	.begin_sql = "BEGIN",
+};

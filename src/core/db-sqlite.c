@@ -1,6 +1,7 @@
 /*
- * db-sqlite.c - the statement layer (db.h) on SQLite, the embedded default.
- * The only file that includes sqlite3.h.
+ * db-sqlite.c - the statement layer (db.h) on SQLite, the embedded default,
+ * as a struct db_ops (db-int.h) for db.c. The only file that includes
+ * sqlite3.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,328 +11,239 @@
 
 #include "tfadesk.h"
 #include "db.h"
-#include "db-pg.h"
+#include "db-int.h"
 
-/* Each call goes to SQLite here or to the PostgreSQL backend (db-pg.c,
- * "pg_*", on its own connection and statement objects). */
-struct db {
-	enum db_kind kind;
+struct sqlconn {
 	sqlite3 *h;
-	struct pgconn *pg;
 	int last_err;
 	int (*fn)(void *, const void *, size_t, char *, size_t);
 	void *fn_arg;
 };
 
-struct dbst {
-	struct db *db;
+struct sqlst {
+	struct sqlconn *c;
 	sqlite3_stmt *st;
-	struct pgst *pg;
 };
 
-int
-db_is_pg(const char *database)
+static void
+sq_close(void *conn)
 {
-	return strncmp(database, "postgresql://", 13) == 0 ||
-	    strncmp(database, "postgres://", 11) == 0;
+	struct sqlconn *c = conn;
+
+	if (c == NULL)
+		return;
+	if (c->h)
+		sqlite3_close(c->h);
+	free(c);
 }
 
-struct db *
-db_open_sqlite(const char *path, int flags)
+void *
+sqlite_connect(const char *path, int flags)
 {
-	struct db *db = xcalloc(1, sizeof *db);
+	struct sqlconn *c = xcalloc(1, sizeof *c);
 	int oflags;
 
-	db->kind = DB_SQLITE;
 	oflags = (flags & DB_RDONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE;
 	if (flags & DB_CREATE)
 		oflags |= SQLITE_OPEN_CREATE;
 	/* URI: for ATTACH ... mode=ro (paths here are never "file:...") */
-	if (sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX |
+	if (sqlite3_open_v2(path, &c->h, oflags | SQLITE_OPEN_NOMUTEX |
 	    SQLITE_OPEN_URI, NULL) != SQLITE_OK) {
 		log_warnx("store: %s: %s", path,
-		    db->h ? sqlite3_errmsg(db->h) : "cannot open");
-		db_close(db);
+		    c->h ? sqlite3_errmsg(c->h) : "cannot open");
+		sq_close(c);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db->h, 10000);
-	sqlite3_extended_result_codes(db->h, 1);
-	return db;
+	sqlite3_busy_timeout(c->h, 10000);
+	sqlite3_extended_result_codes(c->h, 1);
+	return c;
 }
 
-void
-db_close(struct db *db)
+static void *
+sq_prepare(void *conn, const char *sql)
 {
-	if (db == NULL)
-		return;
-	if (db->pg)
-		pg_close(db->pg);
-	if (db->h)
-		sqlite3_close(db->h);
-	free(db);
-}
-
-enum db_kind
-db_kind(const struct db *db)
-{
-	return db->kind;
-}
-
-#define PG(db) ((db)->kind != DB_SQLITE)
-#define PGST(st) ((st)->db->kind != DB_SQLITE)
-
-struct db *
-db_open_pg(const char *uri, const char *password)
-{
-	struct pgconn *c;
-	struct db *db;
-
-	if ((c = pg_connect(uri, password)) == NULL)
-		return NULL;
-	db = xcalloc(1, sizeof *db);
-	db->kind = DB_PG;
-	db->pg = c;
-	return db;
-}
-
-struct dbst *
-db_prepare(struct db *db, const char *sql)
-{
-	struct dbst *st;
+	struct sqlconn *c = conn;
+	struct sqlst *st;
 	sqlite3_stmt *h;
 
-	if (PG(db)) {
-		struct pgst *p = pg_prepare(db->pg, sql);
-		if (p == NULL)
-			return NULL;
-		st = xcalloc(1, sizeof *st);
-		st->db = db;
-		st->pg = p;
-		return st;
-	}
-	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &h,
+	if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &h,
 	    NULL) != SQLITE_OK) {
-		db->last_err = sqlite3_extended_errcode(db->h);
+		c->last_err = sqlite3_extended_errcode(c->h);
 		return NULL;
 	}
 	st = xcalloc(1, sizeof *st);
-	st->db = db;
+	st->c = c;
 	st->st = h;
 	return st;
 }
 
-void
-db_finalize(struct dbst *st)
+static void
+sq_finalize(void *p)
 {
-	if (st == NULL)
-		return;
-	if (PGST(st))
-		pg_finalize(st->pg);
-	else
-		sqlite3_finalize(st->st);
+	struct sqlst *st = p;
+
+	sqlite3_finalize(st->st);
 	free(st);
 }
 
-void
-db_reset(struct dbst *st)
+static void
+sq_reset(void *p)
 {
-	if (PGST(st))
-		pg_reset(st->pg);
-	else
-		sqlite3_reset(st->st);
+	sqlite3_reset(((struct sqlst *)p)->st);
 }
 
-void
-db_clear(struct dbst *st)
+static void
+sq_clear(void *p)
 {
-	if (PGST(st))
-		pg_clear(st->pg);
-	else
-		sqlite3_clear_bindings(st->st);
+	sqlite3_clear_bindings(((struct sqlst *)p)->st);
 }
 
-int
-db_bind_int(struct dbst *st, int idx, int v)
+/* texts and blobs are not copied (SQLITE_STATIC): db.h says they outlive
+ * the statement's next reset */
+static int
+sq_bind(void *p, int idx, int kind, const void *v, size_t len, int64_t iv)
 {
-	if (PGST(st))
-		return pg_bind(st->pg, idx, B_INT, NULL, 0, v);
-	return sqlite3_bind_int(st->st, idx, v);
+	sqlite3_stmt *st = ((struct sqlst *)p)->st;
+
+	switch (kind) {
+	case B_INT:
+		return sqlite3_bind_int64(st, idx, iv);
+	case B_TEXT:
+		return sqlite3_bind_text64(st, idx, v, len, SQLITE_STATIC,
+		    SQLITE_UTF8);
+	case B_BLOB:
+		return sqlite3_bind_blob64(st, idx, v, len, SQLITE_STATIC);
+	default:
+		return sqlite3_bind_null(st, idx);
+	}
 }
 
-int
-db_bind_int64(struct dbst *st, int idx, int64_t v)
+static int
+sq_step(void *p)
 {
-	if (PGST(st))
-		return pg_bind(st->pg, idx, B_INT, NULL, 0, v);
-	return sqlite3_bind_int64(st->st, idx, v);
-}
-
-int
-db_bind_text(struct dbst *st, int idx, const char *v)
-{
-	if (PGST(st))
-		return pg_bind(st->pg, idx, v ? B_TEXT : B_NULL, v,
-		    v ? strlen(v) : 0, 0);
-	if (v == NULL)
-		return sqlite3_bind_null(st->st, idx);
-	return sqlite3_bind_text(st->st, idx, v, -1, SQLITE_STATIC);
-}
-
-int
-db_bind_blob(struct dbst *st, int idx, const void *v, size_t len)
-{
-	if (PGST(st))
-		return pg_bind(st->pg, idx, B_BLOB, v ? v : "", len, 0);
-	return sqlite3_bind_blob64(st->st, idx, v ? v : "", len,
-	    SQLITE_STATIC);
-}
-
-int
-db_bind_null(struct dbst *st, int idx)
-{
-	if (PGST(st))
-		return pg_bind(st->pg, idx, B_NULL, NULL, 0, 0);
-	return sqlite3_bind_null(st->st, idx);
-}
-
-int
-db_step(struct dbst *st)
-{
+	struct sqlst *st = p;
 	int rc;
 
-	if (PGST(st))
-		return pg_step(st->pg);
 	rc = sqlite3_step(st->st);
 	if (rc == SQLITE_ROW)
 		return DB_ROW;
 	if (rc == SQLITE_DONE)
 		return DB_DONE;
-	st->db->last_err = sqlite3_extended_errcode(st->db->h);
+	st->c->last_err = sqlite3_extended_errcode(st->c->h);
 	return DB_ERROR;
 }
 
-int
-db_col_null(struct dbst *st, int col)
+static int
+sq_col_null(void *p, int col)
 {
-	if (PGST(st))
-		return pg_col_null(st->pg, col);
-	return sqlite3_column_type(st->st, col) == SQLITE_NULL;
+	return sqlite3_column_type(((struct sqlst *)p)->st, col) ==
+	    SQLITE_NULL;
 }
 
-int
-db_col_int(struct dbst *st, int col)
+static int64_t
+sq_col_int64(void *p, int col)
 {
-	if (PGST(st))
-		return (int)pg_col_int64(st->pg, col);
-	return sqlite3_column_int(st->st, col);
+	return sqlite3_column_int64(((struct sqlst *)p)->st, col);
 }
 
-int64_t
-db_col_int64(struct dbst *st, int col)
+static const char *
+sq_col_text(void *p, int col)
 {
-	if (PGST(st))
-		return pg_col_int64(st->pg, col);
-	return sqlite3_column_int64(st->st, col);
+	return (const char *)sqlite3_column_text(((struct sqlst *)p)->st, col);
 }
 
-const char *
-db_col_text(struct dbst *st, int col)
+static const void *
+sq_col_blob(void *p, int col)
 {
-	if (PGST(st))
-		return pg_col_text(st->pg, col);
-	return (const char *)sqlite3_column_text(st->st, col);
+	return sqlite3_column_blob(((struct sqlst *)p)->st, col);
 }
 
-const void *
-db_col_blob(struct dbst *st, int col)
+static size_t
+sq_col_bytes(void *p, int col)
 {
-	if (PGST(st))
-		return pg_col_blob(st->pg, col);
-	return sqlite3_column_blob(st->st, col);
+	return (size_t)sqlite3_column_bytes(((struct sqlst *)p)->st, col);
 }
 
-size_t
-db_col_bytes(struct dbst *st, int col)
+static int
+sq_exec(void *conn, const char *sql)
 {
-	if (PGST(st))
-		return pg_col_bytes(st->pg, col);
-	return (size_t)sqlite3_column_bytes(st->st, col);
-}
+	struct sqlconn *c = conn;
 
-int
-db_exec(struct db *db, const char *sql)
-{
-	if (PG(db))
-		return pg_exec(db->pg, sql);
-	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		db->last_err = sqlite3_extended_errcode(db->h);
+	if (sqlite3_exec(c->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		c->last_err = sqlite3_extended_errcode(c->h);
 		return -1;
 	}
 	return 0;
 }
 
-int64_t
-db_last_id(struct db *db)
+static int64_t
+sq_last_id(void *conn)
 {
-	if (PG(db))
-		return pg_last_id(db->pg);
-	return sqlite3_last_insert_rowid(db->h);
+	return sqlite3_last_insert_rowid(((struct sqlconn *)conn)->h);
 }
 
-int64_t
-db_changes(struct db *db)
+static int64_t
+sq_changes(void *conn)
 {
-	if (PG(db))
-		return pg_changes(db->pg);
-	return sqlite3_changes(db->h);
+	return sqlite3_changes(((struct sqlconn *)conn)->h);
 }
 
-const char *
-db_errmsg(struct db *db)
+static const char *
+sq_errmsg(void *conn)
 {
-	if (PG(db))
-		return pg_errmsg(db->pg);
-	return sqlite3_errmsg(db->h);
+	return sqlite3_errmsg(((struct sqlconn *)conn)->h);
 }
 
-int
-db_err_full(struct db *db)
+static int
+sq_err_full(void *conn)
 {
-	if (PG(db))
-		return pg_err_full(db->pg);
-	return (db->last_err & 0xff) == SQLITE_FULL;
+	return (((struct sqlconn *)conn)->last_err & 0xff) == SQLITE_FULL;
 }
 
-int
-db_err_busy(struct db *db)
+static int
+sq_err_busy(void *conn)
 {
-	if (PG(db))
-		return pg_err_busy(db->pg);
-	return (db->last_err & 0xff) == SQLITE_BUSY ||
-	    (db->last_err & 0xff) == SQLITE_LOCKED;
+	int e = ((struct sqlconn *)conn)->last_err & 0xff;
+
+	return e == SQLITE_BUSY || e == SQLITE_LOCKED;
 }
 
-int
-db_in_tx(struct db *db)
+static int
+sq_in_tx(void *conn)
 {
-	if (PG(db))
-		return pg_in_tx(db->pg);
-	return !sqlite3_get_autocommit(db->h);
+	return !sqlite3_get_autocommit(((struct sqlconn *)conn)->h);
 }
 
-const char *
-db_begin_sql(struct db *db)
-{
-	/* SQLite: take the write lock now, not at the first write (a
-	 * reader upgraded later could fail with SQLITE_BUSY midway) */
-	return PG(db) ? "BEGIN" : "BEGIN IMMEDIATE";
-}
+const struct db_ops db_sqlite_ops = {
+	.close = sq_close,
+	.prepare = sq_prepare,
+	.finalize = sq_finalize,
+	.reset = sq_reset,
+	.clear = sq_clear,
+	.bind = sq_bind,
+	.step = sq_step,
+	.col_null = sq_col_null,
+	.col_int64 = sq_col_int64,
+	.col_text = sq_col_text,
+	.col_blob = sq_col_blob,
+	.col_bytes = sq_col_bytes,
+	.exec = sq_exec,
+	.last_id = sq_last_id,
+	.changes = sq_changes,
+	.errmsg = sq_errmsg,
+	.err_full = sq_err_full,
+	.err_busy = sq_err_busy,
+	.in_tx = sq_in_tx,
+	/* take the write lock now, not at the first write (a reader
+	 * upgraded later could fail with SQLITE_BUSY midway) */
+	.begin_sql = "BEGIN IMMEDIATE",
+};
 
 static void
 sql_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	struct db *db = sqlite3_user_data(ctx);
+	struct sqlconn *db = sqlite3_user_data(ctx);
 	char out[256];
 	const void *v;
 	int n;
@@ -348,11 +260,11 @@ sql_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 }
 
 int
-db_sqlite_function(struct db *db, const char *name,
+sqlite_function(void *conn, const char *name,
     int (*fn)(void *, const void *, size_t, char *, size_t), void *arg)
 {
-	if (PG(db))
-		return -1;
+	struct sqlconn *db = conn;
+
 	db->fn = fn;
 	db->fn_arg = arg;
 	if (sqlite3_create_function(db->h, name, 1, SQLITE_UTF8 |
@@ -369,11 +281,11 @@ db_sqlite_function(struct db *db, const char *name,
  * (codes expire within ttl_seconds anyway); it buys an fsync per check.
  */
 int
-db_sqlite_tune(struct db *db, int serving)
+sqlite_tune(void *conn, int serving)
 {
-	if (PG(db))
-		return -1;
-	if (db_exec(db, "PRAGMA synchronous = NORMAL") == -1)
+	struct sqlconn *db = conn;
+
+	if (sq_exec(db, "PRAGMA synchronous = NORMAL") == -1)
 		return -1;
 	/* serve: the checkpoints (and their fsync) run in a thread of their
 	 * own (verifier_checkpoint), not in whichever request commits the
@@ -382,7 +294,7 @@ db_sqlite_tune(struct db *db, int serving)
 		return -1;
 	/* reads of the database file through the page cache of the kernel,
 	 * without a copy per page */
-	if (serving && db_exec(db, "PRAGMA mmap_size = 268435456") == -1)
+	if (serving && sq_exec(db, "PRAGMA mmap_size = 268435456") == -1)
 		return -1;
 	return 0;
 }
@@ -391,12 +303,11 @@ db_sqlite_tune(struct db *db, int serving)
  * anybody (PASSIVE); *frames: the WAL's length in frames, *copied: how
  * many of them are in the database now. */
 int
-db_sqlite_checkpoint(struct db *db, int *frames, int *copied)
+sqlite_checkpoint(void *conn, int *frames, int *copied)
 {
+	struct sqlconn *db = conn;
 	int nlog = 0, nckpt = 0, rc;
 
-	if (PG(db))
-		return -1;
 	rc = sqlite3_wal_checkpoint_v2(db->h, "main",
 	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -415,12 +326,11 @@ db_sqlite_checkpoint(struct db *db, int *frames, int *copied)
  * own file objects: a descriptor of our own on the database, once closed,
  * would drop every POSIX lock this process holds on it. */
 int
-db_sqlite_presync(struct db *db)
+sqlite_presync(void *conn)
 {
+	struct sqlconn *db = conn;
 	sqlite3_file *f = NULL;
 
-	if (PG(db))
-		return -1;
 	if (sqlite3_file_control(db->h, "main", SQLITE_FCNTL_FILE_POINTER,
 	    &f) == SQLITE_OK && f && f->pMethods)
 		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);

@@ -1,8 +1,9 @@
 /*
  * db.h - the statement layer under the store: one interface, two backends.
- * db-sqlite.c (the embedded default) and db-pg.c (PostgreSQL through libpq)
- * implement it; sqlite3.h is included by db-sqlite.c only, libpq-fe.h by
- * db-pg.c only. Only the store (store*.c, src/verify/vstore.c) uses it.
+ * db.c dispatches each call through the connection's struct db_ops
+ * (db-int.h), which db-sqlite.c (the embedded default) and db-pg.c
+ * (PostgreSQL through libpq) fill; sqlite3.h is included by db-sqlite.c
+ * only, libpq-fe.h by db-pg.c only. Only the store (store*.c, src/verify/vstore.c) uses it.
  *
  * SQL is written once, with "?" or "?N" placeholders, in the dialect both
  * accept (ON CONFLICT ... DO NOTHING, no INSERT OR IGNORE, no strftime:

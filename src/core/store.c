@@ -16,6 +16,25 @@
  * Migrations: schema[i] takes user_version i to i + 1. Never edit a step
  * that has shipped; add one.
  */
+/*
+ * What a portal may read directly: each user with its account and whether
+ * 2FA applies (a reseller's flag, an end client's use_2fa), and whether a
+ * mobile number is on file -- never the number itself. Versioned by its
+ * name: a change of its columns is a new view (tfadesk_portal_v2) beside
+ * this one, never an edit of it. README.md, "Moving to PostgreSQL".
+ */
+#define PORTAL_VIEW \
+	"CREATE VIEW tfadesk_portal_v1 AS SELECT" \
+	"  u.id AS user_id, u.name AS user_name," \
+	"  a.id AS account_id, a.name AS account_name," \
+	"  a.kind AS account_kind, coalesce(a.reseller, a.id) AS reseller_id," \
+	"  CASE WHEN a.kind = 'reseller' THEN a.twofa" \
+	"    WHEN EXISTS (SELECT 1 FROM permissions p WHERE" \
+	"    p.account = a.id AND p.perm = 'use_2fa') THEN 1 ELSE 0 END" \
+	"    AS twofa," \
+	"  CASE WHEN u.phone IS NULL THEN 0 ELSE 1 END AS has_mobile" \
+	"  FROM users u JOIN accounts a ON a.id = u.account;"
+
 static const char *const schema[] = {
 	/* 1: the first schema */
 	"CREATE TABLE accounts ("
@@ -251,6 +270,8 @@ static const char *const schema[] = {
 	"  ELSE CASE kind WHEN 'reseller' THEN twofa ELSE EXISTS (SELECT 1 FROM"
 	"  permissions p WHERE p.account = accounts.id AND p.perm = 'use_2fa')"
 	"  END END;",
+	/* 11: the portal's view */
+	PORTAL_VIEW,
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
@@ -451,8 +472,12 @@ static const char pgbase[] =
 	"CREATE TABLE heartbeat ("
 	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
 	"  at BIGINT NOT NULL);";
-/* { "step 11", "step 12", ..., NULL }: none yet */
-static const char *const pgschema[] = { NULL };
+/* { "step 11", "step 12", ..., NULL } */
+static const char *const pgschema[] = {
+	/* 11: the portal's view */
+	PORTAL_VIEW,
+	NULL
+};
 #define PG_STEPS ((int)(sizeof pgschema / sizeof pgschema[0]) - 1)
 _Static_assert(PG_BASE_VERSION + PG_STEPS == SCHEMA_VERSION,
     "pgbase and pgschema[] stand at the SQLite schema's version");

@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -99,6 +100,32 @@ utf8_valid(const char *s, size_t n)
 		n -= k;
 	}
 	return 1;
+}
+
+char *
+utf8_scrub(const char *s, size_t n)
+{
+	uint32_t cp;
+	size_t k, o = 0;
+	char *out;
+
+	/* a bad byte becomes U+FFFD, three bytes: the most it can grow */
+	if (n > (SIZE_MAX - 1) / 3 || (out = malloc(3 * n + 1)) == NULL)
+		return NULL;
+	while (n > 0) {
+		if ((k = utf8_decode(s, n, &cp)) == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			k = 1;
+		} else {
+			memcpy(out + o, s, k);
+			o += k;
+		}
+		s += k;
+		n -= k;
+	}
+	out[o] = '\0';
+	return out;
 }
 
 size_t

@@ -29,6 +29,10 @@ size_t utf8_decode_clean(const char *s, size_t n, uint32_t *cp, int *bad);
 size_t utf8_encode(uint32_t cp, char out[4]);
 /* 1 when all N bytes at S are valid UTF-8. */
 int utf8_valid(const char *s, size_t n);
+/* An owned copy of the N bytes at S in which each byte that does not
+ * start a valid sequence is U+FFFD: what a text column takes whatever
+ * the input (db_bind_text). NULL when out of memory. */
+char *utf8_scrub(const char *s, size_t n);
 /* The largest length <= MAX that does not cut a sequence in two. */
 size_t utf8_trunc_len(const char *s, size_t max);
 /* The same for the N bytes at S (which need not end in a NUL). */

@@ -290,6 +290,28 @@ main(void)
 		ticket_clear(&t3);
 		ticket_clear(&t4);
 	}
+	/* hostile bytes never make a write fail (PostgreSQL refuses text
+	 * that is not UTF-8): text columns get U+FFFD, raw stays whole,
+	 * NULs included */
+	{
+		static const char raw[] = "Subject: \xff\0x\n\nb\xc0\xaf\0";
+		struct ticket tp;
+		int64_t idp;
+
+		CHECK(store_ticket_add(s, "maildir:17.\xff\xfex.host",
+		    "p\xff@x", "dp", raw, sizeof raw, &idp) == 0,
+		    "ticket with bytes that are not UTF-8 stored");
+		CHECK(store_source_known(s, "maildir:17.\xff\xfex.host") == 1,
+		    "... its source key known again by the same bytes");
+		CHECK(store_ticket_get(s, idp, 1, &tp) == 0 &&
+		    tp.raw_len == sizeof raw &&
+		    memcmp(tp.raw, raw, sizeof raw) == 0,
+		    "... raw kept byte for byte");
+		CHECK(tp.source && strcmp(tp.source,
+		    "maildir:17.\xef\xbf\xbd\xef\xbf\xbdx.host") == 0,
+		    "... source key as U+FFFD (%s)", tp.source ? tp.source : "");
+		ticket_clear(&tp);
+	}
 	CHECK(store_source_known(s, "imap:b") == 1, "source key recorded");
 	CHECK(store_source_known(s, "imap:c") == 0, "unknown source key");
 	struct ticket t;
