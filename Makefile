@@ -125,15 +125,18 @@ TFADESK_SRCS = \
 	src/tfadesk/authres.c \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/batch.c \
+	src/tfadesk/charset.c \
 	src/tfadesk/desk-html.c \
 	src/tfadesk/desk.c \
 	src/tfadesk/fetch.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
 	src/tfadesk/import.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/outbox.c \
 	src/tfadesk/process.c \
 	src/tfadesk/queue.c \
+	src/tfadesk/quoted.c \
 	src/tfadesk/reply.c \
 	src/tfadesk/rules.c \
 	src/tfadesk/send.c \
@@ -232,8 +235,11 @@ tst_auth_SRCS = \
 	src/core/xmalloc.c \
 	src/tfadesk/addr.c \
 	src/tfadesk/authres.c \
+	src/tfadesk/charset.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
-	src/tfadesk/mime.c
+	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c
 tst_auth_PKGS = libetpan libsodium
 
 tst_config_SRCS = \
@@ -260,8 +266,11 @@ tst_corpus_SRCS = \
 	src/core/xmalloc.c \
 	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
+	src/tfadesk/charset.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
-	src/tfadesk/mime.c
+	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c
 tst_corpus_PKGS = libetpan libsodium
 
 tst_identity_SRCS = \
@@ -272,8 +281,11 @@ tst_identity_SRCS = \
 	src/core/util.c \
 	src/core/xmalloc.c \
 	src/tfadesk/addr.c \
+	src/tfadesk/charset.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
-	src/tfadesk/mime.c
+	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c
 tst_identity_PKGS = libetpan libsodium
 
 tst_mime_SRCS = \
@@ -285,8 +297,11 @@ tst_mime_SRCS = \
 	src/core/xmalloc.c \
 	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
+	src/tfadesk/charset.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
-	src/tfadesk/mime.c
+	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c
 tst_mime_PKGS = libetpan libsodium
 
 tst_otp_SRCS = \
@@ -338,8 +353,11 @@ tst_reply_SRCS = \
 	src/core/xmalloc.c \
 	src/tfadesk/addr.c \
 	src/tfadesk/autoreply.c \
+	src/tfadesk/charset.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c \
 	src/tfadesk/reply.c
 tst_reply_PKGS = sqlite3 libetpan libsodium libpq
 
@@ -368,9 +386,12 @@ tst_store_SRCS = \
 	src/core/xmalloc.c \
 	src/core/yaml.c \
 	src/tfadesk/addr.c \
+	src/tfadesk/charset.c \
 	src/tfadesk/fetch.c \
+	src/tfadesk/header.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
+	src/tfadesk/quoted.c \
 	src/tfadesk/source-imap.c \
 	src/tfadesk/source-maildir.c \
 	src/tfadesk/source-pop3.c \

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "mime.h"
-#include "mime-int.h"
+#include "charset.h"
 #include "addr.h"
 
 /* The first token of V (before ';', blanks, '(' comment), lowercased. */

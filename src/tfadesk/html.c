@@ -3,7 +3,8 @@
  * tokenizer (no DOM): block elements become line breaks, table cells
  * " | "-separated columns, entities are decoded, script/style/head are
  * dropped, and <blockquote> / Gmail's gmail_quote lines get "> " prefixes.
- * One pass, linear in the input. Self-contained: no tfadesk.h, no aborts.
+ * One pass, linear in the input. Needs only charset.c (and buf): not the
+ * MIME walk, which calls it. No aborts.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -11,8 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime.h"
-#include "mime-int.h"
+#include "charset.h"
+#include "html.h"
 
 #define MAX_NEST	64	/* div / table stacks; deeper is flattened */
 #define MAX_SELS	32	/* hiding <style> rules whose elements we drop */

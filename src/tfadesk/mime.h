@@ -90,12 +90,4 @@ int mime_subject_forwarded(const char *subject);
 int msg_is_automatic(const struct msg *, const char *our_addr,
     const char **why);
 
-/* HTML to readable text (blocks to lines, cells to " | ", entities decoded,
- * script/style dropped). Owned, NULL on OOM. */
-char *html_to_text(const char *html, size_t len);
-/* The same; WHY (WHYSZ bytes, may be NULL) gets "" or, when the HTML uses
- * anything able to hide text, a reason naming the first such construct. */
-char *html_to_text_why(const char *html, size_t len, char *why,
-    size_t whysz);
-
 #endif

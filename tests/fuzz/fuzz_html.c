@@ -1,7 +1,7 @@
 /* fuzz_html.c - HTML mail to text: html_to_text() on the bytes as they
  * are (not NUL-terminated: the buffer ends exactly at SIZE). */
 #include "fuzz.h"
-#include "tfadesk/mime.h"
+#include "tfadesk/html.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,7 +5,7 @@
  * message and extracts users, accounts and numbers. */
 #include "fuzz.h"
 #include "tfadesk/mime.h"
-#include "tfadesk/mime-int.h"
+#include "tfadesk/charset.h"
 #include "tfadesk/rules.h"
 
 #define MAXH 16

@@ -1,4 +1,5 @@
-/* tst_mime.c - the MIME module (src/tfadesk/mime.c, html.c, autoreply.c): a table
+/* tst_mime.c - the MIME module (src/tfadesk/mime.c, charset.c,
+ * header.c, quoted.c, html.c, autoreply.c): a table
  * of fixture messages (the .eml files in tests/fixtures/mail, as Outlook, Gmail, Apple
  * Mail and Thunderbird write them) and inline messages with what must come
  * out; html_to_text and mime_message_id tables; every fixture truncated at
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tfadesk/html.h"
 #include "mime_inv.h"
 #include "check.h"
 

@@ -1,11 +1,13 @@
 /*
- * mime-int.h - helpers shared by mime.c, html.c and autoreply.c only.
- * Nothing here aborts: text is built in bounded buffers (struct buf made
- * with MIME_BUF), where an allocation failure sets err and later calls do
- * nothing; buf_steal() then gives NULL.
+ * charset.h - text into valid UTF-8 (charset.c): charset names and iconv,
+ * the transfer decodings (base64, quoted-printable), and a case-insensitive
+ * compare; shared by the MIME files (mime.c, header.c, quoted.c, html.c)
+ * and autoreply.c only. Nothing here aborts: text is built in bounded
+ * buffers (struct buf made with MIME_BUF), where an allocation failure sets
+ * err and later calls do nothing; buf_steal() then gives NULL.
  */
-#ifndef MIME_INT_H
-#define MIME_INT_H
+#ifndef CHARSET_H
+#define CHARSET_H
 
 #include <stddef.h>
 
@@ -28,5 +30,12 @@ void mime_to_utf8(struct buf *, const char *charset, const char *s,
 unsigned long mime_cp1252(unsigned char c);
 
 int mime_strncaseeq(const char *a, size_t alen, const char *lit);
+
+/* Append the decoded bytes. Base64 is tolerant: whitespace skipped, other
+ * junk counted in *BAD (BAD may be NULL). Quoted-printable (RFC 2045 6.7)
+ * is tolerant of bad escapes; with HDR, the RFC 2047 Q form ('_' is a
+ * space). */
+void mime_b64_decode(struct buf *, const char *s, size_t n, int *bad);
+void mime_qp_decode(struct buf *, const char *s, size_t n, int hdr);
 
 #endif
