@@ -16,8 +16,9 @@
  *
  * MHD runs a pool of verifier.threads threads, each with its own epoll
  * loop and its own SQLite connection (store.h: a store is not shared
- * between threads); checks are committed in batches by one writer thread
- * and other writes are serialized in-process (verifier.c).
+ * between threads); checks are committed in batches (group commit, on a
+ * connection of their own, each batch run by one of those threads) and
+ * other writes are serialized in-process (verifier.c).
  *
  * The front door: with verifier.api_keys_file, /v1/ wants
  * "Authorization: Bearer KEY" (401 otherwise; /healthz and /metrics stay
@@ -1183,8 +1184,7 @@ serve_run(struct verifier *v, const char *listen)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* the writer of the checks (group commit), on a connection of its
-	 * own */
+	/* the connection of the checks' batches (group commit) */
 	if ((ws = store_verifier_open(v->cfg->verifier.database,
 	    v->cfg->database)) == NULL ||
 	    verifier_store_setup(ws, 1) == -1 ||

@@ -89,8 +89,9 @@ void verifier_start_holder(struct verifier *, struct store *,
     const struct user *u, struct vresult *);
 void verifier_check_holder(struct verifier *, struct store *,
     const struct user *u, const char *code, struct vresult *);
-/* serve: checks go to one writer thread with its own connection S
- * (borrowed until verifier_batch_stop), committed in batches. */
+/* serve: checks are committed in batches (group commit) on the
+ * connection S (borrowed until verifier_batch_stop), each batch run by
+ * one of the request threads, one at a time. */
 int verifier_batch_start(struct verifier *, struct store *s);
 void verifier_batch_stop(struct verifier *);
 /* serve: a WAL checkpoint; RESTART: one that lets the WAL restart (see

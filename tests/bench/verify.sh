@@ -120,8 +120,14 @@ wrk -t2 -c"$CONNS" -d"${START_SECS}s" --latency -s "$W/start.lua" \
 summary "starts (SMS to the spool)" "$W/start.out"
 pending=$(sqlite3 "$W/var/bench-verify.db" "SELECT count(*) FROM challenges WHERE state = 'pending'" 2>/dev/null || echo "?")
 echo "pending codes before the checks: $pending"
+# CPU a request of a server (PID) over a run: less noisy than the rates on
+# a shared machine; clock ticks of /proc/PID/stat
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+tck=$(getconf CLK_TCK)
+c0=$(cpu_of "$pid")
 wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$W/check.lua" \
     "http://127.0.0.1:$PORT/" > "$W/check.out" 2>&1
+c1=$(cpu_of "$pid")
 summary "checks" "$W/check.out"
 awk '/Requests\/sec/ { rps = $2 } /^ +99%/ { p99 = $2 } /Non-2xx|Socket errors/ { bad = 1 }
 END {
@@ -138,14 +144,21 @@ if cc -O2 -o "$W/mhd_floor" "$TOP/tests/bench/mhd_floor.c" \
 	until curl -s -o /dev/null -X POST -d '{}' "http://127.0.0.1:$FPORT/"; do
 		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
 	done
+	f0=$(cpu_of "$fpid")
 	wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -s "$W/check.lua" \
 	    "http://127.0.0.1:$FPORT/" > "$W/floor.out" 2>&1
+	f1=$(cpu_of "$fpid")
 	kill "$fpid"; wait "$fpid" 2>/dev/null
 	summary "floor (bare libmicrohttpd, fixed JSON)" "$W/floor.out"
 	awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
 	FNR == 1 { f++ } /Requests\/sec/ { rps[f] = $2 } /^ +99%/ { p99[f] = ms($2) }
 	END { printf "checks vs floor: %.2fx the requests/s (target >= 0.4), p99 %.1fx the floor'"'"'s (target <= 2.5)\n",
 	    rps[1] / rps[2], p99[1] / p99[2] }' "$W/check.out" "$W/floor.out"
+	awk -v s="$((c1 - c0))" -v f="$((f1 - f0))" -v tck="$tck" '
+	FNR == 1 { n++ } /requests in/ { req[n] = $1 }
+	END { if (req[1] && req[2]) printf "server CPU a request: serve %.0f us a check, floor %.0f us (%.1fx)\n",
+	    s * 1e6 / tck / req[1], f * 1e6 / tck / req[2], (s / req[1]) / (f > 0 ? f / req[2] : 1) }' \
+	    "$W/check.out" "$W/floor.out"
 else
 	echo "floor: mhd_floor did not build:"; cat "$W/cc.err"
 fi
