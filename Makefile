@@ -131,6 +131,11 @@ TFADESK_SRCS = \
 	src/tfadesk/import.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/outbox.c \
+	src/tfadesk/process-names.c \
+	src/tfadesk/process-numbers.c \
+	src/tfadesk/process-plan.c \
+	src/tfadesk/process-policy.c \
+	src/tfadesk/process-twofa.c \
 	src/tfadesk/process.c \
 	src/tfadesk/queue.c \
 	src/tfadesk/reply.c \
