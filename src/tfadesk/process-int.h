@@ -36,13 +36,13 @@ struct pcache {
 	const char *why;
 };
 
-/* The processing context: what is loaded once for a run (the rules and
- * the numbering policy) and the numbers checked for the ticket in hand. */
+/* The processing context (mail.h), the caller's: what is loaded once for
+ * a run (the rules and the numbering policy) and the numbers checked for
+ * the ticket in hand. */
 struct proc {
 	const struct config *cfg;
 	struct rules *rules;
 	struct numbering *nb;
-	int loaded;
 	struct pcache pcache[PCACHE_N];
 	size_t npcache;
 };

@@ -74,8 +74,6 @@
 #include "tfadesk/authres.h"
 #include "tfadesk/process-int.h"
 
-static struct proc ctx;
-
 static char *our_address(const char *);
 static void fields_json(struct job *);
 static void match_rules(struct job *);
@@ -84,33 +82,39 @@ static int staff_plan(struct job *, struct ticket_plan *);
 
 /* ---- configuration ------------------------------------------------- */
 
-/* Loads the rules and the numbering policy once. EX_CONFIG when either is
- * bad (every problem already printed with file and line). */
+/* Loads the rules and the numbering policy into a new context *PP (the
+ * caller's: process_close() frees it). EX_CONFIG when either is bad
+ * (every problem already printed with file and line). */
 int
-process_init(const struct config *cfg)
+process_open(const struct config *cfg, struct proc **pp)
 {
-	if (ctx.loaded && ctx.cfg == cfg)
-		return 0;
-	process_done();
-	if ((ctx.rules = rules_load(cfg->rules)) == NULL)
-		return EX_CONFIG;
-	if ((ctx.nb = numbering_load(cfg->numbering)) == NULL) {
-		rules_free(ctx.rules);
-		ctx.rules = NULL;
+	struct proc *p;
+
+	*pp = NULL;
+	p = xcalloc(1, sizeof *p);
+	if ((p->rules = rules_load(cfg->rules)) == NULL) {
+		free(p);
 		return EX_CONFIG;
 	}
-	ctx.cfg = cfg;
-	ctx.loaded = 1;
+	if ((p->nb = numbering_load(cfg->numbering)) == NULL) {
+		rules_free(p->rules);
+		free(p);
+		return EX_CONFIG;
+	}
+	p->cfg = cfg;
+	*pp = p;
 	return 0;
 }
 
 void
-process_done(void)
+process_close(struct proc *p)
 {
-	pcache_clear(&ctx);
-	rules_free(ctx.rules);
-	numbering_free(ctx.nb);
-	memset(&ctx, 0, sizeof ctx);
+	if (p == NULL)
+		return;
+	pcache_clear(p);
+	rules_free(p->rules);
+	numbering_free(p->nb);
+	free(p);
 }
 
 /* The address of "Name <addr>" or "addr" (addr_parse_one). Owned. */
@@ -488,14 +492,15 @@ record(struct job *j)
 /* ---- entry points -------------------------------------------------- */
 
 static int
-job_start(struct job *j, const struct config *cfg, struct store *s,
-    int64_t id, const char *actor)
+job_start(struct job *j, struct proc *p, struct store *s, int64_t id,
+    const char *actor)
 {
+	const struct config *cfg = p->cfg;
 	char b[96];
 
 	memset(j, 0, sizeof *j);
-	pcache_clear(&ctx);
-	j->p = &ctx;
+	pcache_clear(p);
+	j->p = p;
 	j->cfg = cfg;
 	j->s = s;
 	j->id = id;
@@ -540,14 +545,14 @@ parse(struct job *j)
  * (decide() writes nothing anyway). 0, 1 no such ticket, -1 error.
  */
 static int
-compute_plan(const struct config *cfg, struct store *s, int64_t id,
+compute_plan(struct proc *pr, struct store *s, int64_t id,
     struct ticket_plan *p)
 {
 	struct job j;
 	int rc;
 
 	memset(p, 0, sizeof *p);
-	if (process_init(cfg) != 0)
+	if (pr == NULL)         /* the rules could not be loaded */
 		return -1;
 	if (store_begin(s) != 0)
 		return -1;
@@ -558,7 +563,7 @@ compute_plan(const struct config *cfg, struct store *s, int64_t id,
 	}
 	ticket_clear(&j.t);
 	store_rollback(s);
-	if (job_start(&j, cfg, s, id, "staff") != 0) {
+	if (job_start(&j, pr, s, id, "staff") != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -597,13 +602,13 @@ staff_plan(struct job *j, struct ticket_plan *p)
 }
 
 int
-process_plan(const struct config *cfg, struct store *s, int64_t id,
+process_plan(struct proc *pr, struct store *s, int64_t id,
     struct ticket_plan *p)
 {
 	char *text = NULL;
 	int rc;
 
-	if ((rc = compute_plan(cfg, s, id, p)) != 0)
+	if ((rc = compute_plan(pr, s, id, p)) != 0)
 		return rc;
 	if (store_ticket_plan_get(s, id, &text, &p->held_token) == -1) {
 		ticket_plan_clear(p);
@@ -702,15 +707,15 @@ approval_check(struct job *j)
 /* One ticket in one transaction. ONLY_NEW: leave it alone unless it is
  * still new (process_run; another run may have been first). */
 static int
-run_one(const struct config *cfg, struct store *s, int64_t id,
-    struct approval *ap, int only_new)
+run_one(struct proc *p, struct store *s, int64_t id, struct approval *ap,
+    int only_new)
 {
 	struct job j;
 	int rc;
 
-	if (process_init(cfg) != 0)
+	if (p == NULL)          /* the rules could not be loaded */
 		return -1;
-	if (job_start(&j, cfg, s, id, ap ? ap->actor : NULL) != 0) {
+	if (job_start(&j, p, s, id, ap ? ap->actor : NULL) != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -769,10 +774,10 @@ fail:
 }
 
 int
-process_ticket(const struct config *cfg, struct store *s, int64_t id,
+process_ticket(struct proc *p, struct store *s, int64_t id,
     struct approval *ap)
 {
-	return run_one(cfg, s, id, ap, 0);
+	return run_one(p, s, id, ap, 0);
 }
 
 int
@@ -805,9 +810,12 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
     const char *actor, const char *reason, const char *note)
 {
 	struct job j;
+	struct proc none;       /* a rejection reads no rules */
 	char b[512];
 
-	if (job_start(&j, cfg, s, id, actor) != 0) {
+	memset(&none, 0, sizeof none);
+	none.cfg = cfg;
+	if (job_start(&j, &none, s, id, actor) != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -886,20 +894,15 @@ ms_now(void)
 }
 
 int
-process_run(const struct config *cfg, struct store *s,
-    struct process_stats *st)
+process_run(struct proc *p, struct store *s, struct process_stats *st)
 {
 	int64_t *ids = NULL;
 	size_t n = 0, failed = 0, i = 0;
-	int rc, stopped = 0;
+	int stopped = 0;
 
 	memset(st, 0, sizeof *st);
-	if ((rc = process_init(cfg)) != 0)
-		return rc;
-	if (store_ticket_ids(s, TICKET_NEW, &ids, &n) != 0) {
-		process_done();
+	if (store_ticket_ids(s, TICKET_NEW, &ids, &n) != 0)
 		return EX_TEMPFAIL;
-	}
 	while (i < n) {
 		struct process_stats g;
 		size_t gfailed = 0, k = 0;
@@ -915,7 +918,7 @@ process_run(const struct config *cfg, struct store *s,
 			/* SIGTERM/SIGINT: commit what is done, then 75 */
 			if (stop_requested())
 				break;
-			switch (run_one(cfg, s, ids[i], NULL, 1)) {
+			switch (run_one(p, s, ids[i], NULL, 1)) {
 			case TICKET_APPLIED:
 				g.applied++;
 				break;
@@ -947,7 +950,6 @@ process_run(const struct config *cfg, struct store *s,
 			break;
 	}
 	free(ids);
-	process_done();
 	if (stopped) {
 		log_warnx("process: stopped by signal %d; %zu ticket%s left "
 		    "new for the next run", stopped, n - i, n - i == 1 ? "" :
