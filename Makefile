@@ -139,6 +139,7 @@ TFADESK_SRCS = \
 	src/tfadesk/process.c \
 	src/tfadesk/queue.c \
 	src/tfadesk/reply.c \
+	src/tfadesk/rfc5322.c \
 	src/tfadesk/rules.c \
 	src/tfadesk/send.c \
 	src/tfadesk/smtp.c \
@@ -341,7 +342,8 @@ tst_reply_SRCS = \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
-	src/tfadesk/reply.c
+	src/tfadesk/reply.c \
+	src/tfadesk/rfc5322.c
 tst_reply_PKGS = sqlite3 libetpan libsodium libpq
 
 tst_rules_SRCS = \
