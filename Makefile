@@ -134,10 +134,16 @@ TFADESK_SRCS = \
 	src/tfadesk/import.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/outbox.c \
+	src/tfadesk/process-names.c \
+	src/tfadesk/process-numbers.c \
+	src/tfadesk/process-plan.c \
+	src/tfadesk/process-policy.c \
+	src/tfadesk/process-twofa.c \
 	src/tfadesk/process.c \
 	src/tfadesk/queue.c \
 	src/tfadesk/quoted.c \
 	src/tfadesk/reply.c \
+	src/tfadesk/rfc5322.c \
 	src/tfadesk/rules.c \
 	src/tfadesk/send.c \
 	src/tfadesk/smtp.c \
@@ -358,7 +364,8 @@ tst_reply_SRCS = \
 	src/tfadesk/html.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/quoted.c \
-	src/tfadesk/reply.c
+	src/tfadesk/reply.c \
+	src/tfadesk/rfc5322.c
 tst_reply_PKGS = sqlite3 libetpan libsodium libpq
 
 tst_rules_SRCS = \

@@ -11,6 +11,7 @@
 struct config;
 struct store;
 struct numbering;
+struct proc;
 
 /* main.c: what every command gets */
 struct cmd_env {
@@ -18,6 +19,7 @@ struct cmd_env {
 	struct config *cfg;        /* loaded on demand by env_config() */
 	struct store *store;
 	struct numbering *numbering;
+	struct proc *proc;         /* loaded on demand by env_proc() */
 	/* options, wherever they stood on the command line */
 	int json, dry_run, wait, now, verbose;
 	const char *phone, *account, *user, *state, *by, *note, *reason;
@@ -51,6 +53,9 @@ void usage_error(const char *cmd, const char *fmt, ...)
 struct config *env_config(struct cmd_env *);       /* exits 78 */
 struct store *env_store(struct cmd_env *);         /* exits 69/75/78 */
 struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
+/* The processing context (mail.h), or NULL when the rules or numbering
+ * policy cannot be loaded (every problem printed). */
+struct proc *env_proc(struct cmd_env *);
 
 /* staff.c and desk.c: tfadesk staff, tfadesk desk */
 int cmd_staff(struct cmd_env *, int argc, char **argv);

@@ -167,6 +167,7 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
 	struct process_stats ps;
 	struct send_stats ss;
 	struct store *s = NULL;
+	struct proc *proc = NULL;
 	size_t waiting = 0, nfresh = 0;
 	int64_t *fresh = NULL;
 	time_t started = now_time();
@@ -177,7 +178,7 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
 	memset(&ss, 0, sizeof ss);
 
 	/* a bad rules file stops the batch before any mail is touched */
-	if ((r = process_init(cfg)) != 0) {
+	if ((r = process_open(cfg, &proc)) != 0) {
 		rc = r;
 		goto out;
 	}
@@ -212,7 +213,7 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
 	    store_ticket_ids(s, TICKET_NEW, &fresh, &nfresh) == -1)
 		nfresh = 0;
 	progress(tty, "processing tickets");
-	r = stop_requested() ? EX_TEMPFAIL : process_run(cfg, s, &ps);
+	r = stop_requested() ? EX_TEMPFAIL : process_run(proc, s, &ps);
 	rc = worst(rc, r);
 
 	progress(tty, "sending replies");
@@ -253,6 +254,7 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
 out:
 	free(fresh);
 	store_close(s);
+	process_close(proc);
 	return rc;
 }
 

@@ -65,6 +65,7 @@ static struct {
 	struct store *s;
 	struct store *vs;    /* verifier.database: challenges and SMS log */
 	struct verifier *v;
+	struct proc *proc;   /* rules and numbering: approve, plans */
 	char dummy_hash[crypto_pwhash_STRBYTES];  /* for unknown names */
 } D;
 
@@ -921,7 +922,7 @@ plan_token(const struct ticket *t)
 	char *tok = NULL;
 
 	/* the same plan and token as `tfadesk queue show` prints */
-	if (process_plan(D.cfg, D.s, t->id, &p) != 0)
+	if (process_plan(D.proc, D.s, t->id, &p) != 0)
 		return NULL;
 	tok = xstrdup(p.token);
 	ticket_plan_clear(&p);
@@ -1563,7 +1564,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 		ap.expect = expect && *expect ? expect : NULL;
 		ap.message = message && *message ? message : NULL;
 		ap.note = note && *note ? note : NULL;
-		rc = process_ticket(D.cfg, D.s, id, &ap);
+		rc = process_ticket(D.proc, D.s, id, &ap);
 		free(actor);
 		if (rc < 0)
 			return error_page(x, 503, "Approve", "the approval "
@@ -1621,7 +1622,7 @@ ticket_action(struct ctx *x, int64_t id, const char *what)
 			store_rollback(D.s);
 			return error_page(x, 503, "Retry", "database busy");
 		}
-		rc = process_ticket(D.cfg, D.s, id, NULL);
+		rc = process_ticket(D.proc, D.s, id, NULL);
 		if (rc < 0)
 			return error_page(x, 503, "Retry", "the retry failed: "
 			    "see the desk's log");
@@ -1807,13 +1808,11 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	if ((D.vs = store_verifier_open(D.cfg->verifier.database,
 	    D.cfg->database)) == NULL) {
 		verifier_free(D.v);
-	store_close(D.vs);
 		store_close(D.vs);
 		return EX_UNAVAILABLE;
 	}
-	if ((rc = process_init(D.cfg)) != 0) {
+	if ((rc = process_open(D.cfg, &D.proc)) != 0) {
 		verifier_free(D.v);
-	store_close(D.vs);
 		store_close(D.vs);
 		return rc;
 	}
@@ -1858,9 +1857,8 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	if (d == NULL) {
 		log_warnx("desk: cannot listen on %s (address in use or not "
 		    "ours?)", listen);
-		process_done();
+		process_close(D.proc);
 		verifier_free(D.v);
-	store_close(D.vs);
 		store_close(D.vs);
 		return EX_UNAVAILABLE;
 	}
@@ -1869,7 +1867,7 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	while (sigwait(&set, &sig) != 0)
 		;
 	MHD_stop_daemon(d);
-	process_done();
+	process_close(D.proc);
 	verifier_free(D.v);
 	store_close(D.vs);
 	return EX_OK;

@@ -43,13 +43,16 @@ int batch_once(const struct config *, int *busy);
 int watch_run(const struct config *);
 
 /* process.c: classify, validate and apply stored tickets. */
-/* Loads rules (cfg->rules) and numbering once; EX_CONFIG after printing
- * every problem with file and line. process_run/process_ticket call it;
- * main may call it early to refuse a bad rules file at start. */
-int process_init(const struct config *);
-void process_done(void);         /* frees what process_init loaded */
+/* The processing context: the rules (cfg->rules) and numbering policy,
+ * loaded once, and what one ticket's decision caches. The caller owns it
+ * and passes it to process_run/plan/ticket. process_open: 0, or
+ * EX_CONFIG after printing every problem with file and line (main opens
+ * one early to refuse a bad rules file at start). */
+struct proc;
+int process_open(const struct config *, struct proc **);
+void process_close(struct proc *);
 struct process_stats { size_t applied, needs_review, rejected, ignored; };
-int process_run(const struct config *, struct store *,
+int process_run(struct proc *, struct store *,
     struct process_stats *);     /* returns an exit status */
 /*
  * A plan: the ordered list of concrete changes that approving a held
@@ -84,8 +87,9 @@ struct ticket_plan {
 };
 void ticket_plan_clear(struct ticket_plan *);
 /* Computes the plan of ticket ID as it stands now, changing nothing.
- * 0, 1 no such ticket, -1 error. */
-int process_plan(const struct config *, struct store *, int64_t id,
+ * 0, 1 no such ticket, -1 error (also for a NULL context: the rules
+ * could not be loaded). */
+int process_plan(struct proc *, struct store *, int64_t id,
     struct ticket_plan *);
 
 enum approve_result {
@@ -109,7 +113,7 @@ struct approval {
  * in one transaction with its audit rows, the note and the reply; AP->result
  * says whether it was. Returns the ticket's state (enum ticket_state)
  * afterwards, or -1. */
-int process_ticket(const struct config *, struct store *, int64_t id,
+int process_ticket(struct proc *, struct store *, int64_t id,
     struct approval *ap);
 /* Staff reject: state rejected with REASON and a reply quoting it; NOTE
  * (may be NULL) goes into the history only. */

@@ -189,6 +189,14 @@ env_numbering(struct cmd_env *env)
 	return env->numbering;
 }
 
+struct proc *
+env_proc(struct cmd_env *env)
+{
+	if (env->proc == NULL)
+		(void)process_open(env_config(env), &env->proc);
+	return env->proc;
+}
+
 static int
 cmd_fetch(struct cmd_env *env, int argc, char **argv)
 {
@@ -254,10 +262,10 @@ cmd_process(struct cmd_env *env, int argc, char **argv)
 	if (argc > 1)
 		usage_error("process", "takes no arguments");
 	memset(&st, 0, sizeof st);
-	if ((rc = process_init(env_config(env))) != 0)
+	if ((rc = process_open(env_config(env), &env->proc)) != 0)
 		return rc;
 	stop_install();
-	rc = process_run(env_config(env), env_store(env), &st);
+	rc = process_run(env->proc, env_store(env), &st);
 	printf("applied %zu, needs_review %zu, rejected %zu, ignored %zu\n",
 	    st.applied, st.needs_review, st.rejected, st.ignored);
 	return rc;
@@ -300,8 +308,10 @@ cmd_watch(struct cmd_env *env, int argc, char **argv)
 	if (argc > 1)
 		usage_error("watch", "takes no arguments");
 	/* refuse a bad rules file or secret at start, as -n does */
-	if ((rc = process_init(env_config(env))) != 0)
+	if ((rc = process_open(env_config(env), &env->proc)) != 0)
 		return rc;
+	process_close(env->proc);
+	env->proc = NULL;
 	if ((rc = config_check_mail_secrets(env->cfg)) != 0)
 		return rc;
 	return watch_run(env->cfg);
@@ -403,9 +413,10 @@ main(int argc, char **argv)
 	if (check_only) {
 		if (env_config(&env) == NULL)
 			return EX_CONFIG;
-		if ((rc = process_init(env.cfg)) != 0)
+		if ((rc = process_open(env.cfg, &env.proc)) != 0)
 			return rc;
-		process_done();
+		process_close(env.proc);
+		env.proc = NULL;
 		/* -n passing means the batch can start: its secrets too */
 		if ((rc = config_check_mail_secrets(env.cfg)) != 0) {
 			config_free(env.cfg);
@@ -440,6 +451,7 @@ main(int argc, char **argv)
 		log_warnx("stdout: write error");
 		rc = EX_IOERR;
 	}
+	process_close(env.proc);
 	store_close(env.store);
 	numbering_free(env.numbering);
 	config_free(env.cfg);

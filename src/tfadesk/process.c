@@ -1,6 +1,8 @@
 /*
  * process.c - classify, validate and apply stored tickets (tfadesk process,
- * queue approve|reject|retry).
+ * queue approve|reject|retry): the checks every ticket goes through, the
+ * outcome and reply written, the run loop. The rules for each kind and the
+ * policies are in process-*.c (process-int.h lists them).
  *
  * Reply templates used (templates/NAME.txt) and the variables given to
  * them, besides the standard to, subject, re_subject, ticket_id, from:
@@ -53,13 +55,11 @@
  *     twice (rentry.held) waits for staff; users read from a forwarded
  *     message are checked against the sender's resellers like any other.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
-
-#include <sodium.h>
 
 #include "tfadesk.h"
 #include "json.h"
@@ -72,87 +72,9 @@
 #include "tfadesk/mime.h"
 #include "tfadesk/rules.h"
 #include "tfadesk/authres.h"
-
-#define REASON_MAX	1000
-
-/* What was decided for one user of a missing-number report. */
-enum res { R_APPLIED, R_ALREADY, R_REVIEW, R_REJECTED };
-static const char *const res_names[] = {
-	"applied", "already", "review", "rejected"
-};
-/* As the reply puts it. */
-static const char *const res_words[] = {
-	"registered", "already registered, nothing changed",
-	"passed to our support staff for a check", "not registered"
-};
-
-struct judged {
-	const struct rentry *e;
-	struct user u;          /* the record, when found */
-	int have_user;
-	char phone[20];         /* the number given, normalised, or "" */
-	enum res res;
-	const char *code;       /* short reason for scripts */
-	char *reason;           /* for people; owned */
-};
-
-/* Everything process_ticket works with. */
-struct job {
-	const struct config *cfg;
-	struct store *s;
-	struct approval *ap;    /* queue approve, else NULL */
-	int staff;              /* decide as staff would approve */
-	int64_t id;
-	char actor[96];
-	struct ticket t;
-	struct msg *msg;
-	struct rmatch rm;
-	int have_rm;            /* rm filled (by this or an earlier decide) */
-	char **resellers;       /* the sender is a contact of these */
-	size_t nresellers;
-	struct account reseller;  /* the one the ticket is about, if known */
-	int have_reseller;
-	int auth_ok;
-	char auth_why[256];
-	/* outcome */
-	enum ticket_state state;
-	struct buf reason;
-	char *fields, *results;
-	const char *tmpl;       /* reply template, NULL: none */
-	struct tv *vars;
-	struct plan_change *plan;       /* what the decision changes */
-	size_t nplan;
-	struct plan_user *users;        /* per-user results, for the plan */
-	size_t nusers;
-};
-
-static struct {
-	const struct config *cfg;
-	struct rules *rules;
-	struct numbering *nb;
-	int loaded;
-} ctx;
-
-/*
- * The numbers checked while one ticket is decided, with their verdicts:
- * a held ticket is decided twice (as is, then as staff would approve it)
- * and a reseller's numbers are checked once per 2FA request, so the same
- * number comes back within a ticket. Emptied when a ticket starts, so
- * nothing outlives the ticket (and numbering.yaml is read once per run
- * anyway). phone_check() is a pure function of its arguments.
- */
-#define PCACHE_N	32
-static struct pcache {
-	char *text;
-	const char *region;
-	int rc;
-	char e164[20];
-	const char *why;
-} pcache[PCACHE_N];
-static size_t npcache;
+#include "tfadesk/process-int.h"
 
 static char *our_address(const char *);
-static int name_match(const char *, const char *);
 static void fields_json(struct job *);
 static void match_rules(struct job *);
 static int decide(struct job *);
@@ -160,70 +82,39 @@ static int staff_plan(struct job *, struct ticket_plan *);
 
 /* ---- configuration ------------------------------------------------- */
 
-static void
-pcache_clear(void)
-{
-	for (size_t i = 0; i < npcache; i++)
-		free(pcache[i].text);
-	npcache = 0;
-}
-
-/* phone_normalize() with ctx.nb, through the ticket's cache. */
-static int
-norm_phone(const char *text, const char *region, char out[20],
-    const char **why)
-{
-	struct pcache *c;
-	size_t i;
-
-	for (i = 0; i < npcache; i++) {
-		c = &pcache[i];
-		if (c->region == region && strcmp(c->text, text) == 0) {
-			memcpy(out, c->e164, sizeof c->e164);
-			*why = c->why;
-			return c->rc;
-		}
-	}
-	if (npcache == PCACHE_N)        /* full: the last slot is reused */
-		free(pcache[--npcache].text);
-	c = &pcache[npcache++];
-	c->text = xstrdup(text);
-	c->region = region;
-	c->why = NULL;
-	c->e164[0] = '\0';
-	c->rc = phone_normalize(ctx.nb, text, region, c->e164, &c->why);
-	memcpy(out, c->e164, sizeof c->e164);
-	*why = c->why;
-	return c->rc;
-}
-
-/* Loads the rules and the numbering policy once. EX_CONFIG when either is
- * bad (every problem already printed with file and line). */
+/* Loads the rules and the numbering policy into a new context *PP (the
+ * caller's: process_close() frees it). EX_CONFIG when either is bad
+ * (every problem already printed with file and line). */
 int
-process_init(const struct config *cfg)
+process_open(const struct config *cfg, struct proc **pp)
 {
-	if (ctx.loaded && ctx.cfg == cfg)
-		return 0;
-	process_done();
-	if ((ctx.rules = rules_load(cfg->rules)) == NULL)
-		return EX_CONFIG;
-	if ((ctx.nb = numbering_load(cfg->numbering)) == NULL) {
-		rules_free(ctx.rules);
-		ctx.rules = NULL;
+	struct proc *p;
+
+	*pp = NULL;
+	p = xcalloc(1, sizeof *p);
+	if ((p->rules = rules_load(cfg->rules)) == NULL) {
+		free(p);
 		return EX_CONFIG;
 	}
-	ctx.cfg = cfg;
-	ctx.loaded = 1;
+	if ((p->nb = numbering_load(cfg->numbering)) == NULL) {
+		rules_free(p->rules);
+		free(p);
+		return EX_CONFIG;
+	}
+	p->cfg = cfg;
+	*pp = p;
 	return 0;
 }
 
 void
-process_done(void)
+process_close(struct proc *p)
 {
-	pcache_clear();
-	rules_free(ctx.rules);
-	numbering_free(ctx.nb);
-	memset(&ctx, 0, sizeof ctx);
+	if (p == NULL)
+		return;
+	pcache_clear(p);
+	rules_free(p->rules);
+	numbering_free(p->nb);
+	free(p);
 }
 
 /* The address of "Name <addr>" or "addr" (addr_parse_one). Owned. */
@@ -238,144 +129,9 @@ our_address(const char *from)
 	return a.spec;
 }
 
-/* ---- names --------------------------------------------------------- */
-
-/* Latin-1 Supplement and Latin Extended-A letters without their accents,
- * lower case; "" for what is not a letter. */
-static const char *const fold_c0[64] = {
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
-	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
-	"o", "u", "u", "u", "u", "y", "th", "ss",
-	"a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e",
-	"i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", NULL,
-	"o", "u", "u", "u", "u", "y", "th", "y"
-};
-static const char fold_100[] =
-	"aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii**jjkkklllllllll"
-	"lnnnnnnnnnnoooooo**rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
-
-/* Appends the folded form of the code point at *P (advancing it). */
-static void
-fold_char(struct buf *b, const unsigned char **pp)
-{
-	const unsigned char *p = *pp;
-	uint32_t cp;
-	size_t n;
-
-	if (p[0] < 0x80) {
-		char c = (char)p[0];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		buf_addc(b, c);
-		*pp = p + 1;
-		return;
-	}
-	if ((n = utf8_decode((const char *)p, strnlen((const char *)p, 4),
-	    &cp)) == 0) {
-		/* not UTF-8: the byte as is */
-		buf_add(b, p, 1);
-		*pp = p + 1;
-		return;
-	}
-	*pp = p + n;
-	if (cp >= 0x300 && cp <= 0x36F)          /* combining accents */
-		return;
-	if (cp == 0xA0 || cp == 0x2002 || cp == 0x2003 || cp == 0x2009 ||
-	    cp == 0x202F) {
-		buf_addc(b, ' ');
-		return;
-	}
-	if (cp == 0x2018 || cp == 0x2019 || cp == 0x2032 || cp == 0x60) {
-		buf_addc(b, '\'');
-		return;
-	}
-	if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013) {
-		buf_addc(b, '-');
-		return;
-	}
-	if (cp >= 0xC0 && cp <= 0xFF && fold_c0[cp - 0xC0]) {
-		buf_adds(b, fold_c0[cp - 0xC0]);
-		return;
-	}
-	if (cp >= 0x100 && cp <= 0x17F) {
-		if (cp == 0x132 || cp == 0x133)
-			buf_adds(b, "ij");
-		else if (cp == 0x152 || cp == 0x153)
-			buf_adds(b, "oe");
-		else
-			buf_addc(b, fold_100[cp - 0x100]);
-		return;
-	}
-	buf_add(b, p, n);
-}
-
-/*
- * A name as compared: accents folded, lower case, single spaces, and
- * "Surname, First" turned round. Owned.
- */
-static char *
-name_key(const char *name)
-{
-	struct buf f, k;
-	const unsigned char *p = (const unsigned char *)name;
-	char *comma, *s, empty[1] = "";
-
-	buf_init(&f);
-	while (*p)
-		fold_char(&f, &p);
-	s = f.s ? f.s : empty;
-	buf_init(&k);
-	comma = strchr(s, ',');
-	if (comma && strchr(comma + 1, ',') == NULL) {
-		*comma = '\0';
-		buf_adds(&k, comma + 1);
-		buf_addc(&k, ' ');
-		buf_adds(&k, s);
-	} else
-		buf_adds(&k, s);
-	buf_free(&f);
-	/* collapse blanks */
-	s = k.s ? k.s : empty;
-	char *out = xmalloc(strlen(s) + 1), *o = out;
-	int sp = 0;
-	for (; *s; s++) {
-		if (*s == ' ' || *s == '\t') {
-			sp = o != out;
-			continue;
-		}
-		if (sp)
-			*o++ = ' ';
-		sp = 0;
-		*o++ = *s;
-	}
-	*o = '\0';
-	buf_free(&k);
-	return out;
-}
-
-/* Same name, forgiving case, spacing, accents and "Surname, First". */
-static int
-name_match(const char *given, const char *record)
-{
-	char *a, *b;
-	int eq;
-
-	if (given == NULL || record == NULL)
-		return 0;
-	a = name_key(given);
-	b = name_key(record);
-	eq = *a != '\0' && strcmp(a, b) == 0;
-	free(a);
-	free(b);
-	return eq;
-}
-
 /* ---- small helpers ------------------------------------------------- */
 
-static void
-reason_add(struct job *j, const char *fmt, ...) PRINTFLIKE(2, 3);
-
-static void
+void
 reason_add(struct job *j, const char *fmt, ...)
 {
 	char tmp[512];
@@ -393,8 +149,8 @@ reason_add(struct job *j, const char *fmt, ...)
 		buf_adds(&j->reason, " ...");
 }
 
-static void
-outcome(struct job *j, enum ticket_state st, const char *tmpl)
+void
+set_outcome(struct job *j, enum ticket_state st, const char *tmpl)
 {
 	j->state = st;
 	j->tmpl = tmpl;
@@ -402,8 +158,8 @@ outcome(struct job *j, enum ticket_state st, const char *tmpl)
 
 /* A value safe to hand to a template and to show: no controls, at most
  * 100 bytes, never NULL. */
-static const char *
-safe(const char *s, char *out, size_t outlen)
+const char *
+safe_value(const char *s, char *out, size_t outlen)
 {
 	const char *s0;
 	size_t n = 0;
@@ -419,12 +175,12 @@ safe(const char *s, char *out, size_t outlen)
 	return out;
 }
 
-static void
+void
 tv_safe(struct tv *t, const char *name, const char *v)
 {
 	char b[128];
 
-	tv_set(t, name, safe(v, b, sizeof b));
+	tv_set(t, name, safe_value(v, b, sizeof b));
 }
 
 static void
@@ -436,8 +192,8 @@ set_reseller_vars(struct job *j)
 	}
 }
 
-static int
-in_list(char **l, size_t n, const char *s)
+int
+in_strlist(char **l, size_t n, const char *s)
 {
 	for (size_t i = 0; s && i < n; i++)
 		if (strcmp(l[i], s) == 0)
@@ -446,8 +202,8 @@ in_list(char **l, size_t n, const char *s)
 }
 
 /* "4474******56" for digits or text with digits; "" for none. Owned. */
-static char *
-masked(const char *s)
+char *
+masked_digits(const char *s)
 {
 	char d[24];
 	size_t n = 0;
@@ -459,558 +215,7 @@ masked(const char *s)
 	return n ? mask_phone(d) : xstrdup("");
 }
 
-/* ---- the plan ------------------------------------------------------ */
-
-/* Adds a change to the plan, once. */
-static void
-plan_add(struct job *j, const char *action, const char *account,
-    const char *user, const char *old_value, const char *new_value)
-{
-	struct plan_change *c;
-
-	for (size_t i = 0; i < j->nplan; i++) {
-		c = &j->plan[i];
-		if (strcmp(c->action, action) == 0 &&
-		    strcmp(c->account, account) == 0 &&
-		    (user == NULL || (c->user && strcmp(c->user, user) == 0)))
-			return;
-	}
-	j->plan = xreallocarray(j->plan, j->nplan + 1, sizeof *j->plan);
-	c = &j->plan[j->nplan++];
-	c->action = xstrdup(action);
-	c->account = xstrdup(account);
-	c->user = user ? xstrdup(user) : NULL;
-	c->old_value = old_value ? xstrdup(old_value) : NULL;
-	c->new_value = new_value ? xstrdup(new_value) : NULL;
-}
-
-static void
-plan_user_add(struct job *j, const char *user, const char *name,
-    const char *result, const char *code, const char *old_digits,
-    const char *new_digits, const char *reason)
-{
-	struct plan_user *u;
-	char b[128];
-
-	j->users = xreallocarray(j->users, j->nusers + 1, sizeof *j->users);
-	u = &j->users[j->nusers++];
-	u->user = xstrdup(safe(user, b, sizeof b));
-	u->name = xstrdup(safe(name, b, sizeof b));
-	u->result = xstrdup(result);
-	u->code = xstrdup(code ? code : "");
-	u->old_masked = masked(old_digits);
-	u->new_masked = masked(new_digits);
-	u->reason = xstrdup(reason ? reason : "");
-}
-
-static void
-plan_changes_free(struct plan_change *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(c[i].action);
-		free(c[i].account);
-		free(c[i].user);
-		free(c[i].old_value);
-		free(c[i].new_value);
-	}
-	free(c);
-}
-
-static void
-plan_users_free(struct plan_user *u, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(u[i].user);
-		free(u[i].name);
-		free(u[i].result);
-		free(u[i].code);
-		free(u[i].old_masked);
-		free(u[i].new_masked);
-		free(u[i].reason);
-	}
-	free(u);
-}
-
-void
-ticket_plan_clear(struct ticket_plan *p)
-{
-	if (p == NULL)
-		return;
-	plan_changes_free(p->ch, p->nch);
-	plan_users_free(p->users, p->nusers);
-	free(p->reason);
-	free(p->text);
-	free(p->held_token);
-	memset(p, 0, sizeof *p);
-}
-
-/* Length-prefixed fields: no value can pass for another. */
-static void
-canon_field(struct buf *b, const char *v)
-{
-	if (v == NULL)
-		buf_adds(b, "-;");
-	else
-		buf_addf(b, "%zu:%s;", strlen(v), v);
-}
-
-/* The plan's canonical text and its token. TEXT owned. */
-static char *
-plan_text(const struct job *j, char token[PLAN_TOKEN_LEN + 1])
-{
-	unsigned char h[crypto_generichash_BYTES_MIN];
-	char hex[2 * sizeof h + 1];
-	struct buf b;
-
-	buf_init(&b);
-	buf_addf(&b, "tfadesk-plan 1\nticket %lld\n", (long long)j->id);
-	for (size_t i = 0; i < j->nplan; i++) {
-		const struct plan_change *c = &j->plan[i];
-		canon_field(&b, c->action);
-		canon_field(&b, c->account);
-		canon_field(&b, c->user);
-		canon_field(&b, c->old_value);
-		canon_field(&b, c->new_value);
-		buf_addc(&b, '\n');
-	}
-	crypto_generichash(h, sizeof h, (const unsigned char *)b.s, b.len,
-	    NULL, 0);
-	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-	memcpy(token, hex, PLAN_TOKEN_LEN);
-	token[PLAN_TOKEN_LEN] = '\0';
-	return buf_steal(&b);
-}
-
-/* Makes the changes of the plan, each with its audit row. */
-static int
-apply_plan(struct job *j)
-{
-	for (size_t i = 0; i < j->nplan; i++) {
-		const struct plan_change *c = &j->plan[i];
-		int rc;
-
-		if (strcmp(c->action, "user.phone") == 0)
-			rc = store_user_set_phone(j->s, c->user, c->new_value,
-			    j->actor, j->id);
-		else
-			rc = store_account_set_twofa(j->s, c->account,
-			    strcmp(c->new_value, "on") == 0, j->actor, j->id);
-		if (rc != 0) {
-			/* the plan was read in this transaction: it holds */
-			log_warnx("ticket %lld: %s %s: could not be applied",
-			    (long long)j->id, c->action, c->user ? c->user :
-			    c->account);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* ---- the decisions ------------------------------------------------- */
-
-/* Which reseller the ticket is about: the only one the sender is a
- * contact of, or the one of those named in the ticket. 0 found, 1 not
- * (the reason says why), -1 error. */
-static int
-pick_reseller(struct job *j)
-{
-	const char *pick = NULL;
-	size_t named = 0;
-
-	if (j->nresellers == 1)
-		pick = j->resellers[0];
-	else {
-		for (size_t i = 0; i < j->rm.naccounts; i++)
-			if (in_list(j->resellers, j->nresellers, j->rm.accounts[i]) &&
-			    (pick == NULL || strcmp(pick, j->rm.accounts[i]) != 0)) {
-				pick = j->rm.accounts[i];
-				named++;
-			}
-		if (named != 1) {
-			struct buf l;
-			buf_init(&l);
-			for (size_t i = 0; i < j->nresellers; i++)
-				buf_addf(&l, "%s%s", i ? ", " : "", j->resellers[i]);
-			reason_add(j, "the sender is a contact of several resellers "
-			    "(%s) and the ticket %s", l.s, named ? "names more "
-			    "than one of them" : "does not say which one");
-			buf_free(&l);
-			return 1;
-		}
-	}
-	if (store_account_get(j->s, pick, &j->reseller) != 0) {
-		log_warnx("ticket %lld: reseller %s not found", (long long)j->id,
-		    pick);
-		return -1;
-	}
-	j->have_reseller = 1;
-	return 0;
-}
-
-/*
- * Does the ticket pass on someone else's mail (a "Fwd:" subject, or a
- * forwarded message in the text)? Its words are not the sender's.
- */
-static int
-forwarded(const struct msg *m)
-{
-	static const char *const marks[] = { "Forwarded message",
-	    "Forwarded Message", "Begin forwarded message",
-	    "Start of forwarded message", NULL };
-	const char *texts[] = { m->text, m->quoted, m->new_text };
-
-	if (mime_subject_forwarded(m->subject) ||
-	    (m->fwd_text != NULL && *m->fwd_text != '\0'))
-		return 1;
-	for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++)
-		for (size_t i = 0; texts[t] && marks[i]; i++)
-			if (strstr(texts[t], marks[i]) != NULL)
-				return 1;
-	return 0;
-}
-
-static int
-do_twofa(struct job *j)
-{
-	struct user *u = NULL;
-	size_t n = 0, nmiss = 0;
-	int rc;
-
-	if ((rc = pick_reseller(j)) != 0) {
-		if (rc > 0)
-			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
-		return rc < 0 ? -1 : 0;
-	}
-	/* An account named in the ticket that is not this reseller: a
-	 * careful agent would ask. */
-	for (size_t i = 0; i < j->rm.naccounts; i++)
-		if (strcmp(j->rm.accounts[i], j->reseller.id) != 0) {
-			char b[128];
-			reason_add(j, "the ticket names account %s, which is not the "
-			    "reseller account %s of the sender",
-			    safe(j->rm.accounts[i], b, sizeof b), j->reseller.id);
-			outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
-			return 0;
-		}
-	/* A forwarded request is someone else's: 2FA is never switched on
-	 * from one without staff. */
-	if (forwarded(j->msg) && !j->staff) {
-		reason_add(j, "the 2FA request is forwarded: a person checks "
-		    "whose request it is before 2FA is switched on for %s",
-		    j->reseller.id);
-		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
-		return 0;
-	}
-	if (j->reseller.twofa) {
-		reason_add(j, "2FA was already on for %s; nothing changed",
-		    j->reseller.id);
-		outcome(j, TICKET_APPLIED, "twofa_already");
-		return 0;
-	}
-	if (store_account_users(j->s, j->reseller.id, &u, &n) != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char e164[20];
-		const char *why = NULL;
-		if (u[i].phone && norm_phone(u[i].phone,
-		    j->cfg->default_country, e164, &why) == 0 &&
-		    config_sms_allowed(j->cfg, e164))
-			continue;
-		struct tv *m = tv_add(j->vars, "missing");
-		plan_user_add(j, u[i].id, u[i].name, "missing", u[i].phone ?
-		    "number_refused" : "no_number", u[i].phone, NULL, u[i].phone ?
-		    "the number we hold cannot receive SMS codes" : "no mobile "
-		    "number");
-		tv_safe(m, "id", u[i].id);
-		tv_safe(m, "name", u[i].name);
-		if (u[i].phone)
-			tv_set(m, "reason", "the number we hold cannot receive "
-			    "SMS codes");
-		if (nmiss++ == 0)
-			reason_add(j, "2FA not switched on for %s: no valid mobile "
-			    "number for", j->reseller.id);
-		buf_addf(&j->reason, "%s %s (%s)", nmiss > 1 ? "," : "",
-		    u[i].id, u[i].phone ? why : "no number");
-	}
-	if (nmiss) {
-		outcome(j, TICKET_REJECTED, "twofa_missing");
-		users_free(u, n);
-		return 0;
-	}
-	plan_add(j, "account.twofa", j->reseller.id, NULL, "off", "on");
-	for (size_t i = 0; i < n; i++) {
-		struct tv *it = tv_add(j->vars, "users");
-		char *mk = masked(u[i].phone);
-		plan_user_add(j, u[i].id, u[i].name, "has a mobile", "ok",
-		    u[i].phone, NULL, "will be sent login codes");
-		tv_safe(it, "id", u[i].id);
-		tv_safe(it, "name", u[i].name);
-		tv_set(it, "phone_masked", mk);
-		free(mk);
-	}
-	reason_add(j, "2FA switched on for %s (%zu user%s, all with a mobile "
-	    "number)", j->reseller.id, n, n == 1 ? "" : "s");
-	outcome(j, TICKET_APPLIED, "twofa_enabled");
-	users_free(u, n);
-	return 0;
-}
-
-static void
-judge_set(struct judged *jd, enum res r, const char *code, const char *fmt,
-    ...) PRINTFLIKE(4, 5);
-
-static void
-judge_set(struct judged *jd, enum res r, const char *code, const char *fmt,
-    ...)
-{
-	va_list ap;
-	char tmp[256];
-
-	jd->res = r;
-	jd->code = code;
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	free(jd->reason);
-	jd->reason = xstrdup(tmp);
-}
-
-/* Judges one user of a report, reading only. 0, or -1 on a store error. */
-static int
-judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
-{
-	const struct rentry *e = jd->e;
-	const char *why = NULL;
-	char *rid = NULL;
-	int rc, staff = j->staff;
-
-	if (e->user_id == NULL) {
-		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "no_user_id",
-		    "no user account ID given");
-		return 0;
-	}
-	/* two numbers or two IDs in one block: no guessing which, not even
-	 * by staff approving the ticket as it stands */
-	if (e->held) {
-		judge_set(jd, staff ? R_REJECTED : R_REVIEW, "ambiguous", "%s%s",
-		    e->held, staff ? "; not registered" : "; our staff will "
-		    "check the request");
-		return 0;
-	}
-	rc = store_user_get(j->s, e->user_id, &jd->u);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
-		jd->have_user = 1;
-	if (rc == 0 && store_account_reseller(j->s, jd->u.account, &rid) < 0)
-		return -1;
-	if (rc != 0 || rid == NULL || !in_list(j->resellers, j->nresellers, rid)) {
-		/* Unknown, or another reseller's: the same answer for both,
-		 * so that the reply tells nothing about other resellers. */
-		judge_set(jd, R_REJECTED, rc != 0 ? "unknown_user" :
-		    "other_reseller", "we have no user with this ID on your "
-		    "accounts");
-		free(rid);
-		return 0;
-	}
-	if (e->account_id && strcmp(e->account_id, jd->u.account) != 0 &&
-	    strcmp(e->account_id, rid) != 0) {
-		judge_set(jd, R_REJECTED, "account_mismatch", "this user is not "
-		    "on the account given");
-		free(rid);
-		return 0;
-	}
-	free(rid);
-	if (e->name == NULL) {
-		if (!staff) {
-			judge_set(jd, R_REVIEW, "no_name", "no name given; our staff "
-			    "will check the request");
-			return 0;
-		}
-	} else if (!name_match(e->name, jd->u.name)) {
-		judge_set(jd, R_REJECTED, "name_mismatch", "the name given does "
-		    "not match the name we hold for this user");
-		return 0;
-	}
-	if (e->mobile == NULL) {
-		judge_set(jd, R_REJECTED, "no_number", "no mobile number given");
-		return 0;
-	}
-	if (norm_phone(e->mobile, j->cfg->default_country,
-	    jd->phone, &why) != 0) {
-		jd->phone[0] = '\0';
-		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
-		    "%s", why ? why : "not a valid mobile number");
-		return 0;
-	}
-	/* a number the verifier may not send to would lock the user out */
-	if (!config_sms_allowed(j->cfg, jd->phone)) {
-		jd->phone[0] = '\0';
-		judge_set(jd, R_REJECTED, "number_refused", "the number given is "
-		    "in a country we cannot send login codes to");
-		return 0;
-	}
-	for (size_t k = 0; k < idx; k++)
-		if (all[k].e->user_id && strcmp(all[k].e->user_id, e->user_id) == 0 &&
-		    all[k].phone[0] && strcmp(all[k].phone, jd->phone) != 0) {
-			judge_set(jd, R_REJECTED, "conflict", "two different numbers "
-			    "were given for this user");
-			return 0;
-		}
-	if (jd->u.phone == NULL || jd->u.phone[0] == '\0') {
-		judge_set(jd, R_APPLIED, "set", "registered");
-		return 0;
-	}
-	if (strcmp(jd->u.phone, jd->phone) == 0) {
-		judge_set(jd, R_ALREADY, "same", "this number was already "
-		    "registered; nothing changed");
-		return 0;
-	}
-	if (staff) {
-		judge_set(jd, R_APPLIED, "overwrite_approved", "registered in "
-		    "place of the old number (approved by our staff)");
-		return 0;
-	}
-	if (strcmp(j->cfg->policy.overwrite_number, "reject") == 0)
-		judge_set(jd, R_REJECTED, "overwrite_refused", "this user already "
-		    "has a different mobile number, which we never replace "
-		    "automatically; please contact support");
-	else
-		judge_set(jd, R_REVIEW, "overwrite", "this user already has a "
-		    "different mobile number; our staff will check the change");
-	return 0;
-}
-
-static void
-results_json(struct job *j, struct judged *jd, size_t n)
-{
-	struct buf b;
-	struct json js;
-
-	buf_init(&b);
-	json_init(&js, &b, 0);
-	json_arr(&js);
-	for (size_t i = 0; i < n; i++) {
-		char *np = masked(jd[i].phone), *op = NULL;
-		char s1[128], s2[128];
-		if (jd[i].have_user && jd[i].u.phone)
-			op = mask_phone(jd[i].u.phone);
-		json_obj(&js);
-		json_kstr(&js, "user", jd[i].e->user_id ? safe(jd[i].e->user_id,
-		    s1, sizeof s1) : NULL);
-		json_kstr(&js, "name", jd[i].e->name ? safe(jd[i].e->name, s2,
-		    sizeof s2) : NULL);
-		json_kstr(&js, "account", jd[i].have_user &&
-		    strcmp(jd[i].code, "other_reseller") != 0 ? jd[i].u.account :
-		    NULL);
-		json_kstr(&js, "phone", *np ? np : NULL);
-		json_kstr(&js, "old", op);
-		json_kstr(&js, "result", res_names[jd[i].res]);
-		json_kstr(&js, "code", jd[i].code);
-		json_kstr(&js, "reason", jd[i].reason);
-		json_kstr(&js, "how", jd[i].e->how);
-		json_kbool(&js, "forwarded", jd[i].e->forwarded);
-		json_end(&js);
-		plan_user_add(j, jd[i].e->user_id ? jd[i].e->user_id : "(none)",
-		    jd[i].e->name, res_names[jd[i].res], jd[i].code,
-		    jd[i].have_user ? jd[i].u.phone : NULL, jd[i].phone,
-		    jd[i].reason);
-		free(np);
-		free(op);
-	}
-	json_end(&js);
-	free(j->results);
-	j->results = buf_steal(&b);
-}
-
-static int
-do_numbers(struct job *j)
-{
-	struct judged *jd;
-	size_t n = j->rm.nentries, napplied = 0, nalready = 0, nreview = 0;
-	int rc = 0;
-
-	if (n == 0) {
-		reason_add(j, "no user account ID and mobile number could be read "
-		    "from the ticket");
-		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
-		return 0;
-	}
-	if (j->rm.truncated) {
-		reason_add(j, "more users in one ticket than the rules allow");
-		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
-		return 0;
-	}
-	if (j->nresellers == 1 && store_account_get(j->s, j->resellers[0],
-	    &j->reseller) == 0)
-		j->have_reseller = 1;
-	if (j->rm.forward_read)
-		reason_add(j, "users read from the forwarded message under the "
-		    "sender's request (each checked against the sender's "
-		    "accounts)");
-	jd = xcalloc(n, sizeof *jd);
-	for (size_t i = 0; i < n; i++) {
-		jd[i].e = &j->rm.entries[i];
-		if (judge(j, &jd[i], jd, i) < 0) {
-			rc = -1;
-			goto out;
-		}
-	}
-	/* A user named twice with different numbers: none of them is used. */
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(jd[i].code, "conflict") == 0)
-			for (size_t k = 0; k < i; k++)
-				if (jd[k].e->user_id && strcmp(jd[k].e->user_id,
-				    jd[i].e->user_id) == 0 && jd[k].res != R_REJECTED)
-					judge_set(&jd[k], R_REJECTED, "conflict",
-					    "two different numbers were given for "
-					    "this user");
-	for (size_t i = 0; i < n; i++) {
-		struct tv *it;
-		char *mk;
-
-		if (jd[i].res == R_APPLIED) {
-			plan_add(j, "user.phone", jd[i].u.account, jd[i].u.id,
-			    jd[i].u.phone, jd[i].phone);
-			napplied++;
-		} else if (jd[i].res == R_ALREADY)
-			nalready++;
-		else if (jd[i].res == R_REVIEW)
-			nreview++;
-		it = tv_add(j->vars, "users");
-		tv_safe(it, "id", jd[i].e->user_id ? jd[i].e->user_id : "(none)");
-		tv_safe(it, "name", jd[i].have_user && jd[i].res != R_REJECTED ?
-		    jd[i].u.name : jd[i].e->name);
-		mk = masked(jd[i].phone[0] ? jd[i].phone : jd[i].e->mobile);
-		tv_set(it, "phone_masked", *mk ? mk : "(no number)");
-		free(mk);
-		tv_set(it, "result", res_words[jd[i].res]);
-		/* set for every user: an unset one would show the ticket's */
-		tv_set(it, "reason", jd[i].res != R_APPLIED ? jd[i].reason : "");
-		{
-			char b1[128];
-			reason_add(j, "%s: %s%s%s",
-			    jd[i].e->user_id ? safe(jd[i].e->user_id, b1,
-			    sizeof b1) : "(no user ID)", res_names[jd[i].res],
-			    jd[i].res == R_APPLIED ? "" : " - ",
-			    jd[i].res == R_APPLIED ? "" : jd[i].reason);
-		}
-	}
-	results_json(j, jd, n);
-	if (nreview)
-		outcome(j, TICKET_NEEDS_REVIEW, "numbers_result");
-	else if (napplied || nalready)
-		outcome(j, TICKET_APPLIED, "numbers_result");
-	else
-		outcome(j, TICKET_REJECTED, "numbers_result");
-out:
-	for (size_t i = 0; i < n; i++) {
-		user_clear(&jd[i].u);
-		free(jd[i].reason);
-	}
-	free(jd);
-	return rc;
-}
+/* ---- the decision -------------------------------------------------- */
 
 static void
 html_hidden_reason(struct job *j)
@@ -1019,7 +224,7 @@ html_hidden_reason(struct job *j)
 
 	reason_add(j, "html_hidden_style: %s, which can hide text; hidden text "
 	    "was not read, not applied automatically: left for staff",
-	    safe(j->msg->html_hidden_style, b, sizeof b));
+	    safe_value(j->msg->html_hidden_style, b, sizeof b));
 }
 
 /* The checks every ticket goes through, then the work for its kind.
@@ -1047,7 +252,7 @@ decide(struct job *j)
 			match_rules(j);
 			fields_json(j);
 		}
-		outcome(j, TICKET_NEEDS_REVIEW, NULL);
+		set_outcome(j, TICKET_NEEDS_REVIEW, NULL);
 		return 0;
 	}
 
@@ -1058,20 +263,20 @@ decide(struct job *j)
 	if (automatic) {
 		reason_add(j, "automatic mail (%s): not acted on, not answered",
 		    why ? why : "loop protection");
-		outcome(j, TICKET_IGNORED, NULL);
+		set_outcome(j, TICKET_IGNORED, NULL);
 		return 0;
 	}
 	if (j->msg->error) {
 		char b[128];
 		reason_add(j, "the message could not be read: %s",
-		    safe(j->msg->error, b, sizeof b));
-		outcome(j, TICKET_IGNORED, NULL);
+		    safe_value(j->msg->error, b, sizeof b));
+		set_outcome(j, TICKET_IGNORED, NULL);
 		return 0;
 	}
 	if (j->msg->from_addr == NULL || j->msg->from_count != 1) {
 		reason_add(j, "%s", j->msg->from_count > 1 ? "more than one From "
 		    "address: not acted on" : "no usable From address");
-		outcome(j, TICKET_IGNORED, NULL);
+		set_outcome(j, TICKET_IGNORED, NULL);
 		return 0;
 	}
 
@@ -1096,13 +301,13 @@ decide(struct job *j)
 			buf_reset(&j->reason);
 			reason_add(j, "closed by %s: nothing for tfadesk to change",
 			    j->actor);
-			outcome(j, TICKET_APPLIED, NULL);
+			set_outcome(j, TICKET_APPLIED, NULL);
 			return 0;
 		}
 		if (j->msg->html_hidden_style)
 			html_hidden_reason(j);
 		/* acknowledge only to known contacts: no backscatter */
-		outcome(j, TICKET_NEEDS_REVIEW, j->nresellers && j->auth_ok ?
+		set_outcome(j, TICKET_NEEDS_REVIEW, j->nresellers && j->auth_ok ?
 		    "passed_to_staff" : NULL);
 		if (j->nresellers == 1 && store_account_get(j->s,
 		    j->resellers[0], &j->reseller) == 0)
@@ -1112,16 +317,16 @@ decide(struct job *j)
 	if (j->nresellers == 0) {
 		char b[128];
 		reason_add(j, "the sender %s is not a contact of any reseller",
-		    safe(j->msg->from_addr, b, sizeof b));
+		    safe_value(j->msg->from_addr, b, sizeof b));
 		/* answer only an address that proved itself, or all when
 		 * authentication is off: never a forged one */
-		outcome(j, TICKET_REJECTED, j->auth_ok ? "sender_unknown" : NULL);
+		set_outcome(j, TICKET_REJECTED, j->auth_ok ? "sender_unknown" : NULL);
 		return 0;
 	}
 	if (!j->auth_ok && !j->staff) {
 		/* the reason is for staff; the sender learns nothing of it */
 		reason_add(j, "%s", j->auth_why);
-		outcome(j, TICKET_NEEDS_REVIEW, "sender_unverified");
+		set_outcome(j, TICKET_NEEDS_REVIEW, "sender_unverified");
 		if (j->nresellers == 1 && store_account_get(j->s,
 		    j->resellers[0], &j->reseller) == 0)
 			j->have_reseller = 1;
@@ -1131,7 +336,7 @@ decide(struct job *j)
 	 * the reader saw, so staff look at it; a staff approval applies it */
 	if (j->msg->html_hidden_style && !j->staff) {
 		html_hidden_reason(j);
-		outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
+		set_outcome(j, TICKET_NEEDS_REVIEW, "passed_to_staff");
 		if (j->nresellers == 1 && store_account_get(j->s,
 		    j->resellers[0], &j->reseller) == 0)
 			j->have_reseller = 1;
@@ -1158,19 +363,19 @@ fields_json(struct job *j)
 	json_key(&js, "accounts");
 	json_arr(&js);
 	for (size_t i = 0; i < j->rm.naccounts; i++)
-		json_str(&js, safe(j->rm.accounts[i], s, sizeof s));
+		json_str(&js, safe_value(j->rm.accounts[i], s, sizeof s));
 	json_end(&js);
 	json_key(&js, "users");
 	json_arr(&js);
 	for (size_t i = 0; i < j->rm.nentries; i++) {
 		const struct rentry *e = &j->rm.entries[i];
-		char *mk = masked(e->mobile);
+		char *mk = masked_digits(e->mobile);
 		json_obj(&js);
-		json_kstr(&js, "user_id", e->user_id ? safe(e->user_id, s,
+		json_kstr(&js, "user_id", e->user_id ? safe_value(e->user_id, s,
 		    sizeof s) : NULL);
-		json_kstr(&js, "name", e->name ? safe(e->name, s, sizeof s) :
+		json_kstr(&js, "name", e->name ? safe_value(e->name, s, sizeof s) :
 		    NULL);
-		json_kstr(&js, "account_id", e->account_id ? safe(e->account_id,
+		json_kstr(&js, "account_id", e->account_id ? safe_value(e->account_id,
 		    s, sizeof s) : NULL);
 		json_kstr(&js, "mobile", e->mobile ? mk : NULL);
 		json_kstr(&js, "how", e->how);
@@ -1195,7 +400,7 @@ match_rules(struct job *j)
 {
 	if (j->have_rm)
 		return;
-	rules_match(ctx.rules, j->msg, &j->rm);
+	rules_match(j->p->rules, j->msg, &j->rm);
 	j->have_rm = 1;
 }
 
@@ -1228,52 +433,6 @@ replied_before(struct store *s, int64_t id)
 		return 0;
 	outbox_free(rows, n);
 	return n > 0;
-}
-
-/*
- * Replies go to Reply-To only when it cannot be a thief's address: the
- * From address itself, an address of the From domain when the sender is
- * authenticated, or another contact of a reseller the sender is a contact
- * of. Otherwise the Reply-To is dropped and the reply goes to From (the
- * real contact, who also learns of a forged request). -1 on a store error.
- */
-static int
-check_reply_to(struct store *s, struct msg *m, int auth_ok)
-{
-	const char *rt = m ? m->reply_to_addr : NULL, *fd, *rd;
-	char **a = NULL, **b = NULL;
-	size_t na = 0, nb = 0, i, k;
-	int keep = 0;
-
-	if (rt == NULL || m->from_addr == NULL)
-		return 0;
-	fd = strrchr(m->from_addr, '@');
-	rd = strrchr(rt, '@');
-	if (strcasecmp(rt, m->from_addr) == 0 ||
-	    (auth_ok && fd && rd && strcasecmp(fd, rd) == 0))
-		return 0;
-	if (store_contact_resellers(s, m->from_addr, &a, &na) < 0 ||
-	    store_contact_resellers(s, rt, &b, &nb) < 0)
-		keep = -1;
-	for (i = 0; keep == 0 && i < na; i++)
-		for (k = 0; k < nb; k++)
-			if (strcmp(a[i], b[k]) == 0)
-				keep = 1;
-	for (i = 0; i < na; i++)
-		free(a[i]);
-	for (k = 0; k < nb; k++)
-		free(b[k]);
-	free(a);
-	free(b);
-	if (keep < 0)
-		return -1;
-	if (!keep) {
-		log_info("reply: Reply-To %s is not the sender's: answering "
-		    "%s", rt, m->from_addr);
-		free(m->reply_to_addr);
-		m->reply_to_addr = NULL;
-	}
-	return 0;
 }
 
 /* Writes the outcome: ticket row (with its audit row) and the reply. */
@@ -1333,13 +492,15 @@ record(struct job *j)
 /* ---- entry points -------------------------------------------------- */
 
 static int
-job_start(struct job *j, const struct config *cfg, struct store *s,
-    int64_t id, const char *actor)
+job_start(struct job *j, struct proc *p, struct store *s, int64_t id,
+    const char *actor)
 {
+	const struct config *cfg = p->cfg;
 	char b[96];
 
 	memset(j, 0, sizeof *j);
-	pcache_clear();
+	pcache_clear(p);
+	j->p = p;
 	j->cfg = cfg;
 	j->s = s;
 	j->id = id;
@@ -1348,7 +509,7 @@ job_start(struct job *j, const struct config *cfg, struct store *s,
 		fatalx("process: out of memory");
 	if (actor)
 		snprintf(j->actor, sizeof j->actor, "%s",
-		    safe(actor, b, sizeof b));
+		    safe_value(actor, b, sizeof b));
 	else
 		snprintf(j->actor, sizeof j->actor, "ticket:%lld", (long long)id);
 	if (store_begin(s) != 0)
@@ -1384,14 +545,14 @@ parse(struct job *j)
  * (decide() writes nothing anyway). 0, 1 no such ticket, -1 error.
  */
 static int
-compute_plan(const struct config *cfg, struct store *s, int64_t id,
+compute_plan(struct proc *pr, struct store *s, int64_t id,
     struct ticket_plan *p)
 {
 	struct job j;
 	int rc;
 
 	memset(p, 0, sizeof *p);
-	if (process_init(cfg) != 0)
+	if (pr == NULL)         /* the rules could not be loaded */
 		return -1;
 	if (store_begin(s) != 0)
 		return -1;
@@ -1402,7 +563,7 @@ compute_plan(const struct config *cfg, struct store *s, int64_t id,
 	}
 	ticket_clear(&j.t);
 	store_rollback(s);
-	if (job_start(&j, cfg, s, id, "staff") != 0) {
+	if (job_start(&j, pr, s, id, "staff") != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -1441,13 +602,13 @@ staff_plan(struct job *j, struct ticket_plan *p)
 }
 
 int
-process_plan(const struct config *cfg, struct store *s, int64_t id,
+process_plan(struct proc *pr, struct store *s, int64_t id,
     struct ticket_plan *p)
 {
 	char *text = NULL;
 	int rc;
 
-	if ((rc = compute_plan(cfg, s, id, p)) != 0)
+	if ((rc = compute_plan(pr, s, id, p)) != 0)
 		return rc;
 	if (store_ticket_plan_get(s, id, &text, &p->held_token) == -1) {
 		ticket_plan_clear(p);
@@ -1472,6 +633,7 @@ hold_plan(struct job *j)
 
 	memset(&p, 0, sizeof p);
 	memset(&sj, 0, sizeof sj);
+	sj.p = j->p;
 	sj.cfg = j->cfg;
 	sj.s = j->s;
 	sj.id = j->id;
@@ -1545,15 +707,15 @@ approval_check(struct job *j)
 /* One ticket in one transaction. ONLY_NEW: leave it alone unless it is
  * still new (process_run; another run may have been first). */
 static int
-run_one(const struct config *cfg, struct store *s, int64_t id,
-    struct approval *ap, int only_new)
+run_one(struct proc *p, struct store *s, int64_t id, struct approval *ap,
+    int only_new)
 {
 	struct job j;
 	int rc;
 
-	if (process_init(cfg) != 0)
+	if (p == NULL)          /* the rules could not be loaded */
 		return -1;
-	if (job_start(&j, cfg, s, id, ap ? ap->actor : NULL) != 0) {
+	if (job_start(&j, p, s, id, ap ? ap->actor : NULL) != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -1612,10 +774,10 @@ fail:
 }
 
 int
-process_ticket(const struct config *cfg, struct store *s, int64_t id,
+process_ticket(struct proc *p, struct store *s, int64_t id,
     struct approval *ap)
 {
-	return run_one(cfg, s, id, ap, 0);
+	return run_one(p, s, id, ap, 0);
 }
 
 int
@@ -1648,9 +810,12 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
     const char *actor, const char *reason, const char *note)
 {
 	struct job j;
+	struct proc none;       /* a rejection reads no rules */
 	char b[512];
 
-	if (job_start(&j, cfg, s, id, actor) != 0) {
+	memset(&none, 0, sizeof none);
+	none.cfg = cfg;
+	if (job_start(&j, &none, s, id, actor) != 0) {
 		job_free(&j);
 		return -1;
 	}
@@ -1671,7 +836,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 	j.fields = j.t.fields ? xstrdup(j.t.fields) : NULL;
 	j.results = j.t.results ? xstrdup(j.t.results) : NULL;
 	j.rm.kind = RK_STAFF;
-	outcome(&j, TICKET_REJECTED, "staff_rejected");
+	set_outcome(&j, TICKET_REJECTED, "staff_rejected");
 	{
 		/* keep the kind the ticket had */
 		struct ticket out;
@@ -1729,20 +894,15 @@ ms_now(void)
 }
 
 int
-process_run(const struct config *cfg, struct store *s,
-    struct process_stats *st)
+process_run(struct proc *p, struct store *s, struct process_stats *st)
 {
 	int64_t *ids = NULL;
 	size_t n = 0, failed = 0, i = 0;
-	int rc, stopped = 0;
+	int stopped = 0;
 
 	memset(st, 0, sizeof *st);
-	if ((rc = process_init(cfg)) != 0)
-		return rc;
-	if (store_ticket_ids(s, TICKET_NEW, &ids, &n) != 0) {
-		process_done();
+	if (store_ticket_ids(s, TICKET_NEW, &ids, &n) != 0)
 		return EX_TEMPFAIL;
-	}
 	while (i < n) {
 		struct process_stats g;
 		size_t gfailed = 0, k = 0;
@@ -1758,7 +918,7 @@ process_run(const struct config *cfg, struct store *s,
 			/* SIGTERM/SIGINT: commit what is done, then 75 */
 			if (stop_requested())
 				break;
-			switch (run_one(cfg, s, ids[i], NULL, 1)) {
+			switch (run_one(p, s, ids[i], NULL, 1)) {
 			case TICKET_APPLIED:
 				g.applied++;
 				break;
@@ -1790,7 +950,6 @@ process_run(const struct config *cfg, struct store *s,
 			break;
 	}
 	free(ids);
-	process_done();
 	if (stopped) {
 		log_warnx("process: stopped by signal %d; %zu ticket%s left "
 		    "new for the next run", stopped, n - i, n - i == 1 ? "" :

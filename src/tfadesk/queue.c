@@ -423,7 +423,7 @@ show_plan(FILE *out, struct cmd_env *env, int64_t id)
 	struct ticket_plan p;
 	int w = 4;
 
-	if (process_plan(env_config(env), env_store(env), id, &p) != 0)
+	if (process_plan(env_proc(env), env_store(env), id, &p) != 0)
 		return EX_SOFTWARE;
 	fprintf(out, "\nIf approved (checked now, as staff would approve):\n");
 	for (size_t i = 0; i < p.nusers; i++)
@@ -492,7 +492,7 @@ show_json(struct cmd_env *env, int64_t id)
 		return EX_DATAERR;
 	}
 	if (t.state == TICKET_NEEDS_REVIEW) {
-		if (process_plan(env_config(env), s, id, &p) != 0) {
+		if (process_plan(env_proc(env), s, id, &p) != 0) {
 			ticket_clear(&t);
 			return EX_SOFTWARE;
 		}
@@ -666,7 +666,7 @@ queue_approve(struct cmd_env *env, int64_t id)
 	ap.expect = env->expect;
 	ap.message = env->message;
 	ap.note = env->note;
-	rc = process_ticket(env_config(env), env_store(env), id, &ap);
+	rc = process_ticket(env_proc(env), env_store(env), id, &ap);
 	free(actor);
 	if (rc < 0)
 		return EX_SOFTWARE;
@@ -815,7 +815,7 @@ cmd_queue(struct cmd_env *env, int argc, char **argv)
 			    (long long)id);
 			return EX_OK;
 		}
-		return report(id, process_ticket(env_config(env),
+		return report(id, process_ticket(env_proc(env),
 		    env_store(env), id, NULL));
 	}
 	usage_error("queue", "unknown queue command '%s'", argv[1]);

@@ -1,11 +1,14 @@
 /*
  * reply-int.h - the parts of reply.c that tests drive without a database:
- * building one complete reply message, and the encoders it uses.
+ * building one complete reply message (and, through rfc5322.h, the
+ * encoders of the message writer).
  */
 #ifndef REPLY_INT_H
 #define REPLY_INT_H
 
 #include <stdint.h>
+
+#include "rfc5322.h"
 
 struct buf;
 struct config;
@@ -33,12 +36,7 @@ int reply_build(const struct config *, const struct msg *orig,
 int reply_addr_refused(const char *addr, const char *our_addr,
     const char **why);
 
-/* "Name: value" with CR/LF/controls turned to spaces, RFC 2047 encoded
- * words when needed, folded at 78 columns, ending in CRLF. */
-void hdr_unstructured(struct buf *, const char *name, const char *value);
-/* Text to CRLF lines, quoted-printable when not plain 7-bit; returns 1 if
- * quoted-printable was used. */
-int body_encode(struct buf *, const char *text);
+/* hdr_unstructured() and body_encode(): rfc5322.h */
 /* Every run of 7 or more digits (spaces, dots, dashes and brackets
  * between them allowed) masked as mask_phone() does. Owned. */
 char *mask_numbers(const char *);
