@@ -134,6 +134,7 @@ TFADESK_SRCS = \
 	src/tfadesk/import.c \
 	src/tfadesk/mime.c \
 	src/tfadesk/outbox.c \
+	src/tfadesk/process-job.c \
 	src/tfadesk/process-names.c \
 	src/tfadesk/process-numbers.c \
 	src/tfadesk/process-plan.c \

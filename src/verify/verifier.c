@@ -59,22 +59,6 @@ static int limits(struct verifier *, struct store *, const struct user *,
  * handler, whose sleeps would show in the latency. */
 static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const outcome_names[] = {
-	[V_SENT] = "sent", [V_NOT_REQUIRED] = "not_required",
-	[V_BLOCKED] = "blocked", [V_NO_MOBILE] = "no_mobile",
-	[V_RATE_LIMITED] = "rate_limited", [V_UNKNOWN_USER] = "unknown_user",
-	[V_APPROVED] = "approved", [V_DENIED] = "denied",
-	[V_EXPIRED] = "expired", [V_LOCKED] = "locked", [V_ERROR] = "error",
-};
-
-const char *
-voutcome_name(enum voutcome o)
-{
-	if ((unsigned)o >= sizeof outcome_names / sizeof outcome_names[0])
-		return "error";
-	return outcome_names[o];
-}
-
 /* The answer as JSON, as the HTTP API and `check --json` give it:
  * {"outcome": ...} and, per outcome, reason and retry_after, message or
  * error. */
