@@ -428,9 +428,9 @@ static const char *const test_steps[] = {
 void
 test_step(const char *name)
 {
-	static const char *want;
-	static long left = -1;
-	static int init;
+	static const char *want, *sig_want;
+	static long left = -1, sig_left = -1;
+	static int init, sig_init;
 	const char *e, *colon;
 	size_t i, n = sizeof test_steps / sizeof test_steps[0];
 
@@ -449,6 +449,17 @@ test_step(const char *name)
 	}
 	if (want != NULL && strcmp(want, name) == 0 && --left == 0)
 		_exit(137);
+	if (!sig_init) {
+		sig_init = 1;
+		if ((e = getenv("TFADESK_SIGNAL_AT")) != NULL &&
+		    (colon = strchr(e, ':')) != NULL) {
+			sig_want = xstrndup(e, (size_t)(colon - e));
+			sig_left = strtol(colon + 1, NULL, 10);
+		}
+	}
+	if (sig_want != NULL && strcmp(sig_want, name) == 0 &&
+	    --sig_left == 0)
+		raise(SIGTERM);
 }
 
 /* TFADESK_STOP_AT=list: print the step names and exit 0. */
