@@ -126,6 +126,7 @@ TFADESK_SRCS = \
 	src/tfadesk/autoreply.c \
 	src/tfadesk/batch.c \
 	src/tfadesk/charset.c \
+	src/tfadesk/cmd.c \
 	src/tfadesk/desk-html.c \
 	src/tfadesk/desk.c \
 	src/tfadesk/fetch.c \

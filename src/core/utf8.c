@@ -102,6 +102,19 @@ utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+int
+utf8_valid_text(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max || !utf8_valid(s, n))
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
 char *
 utf8_scrub(const char *s, size_t n)
 {

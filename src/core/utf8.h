@@ -29,6 +29,10 @@ size_t utf8_decode_clean(const char *s, size_t n, uint32_t *cp, int *bad);
 size_t utf8_encode(uint32_t cp, char out[4]);
 /* 1 when all N bytes at S are valid UTF-8. */
 int utf8_valid(const char *s, size_t n);
+/* 1 when the string S is a line of text a person typed: 1 to MAX bytes
+ * of valid UTF-8 with no C0 control character and no DEL (names, notes,
+ * reasons given on the command line or in an import file). */
+int utf8_valid_text(const char *s, size_t max);
 /* An owned copy of the N bytes at S in which each byte that does not
  * start a valid sequence is U+FFFD: what a text column takes whatever
  * the input (db_bind_text). NULL when out of memory. */

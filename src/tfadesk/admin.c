@@ -12,7 +12,11 @@
 #include "json.h"
 #include "store.h"
 #include "phone.h"
+#include "cmd.h"
 #include "admin.h"
+#include "import.h"
+#include "table.h"
+#include "mime.h"
 #include "mail.h"
 #include "term.h"
 
@@ -30,7 +34,7 @@ staff_actor(void)
 		struct passwd *pw = getpwuid(getuid());
 		u = pw ? pw->pw_name : NULL;
 	}
-	if (u == NULL || *u == '\0' || !valid_text(u) || strlen(u) > 64)
+	if (u == NULL || !utf8_valid_text(u, 64))
 		u = "unknown";
 	return xstrfmt("admin:%s", u);
 }
@@ -59,7 +63,7 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		    cfg->database) == -1)
 			return EX_CANTCREAT;
 		/* upgrading version 1 computes the tickets' identities */
-		store_set_digest(s, ticket_digest);
+		store_set_digest(s, mime_identity_hex);
 		if (store_migrate(s) == -1)
 			return EX_CANTCREAT;
 		printf("database %s: schema version %d\n", store_path(s),

@@ -8,7 +8,7 @@
 
 #include "tfadesk.h"
 #include "term.h"
-#include "desk.h"
+#include "desk-html.h"
 
 void
 html_text(struct buf *b, const char *s, size_t n)

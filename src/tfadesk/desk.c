@@ -38,11 +38,13 @@
 
 #include "tfadesk.h"
 #include "store.h"
+#include "cmd.h"
 #include "admin.h"
 #include "mail.h"
 #include "mime.h"
 #include "utf8.h"
-#include "desk.h"
+#include "desk-html.h"
+#include "staff.h"
 #include "verify/verify.h"
 
 #if MHD_VERSION < 0x00097002
@@ -507,7 +509,7 @@ login_post(struct ctx *x)
 		return login_form(x, 400, "Give a name and a password.");
 	if (over_limit(name, x->addr))
 		return login_form(x, 429, LOGIN_FAILED);
-	ok = desk_valid_staff_name(name) &&
+	ok = staff_valid_name(name) &&
 	    store_staff_get(D.s, name, &m) == 0;
 	if (!ok) {
 		/* the same work as for a real name */

@@ -86,16 +86,8 @@ fetch_lock(const struct config *cfg)
 	return fd;
 }
 
-int
-ticket_digest(const char *raw, size_t len, char *hex)
-{
-	unsigned char h[MIME_IDENTITY_BYTES];
-
-	if (mime_identity(raw, len, h) == -1)
-		return -1;
-	sodium_bin2hex(hex, STORE_DIGEST_HEX, h, sizeof h);
-	return 0;
-}
+_Static_assert(MIME_IDENTITY_HEX == STORE_DIGEST_HEX,
+    "the store keeps the message identity's hex digest");
 
 /*
  * A message's identity (DESIGN.md, Mail pipeline): its Message-ID without
@@ -110,7 +102,7 @@ msg_identity(const char *raw, size_t len, char *hex)
 {
 	char *id = mime_message_id(raw, len), *k;
 
-	if (ticket_digest(raw, len, hex) == -1)
+	if (mime_identity_hex(raw, len, hex) == -1)
 		fatalx("identity: libsodium cannot hash");
 	if (id != NULL && *id != '\0') {
 		k = xstrdup(id);

@@ -450,3 +450,14 @@ mime_identity(const char *raw, size_t len,
 	crypto_generichash_update(&h.st, h.b, h.n);
 	return crypto_generichash_final(&h.st, out, MIME_IDENTITY_BYTES);
 }
+
+int
+mime_identity_hex(const char *raw, size_t len, char hex[MIME_IDENTITY_HEX])
+{
+	unsigned char h[MIME_IDENTITY_BYTES];
+
+	if (mime_identity(raw, len, h) == -1)
+		return -1;
+	sodium_bin2hex(hex, MIME_IDENTITY_HEX, h, sizeof h);
+	return 0;
+}

@@ -17,7 +17,7 @@
 #include "ydoc.h"
 #include "store.h"
 #include "phone.h"
-#include "admin.h"
+#include "import.h"
 #include "addr.h"
 #include "utf8.h"
 
@@ -74,22 +74,8 @@ valid_id(const char *s)
 	return 1;
 }
 
-/* Valid UTF-8 text with no control characters, 1..200 bytes. */
-int
-valid_text(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 200 || !utf8_valid(s, n))
-		return 0;
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* "Ops <ops@acme.example>" or "ops@acme.example" (addr_parse_one) */
-int
+static int
 parse_contact(const char *s, char **addr, char **display)
 {
 	struct addr a;
@@ -193,7 +179,7 @@ get_name(struct importer *im, struct ynode *map, struct ynode *n,
 		ierr(im, line_of(map), "%s: 'name' is missing", what);
 		return NULL;
 	}
-	if (s == NULL || !valid_text(s)) {
+	if (s == NULL || !utf8_valid_text(s, 200)) {
 		ierr(im, line_of(n), "%s: name must be 1-200 characters of "
 		    "UTF-8 text without control characters", what);
 		return NULL;
@@ -322,7 +308,7 @@ add_account(struct importer *im, struct ynode *m, const char *reseller)
 			struct imp_contact ic;
 			memset(&ic, 0, sizeof ic);
 			ic.line = line_of(c);
-			if (s == NULL || !valid_text(s) ||
+			if (s == NULL || !utf8_valid_text(s, 200) ||
 			    parse_contact(s, &ic.addr, &ic.display) == -1) {
 				ierr(im, ic.line, "%s: not an e-mail address",
 				    what);

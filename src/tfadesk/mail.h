@@ -27,10 +27,6 @@ struct send_stats { size_t sent, failed, deferred; };
 int send_run(const struct config *, struct store *, int flags,
     struct send_stats *);        /* returns an exit status */
 
-/* fetch.c: the identity digest of a raw message, as 64 hex digits and a
- * NUL in HEX (STORE_DIGEST_HEX bytes); tfadesk's store_digest_fn. */
-int ticket_digest(const char *raw, size_t len, char *hex);
-
 /* batch.c: fetch, process and send under an exclusive lock on
  * DATABASE.lock (busy: 75 at once, or wait). DRY_RUN changes nothing
  * anywhere. Prints the one-line summary unless QUIET. Returns an exit

@@ -1,6 +1,6 @@
 /*
- * main.c - tfadesk: options, the command table, and the shared set-up
- * (configuration, database) that every command gets on demand.
+ * main.c - tfadesk: options and the command table (what every command
+ * gets on demand is in cmd.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "phone.h"
-#include "admin.h"
+#include "cmd.h"
 #include "mail.h"
 #include "source.h"
 
@@ -112,90 +112,6 @@ static const struct command commands[] = {
 	{ "desk", cmd_desk, OPT_LISTEN, "desk [--listen ADDR:PORT]" },
 	{ NULL, NULL, 0, NULL }
 };
-
-static const char *current_usage;
-
-void
-usage_error(const char *cmd, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "%s: %s%s%s\n", log_prog(), cmd ? cmd : "",
-	    cmd ? ": " : "", msg);
-	if (current_usage)
-		fprintf(stderr, "usage: tfadesk %s\n", current_usage);
-	else
-		fputs(usage_text, stderr);
-	exit(EX_USAGE);
-}
-
-void
-env_allow(struct cmd_env *env, const char *cmd, unsigned allowed)
-{
-	static const char *const names[] = { "--json", "--phone", "--account",
-	    "--user", "--state", "--by", "--note", "--reason", "--dry-run",
-	    "--wait", "--force", "--allow-move", "--allow-clear", "--prune",
-	    "--actor", "--action", "--since", "--limit", "--now",
-	    "--expect", "--message", "--password-file", "--listen",
-	    "--kind", "--search", "--raw", "--to" };
-	unsigned extra = env->given & ~allowed;
-
-	for (unsigned i = 0; extra && i < sizeof names / sizeof names[0]; i++)
-		if (extra & (1u << i))
-			usage_error(cmd, "%s is not an option of this command",
-			    names[i]);
-}
-
-struct config *
-env_config(struct cmd_env *env)
-{
-	if (env->cfg == NULL) {
-		env->cfg = config_load(env->config_file);
-		if (env->cfg == NULL)
-			die(EX_CONFIG, "configuration: %s: not usable",
-			    env->config_file ? env->config_file :
-			    "tfadesk.yaml or /etc/tfadesk/tfadesk.yaml");
-		log_init(log_prog(), env->cfg->use_syslog, env->verbose);
-	}
-	return env->cfg;
-}
-
-struct store *
-env_store(struct cmd_env *env)
-{
-	if (env->store == NULL) {
-		struct config *cfg = env_config(env);
-		env->store = store_open(cfg->database, 0);
-		if (env->store == NULL)
-			exit(EX_UNAVAILABLE);
-	}
-	return env->store;
-}
-
-struct numbering *
-env_numbering(struct cmd_env *env)
-{
-	if (env->numbering == NULL) {
-		struct config *cfg = env_config(env);
-		env->numbering = numbering_load(cfg->numbering);
-		if (env->numbering == NULL)
-			die(EX_CONFIG, "numbering: %s: not usable",
-			    cfg->numbering);
-	}
-	return env->numbering;
-}
-
-struct proc *
-env_proc(struct cmd_env *env)
-{
-	if (env->proc == NULL)
-		(void)process_open(env_config(env), &env->proc);
-	return env->proc;
-}
 
 static int
 cmd_fetch(struct cmd_env *env, int argc, char **argv)
@@ -363,6 +279,7 @@ main(int argc, char **argv)
 	test_step_list();
 #endif
 	memset(&env, 0, sizeof env);
+	cmd_set_usage(NULL, usage_text);
 	while ((ch = getopt_long(argc, argv, "c:hnvV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': env.config_file = optarg; break;
@@ -439,7 +356,7 @@ main(int argc, char **argv)
 			break;
 	if (cmd->name == NULL)
 		usage_error(NULL, "unknown command '%s'", argv[0]);
-	current_usage = cmd->usage;
+	cmd_set_usage(cmd->usage, usage_text);
 	if (help) {
 		printf("usage: tfadesk %s\n", cmd->usage);
 		return EX_OK;

@@ -81,6 +81,11 @@ char *mime_message_id(const char *raw, size_t len);
 #define MIME_IDENTITY_BYTES 32
 int mime_identity(const char *raw, size_t len,
     unsigned char out[MIME_IDENTITY_BYTES]);
+/* The same as 64 lower-case hex digits and a NUL in HEX (the store's
+ * ticket digest, STORE_DIGEST_HEX bytes: tfadesk's store_digest_fn). */
+#define MIME_IDENTITY_HEX (2 * MIME_IDENTITY_BYTES + 1)
+int mime_identity_hex(const char *raw, size_t len,
+    char hex[MIME_IDENTITY_HEX]);
 /* Does SUBJECT say the message is a forward ("Fwd:", "FW:", "WG:", "TR:",
  * after any "Re:" and "[tag]")? */
 int mime_subject_forwarded(const char *subject);

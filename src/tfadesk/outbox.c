@@ -10,7 +10,8 @@
 #include "tfadesk.h"
 #include "json.h"
 #include "store.h"
-#include "admin.h"
+#include "cmd.h"
+#include "table.h"
 #include "term.h"
 
 static const char *

@@ -19,7 +19,9 @@
 #include "tfadesk.h"
 #include "json.h"
 #include "store.h"
+#include "cmd.h"
 #include "admin.h"
+#include "table.h"
 #include "mail.h"
 #include "mime.h"
 #include "term.h"
@@ -46,7 +48,7 @@ ticket_id_arg(const char *s)
 static void
 check_filter(const char *what, const char *v, size_t max)
 {
-	if (v && (*v == '\0' || !valid_text(v) || strlen(v) > max))
+	if (v && !utf8_valid_text(v, max))
 		usage_error("queue list", "%s: 1-%zu characters of text, no "
 		    "control characters", what, max);
 }
@@ -589,7 +591,7 @@ check_name(const char *what, const char *v)
 {
 	if (v == NULL)
 		usage_error("queue", "%s is required", what);
-	if (!valid_text(v) || strlen(v) > 200)
+	if (!utf8_valid_text(v, 200))
 		usage_error("queue", "%s: 1-200 characters of text, no "
 		    "control characters", what);
 }

@@ -13,11 +13,13 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "phone.h"
+#include "cmd.h"
 #include "admin.h"
-#include "desk.h"
+#include "table.h"
+#include "staff.h"
 
 int
-desk_valid_staff_name(const char *name)
+staff_valid_name(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -67,10 +69,10 @@ staff_add(struct cmd_env *env, const char *name)
 			    env->password_file);
 		return ex == EX_NOPERM ? ex : EX_NOINPUT;
 	}
-	if (strlen(pw) < DESK_MIN_PASSWORD || strlen(pw) > 1024) {
+	if (strlen(pw) < STAFF_MIN_PASSWORD || strlen(pw) > 1024) {
 		log_warnx("staff add: password file %s: the password must have "
 		    "%d to 1024 characters", env->password_file,
-		    DESK_MIN_PASSWORD);
+		    STAFF_MIN_PASSWORD);
 		sodium_memzero(pw, strlen(pw));
 		free(pw);
 		return EX_DATAERR;
@@ -149,7 +151,7 @@ cmd_staff(struct cmd_env *env, int argc, char **argv)
 	if (argc != 3)
 		usage_error("staff", "expected add NAME, list, disable NAME or "
 		    "enable NAME");
-	if (!desk_valid_staff_name(argv[2]))
+	if (!staff_valid_name(argv[2]))
 		usage_error("staff", "NAME: 1-32 of a-z 0-9 . - _");
 	if (strcmp(argv[1], "add") == 0) {
 		env_allow(env, "staff add", OPT_PHONE | OPT_PASSWORD_FILE);

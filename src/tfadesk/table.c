@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tfadesk.h"
-#include "admin.h"
+#include "table.h"
 #include "term.h"
 
 struct table {

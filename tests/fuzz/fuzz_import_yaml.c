@@ -9,7 +9,7 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "phone.h"
-#include "tfadesk/admin.h"
+#include "tfadesk/import.h"
 
 static struct numbering *N;
 static struct store *S;

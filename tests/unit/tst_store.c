@@ -12,6 +12,7 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "tfadesk/mail.h"
+#include "tfadesk/mime.h"
 #include "check.h"
 
 static char dir[] = "/tmp/tst_store.XXXXXX";
@@ -81,7 +82,7 @@ migrate_v1(void)
 	s = store_open(path, STORE_CREATE);
 	CHECK(s && store_migrate(s) == -1 && store_version(s) == 1,
 	    "no digest function: the migration fails, nothing changed");
-	store_set_digest(s, ticket_digest);
+	store_set_digest(s, mime_identity_hex);
 	CHECK(store_migrate(s) == 0 && store_version(s) >= 2, "migrated");
 	store_close(s);
 	s = store_open(path, 0);
@@ -90,7 +91,7 @@ migrate_v1(void)
 	CHECK(store_ticket_get(s, 1, 0, &t) == 0 && strcmp(t.msgkey, "a@x") ==
 	    0 && t.state == TICKET_APPLIED, "Message-ID ticket kept");
 	ticket_clear(&t);
-	ticket_digest(v1_noid, strlen(v1_noid), hex);
+	mime_identity_hex(v1_noid, strlen(v1_noid), hex);
 	CHECK(store_ticket_get(s, 2, 0, &t) == 0 && strncmp(t.msgkey,
 	    "digest:", 7) == 0 && strcmp(t.msgkey + 7, hex) == 0,
 	    "no Message-ID: keyed by its identity (%s)", t.msgkey);
@@ -103,11 +104,11 @@ migrate_v1(void)
 	outbox_free(o, n);
 	CHECK(store_source_known(s, "imap:x/INBOX:1:7") == 1, "sources kept");
 
-	ticket_digest(v1_id_imap, strlen(v1_id_imap), hex);
+	mime_identity_hex(v1_id_imap, strlen(v1_id_imap), hex);
 	CHECK(store_ticket_add(s, "imap:x/INBOX:2:9", "a@x", hex, v1_id_imap,
 	    strlen(v1_id_imap), &id) == 1 && id == 1,
 	    "the same mail again (trace fields, CRLF): known");
-	ticket_digest(v1_noid_imap, strlen(v1_noid_imap), hex);
+	mime_identity_hex(v1_noid_imap, strlen(v1_noid_imap), hex);
 	char *key = xstrfmt("digest:%s", hex);
 	CHECK(store_ticket_add(s, "pop3:x:5", key, hex, v1_noid_imap,
 	    strlen(v1_noid_imap), &id) == 1 && id == 2,

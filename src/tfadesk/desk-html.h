@@ -1,27 +1,16 @@
 /*
- * desk.h - the staff desk (tfadesk desk): a small web application served
- * by tfadesk itself (libmicrohttpd), and the staff logins it needs.
- *
- *   staff.c      tfadesk staff add|list|disable|enable
- *   desk.c       the HTTP server: login (password, then an SMS code through
- *                the verifier's own code), sessions, CSRF, the pages and
- *                the actions
- *   desk-html.c  the one HTML escaping function, the page frame, the
- *                stylesheet
+ * desk-html.h - the staff desk's HTML (desk-html.c): the one escaping
+ * function every dynamic string of a page goes through, the page frame and
+ * the stylesheet. The desk itself (tfadesk desk) is desk.c; the staff
+ * logins it needs are staff.c.
  */
-#ifndef DESK_H
-#define DESK_H
+#ifndef DESK_HTML_H
+#define DESK_HTML_H
 
 #include <stddef.h>
 
 struct buf;
 
-#define DESK_MIN_PASSWORD 10
-
-/* staff.c: 1-32 of a-z 0-9 . - _ */
-int desk_valid_staff_name(const char *);
-
-/* desk-html.c */
 /* Text from anywhere (mail above all) as HTML text or attribute value:
  * & < > " ' escaped; C0/C1 controls, DEL and bidi controls shown as
  * visible escapes (term_escape), bad UTF-8 as "\xff"; lines kept. The one
