@@ -45,8 +45,9 @@ users_free(struct user *u, size_t n)
 }
 
 static void
-read_account(struct dbst *st, struct account *a)
+read_account(struct dbst *st, void *row)
 {
+	struct account *a = row;
 	const char *kind = db_col_text(st, 1);
 
 	a->id = store_col_text(st, 0);
@@ -58,8 +59,10 @@ read_account(struct dbst *st, struct account *a)
 }
 
 static void
-read_user(struct dbst *st, struct user *u)
+read_user(struct dbst *st, void *row)
 {
+	struct user *u = row;
+
 	u->id = store_col_text(st, 0);
 	u->account = store_col_text(st, 1);
 	u->name = store_col_text(st, 2);
@@ -71,19 +74,11 @@ store_account_get(struct store *s, const char *id, struct account *a)
 {
 	struct dbst *st = store_stmt(s, "SELECT " ACCOUNT_COLS
 	    " FROM accounts a WHERE a.id = ?");
-	int rc;
 
 	memset(a, 0, sizeof *a);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, id);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		read_account(st, a);
-	db_reset(st);
-	if (rc == DB_ROW)
-		return 0;
-	return rc == DB_DONE ? 1 : store_err(s, "account");
+	if (st != NULL)
+		store_bind_text(st, 1, id);
+	return store_row(s, st, read_account, a, "account");
 }
 
 int
@@ -93,20 +88,9 @@ store_account_list(struct store *s, struct account **out, size_t *n)
 	struct dbst *st = store_stmt(s, "SELECT " ACCOUNT_COLS
 	    " FROM accounts a ORDER BY coalesce(a.reseller, a.id), "
 	    "a.reseller IS NOT NULL, a.id");
-	struct account *v = NULL;
-	size_t cnt = 0;
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	while ((rc = db_step(st)) == DB_ROW) {
-		v = xreallocarray(v, cnt + 1, sizeof *v);
-		read_account(st, &v[cnt++]);
-	}
-	db_reset(st);
-	*out = v;
-	*n = cnt;
-	return rc == DB_DONE ? 0 : store_err(s, "account list");
+	return store_rows(s, st, read_account, sizeof **out, out, n,
+	    "account list");
 }
 
 int
@@ -115,21 +99,10 @@ store_account_users(struct store *s, const char *account_id,
 {
 	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone "
 	    "FROM users WHERE account = ? ORDER BY id");
-	struct user *v = NULL;
-	size_t cnt = 0;
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, account_id);
-	while ((rc = db_step(st)) == DB_ROW) {
-		v = xreallocarray(v, cnt + 1, sizeof *v);
-		read_user(st, &v[cnt++]);
-	}
-	db_reset(st);
-	*out = v;
-	*n = cnt;
-	return rc == DB_DONE ? 0 : store_err(s, "users");
+	if (st != NULL)
+		store_bind_text(st, 1, account_id);
+	return store_rows(s, st, read_user, sizeof **out, out, n, "users");
 }
 
 int
@@ -137,19 +110,11 @@ store_user_get(struct store *s, const char *user_id, struct user *u)
 {
 	struct dbst *st = store_stmt(s, "SELECT id, account, name, phone "
 	    "FROM users WHERE id = ?");
-	int rc;
 
 	memset(u, 0, sizeof *u);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, user_id);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		read_user(st, u);
-	db_reset(st);
-	if (rc == DB_ROW)
-		return 0;
-	return rc == DB_DONE ? 1 : store_err(s, "user");
+	if (st != NULL)
+		store_bind_text(st, 1, user_id);
+	return store_row(s, st, read_user, u, "user");
 }
 
 int

@@ -76,8 +76,10 @@ store_staff_add(struct store *s, const struct staff *m, const char *actor)
 }
 
 static void
-read_staff(struct dbst *st, struct staff *m)
+read_staff(struct dbst *st, void *row)
 {
+	struct staff *m = row;
+
 	m->name = store_col_text(st, 0);
 	m->phone = store_col_text(st, 1);
 	m->pwhash = store_col_text(st, 2);
@@ -90,19 +92,11 @@ store_staff_get(struct store *s, const char *name, struct staff *m)
 {
 	struct dbst *st = store_stmt(s, "SELECT name, phone, pwhash, "
 	    "disabled, created FROM staff WHERE name = ?");
-	int rc;
 
 	memset(m, 0, sizeof *m);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, name);
-	rc = db_step(st);
-	if (rc == DB_ROW)
-		read_staff(st, m);
-	db_reset(st);
-	if (rc == DB_ROW)
-		return 0;
-	return rc == DB_DONE ? 1 : store_err(s, "staff");
+	if (st != NULL)
+		store_bind_text(st, 1, name);
+	return store_row(s, st, read_staff, m, "staff");
 }
 
 int
@@ -110,21 +104,9 @@ store_staff_list(struct store *s, struct staff **out, size_t *n)
 {
 	struct dbst *st = store_stmt(s, "SELECT name, phone, pwhash, "
 	    "disabled, created FROM staff ORDER BY name");
-	struct staff *v = NULL;
-	size_t cnt = 0;
-	int rc;
 
-	if (st == NULL)
-		return -1;
-	while ((rc = db_step(st)) == DB_ROW) {
-		v = xreallocarray(v, cnt + 1, sizeof *v);
-		memset(&v[cnt], 0, sizeof v[cnt]);
-		read_staff(st, &v[cnt++]);
-	}
-	db_reset(st);
-	*out = v;
-	*n = cnt;
-	return rc == DB_DONE ? 0 : store_err(s, "staff list");
+	return store_rows(s, st, read_staff, sizeof **out, out, n,
+	    "staff list");
 }
 
 int
@@ -391,28 +373,14 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	db_bind_int(st, 8, f->limit > 0 ? f->limit : 100);
 	while ((rc = db_step(st)) == DB_ROW) {
 		struct ticket *t;
-		const char *state = db_col_text(st, 5);
-		enum ticket_state ts = TICKET_NEW;
 
 		v = xreallocarray(v, cnt + 1, sizeof *v);
 		as = xreallocarray(as, cnt + 1, sizeof *as);
 		t = &v[cnt];
 		memset(t, 0, sizeof *t);
-		t->id = db_col_int64(st, 0);
-		t->msgkey = store_col_text(st, 1);
-		t->source = store_col_text(st, 2);
-		t->received = (time_t)db_col_int64(st, 3);
-		t->kind = store_col_text(st, 4);
-		if (state)
-			ticket_state_parse(state, &ts);
-		t->state = ts;
-		t->reason = store_col_text(st, 6);
-		t->from_addr = store_col_text(st, 7);
-		t->subject = store_col_text(st, 8);
-		t->fields = store_col_text(st, 9);
-		t->results = store_col_text(st, 10);
-		t->account = store_col_text(st, 11);
-		as[cnt] = store_col_text(st, 12);
+		store_read_ticket(st, t);
+		as[cnt] = t->assigned;
+		t->assigned = NULL;
 		cnt++;
 	}
 	db_reset(st);

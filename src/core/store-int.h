@@ -40,6 +40,21 @@ struct store {
 struct dbst *store_stmt(struct store *, const char *sql);
 /* Logs "store: WHAT: the database's message" and returns -1. */
 int store_err(struct store *, const char *what);
+/* Reading rows: RD fills one element (a struct of the caller's) from the
+ * row at ST. ST has its parameters bound; it is reset after. */
+typedef void (*store_read_fn)(struct dbst *, void *);
+/* At most one row into OUT: 0 a row, 1 none, -1 an error (WHAT named). */
+int store_row(struct store *, struct dbst *, store_read_fn, void *out,
+    const char *what);
+/* Every row, each into a zeroed element of SIZE bytes of an owned array
+ * stored at *(T **)OUTP, N of them: 0, or -1 (WHAT named; the rows read
+ * so far are still at *OUTP for the caller to free). */
+int store_rows(struct store *, struct dbst *, store_read_fn, size_t size,
+    void *outp, size_t *n, const char *what);
+/* The columns "id, msgkey, source, received, kind, state, reason,
+ * from_addr, subject, fields, results, account, assigned" (0-12) of the
+ * row at ST into T, each text owned (store-ticket.c). */
+void store_read_ticket(struct dbst *, struct ticket *);
 /* Binds a string or NULL. */
 int store_bind_text(struct dbst *, int idx, const char *);
 /* 1 on PostgreSQL */

@@ -177,6 +177,13 @@ fail:
 static void
 read_ticket(struct dbst *st, struct ticket *t)
 {
+	store_read_ticket(st, t);
+	t->refused = db_col_int(st, 13);
+}
+
+void
+store_read_ticket(struct dbst *st, struct ticket *t)
+{
 	const char *state = db_col_text(st, 5);
 	enum ticket_state ts = TICKET_NEW;
 
@@ -195,7 +202,6 @@ read_ticket(struct dbst *st, struct ticket *t)
 	t->results = store_col_text(st, 10);
 	t->account = store_col_text(st, 11);
 	t->assigned = store_col_text(st, 12);
-	t->refused = db_col_int(st, 13);
 }
 
 int

@@ -515,6 +515,50 @@ store_err(struct store *s, const char *what)
 	return -1;
 }
 
+int
+store_row(struct store *s, struct dbst *st, store_read_fn rd, void *out,
+    const char *what)
+{
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = db_step(st);
+	if (rc == DB_ROW)
+		rd(st, out);
+	db_reset(st);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? 1 : store_err(s, what);
+}
+
+int
+store_rows(struct store *s, struct dbst *st, store_read_fn rd, size_t size,
+    void *outp, size_t *n, const char *what)
+{
+	char *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc;
+
+	*(void **)outp = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	while ((rc = db_step(st)) == DB_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xreallocarray(v, cap, size);
+		}
+		memset(v + cnt * size, 0, size);
+		rd(st, v + cnt * size);
+		cnt++;
+	}
+	db_reset(st);
+	*(void **)outp = v;
+	*n = cnt;
+	return rc == DB_DONE ? 0 : store_err(s, what);
+}
+
 struct dbst *
 store_stmt(struct store *s, const char *sql)
 {
