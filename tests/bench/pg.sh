@@ -193,14 +193,19 @@ check_lua "$FP1" "$FP2" > "$W/floor2.lua"
 check_lua "$PORT" > "$W/check1.lua"
 check_lua "$PORT" "$P2" > "$W/check2.lua"
 
+# import NAME: NAME's database with the users
+import() {
+	t0=$(date +%s)
+	tfadesk -c "$W/$1/tfadesk.yaml" db init >/dev/null &&
+	    tfadesk -c "$W/$1/tfadesk.yaml" db import "$W/accounts.yaml" >/dev/null ||
+	    { echo "$1: db init/import failed"; return 1; }
+	echo "$1: $USERS users imported in $(( $(date +%s) - t0 )) s"
+}
 # verifier NAME LABEL NSERVE: starts, floor, checks; one summary line
 verifier() {
 	C=$W/$1/tfadesk.yaml
 	pg=0; grep -q '^database: postgresql:' "$C" && pg=1
-	t0=$(date +%s)
-	tfadesk -c "$C" db init >/dev/null && tfadesk -c "$C" db import "$W/accounts.yaml" >/dev/null ||
-	    { echo "$2: db init/import failed"; return 1; }
-	echo "$2: $USERS users imported in $(( $(date +%s) - t0 )) s"
+	tfadesk -c "$C" db init >/dev/null || { echo "$2: db init failed"; return 1; }
 	tfadesk-verify -c "$C" serve --listen "127.0.0.1:$PORT" 2>>"$W/serve.err" & pids="$!"
 	[ "$3" = 2 ] && { tfadesk-verify -c "$C" serve --listen "127.0.0.1:$P2" 2>>"$W/serve.err" & pids="$pids $!"; }
 	wait_up "http://127.0.0.1:$PORT/healthz" && { [ "$3" = 1 ] || wait_up "http://127.0.0.1:$P2/healthz"; } ||
@@ -257,10 +262,14 @@ batch() {
 
 echo "verifier: $USERS users, $NCHAL pending codes, wrk -t2 -c$CONNS ${SECS}s, verifier.threads $THREADS"
 config vsqlite "$W/vsqlite/var/bench.db"
-verifier vsqlite "sqlite" 1
-config vpg1 "$(pg_new_db)"
+import vsqlite && verifier vsqlite "sqlite" 1
+# PostgreSQL: imported once, copied for each run (createdb -T)
+config vpg "$(pg_new_db)"
+import vpg
+tpl=$(sed -n 's|^database: postgresql://postgres@/\([^?]*\)?.*|\1|p' "$W/vpg/tfadesk.yaml")
+config vpg1 "$(pg_new_db "$tpl")"
 verifier vpg1 "postgresql, 1 verifier" 1
-config vpg2 "$(pg_new_db)"
+config vpg2 "$(pg_new_db "$tpl")"
 verifier vpg2 "postgresql, 2 verifiers" 2
 
 mkdir -p "$W/mail/new" "$W/mail/cur" "$W/mail/tmp"
