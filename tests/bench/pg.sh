@@ -210,9 +210,12 @@ verifier() {
 	[ "$3" = 2 ] && { tfadesk-verify -c "$C" serve --listen "127.0.0.1:$P2" 2>>"$W/serve.err" & pids="$pids $!"; }
 	wait_up "http://127.0.0.1:$PORT/healthz" && { [ "$3" = 1 ] || wait_up "http://127.0.0.1:$P2/healthz"; } ||
 	    { echo "$2: serve did not start"; cat "$W/serve.err"; stop; return 1; }
+	# (wrk divides by its -d, not by the time until the last thread stopped)
+	t0=$(date +%s.%N)
 	wrk -t2 -c"$CONNS" -d60s --latency -s "$W/start.lua" "http://127.0.0.1:$PORT/" > "$W/$1.start" 2>&1
-	echo "$2: starts (SMS to the spool): $(figures "$W/$1.start" |
-	    awk '{ printf "%d/s, p50 %.2f ms, p99 %.2f ms (%d starts, %d errors)", $1, $2, $3, $4, $5 }')"
+	t1=$(date +%s.%N)
+	echo "$2: starts (SMS to the spool): $(figures "$W/$1.start" | awk -v s="$(echo "$t1 - $t0" | bc)" '
+	    { printf "%.0f/s, p50 %.2f ms, p99 %.2f ms (%d starts in %.1f s, %d errors)", $4 / s, $2, $3, $4, s, $5 }')"
 	[ -f "$W/$1/var/bench-verify.db" ] && echo "$W/$1/var/bench-verify.db" > "$W/$1/database"
 	pending=$(sql "$1" "SELECT count(*) FROM challenges WHERE state = 'pending'")
 	floor "$3" "$W/floor$3.lua"
