@@ -3,7 +3,8 @@
 # SQLite it skips): db init's schema and its version, the batch's advisory
 # lock (another host's batch holds it: 75 at once, --wait waits), the
 # password file's mode rules, connection errors that never show the
-# password, verifier.database refused.
+# password, verifier.database refused, the verifier's starts reusing
+# their connections.
 . "$(dirname "$0")/lib.sh"
 [ "$ON_PG" = 1 ] || { echo "PostgreSQL only (tests/run.sh runs it as t_pg@pg)"; exit 77; }
 C="$T/tfadesk.yaml"
@@ -60,4 +61,28 @@ expect_exit 78 "verifier.database on PostgreSQL: 78" tfadesk -c "$T/x.yaml" acco
 contains "$T/err" "verifier.database: only with an SQLite database" "... names the key"
 printf 'database: %s/a.db\ndatabase_password_file: %s\n' "$T" "$T/pw" > "$T/y.yaml"
 expect_exit 78 "database_password_file on SQLite: 78" tfadesk -c "$T/y.yaml" account list
+
+# the verifier's starts keep their connections for the next start (each
+# used to connect anew: a server process forked, the schema checked, every
+# statement prepared again); pg_stat_database counts the sessions
+. "$TOP/tests/verify-lib.sh"
+P=${VERIFY_PORT:-$(free_port 18025 18099)}
+tfadesk-verify -c "$C" serve --listen "127.0.0.1:$P" 2>"$T/serve.err" &
+spid=$!
+at_exit "kill $spid 2>/dev/null"
+check "serve answers" wait_http "http://127.0.0.1:$P/healthz"
+sessions() { psql -d "$DB_URI" -c "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"; }
+s0=$(sessions)
+i=0
+while [ $i -lt 12 ]; do
+	curl -s -m 20 --data-binary '{"user_id": "U3001"}' "http://127.0.0.1:$P/v1/challenges" >> "$T/starts"
+	i=$((i + 1))
+done
+sleep 1
+s1=$(sessions)
+check "12 starts answered ($(sort "$T/starts" | uniq -c | tr -s ' \n' ' '))" \
+    test "$(grep '"outcome"' "$T/starts" | grep -vc '"error"')" = 12
+check "12 starts one after another: a few connections, not one each ($s0 -> $s1 sessions)" \
+    test $((s1 - s0)) -le 4
+kill $spid; wait $spid
 finish

@@ -42,7 +42,11 @@ struct pgconn {
 	char state[6];         /* SQLSTATE of the last error */
 	int64_t changes;
 	unsigned long seq;     /* prepared statements' names */
+	struct buf dealloc;    /* "DEALLOCATE sN;" of finalized statements */
+	int ndealloc;
 };
+/* finalized statements whose DEALLOCATEs go together, in one round trip */
+#define DEALLOC_BATCH 32
 
 struct pgst {
 	struct pgconn *pc;
@@ -106,6 +110,7 @@ pg_connect(const char *uri, const char *password)
 	keys[n] = "application_name", vals[n++] = program_invocation_short_name;
 	keys[n] = vals[n] = NULL;
 	pc = xcalloc(1, sizeof *pc);
+	buf_init(&pc->dealloc);
 	pc->c = PQconnectdbParams(keys, vals, 1);
 	if (pc->c == NULL || PQstatus(pc->c) != CONNECTION_OK) {
 		const char *m = pc->c ? PQerrorMessage(pc->c) : "out of memory";
@@ -128,8 +133,10 @@ pg_close(void *pc_)
 	struct pgconn *pc = pc_;
 	if (pc == NULL)
 		return;
+	/* the statements not yet deallocated die with the connection */
 	if (pc->c)
 		PQfinish(pc->c);
+	buf_free(&pc->dealloc);
 	free(pc);
 }
 
@@ -235,17 +242,24 @@ static void
 pg_finalize(void *st_)
 {
 	struct pgst *st = st_;
-	char sql[48];
+	struct pgconn *pc = st->pc;
 	PGresult *res;
 
 	pg_reset(st);
 	pg_clear(st);
-	/* an aborted transaction refuses even this: the name dies with
-	 * the connection then */
-	if (*st->name && PQtransactionStatus(st->pc->c) == PQTRANS_IDLE) {
-		snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-		res = PQexec(st->pc->c, sql);
+	/* the server's copy goes later, DEALLOC_BATCH at a time (a round
+	 * trip each cost every store_close one a cached statement), or with
+	 * the connection; an aborted transaction refuses even this: the
+	 * names wait for the next finalize then */
+	if (*st->name)
+		buf_addf(&pc->dealloc, "DEALLOCATE %s;", st->name),
+		pc->ndealloc++;
+	if (pc->ndealloc >= DEALLOC_BATCH && pc->dealloc.err == 0 &&
+	    PQtransactionStatus(pc->c) == PQTRANS_IDLE) {
+		res = PQexec(pc->c, pc->dealloc.s);
 		PQclear(res);
+		buf_reset(&pc->dealloc);
+		pc->ndealloc = 0;
 	}
 	free(st->val);
 	free(st->len);
@@ -337,6 +351,68 @@ undo_statement(struct pgconn *pc)
 	memcpy(pc->state, state, sizeof state);
 }
 
+/*
+ * A write inside a transaction, under a savepoint of its own, in one round
+ * trip: SAVEPOINT, the statement and RELEASE go together (libpq's pipeline
+ * mode; three round trips one after the other cost three waits for the
+ * server, and a thread switch each on both sides). The statement's result
+ * (NULL: out of memory); *SP is set when the savepoint was made (the
+ * caller rolls back to it when the statement failed: the server skipped
+ * the RELEASE then).
+ */
+static PGresult *
+exec_saved(struct pgst *st, int *sp)
+{
+	PGconn *c = st->pc->c;
+	PGresult *r, *res = NULL, *spres = NULL;
+
+	*sp = 0;
+	if (PQenterPipelineMode(c) != 1)
+		goto serial;
+	if (PQsendQueryParams(c, "SAVEPOINT db_st", 0, NULL, NULL, NULL,
+	    NULL, 0) != 1 ||
+	    PQsendQueryPrepared(c, st->name, st->n,
+	    (const char *const *)st->val, st->len, st->fmt, 0) != 1 ||
+	    PQsendQueryParams(c, "RELEASE SAVEPOINT db_st", 0, NULL, NULL,
+	    NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(c) != 1) {
+		/* nothing was sent (libpq buffers until the sync) */
+		PQexitPipelineMode(c);
+		goto serial;
+	}
+	/* each query's results end with a NULL; then the sync's */
+	for (int q = 0; q < 3; q++)
+		while ((r = PQgetResult(c)) != NULL) {
+			if (q == 0 && spres == NULL)
+				spres = r;
+			else if (q == 1 && res == NULL)
+				res = r;
+			else
+				PQclear(r);
+		}
+	while ((r = PQgetResult(c)) != NULL &&
+	    PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+		PQclear(r);
+	PQclear(r);
+	PQexitPipelineMode(c);
+	*sp = PQresultStatus(spres) == PGRES_COMMAND_OK;
+	/* the savepoint failed, and the statement was not run: its error */
+	if (!*sp && spres) {
+		PQclear(res);
+		return spres;
+	}
+	PQclear(spres);
+	return res;
+serial:
+	*sp = pg_exec(st->pc, "SAVEPOINT db_st") == 0;
+	res = PQexecPrepared(c, st->name, st->n,
+	    (const char *const *)st->val, st->len, st->fmt, 0);
+	if (*sp && (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK))
+		pg_exec(st->pc, "RELEASE SAVEPOINT db_st");
+	return res;
+}
+
 static int
 pg_step(void *st_)
 {
@@ -348,10 +424,13 @@ pg_step(void *st_)
 	if (st->res == NULL) {
 		if (*st->name == '\0' && prepare_now(st) == -1)
 			return DB_ERROR;
-		sp = st->write && PQtransactionStatus(st->pc->c) ==
-		    PQTRANS_INTRANS && pg_exec(st->pc, "SAVEPOINT db_st") == 0;
-		st->res = PQexecPrepared(st->pc->c, st->name, st->n,
-		    (const char *const *)st->val, st->len, st->fmt, 0);
+		sp = 0;
+		if (st->write && PQtransactionStatus(st->pc->c) ==
+		    PQTRANS_INTRANS)
+			st->res = exec_saved(st, &sp);
+		else
+			st->res = PQexecPrepared(st->pc->c, st->name, st->n,
+			    (const char *const *)st->val, st->len, st->fmt, 0);
 		es = PQresultStatus(st->res);
 		if (es != PGRES_TUPLES_OK && es != PGRES_COMMAND_OK) {
 			set_err(st->pc, NULL, st->res);
@@ -363,8 +442,6 @@ pg_step(void *st_)
 				undo_statement(st->pc);
 			return DB_ERROR;
 		}
-		if (sp)
-			pg_exec(st->pc, "RELEASE SAVEPOINT db_st");
 		cmd = PQcmdStatus(st->res);
 		if (strncmp(cmd, "INSERT", 6) == 0 ||
 		    strncmp(cmd, "UPDATE", 6) == 0 ||

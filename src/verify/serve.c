@@ -120,6 +120,16 @@ static struct {
  * (each resumes its connection before it ends). */
 static pthread_mutex_t flight_mu = PTHREAD_MUTEX_INITIALIZER;
 static int inflight, nstarts;
+/* The start threads' connections, kept for the next start: opening one
+ * costs a PostgreSQL backend (a fork, the schema check, every statement
+ * prepared anew) or, on SQLite, two files opened and attached. At most
+ * STARTS_KEPT idle; one a start failed on is closed, not kept. */
+#define STARTS_KEPT 8
+static struct {
+	pthread_mutex_t mu;
+	struct store *s[STARTS_KEPT];
+	int n;
+} kept = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
 
 static struct store *thread_store(void);
 static void store_dtor(void *);
@@ -192,21 +202,51 @@ thread_store(void)
 	return s;
 }
 
-/* A start, in its own thread: its own database connection, then the
- * answer handed back to MHD. Nothing of RQ is touched after the resume:
- * from then on MHD may answer and free it. */
+/* A start's connection: a kept one, else a new one. NULL: logged. */
+static struct store *
+start_store(void)
+{
+	struct store *s = NULL;
+
+	pthread_mutex_lock(&kept.mu);
+	if (kept.n > 0)
+		s = kept.s[--kept.n];
+	pthread_mutex_unlock(&kept.mu);
+	return s ? s : open_store();
+}
+
+/* S back for the next start, or closed: when the start failed (the
+ * server may have gone under it), or when enough are kept. */
+static void
+start_store_done(struct store *s, int failed)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&kept.mu);
+	if (!failed && kept.n < STARTS_KEPT) {
+		kept.s[kept.n++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&kept.mu);
+	store_close(s);
+}
+
+/* A start, in its own thread: a database connection of its own (none
+ * other uses it meanwhile), then the answer handed back to MHD. Nothing of
+ * RQ is touched after the resume: from then on MHD may answer and free
+ * it. */
 static void *
 start_thread(void *arg)
 {
 	struct req *rq = arg;
 	struct store *s;
 
-	if ((s = open_store()) == NULL) {
+	if ((s = start_store()) == NULL) {
 		rq->r.outcome = V_ERROR;
 		rq->r.error = "database unavailable";
 	} else
 		verifier_start(V, s, rq->user_id, &rq->r);
-	store_close(s);
+	start_store_done(s, rq->r.outcome == V_ERROR);
 	__atomic_store_n(&rq->ready, 1, __ATOMIC_RELEASE);
 	MHD_resume_connection(rq->conn);
 	pthread_mutex_lock(&flight_mu);
@@ -1253,6 +1293,8 @@ serve_run(struct verifier *v, const char *listen)
 	MHD_stop_daemon(d);
 	verifier_batch_stop(v);
 	store_close(ws);
+	while (kept.n > 0)
+		store_close(kept.s[--kept.n]);
 	__atomic_store_n(&stopping, 1, __ATOMIC_RELEASE);
 	pthread_join(ckpt, NULL);
 	store_close(s);
