@@ -66,7 +66,19 @@ json_quote_n(struct buf *b, const char *s, size_t n)
 
 	buf_addc(b, '"');
 	while (n > 0) {
-		size_t k = utf8_decode(s, n, &cp);
+		size_t k = 0;
+
+		/* a run of printable ASCII but " and \ as it is, in one copy */
+		while (k < n && s[k] >= 0x20 && s[k] < 0x7f && s[k] != '"' &&
+		    s[k] != '\\')
+			k++;
+		if (k > 0) {
+			buf_add(b, s, k);
+			s += k;
+			n -= k;
+			continue;
+		}
+		k = utf8_decode(s, n, &cp);
 		if (k == 0) {
 			buf_adds(b, "\\ufffd");
 			k = 1;

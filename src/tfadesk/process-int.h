@@ -66,6 +66,11 @@ struct job {
 	int have_reseller;
 	int auth_ok;
 	char auth_why[256];
+	int have_auth;          /* auth_ok and auth_why found already */
+	int automatic;          /* msg_is_automatic(), with its reason */
+	const char *auto_why;
+	int have_auto;          /* automatic found already */
+	int plan_only;          /* only the plan is wanted (staff_plan) */
 	/* outcome */
 	enum ticket_state state;
 	struct buf reason;

@@ -157,7 +157,6 @@ decide(struct job *j)
 {
 	const char *why = NULL;
 	char *ours;
-	int automatic;
 
 	/*
 	 * An earlier ticket has this Message-ID and other content: one of
@@ -173,17 +172,22 @@ decide(struct job *j)
 		    "applied automatically", (long long)j->t.dup_of);
 		if (j->msg->error == NULL) {
 			match_rules(j);
-			fields_json(j);
+			if (!j->plan_only)
+				fields_json(j);
 		}
 		set_outcome(j, TICKET_NEEDS_REVIEW, NULL);
 		return 0;
 	}
 
 	/* RFC 3834: never answer automatic mail, never act on it */
-	ours = our_address(j->cfg->reply.from);
-	automatic = msg_is_automatic(j->msg, ours, &why);
-	free(ours);
-	if (automatic) {
+	if (!j->have_auto) {
+		ours = our_address(j->cfg->reply.from);
+		j->automatic = msg_is_automatic(j->msg, ours, &j->auto_why);
+		free(ours);
+		j->have_auto = 1;
+	}
+	if (j->automatic) {
+		why = j->auto_why;
 		reason_add(j, "automatic mail (%s): not acted on, not answered",
 		    why ? why : "loop protection");
 		set_outcome(j, TICKET_IGNORED, NULL);
@@ -204,11 +208,17 @@ decide(struct job *j)
 	}
 
 	match_rules(j);
-	fields_json(j);
+	/* the fields are recorded with the ticket; a plan does not carry them */
+	if (!j->plan_only)
+		fields_json(j);
 	if (store_contact_resellers(j->s, j->msg->from_addr, &j->resellers,
 	    &j->nresellers) < 0)
 		return -1;
-	if (j->cfg->security.require_sender_auth)
+	/* depends on the message and the configuration only: a held
+	 * ticket's second decision (hold_plan()) takes the first one's */
+	if (j->have_auth)
+		;
+	else if (j->cfg->security.require_sender_auth)
 		j->auth_ok = auth_check(j->msg, j->cfg->security.authserv_id,
 		    j->auth_why, sizeof j->auth_why);
 	else {
@@ -216,6 +226,7 @@ decide(struct job *j)
 		snprintf(j->auth_why, sizeof j->auth_why, "sender authentication "
 		    "not required");
 	}
+	j->have_auth = 1;
 
 	if (j->rm.kind == RK_STAFF) {
 		reason_add(j, "not a 2FA set-up or missing-number request: left "
@@ -507,6 +518,7 @@ staff_plan(struct job *j, struct ticket_plan *p)
 	int rc;
 
 	j->staff = 1;
+	j->plan_only = 1;
 	rc = decide(j);
 	store_rollback(j->s);
 	if (rc != 0)
@@ -572,6 +584,13 @@ hold_plan(struct job *j)
 	sj.msg = j->msg;
 	sj.rm = j->rm;
 	sj.have_rm = j->have_rm;
+	/* what depends on the message and the configuration only */
+	sj.automatic = j->automatic;
+	sj.auto_why = j->auto_why;
+	sj.have_auto = j->have_auto;
+	sj.auth_ok = j->auth_ok;
+	memcpy(sj.auth_why, j->auth_why, sizeof sj.auth_why);
+	sj.have_auth = j->have_auth;
 	rc = staff_plan(&sj, &p);
 	memset(&sj.t, 0, sizeof sj.t);
 	sj.msg = NULL;

@@ -12,6 +12,8 @@
  *    digit runs masked first (mask_numbers), the original subject included;
  *  - a recipient the loop rules refuse (RFC 3834): reply_queue returns 1.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +261,86 @@ split_template(const char *src, char ***hdrs, size_t *nh, const char **body)
 	return 0;
 }
 
+/*
+ * Templates read by this process, each with the identity of the file it
+ * was read from (device, inode, size, modification time). A reply costs
+ * one stat() a name tried instead of open, read, read, close: on this
+ * kind of machine a system call costs more than rendering the reply. An
+ * edited or replaced file has another identity and is read again, so a
+ * long-lived process (the desk) sees edits at once, as before.
+ */
+#define TCACHE_N	16
+static struct tcache {
+	char		*path;
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 size;
+	struct timespec	 mtim;
+	char		*src;
+	size_t		 len;
+} tcache[TCACHE_N];
+static size_t ntcache;
+
+static int
+tcache_same(const struct tcache *c, const char *path, const struct stat *sb)
+{
+	return strcmp(c->path, path) == 0 && c->dev == sb->st_dev &&
+	    c->ino == sb->st_ino && c->size == sb->st_size &&
+	    c->mtim.tv_sec == sb->st_mtim.tv_sec &&
+	    c->mtim.tv_nsec == sb->st_mtim.tv_nsec;
+}
+
+/* read_file() of PATH through the cache: 0 and an owned copy, or -1
+ * with errno set (ENOENT: no such file). */
+static int
+tcache_read(const char *path, char **src, size_t *len)
+{
+	struct stat sb;
+	struct tcache *c;
+	size_t i;
+
+	if (stat(path, &sb) == -1)
+		return -1;
+	for (i = 0; i < ntcache; i++) {
+		c = &tcache[i];
+		if (strcmp(c->path, path) != 0)
+			continue;
+		if (tcache_same(c, path, &sb)) {
+			*src = xmalloc(c->len + 1);
+			memcpy(*src, c->src, c->len + 1);
+			*len = c->len;
+			return 0;
+		}
+		break;          /* changed: read again into this slot */
+	}
+	/* read after the stat: what is read is at least as new as the
+	 * identity kept, and a later change shows as another identity */
+	if (read_file(path, TMPL_FILE_MAX, src, len) == -1)
+		return -1;
+	if (!S_ISREG(sb.st_mode))
+		return 0;
+	if (i == ntcache) {
+		if (ntcache == TCACHE_N)
+			i = TCACHE_N - 1;       /* full: the last slot is reused */
+		else
+			ntcache++;
+	}
+	c = &tcache[i];
+	if (c->path == NULL || strcmp(c->path, path) != 0) {
+		free(c->path);
+		c->path = xstrdup(path);
+	}
+	free(c->src);
+	c->src = xmalloc(*len + 1);
+	memcpy(c->src, *src, *len + 1);
+	c->len = *len;
+	c->dev = sb.st_dev;
+	c->ino = sb.st_ino;
+	c->size = sb.st_size;
+	c->mtim = sb.st_mtim;
+	return 0;
+}
+
 static char *
 read_template(const char *dir, const char *name, char **path)
 {
@@ -270,12 +352,12 @@ read_template(const char *dir, const char *name, char **path)
 	    strchr(name, '/'))
 		return NULL;
 	*path = path_join(dir ? dir : ".", name);
-	if (read_file(*path, TMPL_FILE_MAX, &src, &len) == 0)
+	if (tcache_read(*path, &src, &len) == 0)
 		goto done;
 	if (strchr(name, '.') == NULL) {
 		free(*path);
 		*path = xstrfmt("%s/%s.txt", dir ? dir : ".", name);
-		if (read_file(*path, TMPL_FILE_MAX, &src, &len) == 0)
+		if (tcache_read(*path, &src, &len) == 0)
 			goto done;
 	}
 	log_warn("reply: template %s", *path);

@@ -46,6 +46,16 @@ clean_utf8(const char *s, int keep_newlines)
 	buf_init(&b);
 	buf_add(&b, "", 0);
 	while (*p) {
+		/* a run of printable ASCII as it is, in one copy */
+		if (*p >= 0x20 && *p < 0x7f) {
+			const unsigned char *q = p + 1;
+
+			while (*q >= 0x20 && *q < 0x7f)
+				q++;
+			buf_add(&b, p, (size_t)(q - p));
+			p = q;
+			continue;
+		}
 		if (*p == '\r' && keep_newlines) {
 			buf_addc(&b, '\n');
 			p += p[1] == '\n' ? 2 : 1;

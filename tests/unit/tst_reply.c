@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,47 @@ main(void)
 		FAIL("template path escape");
 	if (reply_build(&cfg, &m, 7, "missing", NULL, &r, &why) != -1)
 		FAIL("missing template");
+
+	/* templates are kept between replies: an edit, a replaced file and a
+	 * new file that comes first in the lookup are each seen at once */
+	{
+		struct timespec ts[2] = { { 1000000000, 0 }, { 1000000000, 0 } };
+		char *pa = xstrfmt("%s/edited.txt", tdir);
+		char *pn = xstrfmt("%s/edited.new", tdir);
+		char *pb = xstrfmt("%s/edited", tdir);
+		static const char *const want[] = { "first AAAA", "later BBBB",
+		    "moved CCCC", "plain DDDD" };
+
+		put("edited.txt", "Subject: s\n\nfirst AAAA\n");
+		for (int i = 0; i < 4; i++) {
+			if (i == 1) {           /* same size, another mtime */
+				put("edited.txt", "Subject: s\n\nlater BBBB\n");
+				ts[0].tv_sec = ts[1].tv_sec = 1000000100;
+				utimensat(AT_FDCWD, pa, ts, 0);
+			} else if (i == 2) {    /* same size and mtime, new file */
+				put("edited.new", "Subject: s\n\nmoved CCCC\n");
+				utimensat(AT_FDCWD, pn, ts, 0);
+				rename(pn, pa);
+			} else if (i == 3)      /* "edited" is tried first */
+				put("edited", "Subject: s\n\nplain DDDD\n");
+			for (int k = 0; k < 2; k++) {
+				msg_init(&m);
+				rc = reply_build(&cfg, &m, 7, "edited", NULL, &r,
+				    &why);
+				if (rc != 0 || strstr(r.message, want[i]) == NULL)
+					FAIL("template cache: step %d: not \"%s\"",
+					    i, want[i]);
+				else
+					CHECKED();
+				reply_out_clear(&r);
+			}
+		}
+		unlink(pb);
+		unlink(pa);
+		free(pa);
+		free(pn);
+		free(pb);
+	}
 
 	/* 5. template injection in values: literal text */
 	msg_init(&m);
