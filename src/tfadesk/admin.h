@@ -57,6 +57,9 @@ struct numbering *env_numbering(struct cmd_env *); /* exits 78 */
  * policy cannot be loaded (every problem printed). */
 struct proc *env_proc(struct cmd_env *);
 
+/* dbcopy.c: tfadesk db copy --to DATABASE */
+int cmd_db_copy(struct cmd_env *, int argc, char **argv);
+
 /* staff.c and desk.c: tfadesk staff, tfadesk desk */
 int cmd_staff(struct cmd_env *, int argc, char **argv);
 int cmd_desk(struct cmd_env *, int argc, char **argv);
