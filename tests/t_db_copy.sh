@@ -48,6 +48,11 @@ TFADESK_NOW=$((NOW + 9)); export TFADESK_NOW
 expect_exit 0 "verifier: the code" tfadesk-verify -c "$C" check U3001 "$code"
 expect_exit 0 "verifier start U3002" tfadesk-verify -c "$C" start U3002
 take_sms "$T/sms" >/dev/null
+# the two audit logs interleave: a main-file row in the same second as
+# the verifier's, and one after them
+expect_exit 0 "queue assign (same second)" tf queue assign 2 --to carol --by bob
+TFADESK_NOW=$((NOW + 20)); export TFADESK_NOW
+expect_exit 0 "queue assign (later)" tf queue assign 3 --to dave --by bob
 n=$(sqlite3 "$T/var/tfadesk.db" "SELECT count(*) FROM tickets")
 check "tickets stored ($n)" test "$n" -ge 6
 n=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT (SELECT count(*) FROM audit) || ' ' || (SELECT count(*) FROM sms_log) || ' ' || (SELECT count(*) FROM challenges)")
@@ -157,6 +162,12 @@ contains "$T/err" "table tickets" "... names the table"
 n=$(psql -d "$PG2" -c "SELECT count(*) FROM tickets")
 check "... nothing committed ($n tickets)" test "$n" = 0
 psql -d "$PG2" -c "DROP TRIGGER t_raw ON tickets"
+# a column db copy does not know (a schema step it missed) is refused, not
+# left behind
+psql -d "$PG2" -c "ALTER TABLE kv ADD COLUMN extra TEXT"
+expect_exit 70 "a column db copy does not know: 70" tf db copy --to "$PG2"
+contains "$T/err" "table kv (3 columns) is not one db copy knows" "... names the table"
+psql -d "$PG2" -c "ALTER TABLE kv DROP COLUMN extra"
 expect_exit 0 "without the trigger the copy goes through" tf db copy --to "$PG2"
 
 # refusals before anything is copied
@@ -182,4 +193,8 @@ expect_exit 65 "a source at an older schema: 65" tfadesk -c "$O" db copy --to "$
 contains "$T/err" "run tfadesk db init" "... says what to run"
 n=$(psql -d "$PG3" -c "SELECT count(*) FROM information_schema.tables WHERE table_name = 'tickets'")
 check "... the target untouched" test "$n" = 0
+chmod 600 "$T/pgpw"
+expect_exit 0 "--password-file (0600) --json" tf db copy --to "$PG3" --password-file "$T/pgpw" --json
+contains "$T/out" '{"table":"tickets","rows":' "--json: a row per table"
+contains "$T/out" '"blake2b":"' "--json: the whole checksum"
 finish

@@ -322,6 +322,60 @@ has_rows(struct store *s, const struct ctab *t)
 	return rc == DB_ROW ? 1 : rc == DB_DONE ? 0 : -1;
 }
 
+/*
+ * Every table S holds is one of tabs[] with as many columns: a schema step
+ * that adds a table or a column without adding it here would otherwise be
+ * left behind in silence. 0, or -1 logged.
+ */
+static int
+check_shape(struct store *s)
+{
+	static const char *const sql[] = {
+		"SELECT name, (SELECT count(*) FROM pragma_table_info(m.name, "
+		    "'main')) FROM main.sqlite_master m WHERE type = 'table' "
+		    "AND name NOT LIKE 'sqlite!_%' ESCAPE '!'",
+		"SELECT name, (SELECT count(*) FROM pragma_table_info(m.name, "
+		    "'verifier')) FROM verifier.sqlite_master m WHERE type = "
+		    "'table' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'",
+	};
+	static const char pgsql[] = "SELECT c.table_name, count(*) FROM "
+	    "information_schema.columns c JOIN information_schema.tables t "
+	    "USING (table_schema, table_name) WHERE t.table_schema = "
+	    "current_schema() AND t.table_type = 'BASE TABLE' AND "
+	    "c.table_name <> 'schema_version' GROUP BY c.table_name";
+	struct dbst *st;
+	const char *name;
+	size_t i;
+	int rc, bad = 0;
+
+	for (int q = 0; q < (store_is_pg(s) ? 1 : 2); q++) {
+		if ((st = prepare(s, store_is_pg(s) ? pgsql : sql[q],
+		    "tables")) == NULL)
+			return -1;
+		while ((rc = db_step(st)) == DB_ROW) {
+			name = db_col_text(st, 0);
+			for (i = 0; i < NTABS; i++)
+				if (strcmp(tabs[i].name, name) == 0)
+					break;
+			if (i == NTABS || db_col_int64(st, 1) !=
+			    ncols(&tabs[i])) {
+				log_warnx("store: %s: table %s (%lld columns) "
+				    "is not one db copy knows: nothing "
+				    "copied", s->path, name,
+				    (long long)db_col_int64(st, 1));
+				bad = 1;
+			}
+		}
+		if (rc != DB_DONE)
+			log_warnx("store: %s: tables: %s", s->path,
+			    db_errmsg(s->db));
+		db_finalize(st);
+		if (rc != DB_DONE || bad)
+			return -1;
+	}
+	return 0;
+}
+
 /* The source, read-only, at this build's schema; NULL (*EX set). */
 static struct store *
 open_source(const struct store_copy_args *a, int *ex)
@@ -476,6 +530,9 @@ store_copy(const struct store_copy_args *a, struct store_copy_result *r)
 	if ((dst = open_target(a, &ex)) == NULL)
 		goto out;
 	r->target = xstrdup(dst->path);
+	ex = EX_SOFTWARE;
+	if (check_shape(src) == -1 || check_shape(dst) == -1)
+		goto out;
 	ex = EX_UNAVAILABLE;
 	if (store_begin(dst) == -1 || (store_is_pg(dst) && db_exec(dst->db,
 	    "SELECT pg_advisory_xact_lock(7244400)") == -1))
