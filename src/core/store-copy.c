@@ -47,7 +47,7 @@ struct ctab {
 /* In an order the foreign keys accept (parents first). */
 static const struct ctab tabs[] = {
 	{ "accounts", 0, { "id", "kind", "reseller", "name", "twofa",
-	    "imported_twofa" }, "tttti" "i", "0", 0,
+	    "imported_twofa" }, "ttttii", "0", 0,
 	    /* resellers before their end clients */
 	    "reseller IS NOT NULL, id" },
 	{ "users", 0, { "id", "account", "name", "phone", "imported_phone" },
