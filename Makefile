@@ -108,6 +108,7 @@ CORE_SRCS = \
 	src/core/maildir.c \
 	src/core/numbering.c \
 	src/core/store-account.c \
+	src/core/store-copy.c \
 	src/core/store-desk.c \
 	src/core/store-ticket.c \
 	src/core/store.c \
@@ -127,6 +128,7 @@ TFADESK_SRCS = \
 	src/tfadesk/batch.c \
 	src/tfadesk/charset.c \
 	src/tfadesk/cmd.c \
+	src/tfadesk/dbcopy.c \
 	src/tfadesk/desk-html.c \
 	src/tfadesk/desk.c \
 	src/tfadesk/fetch.c \

@@ -572,13 +572,7 @@ defaults_and_checks(struct loader *l)
 	/* PostgreSQL: the verifier's tables are in the one database */
 	if (c->verifier.database == NULL && c->database &&
 	    !db_is_pg(c->database)) {
-		/* beside the main database: var/tfadesk.db ->
-		 * var/tfadesk-verify.db */
-		size_t n = strlen(c->database);
-		if (n > 3 && strcmp(c->database + n - 3, ".db") == 0)
-			n -= 3;
-		c->verifier.database = xstrfmt("%.*s-verify.db", (int)n,
-		    c->database);
+		c->verifier.database = config_verifier_path(c->database);
 	}
 	if (c->verifier.threads == 0)
 		c->verifier.threads = 4;
@@ -603,6 +597,17 @@ defaults_and_checks(struct loader *l)
  * PostgreSQL beside the config file (tfadesk-pg + SUFFIX), the database
  * having no file to sit beside. Owned.
  */
+char *
+config_verifier_path(const char *database)
+{
+	size_t n = strlen(database);
+
+	/* beside the main database: var/tfadesk.db -> var/tfadesk-verify.db */
+	if (n > 3 && strcmp(database + n - 3, ".db") == 0)
+		n -= 3;
+	return xstrfmt("%.*s-verify.db", (int)n, database);
+}
+
 char *
 config_lock_path(const struct config *c, const char *suffix)
 {

@@ -61,5 +61,13 @@ int store_bind_text(struct dbst *, int idx, const char *);
 int store_is_pg(const struct store *);
 /* Copies a text column or NULL. */
 char *store_col_text(struct dbst *, int col);
+/* SQLite: ATTACH PATH AS NAME, read-only unless RW (outside a
+ * transaction). 0, or -1 logged. */
+int store_attach(struct store *, const char *path, const char *name, int rw);
+/* SQLite: the user_version of the attached database DB; -1 logged. */
+int store_file_version(struct store *, const char *db);
+/* Says what is wrong with schema version V of PATH (this build wants
+ * WANT; INIT: the command that migrates): 0 fine, -1 logged. */
+int store_version_ok(const char *path, int v, int want, const char *init);
 
 #endif

@@ -276,7 +276,6 @@ static const char *const schema[] = {
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
 static int sql_digest(void *, const void *, size_t, char *, size_t);
-static int version_ok(const char *, int, int, const char *);
 
 /*
  * The verifier's own file (verifier.database), versioned on its own.
@@ -628,15 +627,16 @@ uri_shown(const char *uri)
 	return xstrfmt("%.*s:***%s", (int)(colon - uri), uri, at);
 }
 
+/* PWFILE: the password's secret file, or NULL */
 static struct store *
-open_pg(const char *uri, int flags)
+open_pg(const char *uri, int flags, const char *pwfile)
 {
 	struct store *s;
 	char *pw = NULL;
 	int v;
 
 	/* read_secret_file names the file and what is wrong with it */
-	if (pw_file && read_secret_file(pw_file, &pw) == -1)
+	if (pwfile && read_secret_file(pwfile, &pw) == -1)
 		return NULL;
 	s = xcalloc(1, sizeof *s);
 	s->path = uri_shown(uri);
@@ -658,7 +658,7 @@ open_pg(const char *uri, int flags)
 	if (!(flags & (STORE_CREATE | STORE_NOCHECK))) {
 		if ((v = store_version(s)) < 0 || v != SCHEMA_VERSION) {
 			if (v >= 0)
-				version_ok(s->path, v, SCHEMA_VERSION,
+				store_version_ok(s->path, v, SCHEMA_VERSION,
 				    "tfadesk db init");
 			store_close(s);
 			return NULL;
@@ -674,7 +674,7 @@ store_open(const char *path, int flags)
 	int fd;
 
 	if (db_is_pg(path))
-		return open_pg(path, flags);
+		return open_pg(path, flags, pw_file);
 	if (!(flags & STORE_CREATE) && access(path, F_OK) == -1) {
 		log_warnx("store: %s: no database here (run tfadesk db init)",
 		    path);
@@ -739,6 +739,14 @@ store_open(const char *path, int flags)
 		}
 	}
 	return s;
+}
+
+struct store *
+store_open_pw(const char *path, int flags, const char *password_file)
+{
+	if (password_file && db_is_pg(path))
+		return open_pg(path, flags, password_file);
+	return store_open(path, flags);
 }
 
 /* How long the write transaction that just ended held the lock. */
@@ -969,8 +977,8 @@ file_uri(const char *path, const char *mode)
 }
 
 /* SQLite: ATTACH PATH AS NAME, read-only unless RW. */
-static int
-attach(struct store *s, const char *path, const char *name, int rw)
+int
+store_attach(struct store *s, const char *path, const char *name, int rw)
 {
 	struct dbst *st;
 	char *uri = file_uri(path, rw ? "rw" : "ro");
@@ -993,8 +1001,8 @@ attach(struct store *s, const char *path, const char *name, int rw)
 }
 
 /* SQLite: PRAGMA SCHEMA.user_version; -1 on error (logged). */
-static int
-schema_version_of(struct store *s, const char *db)
+int
+store_file_version(struct store *s, const char *db)
 {
 	struct dbst *st;
 	char sql[64];
@@ -1012,8 +1020,8 @@ schema_version_of(struct store *s, const char *db)
 }
 
 /* Names what is wrong with a schema version: 0 fine, -1 logged. */
-static int
-version_ok(const char *path, int v, int want, const char *init)
+int
+store_version_ok(const char *path, int v, int want, const char *init)
 {
 	if (v < 0)
 		return -1;
@@ -1046,11 +1054,11 @@ store_verifier_open(const char *vpath, const char *mainpath)
 	}
 	if ((s = store_open(vpath, STORE_NOCHECK)) == NULL)
 		return NULL;
-	if (version_ok(vpath, schema_version_of(s, "main"), VSCHEMA_VERSION,
-	    "tfadesk db init") == -1 ||
-	    attach(s, mainpath, "core", 0) == -1 ||
-	    version_ok(mainpath, schema_version_of(s, "core"), SCHEMA_VERSION,
-	    "tfadesk db init") == -1) {
+	if (store_version_ok(vpath, store_file_version(s, "main"),
+	    VSCHEMA_VERSION, "tfadesk db init") == -1 ||
+	    store_attach(s, mainpath, "core", 0) == -1 ||
+	    store_version_ok(mainpath, store_file_version(s, "core"),
+	    SCHEMA_VERSION, "tfadesk db init") == -1) {
 		store_close(s);
 		return NULL;
 	}
@@ -1098,10 +1106,10 @@ store_verifier_init(const char *vpath, const char *mainpath)
 		return -1;
 	if (store_begin(s) == -1)
 		goto fail;
-	if ((v = schema_version_of(s, "main")) < 0)
+	if ((v = store_file_version(s, "main")) < 0)
 		goto fail_tx;
 	if (v > VSCHEMA_VERSION) {
-		version_ok(vpath, v, VSCHEMA_VERSION, "");
+		store_version_ok(vpath, v, VSCHEMA_VERSION, "");
 		goto fail_tx;
 	}
 	for (; v < VSCHEMA_VERSION; v++) {
@@ -1116,7 +1124,7 @@ store_verifier_init(const char *vpath, const char *mainpath)
 		goto fail;
 	/* an older main database: its codes and send log move here (a copy
 	 * that is safe to repeat; the main file's migration drops them) */
-	if (attach(s, mainpath, "core", 1) == -1 || store_begin(s) == -1)
+	if (store_attach(s, mainpath, "core", 1) == -1 || store_begin(s) == -1)
 		goto fail;
 	for (size_t i = 0; i < sizeof copy / sizeof copy[0]; i++) {
 		if ((n = core_has(s, copy[i].table)) == -1)
@@ -1145,7 +1153,7 @@ store_attach_verifier(struct store *s, const char *vpath)
 	 * the one audit table */
 	if (store_is_pg(s) || vpath == NULL || access(vpath, F_OK) == -1)
 		return 0;
-	if (attach(s, vpath, "verifier", 0) == -1)
+	if (store_attach(s, vpath, "verifier", 0) == -1)
 		return -1;
 	s->has_verifier = 1;
 	return 0;

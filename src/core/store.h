@@ -31,6 +31,10 @@ struct store;
 /* store.c */
 /* PATH: an SQLite file or a postgresql:// URI. NULL: logged. */
 struct store *store_open(const char *path, int flags);
+/* The same with the PostgreSQL password from PASSWORD_FILE (NULL: the
+ * one store_set_password_file gave): db copy's target. */
+struct store *store_open_pw(const char *path, int flags,
+    const char *password_file);
 /* PostgreSQL's password comes from this secret file (config:
  * database_password_file; NULL: none, or libpq's own ways). */
 void store_set_password_file(const char *);
@@ -90,6 +94,38 @@ int store_vschema_version(void);
 /* tfadesk audit: attaches verifier.database (read-only, if it exists) so
  * that store_audit_query shows the verifier's rows too. */
 int store_attach_verifier(struct store *, const char *vpath);
+
+/*
+ * store-copy.c: tfadesk db copy. Every table of FROM (an SQLite file with
+ * its verifier file FROM_VERIFIER, or a PostgreSQL URI; read-only, in one
+ * read transaction, at this build's schema) into TO (TO_VERIFIER: its
+ * verifier file on SQLite; TO_PASSWORD_FILE: NULL, the configured
+ * database_password_file), which gets the schema and must hold no row;
+ * one transaction on TO, each table's rows and BLAKE2b checksum read back
+ * and compared before the commit. A sysexits code (each failure logged):
+ * EX_DATAERR source schema not current or target not empty, EX_SOFTWARE
+ * the copy differs (BAD names the table), EX_TEMPFAIL a batch is
+ * running (PostgreSQL source), EX_IOERR the target refused a row.
+ */
+#define STORE_COPY_SUM 32
+struct store_copy_args {
+	const char *from, *from_verifier;
+	const char *to, *to_verifier, *to_password_file;
+};
+struct store_copy_table {
+	const char *name;
+	int64_t rows;
+	unsigned char sum[STORE_COPY_SUM];
+};
+struct store_copy_result {
+	struct store_copy_table *tables;
+	size_t ntables;
+	int64_t rows;
+	char *target;          /* as messages may show it (no password) */
+	const char *bad;       /* the table that differed */
+};
+int store_copy(const struct store_copy_args *, struct store_copy_result *);
+void store_copy_free(struct store_copy_result *);
 
 /* store-account.c */
 enum account_kind { ACCOUNT_RESELLER = 1, ACCOUNT_END_CLIENT = 2 };

@@ -261,6 +261,9 @@ void config_free(struct config *);
  * the exit status of the first problem (each logged). */
 char *config_lock_path(const struct config *, const char *suffix);
 int config_check_mail_secrets(const struct config *);
+/* An SQLite DATABASE's verifier.database when the key is not given:
+ * var/tfadesk.db -> var/tfadesk-verify.db (owned) */
+char *config_verifier_path(const char *database);
 /* Is E164 in verifier.allowed_country_codes (an SMS can reach it)? */
 int config_sms_allowed(const struct config *, const char *e164);
 

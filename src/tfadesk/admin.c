@@ -78,6 +78,8 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		struct import_stats st;
 		struct import_opts o;
 		int rc;
+		env_allow(env, "db import", OPT_DRY_RUN | OPT_ALLOW_MOVE |
+		    OPT_ALLOW_CLEAR | OPT_PRUNE | OPT_FORCE);
 		if (argc != 3)
 			usage_error("db import", "give one FILE.yaml");
 		memset(&o, 0, sizeof o);
@@ -104,7 +106,9 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		}
 		return rc;
 	}
-	usage_error("db", "expected init or import");
+	if (argc >= 2 && strcmp(argv[1], "copy") == 0)
+		return cmd_db_copy(env, argc, argv);
+	usage_error("db", "expected init, import or copy");
 }
 
 /* The account's object, left open for what the caller adds. */

@@ -38,7 +38,6 @@
 static int worst(int, int);
 static void dry_run_report(struct store *, const int64_t *, size_t);
 static void progress(int on, const char *what);
-static int batch_lock(const struct config *, int, int, int, int *, int *);
 static int batch_locked(const struct config *, int, int, int, int, int *);
 
 static int
@@ -117,7 +116,7 @@ write_metrics(const char *path, const struct fetch_stats *fs,
  * Takes the lock on DATABASE.lock into *FD. Busy: EX_TEMPFAIL at once
  * (said unless SILENT; *BUSY set), or waits with WAIT.
  */
-static int
+int
 batch_lock(const struct config *cfg, int wait, int silent, int tty, int *fd,
     int *busy)
 {

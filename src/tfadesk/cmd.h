@@ -62,6 +62,7 @@ struct proc *env_proc(struct cmd_env *);
 
 /* The commands; each returns an exit status. */
 int cmd_db(struct cmd_env *, int argc, char **argv);       /* admin.c */
+int cmd_db_copy(struct cmd_env *, int argc, char **argv);  /* dbcopy.c */
 int cmd_account(struct cmd_env *, int argc, char **argv);
 int cmd_user(struct cmd_env *, int argc, char **argv);
 int cmd_perm(struct cmd_env *, int argc, char **argv);

@@ -35,6 +35,11 @@ int batch_run(const struct config *, int dry_run, int wait, int quiet);
 /* One quiet batch for watch: *BUSY set (and 75) when another batch holds
  * the lock; a summary is logged (-v) when something was done. */
 int batch_once(const struct config *, int *busy);
+/* The batch's lock file (DATABASE.lock) into *FD: EX_OK, EX_TEMPFAIL
+ * when another holds it (said unless SILENT; *BUSY set) or WAIT waits.
+ * Closing *FD lets go. */
+int batch_lock(const struct config *, int wait, int silent, int tty, int *fd,
+    int *busy);
 /* watch.c: a batch for each arrival until SIGTERM (exit 0). */
 int watch_run(const struct config *);
 

@@ -21,6 +21,8 @@ static const char usage_text[] =
 "  db init                            create or migrate the schema\n"
 "  db import FILE.yaml [--dry-run] [--allow-move] [--allow-clear] [--prune]\n"
 "            [--force]                sync resellers, end clients, users, contacts\n"
+"  db copy --to DATABASE [--password-file F] [--json]\n"
+"                                     move to PostgreSQL (or back), verified\n"
 "  account list [--json]\n"
 "  account show ID [--json]\n"
 "  user show USER_ID [--json]\n"
@@ -73,9 +75,10 @@ static int cmd_watch(struct cmd_env *, int, char **);
 
 static const struct command commands[] = {
 	{ "db", cmd_db, OPT_DRY_RUN | OPT_ALLOW_MOVE | OPT_ALLOW_CLEAR |
-	    OPT_PRUNE | OPT_FORCE,
+	    OPT_PRUNE | OPT_FORCE | OPT_TO | OPT_PASSWORD_FILE | OPT_JSON,
 	    "db init | db import FILE.yaml [--dry-run] [--allow-move] "
-	    "[--allow-clear] [--prune] [--force]" },
+	    "[--allow-clear] [--prune] [--force] |\n"
+	    "       db copy --to DATABASE [--password-file F] [--json]" },
 	{ "account", cmd_account, OPT_JSON,
 	    "account list [--json] | account show ID [--json]" },
 	{ "user", cmd_user, OPT_PHONE | OPT_FORCE | OPT_JSON,
