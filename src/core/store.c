@@ -483,6 +483,8 @@ _Static_assert(PG_BASE_VERSION + PG_STEPS == SCHEMA_VERSION,
     "pgbase and pgschema[] stand at the SQLite schema's version");
 
 static const char *pw_file;    /* database_password_file */
+/* the exit status a failed store_open asks for (0: the caller's own) */
+static _Thread_local int open_status;
 
 void
 store_set_password_file(const char *path)
@@ -591,9 +593,13 @@ open_pg(const char *uri, int flags)
 	char *pw = NULL;
 	int v;
 
-	/* read_secret_file names the file and what is wrong with it */
-	if (pw_file && read_secret_file(pw_file, &pw) == -1)
+	/* read_secret_file names the file and what is wrong with it; its
+	 * exit status is that of every other secret (77 for a mode or an
+	 * owner) */
+	if (pw_file && read_secret_file(pw_file, &pw) == -1) {
+		open_status = secret_exit(errno);
 		return NULL;
+	}
 	s = xcalloc(1, sizeof *s);
 	s->path = uri_shown(uri);
 	s->readonly = (flags & STORE_RDONLY) != 0;
@@ -623,12 +629,19 @@ open_pg(const char *uri, int flags)
 	return s;
 }
 
+int
+store_open_status(int dflt)
+{
+	return open_status ? open_status : dflt;
+}
+
 struct store *
 store_open(const char *path, int flags)
 {
 	struct store *s;
 	int fd;
 
+	open_status = 0;
 	if (db_is_pg(path))
 		return open_pg(path, flags);
 	if (!(flags & STORE_CREATE) && access(path, F_OK) == -1) {
