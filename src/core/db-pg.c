@@ -14,6 +14,17 @@
  * its own: a failure (a duplicate key) undoes that statement only and the
  * transaction goes on, as on SQLite (PostgreSQL would abort all of it).
  *
+ * A lost connection (the server restarted, a network cut) is made again
+ * at the next statement begun outside a transaction: a closed socket is
+ * noticed before the statement is sent (the server's goodbye, read
+ * without waiting), the connection is reset, the statements are prepared
+ * again and the session's SETs replayed. The statement that meets the
+ * loss fails (its caller's error: 503, exit 75), as does the rest of a
+ * transaction the loss cut: nothing is sent twice, nothing runs outside
+ * the transaction it was written for. A connection that holds session
+ * state (a session advisory lock, a temporary table) is never replaced
+ * behind its owner's back: it stays lost.
+ *
  * Isolation: READ COMMITTED (the server's default). Where two sessions
  * could race, the SQL says how: conditional UPDATEs whose row count
  * tells who won, row locks (SELECT ... FOR UPDATE [SKIP LOCKED]) and
@@ -21,6 +32,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +54,11 @@ struct pgconn {
 	char state[6];         /* SQLSTATE of the last error */
 	int64_t changes;
 	unsigned long seq;     /* prepared statements' names */
+	unsigned gen;          /* connections made; a reset adds one */
+	int tx;                /* inside a BEGIN of ours */
+	int pinned;            /* holds session state: never reset */
+	int stale;             /* made again without its SETs: reset */
+	char *sets;            /* the session's SETs, replayed on a reset */
 };
 
 struct pgst {
@@ -50,6 +67,7 @@ struct pgst {
 	int n;                 /* parameters */
 	unsigned char *used;   /* [n]: the SQL names $i */
 	char name[24];         /* "" until prepared */
+	unsigned gen;          /* the connection NAME was prepared on */
 	char **val;
 	int *len, *fmt, *kind;
 	PGresult *res;
@@ -122,6 +140,105 @@ pg_connect(const char *uri, const char *password)
 	return pc;
 }
 
+/*
+ * Before a statement begun outside a transaction: is the connection still
+ * there? A server that shut down has said goodbye (57P01) and closed the
+ * socket; reading what waits, without blocking, lets libpq see it. A lost
+ * connection is reset (libpq connects again with the same parameters) and
+ * the session's SETs replayed. 0 usable, -1 not (errmsg says why).
+ */
+static int
+alive(struct pgconn *pc)
+{
+	struct pollfd pfd;
+	PGresult *res;
+	int i;
+
+	if (pc->tx || pc->stale || PQstatus(pc->c) == CONNECTION_BAD)
+		goto check;
+	/* idle, nothing should wait on the socket: read what does */
+	for (i = 0; i < 4; i++) {
+		pfd.fd = PQsocket(pc->c);
+		pfd.events = POLLIN;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+			break;
+		if (!PQconsumeInput(pc->c))
+			break;
+		while ((res = PQgetResult(pc->c)) != NULL)
+			PQclear(res);
+	}
+check:
+	if (PQstatus(pc->c) == CONNECTION_OK && !pc->stale)
+		return 0;
+	if (pc->tx) {
+		snprintf(pc->err, sizeof pc->err, "connection lost inside a "
+		    "transaction");
+		snprintf(pc->state, sizeof pc->state, "08006");
+		return -1;
+	}
+	if (pc->pinned) {
+		snprintf(pc->err, sizeof pc->err, "connection lost (it held a "
+		    "session lock or table: not made again)");
+		snprintf(pc->state, sizeof pc->state, "08006");
+		return -1;
+	}
+	PQreset(pc->c);
+	if (PQstatus(pc->c) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pc->c);
+		snprintf(pc->err, sizeof pc->err, "connection lost; connect "
+		    "again: %.*s", (int)strcspn(m, "\n"), m);
+		snprintf(pc->state, sizeof pc->state, "08001");
+		return -1;
+	}
+	pc->gen++;
+	pc->stale = 0;
+	log_info("store: postgresql: connected again");
+	res = PQexec(pc->c, "SET client_min_messages = warning");
+	PQclear(res);
+	if (pc->sets) {
+		res = PQexec(pc->c, pc->sets);
+		i = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!i) {
+			set_err(pc, "connect again", res);
+			PQclear(res);
+			/* a session without its settings is no session of
+			 * ours: the next statement tries again */
+			pc->stale = 1;
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+/* What a successful SQL text did to the session: a BEGIN, a COMMIT or a
+ * ROLLBACK, a session SET to replay, session state that pins it. */
+static void
+track(struct pgconn *pc, const char *sql)
+{
+	const char *p = sql + strspn(sql, " \t\n");
+
+	if (strncasecmp(p, "BEGIN", 5) == 0)
+		pc->tx = 1;
+	else if (strncasecmp(p, "COMMIT", 6) == 0 ||
+	    (strncasecmp(p, "ROLLBACK", 8) == 0 &&
+	    strncasecmp(p + 8 + strspn(p + 8, " "), "TO", 2) != 0))
+		pc->tx = 0;
+	else if (strncasecmp(p, "SET ", 4) == 0 &&
+	    strncasecmp(p + 4, "LOCAL ", 6) != 0 &&
+	    strncasecmp(p + 4, "TRANSACTION ", 12) != 0 &&
+	    strchr(p, ';') == NULL) {
+		char *n = xstrfmt("%s%s%s", pc->sets ? pc->sets : "",
+		    pc->sets ? "; " : "", p);
+		free(pc->sets);
+		pc->sets = n;
+	}
+	if (strcasestr(sql, "TEMP TABLE") || strcasestr(sql, "TEMPORARY TABLE")
+	    || strcasestr(sql, "pg_advisory_lock(") ||
+	    strcasestr(sql, "pg_try_advisory_lock("))
+		pc->pinned = 1;
+}
+
 static void
 pg_close(void *pc_)
 {
@@ -130,6 +247,7 @@ pg_close(void *pc_)
 		return;
 	if (pc->c)
 		PQfinish(pc->c);
+	free(pc->sets);
 	free(pc);
 }
 
@@ -242,7 +360,8 @@ pg_finalize(void *st_)
 	pg_clear(st);
 	/* an aborted transaction refuses even this: the name dies with
 	 * the connection then */
-	if (*st->name && PQtransactionStatus(st->pc->c) == PQTRANS_IDLE) {
+	if (*st->name && st->gen == st->pc->gen &&
+	    PQtransactionStatus(st->pc->c) == PQTRANS_IDLE) {
 		snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
 		res = PQexec(st->pc->c, sql);
 		PQclear(res);
@@ -298,6 +417,7 @@ prepare_now(struct pgst *st)
 		    st->kind[i] == B_BLOB ? OID_BYTEA :
 		    st->kind[i] == B_TEXT ? OID_TEXT : 0;
 	snprintf(st->name, sizeof st->name, "s%lu", ++st->pc->seq);
+	st->gen = st->pc->gen;
 	res = PQprepare(st->pc->c, st->name, st->sql, st->n, types);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	/* a null left where nothing tells its type ("? IS NULL" alone):
@@ -346,6 +466,11 @@ pg_step(void *st_)
 	int sp;
 
 	if (st->res == NULL) {
+		if (alive(st->pc) == -1)
+			return DB_ERROR;
+		/* prepared on a connection that is gone: again */
+		if (st->gen != st->pc->gen)
+			*st->name = '\0';
 		if (*st->name == '\0' && prepare_now(st) == -1)
 			return DB_ERROR;
 		sp = st->write && PQtransactionStatus(st->pc->c) ==
@@ -365,6 +490,8 @@ pg_step(void *st_)
 		}
 		if (sp)
 			pg_exec(st->pc, "RELEASE SAVEPOINT db_st");
+		if (!st->write)
+			track(st->pc, st->sql);
 		cmd = PQcmdStatus(st->res);
 		if (strncmp(cmd, "INSERT", 6) == 0 ||
 		    strncmp(cmd, "UPDATE", 6) == 0 ||
@@ -458,15 +585,37 @@ static int
 pg_exec(void *pc_, const char *sql)
 {
 	struct pgconn *pc = pc_;
-	PGresult *res = PQexec(pc->c, sql);
-	ExecStatusType es = PQresultStatus(res);
+	const char *p = sql + strspn(sql, " \t\n");
+	PGresult *res;
+	ExecStatusType es;
 
+	/* a ROLLBACK of a transaction the lost connection took along
+	 * has nothing left to undo */
+	if (pc->tx && PQstatus(pc->c) == CONNECTION_BAD &&
+	    strncasecmp(p, "ROLLBACK", 8) == 0 &&
+	    strncasecmp(p + 8 + strspn(p + 8, " "), "TO", 2) != 0) {
+		pc->tx = 0;
+		return 0;
+	}
+	if (alive(pc) == -1) {
+		/* a COMMIT that never reached the server: the transaction
+		 * is gone, the caller is told */
+		if (strncasecmp(p, "COMMIT", 6) == 0)
+			pc->tx = 0;
+		return -1;
+	}
+	res = PQexec(pc->c, sql);
+	es = PQresultStatus(res);
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		set_err(pc, NULL, res);
 		PQclear(res);
+		if (strncasecmp(p, "COMMIT", 6) == 0 ||
+		    strncasecmp(p, "ROLLBACK", 8) == 0)
+			track(pc, p);
 		return -1;
 	}
 	PQclear(res);
+	track(pc, sql);
 	return 0;
 }
 
@@ -523,6 +672,10 @@ pg_in_tx(void *pc_)
 {
 	struct pgconn *pc = pc_;
 	PGTransactionStatusType t = PQtransactionStatus(pc->c);
+
+	/* a lost connection took its transaction along */
+	if (PQstatus(pc->c) == CONNECTION_BAD)
+		pc->tx = 0;
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	    t == PQTRANS_ACTIVE;
 }
