@@ -48,6 +48,11 @@
 #define OID_INT8 20
 #define OID_TEXT 25
 
+/* Every session's settings: notices are no news; a lock waited for gives
+ * up after 10 s (55P03: busy), as SQLite's busy timeout does. */
+#define SESSION_SQL "SET client_min_messages = warning; " \
+	"SET lock_timeout = '10s'"
+
 struct pgconn {
 	PGconn *c;
 	char err[512];
@@ -135,7 +140,7 @@ pg_connect(const char *uri, const char *password)
 		return NULL;
 	}
 	PQsetNoticeProcessor(pc->c, quiet, NULL);
-	res = PQexec(pc->c, "SET client_min_messages = warning");
+	res = PQexec(pc->c, SESSION_SQL);
 	PQclear(res);
 	return pc;
 }
@@ -193,7 +198,7 @@ check:
 	pc->gen++;
 	pc->stale = 0;
 	log_info("store: postgresql: connected again");
-	res = PQexec(pc->c, "SET client_min_messages = warning");
+	res = PQexec(pc->c, SESSION_SQL);
 	PQclear(res);
 	if (pc->sets) {
 		res = PQexec(pc->c, pc->sets);

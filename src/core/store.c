@@ -1133,9 +1133,16 @@ store_batch_lock(struct store *s, int wait)
 	if ((st = db_prepare(s->db, wait ? "SELECT pg_advisory_lock(7244401), "
 	    "true" : "SELECT pg_try_advisory_lock(7244401)")) == NULL)
 		return store_err(s, "batch lock");
+	/* --wait waits as long as it takes, beyond the lock timeout */
+	if (wait && exec(s, "SET lock_timeout = 0") == -1) {
+		db_finalize(st);
+		return -1;
+	}
 	rc = db_step(st);
 	got = rc == DB_ROW && db_col_int(st, wait ? 1 : 0);
 	db_finalize(st);
+	if (wait && exec(s, "SET lock_timeout = '10s'") == -1)
+		return -1;
 	if (rc != DB_ROW)
 		return store_err(s, "batch lock");
 	return got ? 0 : 1;
