@@ -38,6 +38,34 @@ dbq() {
 	fi
 }
 
+# dbsum: a digest of every table's rows (what a dry run must leave alone):
+# SQLite's .dump, on PostgreSQL each table's rows as text, sorted.
+dbsum() {
+	if [ "$ON_PG" = 1 ]; then
+		for t in $(dbq main "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
+			echo "$t $(dbq main "SELECT count(*), md5(coalesce(string_agg(x::text, chr(10) ORDER BY x::text), '')) FROM \"$t\" x")"
+		done | sha256sum
+	else
+		sqlite3 -batch "$DB_URI" .dump | sha256sum
+	fi
+}
+# db_lock_file CONFIG: the batch's lock file (config_lock_path): beside
+# the SQLite file, on PostgreSQL beside the config file.
+db_lock_file() {
+	if [ "$ON_PG" = 1 ]; then echo "$(dirname "$1")/tfadesk-pg.lock"
+	else echo "$DB_URI.lock"; fi
+}
+# db_checkpoint: SQLite's WAL into the file (before comparing files); on
+# PostgreSQL nothing to do.
+db_checkpoint() {
+	[ "$ON_PG" = 1 ] || sqlite3 "$DB_URI" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+}
+# the sqlite3 CLI: needed on SQLite only (dbq, dbsum)
+need_sqlite3() {
+	[ "$ON_PG" = 1 ] || command -v sqlite3 >/dev/null ||
+	    { echo "sqlite3 CLI not installed"; exit 77; }
+}
+
 fails=0
 ok() { echo "ok - $*"; }
 not_ok() { echo "NOT OK - $*"; fails=$((fails + 1)); }

@@ -18,7 +18,7 @@ pass=0 fail=0 skip=0 failed=
 # database there). A test about the SQLite file itself skips (77) on
 # PostgreSQL (sqlite_only in tests/lib.sh).
 DB=${DB:-}
-PG_TESTS="tst_store t_pg t_pg_multi t_cases t_verify_cli t_verify_http"
+PG_TESTS="tst_store t_pg t_pg_multi t_pg_restart t_cases t_verify_cli t_verify_http"
 case "$DB" in ""|sqlite|postgresql) ;; *) echo "DB=$DB: sqlite or postgresql" >&2; exit 64 ;; esac
 if [ "$DB" != sqlite ]; then
 	. "$TOP/tests/pg-lib.sh"

@@ -5,16 +5,14 @@
 # summary, and a real run that stores, answers into the spool and a rerun
 # that does nothing again.
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
-command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+need_sqlite3
 command -v flock >/dev/null || { echo "flock(1) not installed"; exit 77; }
 C=$T/c.yaml
-DB=$T/var/tfadesk.db
 tf() { tfadesk -c "$C" "$@"; }
-sql() { sqlite3 -batch -noheader "$DB" "$1"; }
+sql() { dbq main "$1"; }
 is_eq() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$2', wanted '$1')"; fi; }
 state() {   # everything a dry run must leave alone
-	sqlite3 -batch "$DB" .dump | sha256sum
+	dbsum
 	(cd "$T" && find maildir outbox -type f 2>/dev/null | sort)
 	(cd "$T" && find maildir -type f -exec cat {} + 2>/dev/null | sha256sum)
 }
@@ -42,7 +40,7 @@ mail() {
 drop() { mail "$1" > "$T/maildir/tmp/m$1"; mv "$T/maildir/tmp/m$1" "$T/maildir/new/$1.test:2,"; }
 
 # --- 1. the lock
-flock "$DB.lock" sleep 3 &
+flock "$(db_lock_file "$C")" sleep 3 &
 holder=$!
 at_exit "kill $holder 2>/dev/null"
 sleep 0.3
@@ -62,7 +60,7 @@ mail 3 > "$T/m3.eml"
 tf ingest "$T/m3.eml" >/dev/null 2>&1
 tf process >/dev/null 2>&1       # a reply queued, not sent yet
 queued=$(sql "SELECT count(*) FROM outbox WHERE state = 'queued'")
-sql "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+db_checkpoint
 state > "$T/before"
 expect_exit 0 "batch --dry-run" tf batch --dry-run
 cp "$T/out" "$T/dry.out"

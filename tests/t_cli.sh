@@ -1,7 +1,6 @@
 #!/bin/sh
 # t_cli.sh - the admin commands against a temporary database.
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 C="$T/tfadesk.yaml"
 write_config "$C"
 tf() { tfadesk -c "$C" "$@"; }
@@ -194,9 +193,17 @@ contains "$T/err" "source.user: required" "and the missing IMAP user"
 lacks "$T/err" "source.port: required" "a bad value is not also reported missing"
 
 # a database from a newer tfadesk: upgrade the program, not `db init`
-cp "$T/var/tfadesk.db" "$T/newer.db"
-sqlite3 "$T/newer.db" "PRAGMA user_version = 999"
-sed "s#^database: .*#database: $T/newer.db#" "$C" > "$T/newer.yaml"
+if [ "$ON_PG" = 1 ]; then
+	NEWER=$(pg_new_db) || exit 1
+	sed "s#^database: .*#database: $NEWER#" "$C" > "$T/newer.yaml"
+	tfadesk -c "$T/newer.yaml" db init >/dev/null
+	"$PG_BIN/psql" -qAtX -d "$NEWER" -c "UPDATE schema_version SET version = 999"
+else
+	need_sqlite3
+	cp "$T/var/tfadesk.db" "$T/newer.db"
+	sqlite3 "$T/newer.db" "PRAGMA user_version = 999"
+	sed "s#^database: .*#database: $T/newer.db#" "$C" > "$T/newer.yaml"
+fi
 for cmd in "69 account list" "73 db init"; do
 	set -- $cmd; rc=$1; shift; cmd="$*"
 	expect_exit "$rc" "$cmd on a newer schema" tfadesk -c "$T/newer.yaml" $cmd

@@ -10,7 +10,8 @@
 # duplicate reply only for the step between "server accepted" and "marked
 # sent".
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 after each crash (to port: dbq)"
+# SQLite only: a client crash mid-write leaves a journal or WAL in the file to recover; a PostgreSQL server outlives its client
+sqlite_only "recovery of the SQLite file after a writer crashed"
 command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
 H=${B:-$TOP/build/rel}/tfadesk-hooks
 case "$H" in /*) ;; *) H=$TOP/$H ;; esac

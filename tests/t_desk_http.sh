@@ -8,17 +8,15 @@
 # disable, and the server time of the queue and a ticket page on 10,000
 # tickets. Port: DESK_PORT or the first free one from 18026.
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 . "$(dirname "$0")/verify-lib.sh"
 . "$(dirname "$0")/desk-lib.sh"
 command -v curl >/dev/null || { echo "curl not installed"; exit 77; }
-command -v sqlite3 >/dev/null || { echo "sqlite3 not installed"; exit 77; }
+need_sqlite3
 PORT=${DESK_PORT:-$(free_port 18026 18099)}
 URL=http://127.0.0.1:$PORT
 C=$T/tfadesk.yaml
 desk_config "$C"
 check "fixture" desk_fixture "$C"
-DB=$T/var/tfadesk.db
 
 # ---- staff commands
 expect_exit 65 "staff add: a name already there" tfadesk -c "$C" staff add alice --phone 07400123456 --password-file "$T/pw"
@@ -34,7 +32,7 @@ expect_exit 64 "staff add: --phone required" tfadesk -c "$C" staff add carol --p
 tfadesk -c "$C" staff list > "$T/list"
 contains "$T/list" "4474******56" "staff list masks the number"
 lacks "$T/list" "447400123456" "staff list never shows it whole"
-h=$(sqlite3 "$DB" "SELECT pwhash FROM staff WHERE name = 'alice'")
+h=$(dbq main "SELECT pwhash FROM staff WHERE name = 'alice'")
 case "$h" in '$argon2id$'*) ok "password stored as Argon2id" ;; *) not_ok "pwhash: $h" ;; esac
 expect_exit 65 "staff disable: unknown" tfadesk -c "$C" staff disable nobody
 
@@ -99,10 +97,18 @@ expect_status 303 "the right code" POST /login/code --data "csrf=$t&code=$code"
 [ "$(hdr Location)" = / ] && ok "logged in" || not_ok "after code: $(hdr Location)"
 tok=$(sed -n 's/.*tfadesk_session\t//p' "$JAR")
 [ ${#tok} = 64 ] && ok "256-bit token" || not_ok "token '$tok'"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM desk_sessions WHERE token_hash = CAST('$tok' AS BLOB) OR hex(token_hash) = upper('$tok') OR csrf = '$tok'")
+if [ "$ON_PG" = 1 ]; then
+	n=$(dbq main "SELECT count(*) FROM desk_sessions WHERE token_hash = convert_to('$tok', 'UTF8') OR encode(token_hash, 'hex') = '$tok' OR csrf = '$tok'")
+else
+	n=$(dbq main "SELECT count(*) FROM desk_sessions WHERE token_hash = CAST('$tok' AS BLOB) OR hex(token_hash) = upper('$tok') OR csrf = '$tok'")
+fi
 [ "$n" = 0 ] && ok "token not stored in clear" || not_ok "token stored"
-grep -q "$tok" "$DB" "$DB-wal" 2>/dev/null && not_ok "token in the database file" || ok "token not in the database file"
-n=$(sqlite3 "${DB%.db}-verify.db" "SELECT count(*) FROM audit WHERE actor='verifier' AND user='staff:alice' AND action='verify.approved'")
+if [ "$ON_PG" = 1 ]; then
+	"$PG_BIN/pg_dump" -d "$DB_URI" 2>/dev/null | grep -q "$tok" && not_ok "token in the database" || ok "token not in the database (pg_dump)"
+else
+	grep -q "$tok" "$DB_URI" "$DB_URI-wal" 2>/dev/null && not_ok "token in the database file" || ok "token not in the database file"
+fi
+n=$(dbq verifier "SELECT count(*) FROM audit WHERE actor='verifier' AND \"user\"='staff:alice' AND action='verify.approved'")
 [ "$n" = 1 ] && ok "code checked by the verifier as staff:alice" || not_ok "verifier audit rows: $n"
 
 # ---- logged in: pages, CSRF
@@ -116,14 +122,14 @@ case "$(hdr Content-Security-Policy)" in *sandbox*) ok "raw is sandboxed" ;; *) 
 expect_status 403 "a note without its token" POST /ticket/7/note --data "text=no+token"
 expect_status 403 "a note with another token" POST /ticket/7/note --data "csrf=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef&text=wrong"
 expect_status 303 "a note with its token" POST /ticket/7/note --data "csrf=$t&text=called+the+reseller"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE ticket_id=7 AND action='ticket.note'")
+n=$(dbq main "SELECT count(*) FROM audit WHERE ticket_id=7 AND action='ticket.note'")
 [ "$n" = 1 ] && ok "only the note with its token was written" || not_ok "notes: $n"
-a=$(sqlite3 "$DB" "SELECT actor FROM audit WHERE ticket_id=7 AND action='ticket.note'")
+a=$(dbq main "SELECT actor FROM audit WHERE ticket_id=7 AND action='ticket.note'")
 [ "$a" = staff:alice ] && ok "note audited as staff:alice" || not_ok "actor $a"
 req POST /ticket/7/note --data "csrf=$t&text=a%1b%5b31mb" >/dev/null
 [ "$(cat "$T/status")" = 400 ] && ok "control characters refused (400)" || not_ok "control: $(cat "$T/status")"
 expect_status 303 "take the ticket" POST /ticket/7/assign --data "csrf=$t&take=1"
-w=$(sqlite3 "$DB" "SELECT assigned FROM tickets WHERE id=7")
+w=$(dbq main "SELECT assigned FROM tickets WHERE id=7")
 [ "$w" = alice ] && ok "assigned to alice" || not_ok "assigned '$w'"
 expect_status 400 "assign to nobody known" POST /ticket/7/assign --data "csrf=$t&to=mallory"
 
@@ -132,7 +138,7 @@ stop_desk
 TFADESK_NOW=$(( $(date +%s) + 31 * 60 )) start_desk "$C" || not_ok "desk restarts"
 expect_status 303 "idle 31 minutes: sent back to login" GET /
 [ "$(hdr Location)" = "/login?expired=1" ] && ok "told the session expired" || not_ok "Location $(hdr Location)"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM desk_sessions WHERE staff='alice' AND verified=1")
+n=$(dbq main "SELECT count(*) FROM desk_sessions WHERE staff='alice' AND verified=1")
 [ "$n" = 0 ] && ok "expired session deleted" || not_ok "sessions left: $n"
 stop_desk
 start_desk "$C"
@@ -200,7 +206,7 @@ case "$(hdr Set-Cookie)" in *"; Secure"*) ok "Secure cookie by default" ;; *) no
 stop_desk
 
 # ---- 10,000 tickets: server time of the queue and a ticket page
-sqlite3 "$DB" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
+dbq main "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
 INSERT INTO tickets (msgkey, digest, source, raw, received, kind, state, reason, from_addr, subject, fields, results, account, updated)
 SELECT 'bulk' || i, 'bulk' || i, 'bulk:' || i, (SELECT raw FROM tickets WHERE id = 7), 1764000000 + i, 'missing_number',
  CASE i % 4 WHEN 0 THEN 'needs_review' WHEN 1 THEN 'applied' WHEN 2 THEN 'rejected' ELSE 'ignored' END,

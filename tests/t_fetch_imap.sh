@@ -157,7 +157,7 @@ check "the LDA delivers a forged copy" lda clda@example.com < "$T/lda-forged.eml
 expect_exit 0 "fetch it" tf fetch
 is_eq 17 "$(tickets)" "a ticket of its own"
 is_eq 2 "$(sql "SELECT count(*) FROM tickets WHERE msgkey = 'lda.$$@example.com'")" "two tickets share the Message-ID"
-sql "SELECT CAST(raw AS TEXT) FROM tickets WHERE msgkey = 'lda.$$@example.com' ORDER BY id LIMIT 1" > "$T/first"
+sql "SELECT $raw_text FROM tickets WHERE msgkey = 'lda.$$@example.com' ORDER BY id LIMIT 1" > "$T/first"
 lacks "$T/first" "U666" "the first ticket keeps its own message"
 expect_exit 0 "fetch again" tf fetch
 is_eq 17 "$(tickets)" "nothing stored twice"

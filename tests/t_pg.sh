@@ -45,6 +45,9 @@ db=${db%%\?*}
 cat > "$T/pw.yaml" <<YAML
 database: postgresql://nosuchrole:pw-in-uri@/$db?host=$TFADESK_PG_SOCK
 default_country: GB
+rules: $TOP/rules/tickets.yaml
+numbering: $TOP/rules/numbering.yaml
+templates: $TOP/templates
 source: {type: maildir, path: $T/maildir}
 security: {require_sender_auth: false}
 YAML
@@ -53,8 +56,28 @@ contains "$T/err" "store: postgresql: connect:" "connect error named"
 lacks "$T/err" "pw-in-uri" "the password in the URI is never shown"
 printf 'database_password_file: %s\n' "$T/pw" >> "$T/pw.yaml"
 printf 'x\n' > "$T/pw"; chmod 644 "$T/pw"
-expect_exit 69 "a readable password file is refused" tfadesk -c "$T/pw.yaml" account list
+# a password file that cannot be used: the exit status of every other
+# secret (secret_exit: 77 for a mode or an owner, 78 missing), the file named
+expect_exit 77 "a readable password file is refused: 77" tfadesk -c "$T/pw.yaml" account list
 contains "$T/err" "readable by group or others" "... and named"
+contains "$T/err" "$T/pw" "... the file named"
+expect_exit 77 "batch: a readable password file: 77" tfadesk -c "$T/pw.yaml" batch
+expect_exit 77 "-n reads the database password file too: 77" tfadesk -c "$T/pw.yaml" -n
+contains "$T/err" "$T/pw" "... and names it"
+expect_exit 77 "verify check: a readable password file: 77" tfadesk-verify -c "$T/pw.yaml" check U1 123456
+expect_exit 77 "verify serve: a readable password file: 77" tfadesk-verify -c "$T/pw.yaml" serve --listen 127.0.0.1:$VERIFY_PORT
+expect_exit 77 "db init: a readable password file: 77" tfadesk -c "$T/pw.yaml" db init
+chmod 600 "$T/pw"
+if [ "$(id -u)" = 0 ]; then
+	chown nobody "$T/pw"
+	expect_exit 77 "a password file of another owner: 77" tfadesk -c "$T/pw.yaml" account list
+	contains "$T/err" "$T/pw" "... named"
+	chown 0 "$T/pw"
+fi
+rm -f "$T/pw"
+expect_exit 78 "a missing password file: 78 (as every secret)" tfadesk -c "$T/pw.yaml" account list
+contains "$T/err" "$T/pw" "... named"
+printf 'x\n' > "$T/pw"; chmod 600 "$T/pw"
 printf 'database: %s\ndatabase_password_file: %s\n' "$DB_URI" "$T/pw" > "$T/x.yaml"
 printf 'verifier:\n  database: %s\n' "$T/v.db" >> "$T/x.yaml"
 expect_exit 78 "verifier.database on PostgreSQL: 78" tfadesk -c "$T/x.yaml" account list

@@ -7,16 +7,14 @@
 #   arrives once the sink is back; a 5xx marks it failed with the answer;
 #   a wrong SMTP password keeps it queued (exit 69).
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
-command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+need_sqlite3
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || { echo "python3-aiosmtpd not installed"; exit 77; }
 : "${SMTP_PORT:=10025}"
 export SMTP_PORT
 S=$T/sink
 C=$T/c.yaml
-DB=$T/var/tfadesk.db
 tf() { tfadesk -c "$C" "$@"; }
-sql() { sqlite3 -batch -noheader "$DB" "$1"; }
+sql() { dbq main "$1"; }
 sink_pid=
 sink_start() {
 	sink_pid=$(SMTP_TLS=1 SMTP_AUTH=support:smtppw \
@@ -179,9 +177,9 @@ is_eq 6 "$(nmail)" "arrived with the right CA"
 
 # --- 7. --dry-run sends nothing and changes nothing
 queue_one 8 noc@acme.example
-sum1=$(sql "SELECT group_concat(id || state || attempts) FROM outbox")
+sum1=$(sql "SELECT id || state || attempts FROM outbox ORDER BY id")
 expect_exit 0 "send --dry-run" tf send --dry-run
 contains "$T/out" "would send" "dry run says what it would send"
 is_eq 6 "$(nmail)" "dry run sent nothing"
-is_eq "$sum1" "$(sql "SELECT group_concat(id || state || attempts) FROM outbox")" "dry run changed no row"
+is_eq "$sum1" "$(sql "SELECT id || state || attempts FROM outbox ORDER BY id")" "dry run changed no row"
 finish

@@ -5,13 +5,11 @@
 # nothing else; a rerun finishes with every message stored once and every
 # ticket applied once (one account.twofa audit row per ticket).
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
-command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+need_sqlite3
 C=$T/c.yaml
-DB=$T/var/tfadesk.db
 N=${SIG_N:-3000}
 tf() { tfadesk -c "$C" "$@"; }
-sql() { sqlite3 -cmd ".timeout 5000" -batch -noheader "$DB" "$1"; }
+sql() { dbq main "$1"; }
 is_eq() { if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3 (got '$2', wanted '$1')"; fi; }
 write_config "$C"
 sed -i 's/require_sender_auth: true/require_sender_auth: false/' "$C"
@@ -58,7 +56,7 @@ is_eq "$n1" "$(flagged)" "fetch: exactly the stored messages are flagged on the 
 contains "$T/f.out" "fetched $n1 new" "fetch: reports what it stored"
 expect_exit 0 "fetch: rerun" tf fetch
 is_eq "$N" "$(sql "SELECT count(*) FROM tickets")" "every message stored"
-is_eq 0 "$(sql "SELECT count(*) FROM (SELECT 1 FROM tickets GROUP BY msgkey HAVING count(*) > 1)")" "none twice"
+is_eq 0 "$(sql "SELECT count(*) FROM (SELECT 1 FROM tickets GROUP BY msgkey HAVING count(*) > 1) AS twice")" "none twice"
 is_eq "$N" "$(flagged)" "every message flagged"
 
 # --- process: SIGTERM from outside, to the release binary
@@ -79,6 +77,6 @@ contains "$T/p.out" "applied $a1," "process: reports what it committed"
 expect_exit 0 "process: rerun" tf process
 is_eq "$N" "$(sql "SELECT count(*) FROM tickets WHERE state = 'applied'")" "every ticket applied"
 is_eq "$N" "$(sql "SELECT count(*) FROM audit WHERE action = 'account.twofa'")" "every change audited once"
-is_eq 0 "$(sql "SELECT count(*) FROM (SELECT ticket_id FROM audit WHERE action = 'account.twofa' GROUP BY ticket_id HAVING count(*) > 1)")" "no change applied twice"
+is_eq 0 "$(sql "SELECT count(*) FROM (SELECT ticket_id FROM audit WHERE action = 'account.twofa' GROUP BY ticket_id HAVING count(*) > 1) AS twice")" "no change applied twice"
 is_eq "$N" "$(sql "SELECT count(*) FROM outbox")" "one reply per ticket"
 finish

@@ -4,7 +4,6 @@
 #   it as a passing hiccup), a handshake that fails exits 69 (fix it), and
 #   either is one line of ours: nothing that GnuTLS prints leaks to stderr.
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the database file with sqlite3 (to port: dbq)"
 SILENT=$TOP/tests/servers/silent_tcp.py
 # serve [ARGS]: start a silent server, sets $port
 serve() {
@@ -56,7 +55,7 @@ printf 'resellers:\n  - {id: R100, name: Acme, contacts: [noc@acme.example], use
 tfadesk -c "$C" db import "$T/a.yaml" >/dev/null
 printf 'From: noc@acme.example\r\nSubject: 2FA Set Up\r\nMessage-ID: <t1@acme.example>\r\n\r\nPlease switch on 2FA for R100.\r\n' | tfadesk -c "$C" ingest >/dev/null
 tfadesk -c "$C" process >/dev/null
-if [ "$(sqlite3 "$T/var/tfadesk.db" 'SELECT count(*) FROM outbox')" -gt 0 ]; then
+if [ "$(dbq main 'SELECT count(*) FROM outbox')" -gt 0 ]; then
 	expect_exit 75 "smtps: a TLS handshake that times out exits 75" tfadesk -c "$C" send
 	one_line "smtps timeout"
 else

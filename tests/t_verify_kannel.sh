@@ -7,7 +7,6 @@
 # Ports: KANNEL_SENDSMS_PORT 13013, KANNEL_ADMIN_PORT 13000,
 # KANNEL_BOX_PORT 13001, KANNEL_FAKE_PORT 13015.
 . "$(dirname "$0")/lib.sh"
-sqlite_only "reads the verifier's file with sqlite3 (to port: dbq)"
 . "$(dirname "$0")/verify-lib.sh"
 S=$TOP/tests/servers
 for b in /usr/sbin/bearerbox /usr/sbin/smsbox /usr/lib/kannel/test/fakesmsc \
@@ -27,11 +26,11 @@ ok "Kannel started"
 
 printf 'foobar\n' > "$T/kannel.pw"
 chmod 600 "$T/kannel.pw"
-mkdir -p "$T/tpl"
+mkdir -p "$T/tpl" "$T/var"
 cp "$TOP"/templates/* "$T/tpl/"
 conf() { # conf FILE METHOD PASSWORD_FILE TEMPLATES
 	cat > "$1" <<YAML
-database: $T/var/tfadesk.db
+database: $DB_URI
 templates: $4
 numbering: $TOP/rules/numbering.yaml
 source: {type: maildir, path: $T/maildir}
@@ -109,14 +108,14 @@ contains "$T/out" '"outcome": "error"' "refused: outcome error"
 contains "$T/err" "HTTP 403" "refused: the log names the status"
 lacks "$T/err" "foobar" "the log never shows the password"
 lacks "$T/err" "wrong" "the log never shows the password"
-st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U4'")
+st=$(dbq verifier "SELECT state || ',' || CASE WHEN code_hash IS NULL THEN 1 ELSE 0 END FROM challenges WHERE user_id = 'U4'")
 check "refused send leaves no usable code ($st)" test "$st" = "failed,1"
 
 # Kannel down
 bash "$S/stop-kannel.sh" "$K" >/dev/null 2>&1
 expect_exit 75 "Kannel down: exit 75" tfadesk-verify -c "$C" start U1 --json
 contains "$T/out" '{"outcome": "error", "error": "SMS gateway unavailable"}' "down: outcome error"
-st=$(sqlite3 "$T/var/tfadesk-verify.db" "SELECT state || ',' || (code_hash IS NULL) FROM challenges WHERE user_id = 'U1'")
+st=$(dbq verifier "SELECT state || ',' || CASE WHEN code_hash IS NULL THEN 1 ELSE 0 END FROM challenges WHERE user_id = 'U1'")
 check "failed send leaves no usable code ($st)" test "$st" = "failed,1"
 expect_exit 0 "check after the failure" tfadesk-verify -c "$C" check U1 "$code"
 contains "$T/out" "denied" "no code passes after a failed send"

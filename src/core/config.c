@@ -624,10 +624,12 @@ config_lock_path(const struct config *c, const char *suffix)
 int
 config_check_mail_secrets(const struct config *c)
 {
-	const char *paths[2];
+	const char *paths[3];
 	char *secret;
 	int n = 0, rc = 0;
 
+	if (db_is_pg(c->database) && c->database_password_file)
+		paths[n++] = c->database_password_file;
 	if (strcmp(c->source.type, "maildir") != 0 && c->source.password_file)
 		paths[n++] = c->source.password_file;
 	if (strcmp(c->reply.transport, "smtp") == 0 && c->reply.smtp_user &&

@@ -14,6 +14,17 @@
  * its own: a failure (a duplicate key) undoes that statement only and the
  * transaction goes on, as on SQLite (PostgreSQL would abort all of it).
  *
+ * A lost connection (the server restarted, a network cut) is made again
+ * at the next statement begun outside a transaction: a closed socket is
+ * noticed before the statement is sent (the server's goodbye, read
+ * without waiting), the connection is reset, the statements are prepared
+ * again and the session's SETs replayed. The statement that meets the
+ * loss fails (its caller's error: 503, exit 75), as does the rest of a
+ * transaction the loss cut: nothing is sent twice, nothing runs outside
+ * the transaction it was written for. A connection that holds session
+ * state (a session advisory lock, a temporary table) is never replaced
+ * behind its owner's back: it stays lost.
+ *
  * Isolation: READ COMMITTED (the server's default). Where two sessions
  * could race, the SQL says how: conditional UPDATEs whose row count
  * tells who won, row locks (SELECT ... FOR UPDATE [SKIP LOCKED]) and
@@ -21,6 +32,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +48,11 @@
 #define OID_INT8 20
 #define OID_TEXT 25
 
+/* Every session's settings: notices are no news; a lock waited for gives
+ * up after 10 s (55P03: busy), as SQLite's busy timeout does. */
+#define SESSION_SQL "SET client_min_messages = warning; " \
+	"SET lock_timeout = '10s'"
+
 struct pgconn {
 	PGconn *c;
 	char err[512];
@@ -44,6 +61,11 @@ struct pgconn {
 	unsigned long seq;     /* prepared statements' names */
 	struct buf dealloc;    /* "DEALLOCATE sN;" of finalized statements */
 	int ndealloc;
+	unsigned gen;          /* connections made; a reset adds one */
+	int tx;                /* inside a BEGIN of ours */
+	int pinned;            /* holds session state: never reset */
+	int stale;             /* made again without its SETs: reset */
+	char *sets;            /* the session's SETs, replayed on a reset */
 };
 /* finalized statements whose DEALLOCATEs go together, in one round trip */
 #define DEALLOC_BATCH 32
@@ -54,6 +76,7 @@ struct pgst {
 	int n;                 /* parameters */
 	unsigned char *used;   /* [n]: the SQL names $i */
 	char name[24];         /* "" until prepared */
+	unsigned gen;          /* the connection NAME was prepared on */
 	char **val;
 	int *len, *fmt, *kind;
 	PGresult *res;
@@ -122,9 +145,111 @@ pg_connect(const char *uri, const char *password)
 		return NULL;
 	}
 	PQsetNoticeProcessor(pc->c, quiet, NULL);
-	res = PQexec(pc->c, "SET client_min_messages = warning");
+	res = PQexec(pc->c, SESSION_SQL);
 	PQclear(res);
 	return pc;
+}
+
+/*
+ * Before a statement begun outside a transaction: is the connection still
+ * there? A server that shut down has said goodbye (57P01) and closed the
+ * socket; reading what waits, without blocking, lets libpq see it. A lost
+ * connection is reset (libpq connects again with the same parameters) and
+ * the session's SETs replayed. 0 usable, -1 not (errmsg says why).
+ */
+static int
+alive(struct pgconn *pc)
+{
+	struct pollfd pfd;
+	PGresult *res;
+	int i;
+
+	if (pc->tx || pc->stale || PQstatus(pc->c) == CONNECTION_BAD)
+		goto check;
+	/* idle, nothing should wait on the socket: read what does */
+	for (i = 0; i < 4; i++) {
+		pfd.fd = PQsocket(pc->c);
+		pfd.events = POLLIN;
+		if (pfd.fd < 0 || poll(&pfd, 1, 0) != 1)
+			break;
+		if (!PQconsumeInput(pc->c))
+			break;
+		while ((res = PQgetResult(pc->c)) != NULL)
+			PQclear(res);
+	}
+check:
+	if (PQstatus(pc->c) == CONNECTION_OK && !pc->stale)
+		return 0;
+	if (pc->tx) {
+		snprintf(pc->err, sizeof pc->err, "connection lost inside a "
+		    "transaction");
+		snprintf(pc->state, sizeof pc->state, "08006");
+		return -1;
+	}
+	if (pc->pinned) {
+		snprintf(pc->err, sizeof pc->err, "connection lost (it held a "
+		    "session lock or table: not made again)");
+		snprintf(pc->state, sizeof pc->state, "08006");
+		return -1;
+	}
+	PQreset(pc->c);
+	if (PQstatus(pc->c) != CONNECTION_OK) {
+		const char *m = PQerrorMessage(pc->c);
+		snprintf(pc->err, sizeof pc->err, "connection lost; connect "
+		    "again: %.*s", (int)strcspn(m, "\n"), m);
+		snprintf(pc->state, sizeof pc->state, "08001");
+		return -1;
+	}
+	pc->gen++;
+	pc->stale = 0;
+	/* the statements to deallocate died with the old connection */
+	buf_reset(&pc->dealloc);
+	pc->ndealloc = 0;
+	log_info("store: postgresql: connected again");
+	res = PQexec(pc->c, SESSION_SQL);
+	PQclear(res);
+	if (pc->sets) {
+		res = PQexec(pc->c, pc->sets);
+		i = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!i) {
+			set_err(pc, "connect again", res);
+			PQclear(res);
+			/* a session without its settings is no session of
+			 * ours: the next statement tries again */
+			pc->stale = 1;
+			return -1;
+		}
+		PQclear(res);
+	}
+	return 0;
+}
+
+/* What a successful SQL text did to the session: a BEGIN, a COMMIT or a
+ * ROLLBACK, a session SET to replay, session state that pins it. */
+static void
+track(struct pgconn *pc, const char *sql)
+{
+	const char *p = sql + strspn(sql, " \t\n");
+
+	if (strncasecmp(p, "BEGIN", 5) == 0)
+		pc->tx = 1;
+	else if (strncasecmp(p, "COMMIT", 6) == 0 ||
+	    (strncasecmp(p, "ROLLBACK", 8) == 0 &&
+	    strncasecmp(p + 8 + strspn(p + 8, " "), "TO", 2) != 0))
+		pc->tx = 0;
+	else if (strncasecmp(p, "SET ", 4) == 0 &&
+	    strncasecmp(p + 4, "LOCAL ", 6) != 0 &&
+	    strncasecmp(p + 4, "TRANSACTION ", 12) != 0 &&
+	    strchr(p, ';') == NULL) {
+		char *n = xstrfmt("%s%s%s", pc->sets ? pc->sets : "",
+		    pc->sets ? "; " : "", p);
+		free(pc->sets);
+		pc->sets = n;
+	}
+	if (strcasestr(sql, "TEMP TABLE") || strcasestr(sql, "TEMPORARY TABLE")
+	    || strcasestr(sql, "pg_advisory_lock(") ||
+	    strcasestr(sql, "pg_try_advisory_lock("))
+		pc->pinned = 1;
 }
 
 static void
@@ -137,6 +262,7 @@ pg_close(void *pc_)
 	if (pc->c)
 		PQfinish(pc->c);
 	buf_free(&pc->dealloc);
+	free(pc->sets);
 	free(pc);
 }
 
@@ -250,8 +376,9 @@ pg_finalize(void *st_)
 	/* the server's copy goes later, DEALLOC_BATCH at a time (a round
 	 * trip each cost every store_close one a cached statement), or with
 	 * the connection; an aborted transaction refuses even this: the
-	 * names wait for the next finalize then */
-	if (*st->name)
+	 * names wait for the next finalize then. A name prepared on a
+	 * connection since made again died with it. */
+	if (*st->name && st->gen == pc->gen)
 		buf_addf(&pc->dealloc, "DEALLOCATE %s;", st->name),
 		pc->ndealloc++;
 	if (pc->ndealloc >= DEALLOC_BATCH && pc->dealloc.err == 0 &&
@@ -312,6 +439,7 @@ prepare_now(struct pgst *st)
 		    st->kind[i] == B_BLOB ? OID_BYTEA :
 		    st->kind[i] == B_TEXT ? OID_TEXT : 0;
 	snprintf(st->name, sizeof st->name, "s%lu", ++st->pc->seq);
+	st->gen = st->pc->gen;
 	res = PQprepare(st->pc->c, st->name, st->sql, st->n, types);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	/* a null left where nothing tells its type ("? IS NULL" alone):
@@ -422,6 +550,11 @@ pg_step(void *st_)
 	int sp;
 
 	if (st->res == NULL) {
+		if (alive(st->pc) == -1)
+			return DB_ERROR;
+		/* prepared on a connection that is gone: again */
+		if (st->gen != st->pc->gen)
+			*st->name = '\0';
 		if (*st->name == '\0' && prepare_now(st) == -1)
 			return DB_ERROR;
 		sp = 0;
@@ -442,6 +575,8 @@ pg_step(void *st_)
 				undo_statement(st->pc);
 			return DB_ERROR;
 		}
+		if (!st->write)
+			track(st->pc, st->sql);
 		cmd = PQcmdStatus(st->res);
 		if (strncmp(cmd, "INSERT", 6) == 0 ||
 		    strncmp(cmd, "UPDATE", 6) == 0 ||
@@ -535,15 +670,37 @@ static int
 pg_exec(void *pc_, const char *sql)
 {
 	struct pgconn *pc = pc_;
-	PGresult *res = PQexec(pc->c, sql);
-	ExecStatusType es = PQresultStatus(res);
+	const char *p = sql + strspn(sql, " \t\n");
+	PGresult *res;
+	ExecStatusType es;
 
+	/* a ROLLBACK of a transaction the lost connection took along
+	 * has nothing left to undo */
+	if (pc->tx && PQstatus(pc->c) == CONNECTION_BAD &&
+	    strncasecmp(p, "ROLLBACK", 8) == 0 &&
+	    strncasecmp(p + 8 + strspn(p + 8, " "), "TO", 2) != 0) {
+		pc->tx = 0;
+		return 0;
+	}
+	if (alive(pc) == -1) {
+		/* a COMMIT that never reached the server: the transaction
+		 * is gone, the caller is told */
+		if (strncasecmp(p, "COMMIT", 6) == 0)
+			pc->tx = 0;
+		return -1;
+	}
+	res = PQexec(pc->c, sql);
+	es = PQresultStatus(res);
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
 		set_err(pc, NULL, res);
 		PQclear(res);
+		if (strncasecmp(p, "COMMIT", 6) == 0 ||
+		    strncasecmp(p, "ROLLBACK", 8) == 0)
+			track(pc, p);
 		return -1;
 	}
 	PQclear(res);
+	track(pc, sql);
 	return 0;
 }
 
@@ -600,6 +757,10 @@ pg_in_tx(void *pc_)
 {
 	struct pgconn *pc = pc_;
 	PGTransactionStatusType t = PQtransactionStatus(pc->c);
+
+	/* a lost connection took its transaction along */
+	if (PQstatus(pc->c) == CONNECTION_BAD)
+		pc->tx = 0;
 	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
 	    t == PQTRANS_ACTIVE;
 }

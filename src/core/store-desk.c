@@ -297,7 +297,10 @@ like_pattern(const char *q)
  */
 #define DESK_TICKET_COLS "id, msgkey, source, received, kind, state, " \
 	"reason, from_addr, subject, fields, NULL, account, assigned"
-#define DESK_FROM " FROM tickets INDEXED BY tickets_desk WHERE "
+/* HEAD FROM tickets WHERE TAIL; INDEXED BY is SQLite's alone */
+#define DESK_SQL(s, head, tail) DB_SQL(s, \
+	head " FROM tickets INDEXED BY tickets_desk WHERE " tail, \
+	head " FROM tickets WHERE " tail)
 #define DESK_STATE "state = ?1 AND "
 #define DESK_ANY "CAST(?1 AS TEXT) IS NULL AND "
 #define DESK_TICKET_WHERE \
@@ -340,10 +343,10 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	*assigned = NULL;
 	*n = *total = 0;
 	st = f->state >= 0 ?
-	    store_stmt(s, "SELECT count(*)" DESK_FROM DESK_STATE
-	    DESK_TICKET_WHERE) :
-	    store_stmt(s, "SELECT count(*)" DESK_FROM DESK_ANY
-	    DESK_TICKET_WHERE);
+	    store_stmt(s, DESK_SQL(s, "SELECT count(*)", DESK_STATE
+	    DESK_TICKET_WHERE)) :
+	    store_stmt(s, DESK_SQL(s, "SELECT count(*)", DESK_ANY
+	    DESK_TICKET_WHERE));
 	if (st == NULL)
 		goto fail;
 	bind_filter(st, f, like);
@@ -357,16 +360,16 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	}
 	if (f->state >= 0)
 		st = f->oldest_first ?
-		    store_stmt(s, "SELECT " DESK_TICKET_COLS DESK_FROM
-		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id LIMIT ?8") :
-		    store_stmt(s, "SELECT " DESK_TICKET_COLS DESK_FROM
-		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8");
+		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id LIMIT ?8")) :
+		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8"));
 	else
 		st = f->oldest_first ?
-		    store_stmt(s, "SELECT " DESK_TICKET_COLS DESK_FROM
-		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id LIMIT ?8") :
-		    store_stmt(s, "SELECT " DESK_TICKET_COLS DESK_FROM
-		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8");
+		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id LIMIT ?8")) :
+		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8"));
 	if (st == NULL)
 		goto fail;
 	bind_filter(st, f, like);

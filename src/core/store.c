@@ -482,6 +482,8 @@ _Static_assert(PG_BASE_VERSION + PG_STEPS == SCHEMA_VERSION,
     "pgbase and pgschema[] stand at the SQLite schema's version");
 
 static const char *pw_file;    /* database_password_file */
+/* the exit status a failed store_open asks for (0: the caller's own) */
+static _Thread_local int open_status;
 
 void
 store_set_password_file(const char *path)
@@ -635,9 +637,13 @@ open_pg(const char *uri, int flags, const char *pwfile)
 	char *pw = NULL;
 	int v;
 
-	/* read_secret_file names the file and what is wrong with it */
-	if (pwfile && read_secret_file(pwfile, &pw) == -1)
+	/* read_secret_file names the file and what is wrong with it; its
+	 * exit status is that of every other secret (77 for a mode or an
+	 * owner) */
+	if (pwfile && read_secret_file(pwfile, &pw) == -1) {
+		open_status = secret_exit(errno);
 		return NULL;
+	}
 	s = xcalloc(1, sizeof *s);
 	s->path = uri_shown(uri);
 	s->readonly = (flags & STORE_RDONLY) != 0;
@@ -667,12 +673,19 @@ open_pg(const char *uri, int flags, const char *pwfile)
 	return s;
 }
 
+int
+store_open_status(int dflt)
+{
+	return open_status ? open_status : dflt;
+}
+
 struct store *
 store_open(const char *path, int flags)
 {
 	struct store *s;
 	int fd;
 
+	open_status = 0;
 	if (db_is_pg(path))
 		return open_pg(path, flags, pw_file);
 	if (!(flags & STORE_CREATE) && access(path, F_OK) == -1) {
@@ -1172,9 +1185,16 @@ store_batch_lock(struct store *s, int wait)
 	if ((st = db_prepare(s->db, wait ? "SELECT pg_advisory_lock(7244401), "
 	    "true" : "SELECT pg_try_advisory_lock(7244401)")) == NULL)
 		return store_err(s, "batch lock");
+	/* --wait waits as long as it takes, beyond the lock timeout */
+	if (wait && exec(s, "SET lock_timeout = 0") == -1) {
+		db_finalize(st);
+		return -1;
+	}
 	rc = db_step(st);
 	got = rc == DB_ROW && db_col_int(st, wait ? 1 : 0);
 	db_finalize(st);
+	if (wait && exec(s, "SET lock_timeout = '10s'") == -1)
+		return -1;
 	if (rc != DB_ROW)
 		return store_err(s, "batch lock");
 	return got ? 0 : 1;

@@ -38,6 +38,10 @@ struct store *store_open_pw(const char *path, int flags,
 /* PostgreSQL's password comes from this secret file (config:
  * database_password_file; NULL: none, or libpq's own ways). */
 void store_set_password_file(const char *);
+/* After store_open (or store_verifier_open) failed: the exit status it
+ * asks for (secret_exit's for a password file that cannot be used), else
+ * DFLT. */
+int store_open_status(int dflt);
 /* 1 when the store is on PostgreSQL; when DATABASE (config) names one */
 int store_on_pg(const struct store *);
 int store_uri_is_pg(const char *database);

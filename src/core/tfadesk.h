@@ -257,7 +257,8 @@ struct config *config_load_mem(const char *buf, size_t len, const char *name,
     const char *dir);
 void config_free(struct config *);
 /* tfadesk -n: reads every secret file the mail side will read (the
- * source's password, the SMTP password) through read_secret_file. 0, or
+ * source's password, the SMTP password, PostgreSQL's
+ * database_password_file) through read_secret_file. 0, or
  * the exit status of the first problem (each logged). */
 char *config_lock_path(const struct config *, const char *suffix);
 int config_check_mail_secrets(const struct config *);

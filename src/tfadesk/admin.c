@@ -55,7 +55,7 @@ cmd_db(struct cmd_env *env, int argc, char **argv)
 		if (argc != 2)
 			usage_error("db init", "takes no arguments");
 		if ((s = store_open(cfg->database, STORE_CREATE)) == NULL)
-			return EX_CANTCREAT;
+			return store_open_status(EX_CANTCREAT);
 		env->store = s;
 		/* the verifier's file first: it takes over the verifier's
 		 * rows before the main file's migration drops them */

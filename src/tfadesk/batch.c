@@ -182,7 +182,7 @@ batch_locked(const struct config *cfg, int dry_run, int quiet, int tty,
 		goto out;
 	}
 	if ((s = store_open(cfg->database, 0)) == NULL) {
-		rc = EX_UNAVAILABLE;
+		rc = store_open_status(EX_UNAVAILABLE);
 		goto out;
 	}
 	/* PostgreSQL: the lock file guards this host, the database's

@@ -79,7 +79,7 @@ env_store(struct cmd_env *env)
 		struct config *cfg = env_config(env);
 		env->store = store_open(cfg->database, 0);
 		if (env->store == NULL)
-			exit(EX_UNAVAILABLE);
+			exit(store_open_status(EX_UNAVAILABLE));
 	}
 	return env->store;
 }

@@ -87,6 +87,7 @@ struct ctx {
 	struct form form;
 	char addr[INET6_ADDRSTRLEN];
 	int have_sess, had_cookie;
+	int db_down;           /* the session could not be read */
 	unsigned char hash[DESK_TOKEN_HASH_BYTES];
 	struct desk_session sess;
 	char *actor;               /* "staff:NAME" */
@@ -345,6 +346,7 @@ load_session(struct ctx *x)
 	const char *tok = MHD_lookup_connection_value(x->c, MHD_COOKIE_KIND,
 	    COOKIE);
 	time_t now = now_time();
+	int rc;
 
 	x->had_cookie = tok != NULL && *tok != '\0';
 	if (tok == NULL || strlen(tok) != 64 ||
@@ -352,8 +354,11 @@ load_session(struct ctx *x)
 		return;
 	crypto_generichash(x->hash, sizeof x->hash, (const unsigned char *)tok,
 	    64, NULL, 0);
-	if (store_session_get(D.s, x->hash, &x->sess) != 0)
+	/* a database that does not answer is no "logged out": 503 */
+	if ((rc = store_session_get(D.s, x->hash, &x->sess)) != 0) {
+		x->db_down = rc == -1;
 		return;
+	}
 	if ((x->sess.verified && now - x->sess.last_seen >
 	    D.cfg->desk.session_idle_minutes * 60) ||
 	    (!x->sess.verified && now - x->sess.created >
@@ -1744,7 +1749,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 	if (strcmp(method, "POST") == 0 && rq->body.s)
 		form_parse(&x.form, rq->body.s);
 	load_session(&x);
-	rc = route(&x);
+	rc = x.db_down ? error_page(&x, 503, "Desk", "database unavailable") :
+	    route(&x);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
 	/* -v: each request's server time, wall clock and CPU */

@@ -194,7 +194,7 @@ main(int argc, char **argv)
 	    cfg->database)) == NULL) {
 		verifier_free(v);
 		config_free(cfg);
-		return EX_UNAVAILABLE;
+		return store_open_status(EX_UNAVAILABLE);
 	}
 	if (verifier_store_setup(s, 0) == -1) {
 		store_close(s);

@@ -1197,7 +1197,7 @@ serve_run(struct verifier *v, const char *listen)
 	if ((s = store_verifier_open(v->cfg->verifier.database,
 	    v->cfg->database)) == NULL) {
 		front_free(tls_cert, tls_key, tls_ca);
-		return EX_UNAVAILABLE;
+		return store_open_status(EX_UNAVAILABLE);
 	}
 	if (!store_uri_is_pg(v->cfg->database) &&
 	    (stat(v->cfg->database, &db_stat) == -1 ||

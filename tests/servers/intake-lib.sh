@@ -2,13 +2,15 @@
 # a private Dovecot, message generators and a source config.
 DOVECOT_DIR=$T/dovecot
 MB=$DOVECOT_DIR/mail/support/Maildir
-DB=$T/var/tfadesk.db
+# DB: the test's database (DB_URI of tests/lib.sh: a file, or a
+# PostgreSQL database with TFADESK_DB=postgresql)
+DB=$DB_URI
 : "${IMAP_PORT:=10143}" "${POP3_PORT:=10110}" "${IMAPS_PORT:=10993}" "${POP3S_PORT:=10995}"
 export IMAP_PORT POP3_PORT IMAPS_PORT POP3S_PORT
 
 # dovecot_start: skip (77) when Dovecot or sqlite3 is missing.
 dovecot_start() {
-	command -v sqlite3 >/dev/null || { echo "sqlite3 CLI not installed"; exit 77; }
+	need_sqlite3
 	bash "$TOP/tests/servers/start-dovecot.sh" "$DOVECOT_DIR" >/dev/null
 	rc=$?
 	[ $rc -eq 77 ] && { echo "dovecot not installed"; exit 77; }
@@ -82,10 +84,12 @@ sms:
 YAML
 }
 
-sql() { sqlite3 -cmd ".timeout 5000" "$DB" "$@"; }
+sql() { dbq main "$1"; }
+# raw_text: the SQL of a ticket's raw message as text
+if [ "$ON_PG" = 1 ]; then raw_text="convert_from(raw, 'UTF8')"; else raw_text="CAST(raw AS TEXT)"; fi
 tickets() { sql "SELECT count(*) FROM tickets"; }
 # messages (Message-ID and identity digest) stored more than once (must be 0)
-dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey, digest HAVING count(*) > 1)"; }
+dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey, digest HAVING count(*) > 1) AS twice"; }
 # files in a maildir folder (new+cur), optionally with a flag
 nfiles() { find "$1/new" "$1/cur" -type f 2>/dev/null | grep -c "${2:-.}"; }
 nseen() { find "$1/cur" -type f 2>/dev/null | grep -c ':2,[A-Za-z]*S'; }
