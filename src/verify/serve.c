@@ -1236,6 +1236,9 @@ serve_run(struct verifier *v, const char *listen)
 		return EX_UNAVAILABLE;
 	}
 
+	/* /healthz's connection, before the first /healthz can look for
+	 * it (NULL: its first probe opens one, under hc.mu) */
+	hc.s = open_store();
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
@@ -1265,10 +1268,11 @@ serve_run(struct verifier *v, const char *listen)
 		verifier_batch_stop(v);
 		store_close(ws);
 		store_close(s);
+		store_close(hc.s);
+		hc.s = NULL;
 		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
-	hc.s = open_store();
 	if (pthread_create(&ckpt, NULL, checkpointer, s) != 0)
 		fatalx("pthread_create failed");
 	log_info("serve: listening on %s%s, %ld threads, sms %s", listen,
