@@ -310,6 +310,60 @@ check "30 users at once under a cap of 24 an hour: 20 sent ($n_ok)" test "$n_ok"
 check "... 10 global_limit, retry_after 3201 ($n_gl)" test "$n_gl" = 10
 check "... and exactly 20 SMS written" test "$(sms_count "$SMS")" = 20
 
+# codes single use and attempts counted exactly across processes: two more
+# serve processes on the same files (each commits its checks in batches)
+# and the CLI check one code at once: one right code, exactly one
+# approval; wrong codes, exactly max_attempts - 1 denied, the rest locked
+sed 's/max_sms_per_hour: 24/max_sms_per_hour: 1000/' "$C" > "$T/two.yaml"
+LATER=$((NOW + 7200))
+P2=$(free_port $((PORT + 1)) $((PORT + 40)))
+TFADESK_NOW=$LATER tfadesk-verify -c "$T/two.yaml" serve --listen "127.0.0.1:$P2" 2>"$T/serveB.err" &
+pidB=$!
+at_exit "kill $pidB 2>/dev/null"
+check "a second serve answers" wait_http "http://127.0.0.1:$P2/healthz"
+P3=$(free_port $((P2 + 1)) $((PORT + 40)))
+TFADESK_NOW=$LATER tfadesk-verify -c "$T/two.yaml" serve --listen "127.0.0.1:$P3" 2>"$T/serveC.err" &
+pidC=$!
+at_exit "kill $pidC 2>/dev/null"
+check "a third serve answers" wait_http "http://127.0.0.1:$P3/healthz"
+# three_ways CODE: 15 checks of P1's CODE at each serve, 10 by the CLI
+three_ways() {
+	rm -f "$T"/par/*
+	i=0 pids=
+	while [ $i -lt 40 ]; do
+		case $((i % 4)) in
+		0) TFADESK_NOW=$LATER tfadesk-verify -c "$T/two.yaml" check P1 "$1" > "$T/par/$i" 2>/dev/null & ;;
+		1|3) curl -s -o "$T/par/$i" --data-binary "{\"user_id\": \"P1\", \"code\": \"$1\"}" \
+		    "http://127.0.0.1:$P2/v1/challenges/check" & ;;
+		2) curl -s -o "$T/par/$i" --data-binary "{\"user_id\": \"P1\", \"code\": \"$1\"}" \
+		    "http://127.0.0.1:$P3/v1/challenges/check" & ;;
+		esac
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	wait_jobs
+}
+for f in "$SMS"/new/*; do [ -f "$f" ] && mv "$f" "$SMS/cur/"; done
+TFADESK_NOW=$LATER tfadesk-verify -c "$T/two.yaml" start P1 >/dev/null
+set -- $(take_sms "$SMS"); codeP=${2:-x}
+three_ways "$codeP"
+n_ok=$(cat "$T"/par/* | grep -c 'approved')
+n_no=$(cat "$T"/par/* | grep -c 'denied')
+check "two serves and the CLI, 40 right checks: exactly 1 approved ($n_ok)" test "$n_ok" = 1
+check "... and 39 denied ($n_no)" test "$n_no" = 39
+check "... one approval in the audit log" test "$(dbq verifier "SELECT count(*) FROM audit WHERE \"user\" = 'P1' AND action = 'verify.approved'")" = 1
+TFADESK_NOW=$((LATER + 100)) tfadesk-verify -c "$T/two.yaml" start P1 >/dev/null
+set -- $(take_sms "$SMS"); codeP=${2:-x}
+wrong=$(printf '%06d' $(( (1${codeP} + 7) % 1000000 )))
+three_ways "$wrong"
+n_no=$(cat "$T"/par/* | grep -c 'denied')
+n_lk=$(cat "$T"/par/* | grep -c 'locked')
+check "two serves and the CLI, 40 wrong checks: 4 denied ($n_no)" test "$n_no" = 4
+check "... and 36 locked ($n_lk)" test "$n_lk" = 36
+kill -TERM $pidB $pidC; wait $pidB; rcB=$?; wait $pidC; rcC=$?
+check "both stop on SIGTERM ($rcB $rcC)" test "$rcB$rcC" = 00
+[ "$rcB$rcC" = 00 ] || tail -n 20 "$T/serveB.err" "$T/serveC.err" | sed 's/^/    /'
+
 # the database file gone (deleted, renamed, restored over): /healthz says so
 # although the open connection still works (SQLite: a file's fate)
 if [ "$ON_PG" = 0 ]; then

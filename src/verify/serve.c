@@ -71,7 +71,10 @@ struct req {
 	struct MHD_Connection *conn;
 	char *user_id;
 	int starting;
-	int ready;                    /* atomic: r holds the start's result */
+	/* a check waits, suspended too, for the batch that decides it
+	 * (verifier_check_queue): the thread stays free for the others */
+	int checking;
+	int ready;                    /* atomic: r holds the result */
 	struct vresult r;
 	/* for /metrics and the access log */
 	struct timespec t0;
@@ -130,6 +133,7 @@ static struct {
 	struct store *s[STARTS_KEPT];
 	int n;
 } kept = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+static int nchecks;             /* atomic: checks suspended */
 
 static struct store *thread_store(void);
 static void store_dtor(void *);
@@ -283,6 +287,38 @@ spawn_start(struct MHD_Connection *c, struct req *rq, const char *user_id)
 	pthread_mutex_lock(&flight_mu);
 	nstarts--;
 	pthread_mutex_unlock(&flight_mu);
+	return -1;
+}
+
+/* A queued check is decided and committed (the batches' thread): its
+ * connection resumed, RQ untouched from then on. */
+static void
+check_done(void *arg)
+{
+	struct req *rq = arg;
+
+	__atomic_store_n(&rq->ready, 1, __ATOMIC_RELEASE);
+	MHD_resume_connection(rq->conn);
+	__atomic_sub_fetch(&nchecks, 1, __ATOMIC_RELEASE);
+}
+
+/* Suspends RQ's connection and queues its check; -1: not queued (the
+ * connection is left as it was). */
+static int
+queue_check(struct MHD_Connection *c, struct req *rq, const char *user_id,
+    const char *code)
+{
+	rq->conn = c;
+	rq->user_id = xstrdup(user_id);
+	rq->checking = 1;
+	__atomic_add_fetch(&nchecks, 1, __ATOMIC_ACQUIRE);
+	MHD_suspend_connection(c);
+	if (verifier_check_queue(V, rq->user_id, code, &rq->r, check_done,
+	    rq) == 0)
+		return 0;
+	MHD_resume_connection(c);
+	rq->checking = 0;
+	__atomic_sub_fetch(&nchecks, 1, __ATOMIC_RELEASE);
 	return -1;
 }
 
@@ -702,6 +738,9 @@ route(struct MHD_Connection *c, const char *url, const char *method,
 		}
 		r.outcome = V_ERROR;
 		r.error = "too busy";
+	} else if (queue_check(c, rq, user_id, code) == 0) {
+		json_decref(root);
+		return MHD_YES;
 	} else if ((s = thread_store()) == NULL) {
 		r.outcome = V_ERROR;
 		r.error = "database unavailable";
@@ -835,11 +874,11 @@ handler1(struct MHD_Connection *c, const char *url, const char *method,
 		*data_size = 0;
 		return MHD_YES;
 	}
-	if (rq->starting) {
-		/* resumed: the start's thread is done */
+	if (rq->starting || rq->checking) {
+		/* resumed: the start's thread, or the check's batch, is done */
 		if (!__atomic_load_n(&rq->ready, __ATOMIC_ACQUIRE))
 			return MHD_YES;
-		rq->starting = 0;
+		rq->starting = rq->checking = 0;
 		return reply_result(c, &rq->r);
 	}
 	if (rq->answered)
@@ -1128,7 +1167,9 @@ drain(struct MHD_Daemon *d)
 	if (n > 0)
 		log_warnx("serve: %d requests still unanswered after %ld s: "
 		    "closing them", n, V->cfg->sms.timeout + 5);
-	while (flight(&starts), starts > 0)
+	/* MHD must not free a connection that is still suspended */
+	while (flight(&starts), starts > 0 ||
+	    __atomic_load_n(&nchecks, __ATOMIC_ACQUIRE) > 0)
 		nanosleep(&tick, NULL);
 }
 
@@ -1235,6 +1276,9 @@ serve_run(struct verifier *v, const char *listen)
 		return EX_UNAVAILABLE;
 	}
 
+	/* /healthz's connection, before the first /healthz can look for
+	 * it (NULL: its first probe opens one, under hc.mu) */
+	hc.s = open_store();
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (v6)
@@ -1264,10 +1308,11 @@ serve_run(struct verifier *v, const char *listen)
 		verifier_batch_stop(v);
 		store_close(ws);
 		store_close(s);
+		store_close(hc.s);
+		hc.s = NULL;
 		front_free(tls_cert, tls_key, tls_ca);
 		return EX_UNAVAILABLE;
 	}
-	hc.s = open_store();
 	if (pthread_create(&ckpt, NULL, checkpointer, s) != 0)
 		fatalx("pthread_create failed");
 	log_info("serve: listening on %s%s, %ld threads, sms %s", listen,

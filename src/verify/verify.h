@@ -90,10 +90,15 @@ void verifier_start_holder(struct verifier *, struct store *,
 void verifier_check_holder(struct verifier *, struct store *,
     const struct user *u, const char *code, struct vresult *);
 /* serve: checks are committed in batches (group commit) on the
- * connection S (borrowed until verifier_batch_stop), each batch run by
- * one of the request threads, one at a time. */
+ * connection S (borrowed until verifier_batch_stop), by a thread of their
+ * own (verifier.c). verifier_check_queue queues one (USER_ID and R are
+ * the caller's until DONE(ARG), called from that thread once the
+ * transaction that decided it committed, or failed: R says); -1: not
+ * queued (no batches). verifier_check waits for its own. */
 int verifier_batch_start(struct verifier *, struct store *s);
 void verifier_batch_stop(struct verifier *);
+int verifier_check_queue(struct verifier *, const char *user_id,
+    const char *code, struct vresult *r, void (*done)(void *), void *arg);
 /* serve: a WAL checkpoint; RESTART: one that lets the WAL restart (see
  * verifier.c). */
 int verifier_checkpoint(struct verifier *, struct store *, int restart);
