@@ -229,8 +229,7 @@ send_run(const struct config *cfg, struct store *s, int flags,
 	char *err = NULL, *owner;
 
 	memset(st, 0, sizeof *st);
-	smtp_tr = cfg->reply.transport && strcmp(cfg->reply.transport,
-	    "smtp") == 0;
+	smtp_tr = cfg->reply.transport == REPLY_SMTP;
 	max = cfg->reply.max_attempts > 0 ? (int)cfg->reply.max_attempts : 20;
 	if (flags & SEND_DRY_RUN) {
 		if (store_outbox_due(s, (flags & SEND_NOW) ? INT64_MAX :

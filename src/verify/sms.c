@@ -187,13 +187,12 @@ struct sms *
 sms_new(const struct config *cfg, int *ex)
 {
 	struct sms *g = xcalloc(1, sizeof *g);
-	const char *method, *p;
+	const char *p;
 	struct buf b;
 
 	*ex = EX_CONFIG;
 	g->timeout = cfg->sms.timeout > 0 ? cfg->sms.timeout : 10;
-	if (cfg->sms.transport == NULL ||
-	    strcmp(cfg->sms.transport, "spool") == 0) {
+	if (cfg->sms.transport == SMS_SPOOL) {
 		g->spool = 1;
 		g->dir = xstrdup(cfg->sms.spool);
 		if (maildir_make(g->dir, 0750) == -1) {
@@ -216,12 +215,12 @@ sms_new(const struct config *cfg, int *ex)
 	g->host = xstrndup(g->url, (size_t)(p - g->url) + strcspn(p, "/?#"));
 	g->from = cfg->sms.from ? xstrdup(cfg->sms.from) : NULL;
 	g->user = cfg->sms.user ? xstrdup(cfg->sms.user) : NULL;
-	g->auth = xstrdup(cfg->sms.auth ? cfg->sms.auth : "none");
-	method = cfg->sms.method;
+	g->auth = xstrdup(cfg->sms.auth == SMS_AUTH_BASIC ? "basic" :
+	    cfg->sms.auth == SMS_AUTH_BEARER ? "bearer" : "none");
 
-	if (cfg->sms.preset == NULL || strcmp(cfg->sms.preset, "kannel") == 0) {
+	if (cfg->sms.preset == SMS_KANNEL) {
 		g->preset = P_KANNEL;
-		g->post = method && strcmp(method, "POST") == 0;
+		g->post = cfg->sms.method == SMS_POST;
 		g->content_type = xstrdup(g->post ?
 		    "text/plain; charset=UTF-8" :
 		    "application/x-www-form-urlencoded");
@@ -237,7 +236,7 @@ sms_new(const struct config *cfg, int *ex)
 			memcpy(g->accept, k, sizeof k);
 			g->naccept = 3;
 		}
-	} else if (strcmp(cfg->sms.preset, "twilio") == 0) {
+	} else if (cfg->sms.preset == SMS_TWILIO) {
 		g->preset = P_TWILIO;
 		g->post = 1;
 		g->content_type = xstrdup("application/x-www-form-urlencoded");
@@ -258,7 +257,7 @@ sms_new(const struct config *cfg, int *ex)
 		}
 	} else {
 		g->preset = P_CUSTOM;
-		g->post = method == NULL || strcmp(method, "POST") == 0;
+		g->post = cfg->sms.method == SMS_POST;
 		if (g->post && cfg->sms.body == NULL) {
 			log_warnx("config: sms.body is needed for a custom "
 			    "POST request");
