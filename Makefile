@@ -160,6 +160,8 @@ VERIFY_SRCS = \
 	src/verify/metrics.c \
 	src/verify/otp.c \
 	src/verify/serve.c \
+	src/verify/sms-http.c \
+	src/verify/sms-spool.c \
 	src/verify/sms.c \
 	src/verify/verifier.c \
 	src/verify/vstore.c
@@ -328,6 +330,8 @@ tst_otp_SRCS = \
 	src/core/xmalloc.c \
 	src/verify/metrics.c \
 	src/verify/otp.c \
+	src/verify/sms-http.c \
+	src/verify/sms-spool.c \
 	src/verify/sms.c \
 	src/verify/verifier.c \
 	src/verify/vstore.c
