@@ -146,8 +146,9 @@ TFADESK_SRCS = \
 	src/tfadesk/reply.c \
 	src/tfadesk/rfc5322.c \
 	src/tfadesk/rules.c \
+	src/tfadesk/send-smtp.c \
+	src/tfadesk/send-spool.c \
 	src/tfadesk/send.c \
-	src/tfadesk/smtp.c \
 	src/tfadesk/source-imap.c \
 	src/tfadesk/source-maildir.c \
 	src/tfadesk/source-pop3.c \
