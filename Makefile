@@ -149,8 +149,9 @@ TFADESK_SRCS = \
 	src/tfadesk/reply.c \
 	src/tfadesk/rfc5322.c \
 	src/tfadesk/rules.c \
+	src/tfadesk/send-smtp.c \
+	src/tfadesk/send-spool.c \
 	src/tfadesk/send.c \
-	src/tfadesk/smtp.c \
 	src/tfadesk/source-imap.c \
 	src/tfadesk/source-maildir.c \
 	src/tfadesk/source-pop3.c \
@@ -163,6 +164,8 @@ VERIFY_SRCS = \
 	src/verify/metrics.c \
 	src/verify/otp.c \
 	src/verify/serve.c \
+	src/verify/sms-http.c \
+	src/verify/sms-spool.c \
 	src/verify/sms.c \
 	src/verify/verifier.c \
 	src/verify/vstore.c
@@ -331,6 +334,8 @@ tst_otp_SRCS = \
 	src/core/xmalloc.c \
 	src/verify/metrics.c \
 	src/verify/otp.c \
+	src/verify/sms-http.c \
+	src/verify/sms-spool.c \
 	src/verify/sms.c \
 	src/verify/verifier.c \
 	src/verify/vstore.c

@@ -110,6 +110,24 @@ expect_exit 75 "201 outside accept_status: exit 75" tfadesk-verify -c "$T/acc.ya
 contains "$T/err" "HTTP 201" "the log names the status"
 lacks "$T/err" "msg=" "the log never shows the URL's query"
 
+# sms.auth is the same for every preset: a Kannel behind a proxy that
+# wants a bearer token gets the token read from sms.token_file (it was
+# sent as "Bearer (null)"); basic auth without sms.user is refused at load
+# (it sent empty credentials)
+conf "$T/kb.yaml" "$TOP/templates" "  transport: http
+  preset: kannel
+  url: 'http://127.0.0.1:$GW/cgi-bin/sendsms'
+  auth: bearer
+  token_file: $T/token"
+expect_exit 0 "kannel with bearer auth: start" tfadesk-verify -c "$T/kb.yaml" start U1
+check "kannel: bearer token from sms.token_file" test "$(last 'r["headers"].get("authorization")')" = "Bearer tw-token"
+conf "$T/kn.yaml" "$TOP/templates" "  transport: http
+  preset: kannel
+  url: 'http://127.0.0.1:$GW/cgi-bin/sendsms'
+  auth: basic"
+expect_exit 78 "kannel: basic auth without sms.user: exit 78" tfadesk-verify -c "$T/kn.yaml" -n
+contains "$T/err" "sms.auth basic needs sms.user" "names the missing key"
+
 # configuration errors
 conf "$T/bad.yaml" "$TOP/templates" "  transport: http
   preset: custom

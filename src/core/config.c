@@ -29,7 +29,10 @@ struct key {
 	enum ktype type;
 	size_t off;
 	size_t off_n;          /* K_INTLIST: offset of the count */
-	const char *choices;   /* K_ENUM: "a|b|c"; "move:" means a prefix */
+	/* K_ENUM: the words, in the order of the enum stored (an int) at off;
+	 * a word ending in ':' is a prefix, the rest of the value stored at
+	 * off_n (a char *) */
+	const char *const *choices;
 	long min, max;         /* K_INT and K_INTLIST items */
 };
 
@@ -39,9 +42,36 @@ struct key {
 #define INT(n, f, lo, hi) { n, K_INT, O(f), 0, NULL, lo, hi }
 #define BOOL(n, f) { n, K_BOOL, O(f), 0, NULL, 0, 0 }
 #define ENUM(n, f, c) { n, K_ENUM, O(f), 0, c, 0, 0 }
+#define ENUMP(n, f, fs, c) { n, K_ENUM, O(f), O(fs), c, 0, 0 }
 #define INTS(n, f, fn, lo, hi) { n, K_INTLIST, O(f), O(fn), NULL, lo, hi }
 #define STRS(n, f, fn) { n, K_STRLIST, O(f), O(fn), NULL, 0, 0 }
 #define SECTION(n) { n, K_SECTION, 0, 0, NULL, 0, 0 }
+
+/* each in the order of its enum in tfadesk.h */
+static const char *const source_types[] = { "maildir", "imap", "imaps",
+    "pop3", "pop3s", NULL };
+static const char *const source_tlss[] = { "implicit", "starttls", "none",
+    NULL };
+static const char *const source_afters[] = { "seen", "delete", "move:",
+    NULL };
+static const char *const reply_transports[] = { "spool", "smtp", NULL };
+static const char *const overwrite_policies[] = { "review", "reject", NULL };
+static const char *const sms_transports[] = { "spool", "http", NULL };
+static const char *const sms_presets[] = { "kannel", "twilio", "custom",
+    NULL };
+static const char *const sms_methods[] = { "GET", "POST", NULL };
+static const char *const sms_auths[] = { "none", "basic", "bearer", NULL };
+
+/* the loader stores an enum through an int */
+_Static_assert(sizeof(enum source_type) == sizeof(int) &&
+    sizeof(enum source_tls) == sizeof(int) &&
+    sizeof(enum source_after) == sizeof(int) &&
+    sizeof(enum reply_transport) == sizeof(int) &&
+    sizeof(enum overwrite_policy) == sizeof(int) &&
+    sizeof(enum sms_transport) == sizeof(int) &&
+    sizeof(enum sms_preset) == sizeof(int) &&
+    sizeof(enum sms_method) == sizeof(int) &&
+    sizeof(enum sms_auth) == sizeof(int), "enums are ints");
 
 static const struct key keys[] = {
 	PATH("database", database),
@@ -55,16 +85,17 @@ static const struct key keys[] = {
 	PATH("log.metrics_file", metrics_file),
 
 	SECTION("source"),
-	ENUM("source.type", source.type, "maildir|imap|imaps|pop3|pop3s"),
+	ENUM("source.type", source.type, source_types),
 	PATH("source.path", source.path),
 	STR("source.host", source.host),
 	INT("source.port", source.port, 1, 65535),
 	STR("source.user", source.user),
 	PATH("source.password_file", source.password_file),
-	ENUM("source.tls", source.tls, "implicit|starttls|none"),
+	ENUM("source.tls", source.tls, source_tlss),
 	PATH("source.ca_file", source.ca_file),
 	STR("source.mailbox", source.mailbox),
-	ENUM("source.after", source.after, "seen|delete|move:"),
+	ENUMP("source.after", source.after, source.after_folder,
+	    source_afters),
 	INT("source.timeout", source.timeout, 1, 3600),
 	INT("source.batch", source.batch, 1, 100000),
 	/* at most 25 minutes: RFC 2177 wants IDLE renewed within 29 */
@@ -77,7 +108,7 @@ static const struct key keys[] = {
 
 	SECTION("reply"),
 	STR("reply.from", reply.from),
-	ENUM("reply.transport", reply.transport, "spool|smtp"),
+	ENUM("reply.transport", reply.transport, reply_transports),
 	PATH("reply.spool", reply.spool),
 	STR("reply.smtp_url", reply.smtp_url),
 	STR("reply.smtp_user", reply.smtp_user),
@@ -91,17 +122,18 @@ static const struct key keys[] = {
 	STR("security.authserv_id", security.authserv_id),
 
 	SECTION("policy"),
-	ENUM("policy.overwrite_number", policy.overwrite_number, "review|reject"),
+	ENUM("policy.overwrite_number", policy.overwrite_number,
+	    overwrite_policies),
 
 	SECTION("sms"),
-	ENUM("sms.transport", sms.transport, "spool|http"),
+	ENUM("sms.transport", sms.transport, sms_transports),
 	PATH("sms.spool", sms.spool),
 	STR("sms.url", sms.url),
-	ENUM("sms.preset", sms.preset, "kannel|twilio|custom"),
-	ENUM("sms.method", sms.method, "GET|POST"),
+	ENUM("sms.preset", sms.preset, sms_presets),
+	ENUM("sms.method", sms.method, sms_methods),
 	STR("sms.body", sms.body),
 	STR("sms.content_type", sms.content_type),
-	ENUM("sms.auth", sms.auth, "none|basic|bearer"),
+	ENUM("sms.auth", sms.auth, sms_auths),
 	STR("sms.user", sms.user),
 	PATH("sms.password_file", sms.password_file),
 	PATH("sms.token_file", sms.token_file),
@@ -184,23 +216,35 @@ parse_long(const char *s, long *v)
 	return (errno || end == s || *end != '\0') ? -1 : 0;
 }
 
+/* The index of V in CHOICES, or -1; a prefix choice ("move:") matches a
+ * longer value and *REST is what follows it. */
 static int
-enum_ok(const char *choices, const char *v)
+enum_index(const char *const *choices, const char *v, const char **rest)
 {
-	const char *p = choices;
-
-	while (*p) {
-		size_t n = strcspn(p, "|");
-		if (n > 0 && p[n - 1] == ':') {
-			if (strncmp(v, p, n) == 0 && v[n] != '\0')
-				return 1;
-		} else if (strlen(v) == n && strncmp(v, p, n) == 0)
-			return 1;
-		p += n;
-		if (*p == '|')
-			p++;
+	*rest = NULL;
+	for (int i = 0; choices[i] != NULL; i++) {
+		size_t n = strlen(choices[i]);
+		if (n > 0 && choices[i][n - 1] == ':') {
+			if (strncmp(v, choices[i], n) == 0 && v[n] != '\0') {
+				*rest = v + n;
+				return i;
+			}
+		} else if (strcmp(v, choices[i]) == 0)
+			return i;
 	}
-	return 0;
+	return -1;
+}
+
+/* "a|b|c", for the error message */
+static char *
+enum_words(const char *const *choices)
+{
+	struct buf b;
+
+	buf_init(&b);
+	for (int i = 0; choices[i] != NULL; i++)
+		buf_addf(&b, "%s%s", i ? "|" : "", choices[i]);
+	return buf_steal(&b);
 }
 
 static void
@@ -266,18 +310,34 @@ set_value(struct loader *l, const struct key *k, const char *name,
 		return;
 	}
 	switch (k->type) {
-	case K_STR:
-	case K_PATH:
 	case K_ENUM: {
-		char **dst = (char **)(void *)(base + k->off);
+		const char *rest;
+		int i;
 		if (memchr(s, '\0', n->len) != NULL ||
 		    strpbrk(s, "\r\n") != NULL) {
 			cerr(l, line, "%s: line breaks are not allowed", name);
 			return;
 		}
-		if (k->type == K_ENUM && !enum_ok(k->choices, s)) {
-			cerr(l, line, "%s: '%s' is not one of %s", name, s,
-			    k->choices);
+		if ((i = enum_index(k->choices, s, &rest)) == -1) {
+			char *w = enum_words(k->choices);
+			cerr(l, line, "%s: '%s' is not one of %s", name, s, w);
+			free(w);
+			return;
+		}
+		*(int *)(void *)(base + k->off) = i;
+		if (k->off_n) {
+			char **dst = (char **)(void *)(base + k->off_n);
+			free(*dst);
+			*dst = rest ? xstrdup(rest) : NULL;
+		}
+		break;
+	}
+	case K_STR:
+	case K_PATH: {
+		char **dst = (char **)(void *)(base + k->off);
+		if (memchr(s, '\0', n->len) != NULL ||
+		    strpbrk(s, "\r\n") != NULL) {
+			cerr(l, line, "%s: line breaks are not allowed", name);
 			return;
 		}
 		if (*s == '\0' && k->type != K_STR) {
@@ -401,18 +461,19 @@ require(struct loader *l, const char *name, const void *v, const char *when)
 static void
 after_suits_source(struct loader *l)
 {
-	const char *t = l->cfg->source.type, *a = l->cfg->source.after;
+	enum source_type t = l->cfg->source.type;
+	const char *f = l->cfg->source.after_folder;
 	int line = key_line(l, "source.after");
 
-	if (strncmp(a, "move:", 5) != 0)
+	if (l->cfg->source.after != AFTER_MOVE)
 		return;
-	if (strncmp(t, "pop3", 4) == 0)
-		cerr(l, line, "source.after: %s: POP3 can only keep (seen) or "
-		    "delete messages", a);
-	else if (strcmp(t, "maildir") == 0 && (a[5] == '.' ||
-	    strchr(a + 5, '/') != NULL))
-		cerr(l, line, "source.after: %s: a maildir folder is one name "
-		    "without '/' and not starting with '.'", a);
+	if (t == SOURCE_POP3 || t == SOURCE_POP3S)
+		cerr(l, line, "source.after: move:%s: POP3 can only keep (seen) "
+		    "or delete messages", f);
+	else if (t == SOURCE_MAILDIR && (f[0] == '.' ||
+	    strchr(f, '/') != NULL))
+		cerr(l, line, "source.after: move:%s: a maildir folder is one "
+		    "name without '/' and not starting with '.'", f);
 }
 
 static void
@@ -443,9 +504,9 @@ defaults_and_checks(struct loader *l)
 	dflt_path(c, &c->numbering, "rules/numbering.yaml");
 	dflt_path(c, &c->templates, "templates");
 
-	dflt(&c->source.type, "maildir");
-	t = c->source.type;
-	if (strcmp(t, "maildir") == 0) {
+	/* enums left unset hold their first choice, the default */
+	t = config_choice("source.type", (int)c->source.type);
+	if (c->source.type == SOURCE_MAILDIR) {
 		/* a config without a source section (the verifier's) is fine;
 		 * fetch then says source.path is not set */
 		if (given(l, "source"))
@@ -453,21 +514,23 @@ defaults_and_checks(struct loader *l)
 			    "when source.type is maildir");
 	}
 	else {
-		int imap = strncmp(t, "imap", 4) == 0;
-		int implicit = t[strlen(t) - 1] == 's';
+		int imap = c->source.type == SOURCE_IMAP ||
+		    c->source.type == SOURCE_IMAPS;
+		int implicit = c->source.type == SOURCE_IMAPS ||
+		    c->source.type == SOURCE_POP3S;
 		require(l, "source.host", c->source.host, "for a mail server");
 		require(l, "source.user", c->source.user, "for a mail server");
 		require(l, "source.password_file", c->source.password_file,
 		    "for a mail server");
-		if (c->source.tls == NULL)
-			c->source.tls = xstrdup(implicit ? "implicit" : "starttls");
-		if (implicit && strcmp(c->source.tls, "implicit") != 0)
+		if (!given(l, "source.tls"))
+			c->source.tls = implicit ? TLS_IMPLICIT : TLS_STARTTLS;
+		if (implicit && c->source.tls != TLS_IMPLICIT)
 			cerr(l, key_line(l, "source.tls"),
 			    "source.tls: %s means implicit TLS", t);
-		if (!implicit && strcmp(c->source.tls, "implicit") == 0)
+		if (!implicit && c->source.tls == TLS_IMPLICIT)
 			cerr(l, key_line(l, "source.tls"),
 			    "source.tls: implicit TLS needs source.type %ss", t);
-		if (strcmp(c->source.tls, "none") == 0 && c->source.host &&
+		if (c->source.tls == TLS_NONE && c->source.host &&
 		    !is_loopback_host(c->source.host))
 			cerr(l, key_line(l, "source.tls"),
 			    "source.tls: none is only allowed to a loopback address, not %s",
@@ -477,7 +540,6 @@ defaults_and_checks(struct loader *l)
 			    (implicit ? 995 : 110);
 	}
 	dflt(&c->source.mailbox, "INBOX");
-	dflt(&c->source.after, "seen");
 	after_suits_source(l);
 	if (c->source.timeout == 0)
 		c->source.timeout = 30;
@@ -493,8 +555,7 @@ defaults_and_checks(struct loader *l)
 	if (c->limits.max_depth == 0)
 		c->limits.max_depth = 20;
 
-	dflt(&c->reply.transport, "spool");
-	if (strcmp(c->reply.transport, "spool") == 0)
+	if (c->reply.transport == REPLY_SPOOL)
 		dflt_path(c, &c->reply.spool, "var/outbox");
 	else
 		require(l, "reply.smtp_url", c->reply.smtp_url,
@@ -514,14 +575,15 @@ defaults_and_checks(struct loader *l)
 	if (c->security.require_sender_auth)
 		require(l, "security.authserv_id", c->security.authserv_id,
 		    "when security.require_sender_auth is on");
-	dflt(&c->policy.overwrite_number, "review");
 
-	dflt(&c->sms.transport, "spool");
-	if (strcmp(c->sms.transport, "spool") == 0)
+	if (c->sms.transport == SMS_SPOOL)
 		dflt_path(c, &c->sms.spool, "var/sms");
 	else
 		require(l, "sms.url", c->sms.url, "when sms.transport is http");
-	dflt(&c->sms.preset, "kannel");
+	/* Kannel's sendsms takes GET; the others POST (Twilio only) */
+	if (!given(l, "sms.method"))
+		c->sms.method = c->sms.preset == SMS_KANNEL ? SMS_GET :
+		    SMS_POST;
 	if (c->sms.timeout == 0)
 		c->sms.timeout = 10;
 
@@ -630,9 +692,9 @@ config_check_mail_secrets(const struct config *c)
 
 	if (db_is_pg(c->database) && c->database_password_file)
 		paths[n++] = c->database_password_file;
-	if (strcmp(c->source.type, "maildir") != 0 && c->source.password_file)
+	if (c->source.type != SOURCE_MAILDIR && c->source.password_file)
 		paths[n++] = c->source.password_file;
-	if (strcmp(c->reply.transport, "smtp") == 0 && c->reply.smtp_user &&
+	if (c->reply.transport == REPLY_SMTP && c->reply.smtp_user &&
 	    *c->reply.smtp_user && c->reply.smtp_password_file)
 		paths[n++] = c->reply.smtp_password_file;
 	for (int i = 0; i < n; i++) {
@@ -646,6 +708,20 @@ config_check_mail_secrets(const struct config *c)
 		free(secret);
 	}
 	return rc;
+}
+
+const char *
+config_choice(const char *key, int v)
+{
+	size_t idx;
+	const struct key *k = find_key(key, &idx);
+
+	if (k == NULL || k->type != K_ENUM || v < 0)
+		return "?";
+	for (int i = 0; k->choices[i] != NULL; i++)
+		if (i == v)
+			return k->choices[i];
+	return "?";
 }
 
 /* Can the verifier send a login code to this E.164 number? Country codes
@@ -764,9 +840,12 @@ config_free(struct config *c)
 		switch (keys[i].type) {
 		case K_STR:
 		case K_PATH:
-		case K_ENUM:
 		case K_INTLIST:
 			free(*(void **)(void *)(base + keys[i].off));
+			break;
+		case K_ENUM:
+			if (keys[i].off_n)
+				free(*(void **)(void *)(base + keys[i].off_n));
 			break;
 		case K_STRLIST: {
 			char **v = *(char ***)(void *)(base + keys[i].off);

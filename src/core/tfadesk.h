@@ -141,6 +141,22 @@ int parse_since(const char *, time_t *);
 
 /* config.c: the YAML configuration of DESIGN.md. Every string is owned by
  * the struct; paths are already made absolute (relative to the file). */
+/*
+ * Config values that select behaviour, parsed once at load (config.c): the
+ * code compares enums, never strings. Each enum's order is its key's list
+ * of choices in config.c; config_choice() gives the word back for logs.
+ */
+enum source_type { SOURCE_MAILDIR, SOURCE_IMAP, SOURCE_IMAPS, SOURCE_POP3,
+    SOURCE_POP3S };
+enum source_tls { TLS_IMPLICIT, TLS_STARTTLS, TLS_NONE };
+enum source_after { AFTER_SEEN, AFTER_DELETE, AFTER_MOVE };
+enum reply_transport { REPLY_SPOOL, REPLY_SMTP };
+enum overwrite_policy { OVERWRITE_REVIEW, OVERWRITE_REJECT };
+enum sms_transport { SMS_SPOOL, SMS_HTTP };
+enum sms_preset { SMS_KANNEL, SMS_TWILIO, SMS_CUSTOM };
+enum sms_method { SMS_GET, SMS_POST };
+enum sms_auth { SMS_AUTH_NONE, SMS_AUTH_BASIC, SMS_AUTH_BEARER };
+
 struct config {
 	char *file;            /* absolute path of the file read */
 	char *dir;             /* its folder */
@@ -155,16 +171,17 @@ struct config {
 	char *metrics_file;    /* log.metrics_file: node-exporter textfile */
 
 	struct {
-		char *type;    /* maildir imap imaps pop3 pop3s */
+		enum source_type type;
 		char *path;
 		char *host;
 		long port;     /* 0: the protocol default */
 		char *user;
 		char *password_file;
-		char *tls;     /* implicit starttls none; default per type */
+		enum source_tls tls;    /* default per type */
 		char *ca_file;
 		char *mailbox;
-		char *after;   /* seen | delete | move:FOLDER */
+		enum source_after after;
+		char *after_folder;     /* AFTER_MOVE: move:FOLDER */
 		long timeout;  /* seconds */
 		long batch;    /* messages per UID FETCH */
 		long poll_seconds;  /* watch: full check at least this often */
@@ -178,7 +195,7 @@ struct config {
 
 	struct {
 		char *from;
-		char *transport;      /* spool smtp */
+		enum reply_transport transport;
 		char *spool;
 		char *smtp_url;
 		char *smtp_user;
@@ -194,18 +211,18 @@ struct config {
 	} security;
 
 	struct {
-		char *overwrite_number; /* review reject */
+		enum overwrite_policy overwrite_number;
 	} policy;
 
 	struct {
-		char *transport;   /* spool http */
+		enum sms_transport transport;
 		char *spool;
 		char *url;
-		char *preset;      /* kannel twilio custom */
-		char *method;      /* POST GET */
+		enum sms_preset preset;
+		enum sms_method method;   /* default: GET for kannel, else POST */
 		char *body;        /* template: {{to}} {{text}} {{from}} */
 		char *content_type;
-		char *auth;        /* none basic bearer */
+		enum sms_auth auth;
 		char *user;
 		char *password_file;
 		char *token_file;
@@ -265,6 +282,9 @@ int config_check_mail_secrets(const struct config *);
 /* An SQLite DATABASE's verifier.database when the key is not given:
  * var/tfadesk.db -> var/tfadesk-verify.db (owned) */
 char *config_verifier_path(const char *database);
+/* The word of an enum key's value V (KEY "source.type": "imaps"), for
+ * logs and messages; "?" for a key or value it does not know. */
+const char *config_choice(const char *key, int v);
 /* Is E164 in verifier.allowed_country_codes (an SMS can reach it)? */
 int config_sms_allowed(const struct config *, const char *e164);
 

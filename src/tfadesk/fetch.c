@@ -212,7 +212,7 @@ fetch_run(const struct config *cfg, struct store *store, int dry_run,
 	memset(st, 0, sizeof *st);
 	if (ops == NULL) {
 		log_warnx("source: source.type %s: unknown",
-		    cfg->source.type ? cfg->source.type : "(unset)");
+		    config_choice("source.type", (int)cfg->source.type));
 		return EX_CONFIG;
 	}
 	if (sodium_init() < 0)

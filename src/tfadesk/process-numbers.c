@@ -191,7 +191,7 @@ judge(struct job *j, struct judged *jd, const struct judged *all, size_t idx)
 		    "place of the old number (approved by our staff)");
 		return 0;
 	}
-	if (strcmp(j->cfg->policy.overwrite_number, "reject") == 0)
+	if (j->cfg->policy.overwrite_number == OVERWRITE_REJECT)
 		judge_set(jd, R_REJECTED, "overwrite_refused", "this user already "
 		    "has a different mobile number, which we never replace "
 		    "automatically; please contact support");

@@ -1,6 +1,7 @@
 /*
- * send.c - delivers the outbox: each reply that is queued and due goes to
- * the spool maildir (reply.transport: spool) or to the SMTP server.
+ * send.c - delivers the outbox: each reply that is queued and due goes
+ * through the transport reply.transport names (send-int.h): the spool
+ * maildir (send-spool.c) or the SMTP server (send-smtp.c).
  *
  * Delivery guarantee. A row is marked sent in its own statement right after
  * the server answered 250 to the end of DATA (or right after the spool file
@@ -24,11 +25,7 @@
  * unreachable server (refused, timeout) stops the run with 75 and never
  * fails a row; a TLS, certificate or AUTH problem stops it with 69.
  */
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <stdint.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,14 +37,18 @@
 #include "tfadesk.h"
 #include "store.h"
 #include "mail.h"
-#include "smtp.h"
-#include "maildir.h"
+#include "send-int.h"
 
 #define BACKOFF_BASE 60
 #define BACKOFF_MAX  3600
 
+/* indexed by enum reply_transport */
+static const struct transport_ops *const transports[] = {
+	[REPLY_SPOOL] = &send_spool_ops,
+	[REPLY_SMTP] = &send_smtp_ops,
+};
+
 static time_t backoff(int attempts);
-static int spool_write(const char *dir, const struct outbox_row *);
 static void show(const struct outbox_row *, const char *how);
 
 static time_t
@@ -58,40 +59,6 @@ backoff(int attempts)
 	for (int i = 1; i < attempts && d < BACKOFF_MAX; i++)
 		d *= 2;
 	return d > BACKOFF_MAX ? BACKOFF_MAX : d;
-}
-
-/*
- * Maildir delivery (maildir_deliver): new/NAME, where NAME is the
- * Message-ID, unique per row and the same on a retry.
- */
-static int
-spool_write(const char *dir, const struct outbox_row *r)
-{
-	char *name;
-	int rc = 0;
-
-	if (maildir_make(dir, 0750) == -1) {
-		log_warn("send: spool %s", dir);
-		return -1;
-	}
-	name = xstrdup(r->msgid);
-	for (char *c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		    (*c >= '0' && *c <= '9') || *c == '.' || *c == '-' ||
-		    *c == '_' || *c == '@'))
-			*c = '_';
-	if (name[0] == '.' || name[0] == '\0') {
-		char *t = xstrfmt("_%s", name);
-		free(name);
-		name = t;
-	}
-	if (maildir_deliver(dir, name, r->message, r->message_len, 0640,
-	    NULL) == -1) {
-		log_warn("send: spool %s/new/%s", dir, name);
-		rc = -1;
-	}
-	free(name);
-	return rc;
 }
 
 /* One line per reply: what would be (or was not) sent. */
@@ -132,24 +99,22 @@ claim_token(void)
 /* Sends one claimed row; returns 0 to go on, else the exit status that
  * ends the run. */
 static int
-send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
+send_one(const struct config *cfg, struct store *s, struct transport *tr,
     const struct outbox_row *r, int max, size_t left, struct send_stats *st)
 {
-	enum smtp_result res;
+	enum tr_result res;
 	char *answer = NULL;
 	time_t now;
 	int att = r->attempts + 1, rc = 0;
 
-	if (smtp == NULL) {
-		if (spool_write(cfg->reply.spool, r) == -1)
-			return EX_CANTCREAT;
-		res = SMTP_SENT;
-	} else
-		res = smtp_send(smtp, r->mail_from, r->rcpt, r->message,
-		    r->message_len, &answer);
+	res = tr->ops->send(tr, r, &answer);
 	now = now_time();
 	switch (res) {
-	case SMTP_SENT:
+	case TR_LOCAL:
+		/* logged; the row stays claimed until the release */
+		rc = EX_CANTCREAT;
+		break;
+	case TR_SENT:
 		STEP("send.accepted");
 		/* at once: a rerun must not send it again */
 		if (store_outbox_mark(s, r->id, OUTBOX_SENT, att, now,
@@ -165,13 +130,13 @@ send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
 		    answer && *answer ? answer : "delivered");
 		st->sent++;
 		break;
-	case SMTP_PERM:
+	case TR_PERM:
 		log_warnx("send: reply %lld to %s refused: %s",
 		    (long long)r->id, r->rcpt, answer);
 		store_outbox_mark(s, r->id, OUTBOX_FAILED, att, now, answer);
 		st->failed++;
 		break;
-	case SMTP_TEMP:
+	case TR_TEMP:
 		if (att >= max) {
 			log_warnx("send: reply %lld to %s: giving up after %d "
 			    "attempts: %s", (long long)r->id, r->rcpt, att,
@@ -187,19 +152,19 @@ send_one(const struct config *cfg, struct store *s, struct smtp *smtp,
 			st->deferred++;
 		}
 		break;
-	case SMTP_DOWN:
-	case SMTP_SETUP:
+	case TR_DOWN:
+	case TR_SETUP:
 		/* the server, not the reply: never failed for it */
 		log_warnx("send: %s: %s; %zu repl%s still queued",
 		    cfg->reply.smtp_url, answer, left, left == 1 ? "y" : "ies");
-		if (res == SMTP_DOWN)
+		if (res == TR_DOWN)
 			store_outbox_mark(s, r->id, OUTBOX_QUEUED, att,
 			    now + backoff(att), answer);
 		else
 			store_outbox_mark(s, r->id, OUTBOX_QUEUED, r->attempts,
 			    r->next_try, answer);
 		st->deferred += left;
-		rc = res == SMTP_DOWN ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		rc = res == TR_DOWN ? EX_TEMPFAIL : EX_UNAVAILABLE;
 		break;
 	}
 	free(answer);
@@ -221,16 +186,14 @@ send_run(const struct config *cfg, struct store *s, int flags,
     struct send_stats *st)
 {
 	struct outbox_row *rows = NULL;
-	struct smtp *smtp = NULL;
+	struct transport tr = { NULL, NULL };
 	size_t n = 0, i;
-	int smtp_tr, rc = EX_OK, max, ex;
+	int rc = EX_OK, max, ex;
 	int64_t after = 0;
 	time_t lease;
-	char *err = NULL, *owner;
+	char *owner;
 
 	memset(st, 0, sizeof *st);
-	smtp_tr = cfg->reply.transport && strcmp(cfg->reply.transport,
-	    "smtp") == 0;
 	max = cfg->reply.max_attempts > 0 ? (int)cfg->reply.max_attempts : 20;
 	if (flags & SEND_DRY_RUN) {
 		if (store_outbox_due(s, (flags & SEND_NOW) ? INT64_MAX :
@@ -243,8 +206,9 @@ send_run(const struct config *cfg, struct store *s, int flags,
 		outbox_free(rows, n);
 		return EX_OK;
 	}
-	if (!smtp_tr && cfg->reply.spool == NULL) {
-		log_warnx("send: reply.spool is not set");
+	if ((size_t)cfg->reply.transport >=
+	    sizeof transports / sizeof transports[0]) {
+		log_warnx("send: reply.transport: unknown");
 		return EX_CONFIG;
 	}
 	lease = CHUNK * ((cfg->reply.timeout > 0 ? cfg->reply.timeout : 60) +
@@ -263,12 +227,11 @@ send_run(const struct config *cfg, struct store *s, int flags,
 		if (n == 0)
 			break;
 		STEP("send.claimed");
-		if (smtp_tr && smtp == NULL &&
-		    (smtp = smtp_new(cfg, &err, &ex)) == NULL) {
-			if (err)
-				log_warnx("send: %s", err);
-			free(err);
-			rc = ex;
+		/* opened once there is something to send */
+		if (tr.ops == NULL) {
+			tr.ops = transports[cfg->reply.transport];
+			if (tr.ops->open(&tr, cfg, &ex) == -1)
+				rc = ex;
 		}
 		for (i = 0; i < n && rc == EX_OK; i++) {
 			if (stop_requested()) {
@@ -276,7 +239,7 @@ send_run(const struct config *cfg, struct store *s, int flags,
 				break;
 			}
 			after = rows[i].id;
-			rc = send_one(cfg, s, smtp, &rows[i], max, n - i, st);
+			rc = send_one(cfg, s, &tr, &rows[i], max, n - i, st);
 		}
 		outbox_free(rows, n);
 		rows = NULL;
@@ -287,6 +250,7 @@ send_run(const struct config *cfg, struct store *s, int flags,
 		log_warnx("send: stopped by signal %d; the rest stays queued",
 		    stop_requested());
 	free(owner);
-	smtp_free(smtp);
+	if (tr.ops)
+		tr.ops->close(&tr);
 	return rc;
 }

@@ -96,7 +96,7 @@ static int imap_names(const struct config *, struct imap *);
 static int settle(struct imap *);
 
 const struct source_ops source_imap_ops = {
-	"imap", imap_open, imap_next, imap_commit, imap_flush, imap_close,
+	"imap", SOURCE_IMAP, imap_open, imap_next, imap_commit, imap_flush, imap_close,
 	imap_save
 };
 
@@ -169,14 +169,13 @@ static int
 imap_connect(struct source *src, struct imap *im)
 {
 	const struct config *cfg = src->cfg;
-	const char *tls = cfg->source.tls ? cfg->source.tls :
-	    strcmp(cfg->source.type, "imaps") == 0 ? "implicit" : "starttls";
+	enum source_tls tls = cfg->source.tls;
 	uint16_t port = (uint16_t)(cfg->source.port ? cfg->source.port :
-	    strcmp(tls, "implicit") == 0 ? 993 : 143);
+	    tls == TLS_IMPLICIT ? 993 : 143);
 	char *pass = NULL;
 	int r;
 
-	if (strcmp(tls, "none") == 0 && !is_loopback_host(im->host)) {
+	if (tls == TLS_NONE && !is_loopback_host(im->host)) {
 		log_warnx("source: %s: source.tls none is only allowed to a "
 		    "loopback address", im->where);
 		return SRC_CONFIG;
@@ -193,7 +192,7 @@ imap_connect(struct source *src, struct imap *im)
 		fatalx("source: out of memory");
 	im->timeout = cfg->source.timeout > 0 ? cfg->source.timeout : 30;
 	mailimap_set_timeout(im->s, (time_t)im->timeout);
-	if (strcmp(tls, "implicit") == 0) {
+	if (tls == TLS_IMPLICIT) {
 		tls_begin(&im->tls);
 		r = mailimap_ssl_connect_with_callback(im->s, im->host, port,
 		    source_tls_sni, im->host);
@@ -205,7 +204,7 @@ imap_connect(struct source *src, struct imap *im)
 		r = imap_bad(im, "connect", r);
 		goto out;
 	}
-	if (strcmp(tls, "starttls") == 0) {
+	if (tls == TLS_STARTTLS) {
 		tls_begin(&im->tls);
 		r = mailimap_socket_starttls_with_callback(im->s,
 		    source_tls_sni, im->host);
@@ -217,7 +216,7 @@ imap_connect(struct source *src, struct imap *im)
 		    MAILIMAP_ERROR_STARTTLS : r);
 		goto out;
 	}
-	if (strcmp(tls, "none") != 0 &&
+	if (tls != TLS_NONE &&
 	    source_tls_verify(im->s->imap_stream, cfg->source.ca_file,
 	    im->host) == -1) {
 		r = SRC_REFUSED;
@@ -259,7 +258,6 @@ imap_open(struct source *src)
 {
 	const struct config *cfg = src->cfg;
 	struct imap *im = xcalloc(1, sizeof *im);
-	const char *after = cfg->source.after ? cfg->source.after : "seen";
 	struct mailimap_selection_info *si;
 	char *state = NULL, *val;
 	unsigned long uv, last;
@@ -268,13 +266,8 @@ imap_open(struct source *src)
 	src->priv = im;
 	if ((r = imap_names(cfg, im)) != SRC_OK)
 		return r;
-	if (strncmp(after, "move:", 5) == 0 && after[5] != '\0')
-		im->folder = xstrdup(after + 5);
-	else if (strcmp(after, "seen") != 0 && strcmp(after, "delete") != 0) {
-		log_warnx("source: %s: source.after %s: not usable", im->where,
-		    after);
-		return SRC_CONFIG;
-	}
+	if (cfg->source.after == AFTER_MOVE)
+		im->folder = xstrdup(cfg->source.after_folder);
 	im->statekey = xstrfmt("imap:%s@%s:%ld/%s", im->user, im->host,
 	    cfg->source.port, im->mailbox);
 
@@ -785,8 +778,7 @@ imap_flush(struct source *src)
 			store_rollback(src->store);
 		return r == -1 ? SRC_TEMP : SRC_OK;
 	}
-	if (im->folder == NULL && strcmp(src->cfg->source.after, "delete") !=
-	    0)
+	if (im->folder == NULL && src->cfg->source.after != AFTER_DELETE)
 		return flush_seen(im);
 	/* delete, move: one command a group, answer awaited */
 	set = mailimap_set_new_empty();

@@ -35,7 +35,7 @@ static int md_commit(struct source *, struct source_msg *);
 static void md_close(struct source *);
 
 const struct source_ops source_maildir_ops = {
-	"maildir", md_open, md_next, md_commit, NULL, md_close, NULL
+	"maildir", SOURCE_MAILDIR, md_open, md_next, md_commit, NULL, md_close, NULL
 };
 
 static int
@@ -79,19 +79,17 @@ static int
 md_open(struct source *src)
 {
 	struct mdir *m = xcalloc(1, sizeof *m);
-	const char *after = src->cfg->source.after;
+	const char *f = src->cfg->source.after_folder;
 
 	src->priv = m;
 	if (src->cfg->source.path == NULL) {
 		log_warnx("source: maildir: source.path is not set");
 		return SRC_CONFIG;
 	}
-	if (after && strcmp(after, "seen") != 0 &&
-	    strcmp(after, "delete") != 0 &&
-	    (strncmp(after, "move:", 5) != 0 || after[5] == '\0' ||
-	    strchr(after + 5, '/') != NULL || after[5] == '.')) {
-		log_warnx("source: maildir: source.after: %s: not usable "
-		    "(seen, delete or move:FOLDER)", after);
+	if (src->cfg->source.after == AFTER_MOVE && (f == NULL ||
+	    f[0] == '\0' || strchr(f, '/') != NULL || f[0] == '.')) {
+		log_warnx("source: maildir: source.after: move:%s: not usable "
+		    "(seen, delete or move:FOLDER)", f ? f : "");
 		return SRC_CONFIG;
 	}
 	m->path = xstrdup(src->cfg->source.path);
@@ -117,7 +115,7 @@ md_done(const struct source *src, const char *name)
 {
 	const char *info;
 
-	if (strcmp(src->cfg->source.after, "seen") != 0 ||
+	if (src->cfg->source.after != AFTER_SEEN ||
 	    strncmp(name, "cur/", 4) != 0)
 		return 0;
 	info = strstr(name, ":2,");
@@ -234,18 +232,19 @@ static int
 md_commit(struct source *src, struct source_msg *msg)
 {
 	struct mdir *m = src->priv;
-	const char *name = msg->priv, *after = src->cfg->source.after;
+	const char *name = msg->priv;
+	enum source_after after = src->cfg->source.after;
 	char *to, *file;
 	int rc = SRC_OK;
 
 	if (src->dry_run || name == NULL)
 		return SRC_OK;
-	if (strcmp(after, "seen") == 0) {
+	if (after == AFTER_SEEN) {
 		to = md_seen_name(name);
 		if (md_rename(m->path, name, to) == -1)
 			rc = SRC_MSG_BAD;
 		free(to);
-	} else if (strcmp(after, "delete") == 0) {
+	} else if (after == AFTER_DELETE) {
 		file = xstrfmt("%s/%s", m->path, name);
 		if (unlink(file) == -1 && errno != ENOENT) {
 			log_warn("source: maildir %s: unlink %s", m->path,
@@ -254,7 +253,8 @@ md_commit(struct source *src, struct source_msg *msg)
 		}
 		free(file);
 	} else {
-		char *folder = xstrfmt("%s/.%s", m->path, after + 5);
+		char *folder = xstrfmt("%s/.%s", m->path,
+		    src->cfg->source.after_folder);
 		char *sub;
 		for (int i = 0; i < 3; i++) {
 			sub = xstrfmt("%s/%s", folder,
@@ -265,7 +265,7 @@ md_commit(struct source *src, struct source_msg *msg)
 			}
 			free(sub);
 		}
-		to = xstrfmt(".%s/%s", after + 5, name);
+		to = xstrfmt(".%s/%s", src->cfg->source.after_folder, name);
 		if (rc == SRC_OK && md_rename(m->path, name, to) == -1)
 			rc = SRC_MSG_BAD;
 		free(to);

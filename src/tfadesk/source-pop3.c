@@ -42,7 +42,7 @@ static int pop3_commit(struct source *, struct source_msg *);
 static void pop3_close(struct source *);
 
 const struct source_ops source_pop3_ops = {
-	"pop3", pop3_open, pop3_next, pop3_commit, NULL, pop3_close, NULL
+	"pop3", SOURCE_POP3, pop3_open, pop3_next, pop3_commit, NULL, pop3_close, NULL
 };
 
 static int
@@ -87,8 +87,6 @@ pop3_open(struct source *src)
 {
 	const struct config *cfg = src->cfg;
 	struct pop3 *p = xcalloc(1, sizeof *p);
-	const char *after = cfg->source.after ? cfg->source.after : "seen";
-	const char *tls;
 	char *pass = NULL;
 	uint16_t port;
 	int r;
@@ -102,18 +100,17 @@ pop3_open(struct source *src)
 	p->host = xstrdup(cfg->source.host);
 	p->user = xstrdup(cfg->source.user);
 	p->where = xstrfmt("%s@%s", p->user, p->host);
-	if (strcmp(after, "delete") == 0)
+	if (cfg->source.after == AFTER_DELETE)
 		p->delete = 1;
-	else if (strcmp(after, "seen") != 0) {
-		log_warnx("source: %s: source.after %s: POP3 can only keep "
-		    "(seen) or delete messages", p->where, after);
+	else if (cfg->source.after != AFTER_SEEN) {
+		log_warnx("source: %s: source.after move:%s: POP3 can only "
+		    "keep (seen) or delete messages", p->where,
+		    cfg->source.after_folder);
 		return SRC_CONFIG;
 	}
-	tls = cfg->source.tls ? cfg->source.tls :
-	    strcmp(cfg->source.type, "pop3s") == 0 ? "implicit" : "starttls";
 	port = (uint16_t)(cfg->source.port ? cfg->source.port :
-	    strcmp(tls, "implicit") == 0 ? 995 : 110);
-	if (strcmp(tls, "none") == 0 && !is_loopback_host(p->host)) {
+	    cfg->source.tls == TLS_IMPLICIT ? 995 : 110);
+	if (cfg->source.tls == TLS_NONE && !is_loopback_host(p->host)) {
 		log_warnx("source: %s: source.tls none is only allowed to a "
 		    "loopback address", p->where);
 		return SRC_CONFIG;
@@ -129,7 +126,7 @@ pop3_open(struct source *src)
 		fatalx("source: out of memory");
 	p->timeout = cfg->source.timeout > 0 ? cfg->source.timeout : 30;
 	mailpop3_set_timeout(p->s, (time_t)p->timeout);
-	if (strcmp(tls, "implicit") == 0) {
+	if (cfg->source.tls == TLS_IMPLICIT) {
 		tls_begin(&p->tls);
 		r = mailpop3_ssl_connect_with_callback(p->s, p->host, port,
 		    source_tls_sni, p->host);
@@ -141,7 +138,7 @@ pop3_open(struct source *src)
 		goto out;
 	}
 	p->connected = 1;
-	if (strcmp(tls, "starttls") == 0) {
+	if (cfg->source.tls == TLS_STARTTLS) {
 		tls_begin(&p->tls);
 		r = mailpop3_socket_starttls_with_callback(p->s,
 		    source_tls_sni, p->host);
@@ -152,7 +149,7 @@ pop3_open(struct source *src)
 		r = pop3_bad(p, "STLS", r);
 		goto out;
 	}
-	if (strcmp(tls, "none") != 0 &&
+	if (cfg->source.tls != TLS_NONE &&
 	    source_tls_verify(p->s->pop3_stream, cfg->source.ca_file,
 	    p->host) == -1) {
 		r = SRC_REFUSED;

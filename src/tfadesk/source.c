@@ -27,20 +27,13 @@ static const struct source_ops *const sources[] = {
 
 /* imaps and pop3s are the same drivers with implicit TLS. */
 const struct source_ops *
-source_lookup(const char *type)
+source_lookup(enum source_type type)
 {
-	size_t n;
-
-	if (type == NULL)
-		return NULL;
-	for (size_t i = 0; sources[i] != NULL; i++) {
-		n = strlen(sources[i]->name);
-		if (strcmp(type, sources[i]->name) == 0 ||
-		    (strncmp(type, sources[i]->name, n) == 0 &&
-		    strcmp(type + n, "s") == 0 &&
-		    strcmp(sources[i]->name, "maildir") != 0))
+	for (size_t i = 0; sources[i] != NULL; i++)
+		if (sources[i]->type == type ||
+		    (sources[i]->type == SOURCE_IMAP && type == SOURCE_IMAPS) ||
+		    (sources[i]->type == SOURCE_POP3 && type == SOURCE_POP3S))
 			return sources[i];
-	}
 	return NULL;
 }
 

@@ -45,6 +45,7 @@ struct source;
 
 struct source_ops {
 	const char *name;   /* "maildir", "imap", ... */
+	enum source_type type;  /* the plain one: SOURCE_IMAP for imaps too */
 	int (*open)(struct source *);
 	int (*next)(struct source *, struct source_msg *);
 	/* Only for a message whose key is durably stored (committed). May
@@ -73,7 +74,7 @@ struct source {
 };
 
 void source_msg_clear(struct source_msg *);
-const struct source_ops *source_lookup(const char *type);
+const struct source_ops *source_lookup(enum source_type);
 /* SRC_* of a failed call to an exit status (sysexits). */
 int source_exit(int src);
 

@@ -102,7 +102,7 @@ new_mtime(const char *dir)
 int
 watch_run(const struct config *cfg)
 {
-	const char *type = cfg->source.type ? cfg->source.type : "maildir";
+	const char *type = config_choice("source.type", (int)cfg->source.type);
 	struct imap_waiter *w = NULL;
 	enum kind kind;
 	long poll_s = cfg->source.poll_seconds > 0 ? cfg->source.poll_seconds :
@@ -111,9 +111,10 @@ watch_run(const struct config *cfg)
 	time_t next;
 	int rc, r, fresh = 0;
 
-	if (strcmp(type, "imap") == 0 || strcmp(type, "imaps") == 0)
+	if (cfg->source.type == SOURCE_IMAP ||
+	    cfg->source.type == SOURCE_IMAPS)
 		kind = W_IMAP;
-	else if (strcmp(type, "maildir") == 0)
+	else if (cfg->source.type == SOURCE_MAILDIR)
 		kind = W_MAILDIR;
 	else
 		kind = W_POLL;

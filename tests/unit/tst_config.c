@@ -77,7 +77,7 @@ main(void)
 		    "max_connections_per_address: a sixteenth of 1024");
 		CHECK(strstr(c->verifier.key_file, "/var/verifier.key") != NULL,
 		    "key file beside the database: %s", c->verifier.key_file);
-		CHECK(strcmp(c->policy.overwrite_number, "review") == 0,
+		CHECK(c->policy.overwrite_number == OVERWRITE_REVIEW,
 		    "overwrite");
 		CHECK(strcmp(c->desk.listen, "127.0.0.1:8026") == 0 &&
 		    c->desk.secure_cookies == 1 &&
@@ -108,7 +108,11 @@ main(void)
 	if (c) {
 		CHECK(strcmp(c->database, "/srv/t.db") == 0, "absolute kept");
 		CHECK(c->source.port == 993, "port");
-		CHECK(strcmp(c->source.after, "move:Done") == 0, "after");
+		CHECK(c->source.after == AFTER_MOVE &&
+		    strcmp(c->source.after_folder, "Done") == 0, "after");
+		CHECK(c->source.type == SOURCE_IMAPS &&
+		    c->source.tls == TLS_IMPLICIT &&
+		    c->reply.transport == REPLY_SMTP, "enums");
 		CHECK(strstr(c->source.password_file, "/secrets/imap") &&
 		    c->source.password_file[0] == '/', "secret path relative "
 		    "to the file");

@@ -1,5 +1,7 @@
 /*
- * smtp.c - replies out over SMTP with libcurl.
+ * send-smtp.c - the reply transport reply.transport: smtp: one SMTP client
+ * session through libcurl for the whole run (the only file of the mail side
+ * that includes curl/curl.h).
  *
  * Security: smtp:// must upgrade with STARTTLS (CURLUSESSL_ALL), except to
  * a loopback host, where STARTTLS is used when offered (CURLUSESSL_TRY);
@@ -19,7 +21,8 @@
 #include <curl/curl.h>
 
 #include "tfadesk.h"
-#include "smtp.h"
+#include "store.h"
+#include "send-int.h"
 #include "addr.h"
 
 struct smtp {
@@ -38,6 +41,15 @@ struct reader {
 
 static size_t read_cb(char *, size_t, size_t, void *);
 static int debug_cb(CURL *, curl_infotype, char *, size_t, void *);
+static int smtp_open(struct transport *, const struct config *, int *);
+static enum tr_result smtp_send(struct transport *,
+    const struct outbox_row *, char **);
+static void smtp_close(struct transport *);
+static void smtp_free(struct smtp *);
+
+const struct transport_ops send_smtp_ops = {
+	"smtp", smtp_open, smtp_send, smtp_close
+};
 
 static size_t
 read_cb(char *dst, size_t size, size_t nmemb, void *arg)
@@ -78,7 +90,9 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t n, void *arg)
 	return 0;
 }
 
-struct smtp *
+/* NULL with *ex (an exit status) and *err (owned; NULL when the secret
+ * reader already logged why) when the settings cannot work. */
+static struct smtp *
 smtp_new(const struct config *cfg, char **err, int *ex)
 {
 	struct smtp *s;
@@ -197,7 +211,28 @@ fail:
 	return NULL;
 }
 
-void
+static int
+smtp_open(struct transport *t, const struct config *cfg, int *ex)
+{
+	char *err = NULL;
+
+	if ((t->priv = smtp_new(cfg, &err, ex)) == NULL) {
+		if (err)
+			log_warnx("send: %s", err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+smtp_close(struct transport *t)
+{
+	smtp_free(t->priv);
+	t->priv = NULL;
+}
+
+static void
 smtp_free(struct smtp *s)
 {
 	if (s == NULL)
@@ -214,22 +249,23 @@ smtp_free(struct smtp *s)
 	curl_global_cleanup();
 }
 
-enum smtp_result
-smtp_send(struct smtp *s, const char *from, const char *rcpt,
-    const char *msg, size_t len, char **answer)
+static enum tr_result
+smtp_send(struct transport *tr, const struct outbox_row *row, char **answer)
 {
+	struct smtp *s = tr->priv;
+	size_t len = row->message_len;
 	struct curl_slist *rcpts = NULL;
-	struct reader r = { msg, len };
+	struct reader r = { row->message, len };
 	char *f, *t;
 	long code = 0;
 	CURLcode rc;
-	enum smtp_result res;
+	enum tr_result res;
 
 	*answer = NULL;
 	s->last[0] = '\0';
 	s->errbuf[0] = '\0';
-	f = xstrfmt("<%s>", from);
-	t = xstrfmt("<%s>", rcpt);
+	f = xstrfmt("<%s>", row->mail_from);
+	t = xstrfmt("<%s>", row->rcpt);
 	rcpts = curl_slist_append(rcpts, t);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_FROM, f);
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, rcpts);
@@ -243,14 +279,14 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	free(t);
 
 	if (rc == CURLE_OK)
-		res = SMTP_SENT;
+		res = TR_SENT;
 	else switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_OPERATION_TIMEDOUT:
 	case CURLE_GOT_NOTHING:
-		res = SMTP_DOWN;
+		res = TR_DOWN;
 		break;
 	case CURLE_LOGIN_DENIED:
 	case CURLE_USE_SSL_FAILED:
@@ -262,22 +298,22 @@ smtp_send(struct smtp *s, const char *from, const char *rcpt,
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_AUTH_ERROR:
-		res = SMTP_SETUP;
+		res = TR_SETUP;
 		break;
 	default:
 		if (code == 530 || code == 534 || code == 535 || code == 538)
-			res = SMTP_SETUP;         /* authentication */
+			res = TR_SETUP;         /* authentication */
 		else if (code >= 500 && code < 600)
-			res = SMTP_PERM;
+			res = TR_PERM;
 		else if (code >= 400 && code < 500)
-			res = SMTP_TEMP;
+			res = TR_TEMP;
 		else if (code == 0)
-			res = SMTP_DOWN;          /* no greeting at all */
+			res = TR_DOWN;          /* no greeting at all */
 		else
-			res = SMTP_TEMP;          /* the session broke */
+			res = TR_TEMP;          /* the session broke */
 		break;
 	}
-	if (res != SMTP_SENT) {
+	if (res != TR_SENT) {
 		if (s->last[0] && code >= 400)
 			*answer = xstrfmt("%s (%s)", s->last,
 			    s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc));
