@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime.h"
+#include "msg.h"
+#include "autoreply.h"
 #include "charset.h"
 #include "addr.h"
 

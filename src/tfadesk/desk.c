@@ -1711,7 +1711,7 @@ route(struct ctx *x)
 }
 
 static MHD_RESULT
-handler(void *cls, struct MHD_Connection *c, const char *url,
+desk_handler(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload,
     size_t *upload_size, void **con_cls)
 {
@@ -1765,7 +1765,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url,
 }
 
 static void
-completed(void *cls, struct MHD_Connection *c, void **con_cls,
+desk_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
@@ -1781,7 +1781,7 @@ completed(void *cls, struct MHD_Connection *c, void **con_cls,
 }
 
 static void
-mhd_log(void *cls, const char *fmt, va_list ap)
+desk_mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];
 
@@ -1853,14 +1853,14 @@ cmd_desk(struct cmd_env *env, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL,
-	    handler, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    desk_handler, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, desk_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 	    MHD_OPTION_CONNECTION_LIMIT, 256u,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 64u,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, desk_completed, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL) {
 		log_warnx("desk: cannot listen on %s (address in use or not "

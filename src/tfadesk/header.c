@@ -12,7 +12,8 @@
 
 #include <sodium.h>
 
-#include "mime.h"
+#include "msg.h"
+#include "identity.h"
 #include "charset.h"
 #include "header.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mime.h"
+#include "msg.h"
 #include "charset.h"
 #include "quoted.h"
 

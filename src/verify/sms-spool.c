@@ -15,17 +15,17 @@ struct spool {
 	char *dir;
 };
 
-static int spool_open(struct sms *, const struct config *, int *);
-static int spool_send(struct sms *, const char *, const char *,
+static int sms_spool_open(struct sms *, const struct config *, int *);
+static int sms_spool_send(struct sms *, const char *, const char *,
     const char **);
-static void spool_close(struct sms *);
+static void sms_spool_close(struct sms *);
 
 const struct sms_ops sms_spool_ops = {
-	"spool", spool_open, spool_send, spool_close
+	"spool", sms_spool_open, sms_spool_send, sms_spool_close
 };
 
 static int
-spool_open(struct sms *g, const struct config *cfg, int *ex)
+sms_spool_open(struct sms *g, const struct config *cfg, int *ex)
 {
 	struct spool *sp = xcalloc(1, sizeof *sp);
 
@@ -41,7 +41,7 @@ spool_open(struct sms *g, const struct config *cfg, int *ex)
 }
 
 static int
-spool_send(struct sms *g, const char *to, const char *text, const char **why)
+sms_spool_send(struct sms *g, const char *to, const char *text, const char **why)
 {
 	struct spool *sp = g->priv;
 	struct buf b;
@@ -63,7 +63,7 @@ spool_send(struct sms *g, const char *to, const char *text, const char **why)
 }
 
 static void
-spool_close(struct sms *g)
+sms_spool_close(struct sms *g)
 {
 	struct spool *sp = g->priv;
 

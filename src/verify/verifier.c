@@ -782,7 +782,7 @@ static struct {
 
 /* Runs BATCH in one transaction; 0, or -1 (rolled back). */
 static int
-batch_run(struct cjob *batch)
+check_batch_run(struct cjob *batch)
 {
 	struct store *s = gc.s;
 	struct cjob *j;
@@ -822,7 +822,7 @@ batch_thread(void *arg)
 		j->next = NULL;
 		pthread_mutex_unlock(&gc.mu);
 
-		failed = batch_run(batch) == -1;
+		failed = check_batch_run(batch) == -1;
 		gc.checks += (unsigned long)n;
 		gc.batches++;
 		for (j = batch; j; j = next) {
