@@ -21,7 +21,8 @@ import time
 
 from selenium import webdriver
 from selenium.common.exceptions import (NoAlertPresentException,
-                                        StaleElementReferenceException)
+                                        StaleElementReferenceException,
+                                        WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
@@ -67,6 +68,13 @@ def submit(d, button_id):
             old.tag_name
         except StaleElementReferenceException:
             return
+        except WebDriverException as e:
+            # chromium may say so in its own words while the new page
+            # replaces the old one ("Node with given id does not belong
+            # to the document")
+            if "does not belong to the document" in str(e):
+                return
+            raise
         time.sleep(0.05)
 
 

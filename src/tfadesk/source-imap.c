@@ -104,42 +104,33 @@ const struct source_ops source_imap_ops = {
 static int
 imap_bad(struct imap *im, const char *what, int r)
 {
-	const char *resp = im->s && im->s->imap_response ?
-	    im->s->imap_response : "";
+	enum source_fault f;
 
 	switch (r) {
 	case MAILIMAP_ERROR_STREAM:
 	case MAILIMAP_ERROR_CONNECTION_REFUSED:
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
-		log_warnx("source: %s: %s: connection failed or timed out",
-		    im->where, what);
-		im->broken = 1;
-		return SRC_TEMP;
+		f = FAULT_CONNECTION;
+		break;
 	case MAILIMAP_ERROR_SSL:
-		if (tls_failed(&im->tls, im->where, what, im->timeout) ==
-		    SRC_TEMP) {
-			im->broken = 1;
-			return SRC_TEMP;
-		}
-		return SRC_REFUSED;
+		f = FAULT_TLS;
+		break;
 	case MAILIMAP_ERROR_LOGIN:
-		log_warnx("source: %s: login refused%s%s", im->where,
-		    *resp ? ": " : "", resp);
-		return SRC_REFUSED;
+		f = FAULT_LOGIN;
+		break;
 	case MAILIMAP_ERROR_STARTTLS:
-		log_warnx("source: %s: STARTTLS refused%s%s", im->where,
-		    *resp ? ": " : "", resp);
-		return SRC_REFUSED;
+		f = FAULT_STARTTLS;
+		what = "STARTTLS";
+		break;
 	case MAILIMAP_ERROR_PARSE:
-		log_warnx("source: %s: %s: unreadable answer from the server",
-		    im->where, what);
-		im->broken = 1;
-		return SRC_TEMP;
+		f = FAULT_UNREADABLE;
+		break;
 	default:
-		log_warnx("source: %s: %s failed (libetpan %d)%s%s",
-		    im->where, what, r, *resp ? ": " : "", resp);
-		return SRC_BOX_BAD;
+		f = FAULT_OTHER;
+		break;
 	}
+	return source_fault(f, im->where, what, r, im->s ?
+	    im->s->imap_response : NULL, &im->tls, im->timeout, &im->broken);
 }
 
 static void

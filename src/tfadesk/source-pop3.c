@@ -48,38 +48,31 @@ const struct source_ops source_pop3_ops = {
 static int
 pop3_bad(struct pop3 *p, const char *what, int r)
 {
-	const char *resp = p->s && p->s->pop3_response ? p->s->pop3_response :
-	    "";
+	enum source_fault f;
 
 	switch (r) {
 	case MAILPOP3_ERROR_STREAM:
 	case MAILPOP3_ERROR_CONNECTION_REFUSED:
-		log_warnx("source: %s: %s: connection failed or timed out",
-		    p->where, what);
-		p->broken = 1;
-		return SRC_TEMP;
+		f = FAULT_CONNECTION;
+		break;
 	case MAILPOP3_ERROR_SSL:
-		if (tls_failed(&p->tls, p->where, what, p->timeout) ==
-		    SRC_TEMP) {
-			p->broken = 1;
-			return SRC_TEMP;
-		}
-		return SRC_REFUSED;
+		f = FAULT_TLS;
+		break;
 	case MAILPOP3_ERROR_BAD_USER:
 	case MAILPOP3_ERROR_BAD_PASSWORD:
 	case MAILPOP3_ERROR_DENIED:
-		log_warnx("source: %s: login refused%s%s", p->where,
-		    *resp ? ": " : "", resp);
-		return SRC_REFUSED;
+		f = FAULT_LOGIN;
+		break;
 	case MAILPOP3_ERROR_STLS_NOT_SUPPORTED:
-		log_warnx("source: %s: the server does not offer STLS",
-		    p->where);
-		return SRC_REFUSED;
+		f = FAULT_STARTTLS;
+		what = "STLS";
+		break;
 	default:
-		log_warnx("source: %s: %s failed (libetpan %d)%s%s", p->where,
-		    what, r, *resp ? ": " : "", resp);
-		return SRC_BOX_BAD;
+		f = FAULT_OTHER;
+		break;
 	}
+	return source_fault(f, p->where, what, r, p->s ? p->s->pop3_response :
+	    NULL, &p->tls, p->timeout, &p->broken);
 }
 
 static int

@@ -243,3 +243,43 @@ tls_failed(struct tls_step *t, const char *where, const char *what,
 	t->said = NULL;
 	return timed_out ? SRC_TEMP : SRC_REFUSED;
 }
+
+int
+source_fault(enum source_fault f, const char *where, const char *what,
+    int code, const char *resp, struct tls_step *tls, long timeout,
+    int *broken)
+{
+	const char *sep = resp && *resp ? ": " : "";
+
+	if (resp == NULL)
+		resp = "";
+	switch (f) {
+	case FAULT_CONNECTION:
+		log_warnx("source: %s: %s: connection failed or timed out",
+		    where, what);
+		*broken = 1;
+		return SRC_TEMP;
+	case FAULT_TLS:
+		if (tls_failed(tls, where, what, timeout) == SRC_REFUSED)
+			return SRC_REFUSED;
+		*broken = 1;
+		return SRC_TEMP;
+	case FAULT_LOGIN:
+		log_warnx("source: %s: login refused%s%s", where, sep, resp);
+		return SRC_REFUSED;
+	case FAULT_STARTTLS:
+		log_warnx("source: %s: %s refused by the server%s%s", where, what,
+		    sep, resp);
+		return SRC_REFUSED;
+	case FAULT_UNREADABLE:
+		log_warnx("source: %s: %s: unreadable answer from the server",
+		    where, what);
+		*broken = 1;
+		return SRC_TEMP;
+	case FAULT_OTHER:
+		break;
+	}
+	log_warnx("source: %s: %s failed (libetpan %d)%s%s", where, what, code,
+	    sep, resp);
+	return SRC_BOX_BAD;
+}

@@ -97,6 +97,23 @@ void tls_end(struct tls_step *);
 int tls_failed(struct tls_step *, const char *where, const char *what,
     long timeout);
 
+/*
+ * What a failed call to a mail server comes to, however the library names
+ * it; source_fault logs it in one line at WHERE (WHAT: the step) and
+ * grades it: a lost connection or an answer that cannot be read is
+ * SRC_TEMP and marks the connection BROKEN (no LOGOUT); a refused login,
+ * STARTTLS or certificate is SRC_REFUSED (a TLS step that timed out is
+ * SRC_TEMP); anything else SRC_BOX_BAD. RESP: what the server said, or
+ * "". CODE: the library's number, for the last kind.
+ */
+enum source_fault {
+	FAULT_CONNECTION, FAULT_TLS, FAULT_LOGIN, FAULT_STARTTLS,
+	FAULT_UNREADABLE, FAULT_OTHER
+};
+int source_fault(enum source_fault, const char *where, const char *what,
+    int code, const char *resp, struct tls_step *, long timeout,
+    int *broken);
+
 extern const struct source_ops source_maildir_ops;
 extern const struct source_ops source_imap_ops;
 extern const struct source_ops source_pop3_ops;
