@@ -65,7 +65,7 @@ expect_exit 77 "batch: a readable password file: 77" tfadesk -c "$T/pw.yaml" bat
 expect_exit 77 "-n reads the database password file too: 77" tfadesk -c "$T/pw.yaml" -n
 contains "$T/err" "$T/pw" "... and names it"
 expect_exit 77 "verify check: a readable password file: 77" tfadesk-verify -c "$T/pw.yaml" check U1 123456
-expect_exit 77 "verify serve: a readable password file: 77" tfadesk-verify -c "$T/pw.yaml" serve --listen 127.0.0.1:$VERIFY_PORT
+expect_exit 77 "verify serve: a readable password file: 77" tfadesk-verify -c "$T/pw.yaml" serve --listen 127.0.0.1:${VERIFY_PORT:-18099}
 expect_exit 77 "db init: a readable password file: 77" tfadesk -c "$T/pw.yaml" db init
 chmod 600 "$T/pw"
 if [ "$(id -u)" = 0 ]; then
