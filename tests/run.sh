@@ -26,11 +26,11 @@ if [ "$DB" != sqlite ]; then
 	trap pg_stop EXIT
 	trap 'exit 1' INT TERM
 fi
-bg=
+bg=; bgnames=
 run() {
 	name=$1; shift
 	case "$name" in *"$pattern"*) ;; *) return ;; esac
-	[ -n "$bg" ] && [ "$name" = t_cases@pg ] && return
+	case " $bgnames " in *" $name "*) [ -n "${inlane:-}" ] || return ;; esac
 	if [ "${TFADESK_DB:-}" = postgresql ]; then
 		case " $PG_TESTS " in *" ${name%@pg} "*) ;; *) [ "$DB" = postgresql ] || return ;; esac
 		TFADESK_TEST_PG=
@@ -62,16 +62,20 @@ all() {
 		run "$(basename "$t" .sh)$1" sh "$t"
 	done
 }
-# With both backends, t_cases@pg (no server, no port: the longest test)
-# runs beside the rest, on the core the server tests leave idle; its line
-# comes at the end.
-if [ -z "$DB" ] && [ -f "$TOP/tests/t_cases.sh" ]; then
-	case t_cases@pg in *"$pattern"*)
-		( trap - EXIT; TFADESK_DB=postgresql; export TFADESK_DB
-		  run t_cases@pg sh "$TOP/tests/t_cases.sh" >"$logdir/.bg.out"
-		  echo "$pass $fail $skip$failed" >"$logdir/.bg.counts" ) &
-		bg=$! ;;
-	esac
+# The .eml case tests (no server, no port: the longest tests, mostly CPU)
+# run beside the rest, each in a lane of its own, on the core the server
+# tests leave idle while they wait; their lines come at the end.
+lane() {    # NAME DB: run NAME on DB in the background
+	case "$1" in *"$pattern"*) ;; *) return ;; esac
+	bgnames="$bgnames $1"
+	( trap - EXIT; inlane=1; TFADESK_DB=$2; export TFADESK_DB
+	  run "$1" sh "$TOP/tests/t_cases.sh" >"$logdir/.bg.$1.out"
+	  echo "$pass $fail $skip$failed" >"$logdir/.bg.$1.counts" ) &
+	bg="$bg $!"
+}
+if [ -f "$TOP/tests/t_cases.sh" ]; then
+	[ "$DB" != postgresql ] && lane t_cases sqlite
+	[ "$DB" != sqlite ] && lane t_cases@pg postgresql
 fi
 if [ "$DB" != postgresql ]; then
 	TFADESK_DB=sqlite; export TFADESK_DB
@@ -81,16 +85,16 @@ if [ "$DB" != sqlite ]; then
 	TFADESK_DB=postgresql; export TFADESK_DB
 	all "@pg"
 fi
-if [ -n "$bg" ]; then
-	wait "$bg"
-	cat "$logdir/.bg.out"
-	if read -r p f k bgfailed <"$logdir/.bg.counts"; then
+for name in $bgnames; do
+	wait $bg 2>/dev/null
+	cat "$logdir/.bg.$name.out"
+	if read -r p f k bgfailed <"$logdir/.bg.$name.counts"; then
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 		[ -n "$bgfailed" ] && failed="$failed $bgfailed"
 	else
-		fail=$((fail + 1)) failed="$failed t_cases@pg"
+		fail=$((fail + 1)) failed="$failed $name"
 	fi
-fi
+done
 [ $skip -gt 0 ] && echo "$skip skipped"
 [ -n "$failed" ] && echo "failed:$failed"
 echo "$pass passed, $fail failed"
