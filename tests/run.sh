@@ -62,21 +62,34 @@ all() {
 		run "$(basename "$t" .sh)$1" sh "$t"
 	done
 }
-# The .eml case tests (no server, no port: the longest tests, mostly CPU)
-# run beside the rest, each in a lane of its own, on the core the server
-# tests leave idle while they wait; their lines come at the end.
-lane() {    # NAME DB: run NAME on DB in the background
-	case "$1" in *"$pattern"*) ;; *) return ;; esac
-	bgnames="$bgnames $1"
-	( trap - EXIT; inlane=1; TFADESK_DB=$2; export TFADESK_DB
-	  run "$1" sh "$TOP/tests/t_cases.sh" >"$logdir/.bg.$1.out"
-	  echo "$pass $fail $skip$failed" >"$logdir/.bg.$1.counts" ) &
+# Tests that need no server and no port and mostly keep a core busy (the
+# .eml case tests, the strict build, the fuzz replays, valgrind) run beside
+# the rest in lanes of their own, one after another in a lane, while the
+# server tests mostly wait; their lines come at the end.
+lane() {    # DB NAME...: run the NAMEs (tests/t_NAME.sh; NAME@pg too)
+	db=$1; shift
+	names=
+	for n in "$@"; do
+		case "$n" in *"$pattern"*) [ -f "$TOP/tests/${n%@pg}.sh" ] &&
+		    names="$names $n" ;; esac
+	done
+	[ -n "$names" ] || return 0
+	id=${names# }; id=${id%% *}
+	bgnames="$bgnames $names"
+	lanes="$lanes $id"
+	( trap - EXIT; inlane=1; TFADESK_DB=$db; export TFADESK_DB
+	  for n in $names; do
+		run "$n" sh "$TOP/tests/${n%@pg}.sh"
+	  done >"$logdir/.bg.$id.out"
+	  echo "$pass $fail $skip$failed" >"$logdir/.bg.$id.counts" ) &
 	bg="$bg $!"
 }
-if [ -f "$TOP/tests/t_cases.sh" ]; then
-	[ "$DB" != postgresql ] && lane t_cases sqlite
-	[ "$DB" != sqlite ] && lane t_cases@pg postgresql
+lanes=
+if [ "$DB" != postgresql ]; then
+	lane sqlite t_cases
+	lane sqlite t_build t_fuzz t_valgrind
 fi
+[ "$DB" != sqlite ] && lane postgresql t_cases@pg
 if [ "$DB" != postgresql ]; then
 	TFADESK_DB=sqlite; export TFADESK_DB
 	all ""
@@ -85,14 +98,14 @@ if [ "$DB" != sqlite ]; then
 	TFADESK_DB=postgresql; export TFADESK_DB
 	all "@pg"
 fi
-for name in $bgnames; do
-	wait $bg 2>/dev/null
-	cat "$logdir/.bg.$name.out"
-	if read -r p f k bgfailed <"$logdir/.bg.$name.counts"; then
+[ -n "$bg" ] && wait $bg
+for id in $lanes; do
+	cat "$logdir/.bg.$id.out"
+	if read -r p f k bgfailed <"$logdir/.bg.$id.counts"; then
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 		[ -n "$bgfailed" ] && failed="$failed $bgfailed"
 	else
-		fail=$((fail + 1)) failed="$failed $name"
+		fail=$((fail + 1)) failed="$failed $id"
 	fi
 done
 [ $skip -gt 0 ] && echo "$skip skipped"
