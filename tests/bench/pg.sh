@@ -74,16 +74,7 @@ cc -O2 -o "$W/mhd_floor" "$TOP/tests/bench/mhd_floor.c" \
     { echo "pg bench: mhd_floor did not build:"; cat "$W/cc.err"; exit 1; }
 
 # the users of verify.sh: 1,000 a reseller, 2FA on, UK mobiles
-awk -v n="$USERS" 'BEGIN {
-	print "resellers:"
-	per = 1000
-	for (r = 0; r * per < n; r++) {
-		printf "  - id: BR%d\n    name: Bench Reseller %d\n    twofa: true\n", r, r
-		printf "    contacts: [noc%d@bench.example]\n    users:\n", r
-		for (i = r * per; i < (r + 1) * per && i < n; i++)
-			printf "      - {id: B%d, name: Bench User %d, phone: \"4474%08d\"}\n", i, i, i
-	}
-}' > "$W/accounts.yaml"
+awk -v n="$USERS" -f "$TOP/tests/bench/accounts.awk" > "$W/accounts.yaml"
 
 # config NAME DATABASE: $W/NAME/tfadesk.yaml
 config() {

@@ -61,16 +61,7 @@ verifier:
 YAML
 
 # 100 users per reseller... 1,000 per reseller, UK mobiles 074xx xxxxxx
-awk -v n="$USERS" 'BEGIN {
-	print "resellers:"
-	per = 1000
-	for (r = 0; r * per < n; r++) {
-		printf "  - id: BR%d\n    name: Bench Reseller %d\n    twofa: true\n", r, r
-		printf "    contacts: [noc%d@bench.example]\n    users:\n", r
-		for (i = r * per; i < (r + 1) * per && i < n; i++)
-			printf "      - {id: B%d, name: Bench User %d, phone: \"4474%08d\"}\n", i, i, i
-	}
-}' > "$W/accounts.yaml"
+awk -v n="$USERS" -f "$TOP/tests/bench/accounts.awk" > "$W/accounts.yaml"
 t0=$(date +%s)
 tfadesk -c "$W/tfadesk.yaml" db init >/dev/null || exit 1
 tfadesk -c "$W/tfadesk.yaml" db import "$W/accounts.yaml" >/dev/null || exit 1
