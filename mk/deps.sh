@@ -7,7 +7,7 @@ libetpan-dev libcurl4-gnutls-dev libgnutls28-dev libsqlite3-dev libyaml-dev
 libpcre2-dev libphonenumber-dev libsodium-dev libmicrohttpd-dev libjansson-dev
 libpq-dev postgresql-15
 dovecot-imapd dovecot-pop3d kannel kannel-extras python3-aiosmtpd
-openssl curl wrk valgrind sqlite3 procps time systemd mandoc
+openssl curl wrk valgrind strace sqlite3 procps time systemd mandoc
 clang libclang-rt-14-dev
 chromium chromium-driver python3-selenium"
 missing=

@@ -37,11 +37,38 @@ sq_close(void *conn)
 	free(c);
 }
 
+/*
+ * Savepoints (one per ticket in a processing group, one per check in a
+ * verifier group) keep the original of every page they change in a
+ * sub-journal. SQLite holds it in memory up to 64 KiB, then spills it to
+ * a temporary file, which it never truncates until the transaction ends:
+ * a group of 80 tickets then wrote 55 pages a ticket through it. Held in
+ * memory, it is emptied at each release. 4 MiB (a thousand pages) still
+ * bounds one statement's journal; SQLite reads this setting only before
+ * its first connection, hence once per process.
+ */
+#define SUBJOURNAL_SPILL	(4 << 20)
+
+static void
+sq_config(void)
+{
+	static int done;
+
+	if (done++)
+		return;
+	if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, SUBJOURNAL_SPILL) !=
+	    SQLITE_OK)
+		log_debug("store: sub-journal spill size not set (SQLite "
+		    "was already initialised)");
+}
+
 void *
 sqlite_connect(const char *path, int flags)
 {
 	struct sqlconn *c = xcalloc(1, sizeof *c);
 	int oflags;
+
+	sq_config();
 
 	oflags = (flags & DB_RDONLY) ? SQLITE_OPEN_READONLY :
 	    SQLITE_OPEN_READWRITE;
