@@ -227,10 +227,69 @@ hdr_decode(struct buf *out, const char *s, size_t n)
 		mime_to_utf8(out, NULL, lit, (size_t)(end - lit), MU_KEEP);
 }
 
+/*
+ * Most header values (Received, DKIM-Signature, Message-ID, Date, ...)
+ * are printable ASCII and folding white space, with no encoded word to
+ * decode: then the full path below (unfold, decode, clean, each into a
+ * buffer of its own) comes to dropping CR and LF, tabs as blanks, runs of
+ * blanks collapsed and the ends trimmed, done here in one pass. NULL when
+ * RAW is not such a value (or on OOM, *nomem set).
+ */
+static char *hdr_full_value(const char *, size_t, int);
+
+static char *
+hdr_plain_value(const char *raw, size_t n, int decode, int *nomem)
+{
+	const unsigned char *p = (const unsigned char *)raw;
+	char *out;
+	size_t i, o = 0;
+	int sp = 0;
+
+	*nomem = 0;
+	for (i = 0; i < n; i++) {
+		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' &&
+		    p[i] != '\n') || p[i] >= 0x7F)
+			return NULL;
+		if (decode && p[i] == '=' && i + 1 < n && p[i + 1] == '?')
+			return NULL;
+	}
+	if ((out = malloc(n + 1)) == NULL) {
+		*nomem = 1;
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\r' || p[i] == '\n')
+			continue;
+		if (p[i] == ' ' || p[i] == '\t') {
+			sp = 1;
+			continue;
+		}
+		if (sp && o > 0)
+			out[o++] = ' ';
+		sp = 0;
+		out[o++] = (char)p[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* The decoded, cleaned value of a raw header value: one line, valid UTF-8,
  * runs of blanks collapsed, trimmed. NULL on OOM. */
 char *
 mime_hdr_value(const char *raw, size_t n, int decode)
+{
+	char *plain;
+	int nomem;
+
+	if ((plain = hdr_plain_value(raw, n, decode, &nomem)) != NULL ||
+	    nomem)
+		return plain;
+	return hdr_full_value(raw, n, decode);
+}
+
+/* Any value: unfolded, decoded (DECODE: RFC 2047 words), cleaned. */
+static char *
+hdr_full_value(const char *raw, size_t n, int decode)
 {
 	struct buf u = MIME_BUF, d = MIME_BUF, c = MIME_BUF;
 	size_t i;
