@@ -51,3 +51,5 @@ csecs=$(sed -n 's/.*\(User\|System\) time (seconds): //p' "$T/time" | awk '{ s +
 echo "process: $stored tickets in ${secs}s: $(awk -v n="$stored" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') tickets/s, peak RSS $((rss / 1024)) MiB, CPU $cpu"
 echo "process: ${csecs}s of CPU (user + system): $(awk -v n="$stored" -v s="$csecs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }') tickets per CPU second"
 echo "process: $(cat "$T/out")"
+awk -v n="$stored" -v s="$csecs" 'BEGIN { r = (s > 0 ? n / s : 0)
+	printf "process: target >= 10000 tickets per CPU second (one core): %.2fx the target, %s\n", r / 10000, (r >= 10000 ? "met" : "MISSED") }'
