@@ -543,36 +543,62 @@ render(const struct node *n, const struct tv **stack, size_t depth,
 	return 0;
 }
 
-char *
-tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
-{
-	const struct tv *stack[TMPL_MAX_DEPTH + 2];
+struct tmpl {
 	struct node *root;
-	struct out o = { BUF_BOUNDED(TMPL_MAX_OUT), 0, 0 };
+};
+
+struct tmpl *
+tmpl_compile(const char *src, char **err)
+{
+	struct tmpl *t;
+	struct node *root;
 	char *e = NULL;
 
 	if (err)
 		*err = NULL;
-	if (tmpl == NULL) {
+	if (src == NULL) {
 		if (err)
 			*err = tstrdup("no template");
 		return NULL;
 	}
-	if (strlen(tmpl) > TMPL_MAX_SIZE) {
+	if (strlen(src) > TMPL_MAX_SIZE) {
 		if (err)
 			*err = tstrdup("template too big");
 		return NULL;
 	}
-	if ((root = parse(tmpl, &e)) == NULL) {
+	if ((root = parse(src, &e)) == NULL) {
 		if (err)
 			*err = e;
 		else
 			free(e);
 		return NULL;
 	}
-	stack[0] = ctx;
-	if (render(root, stack, ctx ? 1 : 0, &o) == -1 || buf_add(&o.b, "", 0)) {
+	if ((t = malloc(sizeof *t)) == NULL) {
 		nodes_free(root);
+		if (err)
+			*err = tstrdup("out of memory");
+		return NULL;
+	}
+	t->root = root;
+	return t;
+}
+
+char *
+tmpl_run(const struct tmpl *t, const struct tv *ctx, char **err)
+{
+	const struct tv *stack[TMPL_MAX_DEPTH + 2];
+	struct out o = { BUF_BOUNDED(TMPL_MAX_OUT), 0, 0 };
+
+	if (err)
+		*err = NULL;
+	if (t == NULL) {
+		if (err)
+			*err = tstrdup("no template");
+		return NULL;
+	}
+	stack[0] = ctx;
+	if (render(t->root, stack, ctx ? 1 : 0, &o) == -1 ||
+	    buf_add(&o.b, "", 0)) {
 		if (err)
 			*err = tstrdup(o.b.err == BUF_TOOBIG ? "rendered text too big" :
 			    o.toolong ? "too much work (sections nested over "
@@ -580,8 +606,29 @@ tmpl_render(const char *tmpl, const struct tv *ctx, char **err)
 		buf_free(&o.b);
 		return NULL;
 	}
-	nodes_free(root);
 	return buf_steal(&o.b);
+}
+
+void
+tmpl_free(struct tmpl *t)
+{
+	if (t == NULL)
+		return;
+	nodes_free(t->root);
+	free(t);
+}
+
+char *
+tmpl_render(const char *src, const struct tv *ctx, char **err)
+{
+	struct tmpl *t;
+	char *out;
+
+	if ((t = tmpl_compile(src, err)) == NULL)
+		return NULL;
+	out = tmpl_run(t, ctx, err);
+	tmpl_free(t);
+	return out;
 }
 
 /* NAME is a file in DIR: "twofa_enabled" or "twofa_enabled.txt". */

@@ -33,6 +33,13 @@ int tv_map(struct tv *map,
 
 /* Renders; NULL and *err (owned) on a syntax error: "line N: why". */
 char *tmpl_render(const char *tmpl, const struct tv *ctx, char **err);
+/* The same in two steps, for a template rendered many times: parsed once
+ * (NULL and *err on a syntax error), then rendered as often as needed
+ * (NULL and *err when the text is too big or too much work). */
+struct tmpl;
+struct tmpl *tmpl_compile(const char *tmpl, char **err);
+char *tmpl_run(const struct tmpl *, const struct tv *ctx, char **err);
+void tmpl_free(struct tmpl *);
 /* Reads DIR/NAME and renders it. */
 char *tmpl_render_file(const char *dir, const char *name, const struct tv *ctx,
     char **err);

@@ -270,6 +270,16 @@ split_template(const char *src, char ***hdrs, size_t *nh, const char **body)
  * long-lived process (the desk) sees edits at once, as before.
  */
 #define TCACHE_N	16
+
+/* A reply template as read and checked once: its header lines' names and
+ * their values' templates, and the body's template. */
+struct rtmpl {
+	char		**hname;
+	struct tmpl	**hval;
+	size_t		  nh;
+	struct tmpl	 *body;
+};
+
 static struct tcache {
 	char		*path;
 	dev_t		 dev;
@@ -278,8 +288,24 @@ static struct tcache {
 	struct timespec	 mtim;
 	char		*src;
 	size_t		 len;
+	struct rtmpl	*rt;    /* compiled from src, once it checked out */
 } tcache[TCACHE_N];
 static size_t ntcache;
+
+static void
+rtmpl_free(struct rtmpl *rt)
+{
+	if (rt == NULL)
+		return;
+	for (size_t i = 0; i < rt->nh; i++) {
+		free(rt->hname[i]);
+		tmpl_free(rt->hval[i]);
+	}
+	free(rt->hname);
+	free(rt->hval);
+	tmpl_free(rt->body);
+	free(rt);
+}
 
 static int
 tcache_same(const struct tcache *c, const char *path, const struct stat *sb)
@@ -290,35 +316,37 @@ tcache_same(const struct tcache *c, const char *path, const struct stat *sb)
 	    c->mtim.tv_nsec == sb->st_mtim.tv_nsec;
 }
 
-/* read_file() of PATH through the cache: 0 and an owned copy, or -1
- * with errno set (ENOENT: no such file). */
-static int
-tcache_read(const char *path, char **src, size_t *len)
+/* PATH through the cache: its slot (NULL with errno set, ENOENT: no such
+ * file). Something that is not a regular file is read into TMP, not
+ * kept. */
+static struct tcache *
+tcache_get(const char *path, struct tcache *tmp)
 {
 	struct stat sb;
 	struct tcache *c;
-	size_t i;
+	char *src;
+	size_t i, len;
 
 	if (stat(path, &sb) == -1)
-		return -1;
+		return NULL;
 	for (i = 0; i < ntcache; i++) {
 		c = &tcache[i];
 		if (strcmp(c->path, path) != 0)
 			continue;
-		if (tcache_same(c, path, &sb)) {
-			*src = xmalloc(c->len + 1);
-			memcpy(*src, c->src, c->len + 1);
-			*len = c->len;
-			return 0;
-		}
+		if (tcache_same(c, path, &sb))
+			return c;
 		break;          /* changed: read again into this slot */
 	}
 	/* read after the stat: what is read is at least as new as the
 	 * identity kept, and a later change shows as another identity */
-	if (read_file(path, TMPL_FILE_MAX, src, len) == -1)
-		return -1;
-	if (!S_ISREG(sb.st_mode))
-		return 0;
+	if (read_file(path, TMPL_FILE_MAX, &src, &len) == -1)
+		return NULL;
+	if (!S_ISREG(sb.st_mode)) {
+		memset(tmp, 0, sizeof *tmp);
+		tmp->src = src;
+		tmp->len = len;
+		return tmp;
+	}
 	if (i == ntcache) {
 		if (ntcache == TCACHE_N)
 			i = TCACHE_N - 1;       /* full: the last slot is reused */
@@ -331,44 +359,120 @@ tcache_read(const char *path, char **src, size_t *len)
 		c->path = xstrdup(path);
 	}
 	free(c->src);
-	c->src = xmalloc(*len + 1);
-	memcpy(c->src, *src, *len + 1);
-	c->len = *len;
+	rtmpl_free(c->rt);
+	c->rt = NULL;
+	c->src = src;
+	c->len = len;
 	c->dev = sb.st_dev;
 	c->ino = sb.st_ino;
 	c->size = sb.st_size;
 	c->mtim = sb.st_mtim;
-	return 0;
+	return c;
 }
 
-static char *
-read_template(const char *dir, const char *name, char **path)
+/*
+ * SRC (from PATH) checked and compiled: the whole file once, for syntax
+ * errors with their true line numbers; then the header block (only the
+ * headers a template may set, each line a template of its own, so that no
+ * value can continue it onto a new line) and the body. NULL: logged.
+ */
+static struct rtmpl *
+rtmpl_compile(const char *src, size_t len, const char *path)
 {
-	char *src;
-	size_t len;
+	struct rtmpl *rt = xcalloc(1, sizeof *rt);
+	struct tmpl *whole;
+	const char *bodysrc;
+	char **hdrs = NULL, *err = NULL;
+	size_t nh = 0, i, k;
+
+	if (memchr(src, '\0', len) != NULL) {
+		log_warnx("reply: template %s: contains a NUL byte", path);
+		goto fail;
+	}
+	if ((whole = tmpl_compile(src, &err)) == NULL) {
+		log_warnx("reply: template %s: %s", path, err);
+		goto fail;
+	}
+	tmpl_free(whole);
+	if (split_template(src, &hdrs, &nh, &bodysrc) == -1) {
+		log_warnx("reply: template %s: header block: a line is not "
+		    "\"Name: value\"", path);
+		goto fail;
+	}
+	if ((rt->body = tmpl_compile(bodysrc, &err)) == NULL) {
+		log_warnx("reply: template %s: %s", path, err);
+		goto fail;
+	}
+	rt->hname = xcalloc(nh + 1, sizeof *rt->hname);
+	rt->hval = xcalloc(nh + 1, sizeof *rt->hval);
+	for (i = 0; i < nh; i++) {
+		char *colon = strchr(hdrs[i], ':');
+
+		*colon = '\0';
+		for (k = 0; hdr_allowed[k]; k++)
+			if (strcasecmp(hdrs[i], hdr_allowed[k]) == 0)
+				break;
+		if (hdr_allowed[k] == NULL &&
+		    strncasecmp(hdrs[i], "X-", 2) != 0) {
+			log_warnx("reply: template %s: header \"%s\" may not "
+			    "be set by a template", path, hdrs[i]);
+			goto fail;
+		}
+		if ((rt->hval[rt->nh] = tmpl_compile(colon + 1, &err)) ==
+		    NULL) {
+			log_warnx("reply: template %s: header %s: %s", path,
+			    hdrs[i], err);
+			goto fail;
+		}
+		rt->hname[rt->nh++] = xstrdup(hdrs[i]);
+	}
+	for (i = 0; i < nh; i++)
+		free(hdrs[i]);
+	free(hdrs);
+	return rt;
+fail:
+	free(err);
+	for (i = 0; i < nh; i++)
+		free(hdrs[i]);
+	free(hdrs);
+	rtmpl_free(rt);
+	return NULL;
+}
+
+/* Template NAME of DIR (or NAME.txt), compiled: the cache's (*OWNED 0) or
+ * the caller's to free (*OWNED 1). *PATH: the file tried last (owned).
+ * NULL: logged. */
+static struct rtmpl *
+read_template(const char *dir, const char *name, char **path, int *owned)
+{
+	struct tcache tmp, *c;
+	struct rtmpl *rt;
 
 	*path = NULL;
+	*owned = 0;
 	if (name == NULL || *name == '\0' || name[0] == '.' ||
 	    strchr(name, '/'))
 		return NULL;
 	*path = path_join(dir ? dir : ".", name);
-	if (tcache_read(*path, &src, &len) == 0)
-		goto done;
-	if (strchr(name, '.') == NULL) {
+	if ((c = tcache_get(*path, &tmp)) == NULL &&
+	    strchr(name, '.') == NULL) {
 		free(*path);
 		*path = xstrfmt("%s/%s.txt", dir ? dir : ".", name);
-		if (tcache_read(*path, &src, &len) == 0)
-			goto done;
+		c = tcache_get(*path, &tmp);
 	}
-	log_warn("reply: template %s", *path);
-	return NULL;
-done:
-	if (memchr(src, '\0', len) != NULL) {
-		log_warnx("reply: template %s: contains a NUL byte", *path);
-		free(src);
+	if (c == NULL) {
+		log_warn("reply: template %s", *path);
 		return NULL;
 	}
-	return src;
+	if (c->rt)
+		return c->rt;
+	rt = rtmpl_compile(c->src, c->len, *path);
+	if (c == &tmp) {
+		free(tmp.src);
+		*owned = 1;
+		return rt;
+	}
+	return c->rt = rt;
 }
 
 int
@@ -377,13 +481,14 @@ reply_build(const struct config *cfg, const struct msg *orig,
     struct reply_out *out, const char **why)
 {
 	struct buf b;
-	char *src = NULL, *path = NULL, *whole = NULL, *body = NULL;
+	char *path = NULL, *body = NULL;
 	char *our = NULL, *our_name = NULL, *subject = NULL, *err = NULL;
-	char **hdrs = NULL, **hnames = NULL, **hvalues = NULL;
-	const char *rcpt, *bodysrc, *dummy, *rname = NULL;
-	size_t nh = 0, nv = 0, i;
-	int rc = -1, r;
+	char **hnames = NULL, **hvalues = NULL;
+	const char *rcpt, *dummy, *rname = NULL;
+	size_t nv = 0, i;
+	int rc = -1, r, owned = 0;
 	struct tv *own = NULL;
+	struct rtmpl *rt = NULL;
 	struct rfc5322_msg m;
 
 	memset(out, 0, sizeof *out);
@@ -433,51 +538,28 @@ reply_build(const struct config *cfg, const struct msg *orig,
 	if (tv_map(vars, mask_value, NULL) == -1)
 		fatalx("reply: out of memory");
 
-	if ((src = read_template(cfg->templates, tname, &path)) == NULL)
+	if ((rt = read_template(cfg->templates, tname, &path, &owned)) ==
+	    NULL)
 		goto out;
-	/* the whole file once: syntax errors with true line numbers */
-	if ((whole = tmpl_render(src, vars, &err)) == NULL) {
+	if ((body = tmpl_run(rt->body, vars, &err)) == NULL) {
 		log_warnx("reply: template %s: %s", path, err);
 		goto out;
 	}
-	if (split_template(src, &hdrs, &nh, &bodysrc) == -1) {
-		log_warnx("reply: template %s: header block: a line is not "
-		    "\"Name: value\"", path);
-		goto out;
-	}
-	if ((body = tmpl_render(bodysrc, vars, &err)) == NULL) {
-		log_warnx("reply: template %s: %s", path, err);
-		goto out;
-	}
-	hnames = xcalloc(nh + 1, sizeof *hnames);
-	hvalues = xcalloc(nh + 1, sizeof *hvalues);
+	hnames = xcalloc(rt->nh + 1, sizeof *hnames);
+	hvalues = xcalloc(rt->nh + 1, sizeof *hvalues);
+	for (i = 0; i < rt->nh; i++) {
+		char *val;
 
-	for (i = 0; i < nh; i++) {
-		char *colon = strchr(hdrs[i], ':'), *val;
-		size_t k;
-
-		*colon = '\0';
-		for (k = 0; hdr_allowed[k]; k++)
-			if (strcasecmp(hdrs[i], hdr_allowed[k]) == 0)
-				break;
-		if (hdr_allowed[k] == NULL &&
-		    strncasecmp(hdrs[i], "X-", 2) != 0) {
-			log_warnx("reply: template %s: header \"%s\" may not "
-			    "be set by a template", path, hdrs[i]);
-			goto out;
-		}
-		/* each header line is its own template: no value can
-		 * continue it onto a new line */
-		if ((val = tmpl_render(colon + 1, vars, &err)) == NULL) {
+		if ((val = tmpl_run(rt->hval[i], vars, &err)) == NULL) {
 			log_warnx("reply: template %s: header %s: %s", path,
-			    hdrs[i], err);
+			    rt->hname[i], err);
 			goto out;
 		}
-		if (strcasecmp(hdrs[i], "Subject") == 0) {
+		if (strcasecmp(rt->hname[i], "Subject") == 0) {
 			free(subject);
 			subject = val;
 		} else {
-			hnames[nv] = hdrs[i];
+			hnames[nv] = rt->hname[i];
 			hvalues[nv++] = val;
 		}
 	}
@@ -510,16 +592,13 @@ reply_build(const struct config *cfg, const struct msg *orig,
 out:
 	if (rc == -1)
 		reply_out_clear(out);
-	for (i = 0; i < nh; i++)
-		free(hdrs[i]);
-	free(hdrs);
 	for (i = 0; i < nv; i++)
 		free(hvalues[i]);
 	free(hvalues);
 	free(hnames);
-	free(src);
+	if (owned)
+		rtmpl_free(rt);
 	free(path);
-	free(whole);
 	free(body);
 	free(err);
 	free(our);
