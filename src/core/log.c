@@ -33,8 +33,13 @@ static void
 vlog(int pri, int add_errno, const char *fmt, va_list ap)
 {
 	char msg[2048], esc[4096];
-	int saved = errno;
+	int saved = errno, show;
 
+	/* nowhere to go (a quiet run without syslog: every ticket's
+	 * info line): not formatted at all */
+	show = pri <= LOG_WARNING || verbosity > (pri == LOG_DEBUG);
+	if (!show && !to_syslog)
+		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (add_errno) {
 		size_t n = strlen(msg);
@@ -43,7 +48,7 @@ vlog(int pri, int add_errno, const char *fmt, va_list ap)
 	/* Nothing we print may smuggle a line break, a terminal escape or
 	 * a bidi override into a log: text from mail ends up here. */
 	utf8_term_escape(esc, sizeof esc, msg, strlen(msg), 0);
-	if (pri <= LOG_WARNING || verbosity > (pri == LOG_DEBUG))
+	if (show)
 		fprintf(stderr, "%s: %s\n", prog, esc);
 	if (to_syslog)
 		syslog(pri, "%s", esc);

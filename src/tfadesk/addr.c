@@ -215,6 +215,24 @@ addr_parse_one(const char *s, struct addr *a, const char **why)
 	return 0;
 }
 
+const struct addr *
+addr_parse_ours(const char *s)
+{
+	static char *text;
+	static struct addr a;
+	static int ok;
+
+	if (s == NULL)
+		return NULL;
+	if (text == NULL || strcmp(text, s) != 0) {
+		free(text);
+		addr_free(&a);
+		text = xstrdup(s);
+		ok = addr_parse_one(s, &a, NULL) == 0;
+	}
+	return ok ? &a : NULL;
+}
+
 int
 addr_parse_list(const char *s, size_t n, struct addr *first, int *count)
 {

@@ -43,6 +43,10 @@ char *addr_clean(const char *spec);
  * CR or LF: 0 and *A filled (spec valid and cleaned), or -1 and *WHY.
  */
 int addr_parse_one(const char *s, struct addr *a, const char **why);
+/* addr_parse_one() of S, remembered until S changes: our own address
+ * (reply.from) is asked about for every ticket and every reply. Borrowed;
+ * NULL when S is not one mailbox. */
+const struct addr *addr_parse_ours(const char *s);
 /*
  * An address list of N bytes at S (a From or Reply-To value, unfolded).
  * *COUNT: the mailboxes in it (a group counts its members). Returns 0 and

@@ -30,14 +30,9 @@ first_token(const char *v, char *out, size_t sz)
 static int
 same_addr(const char *our, const char *addr)
 {
-	struct addr a;
-	int same;
+	const struct addr *a = addr_parse_ours(our);
 
-	if (addr_parse_one(our, &a, NULL) == -1)
-		return 0;
-	same = addr_same(a.spec, addr);
-	addr_free(&a);
-	return same;
+	return a != NULL && addr_same(a->spec, addr);
 }
 
 int

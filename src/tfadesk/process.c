@@ -121,12 +121,9 @@ process_close(struct proc *p)
 static char *
 our_address(const char *from)
 {
-	struct addr a;
+	const struct addr *a = addr_parse_ours(from);
 
-	if (from == NULL || addr_parse_one(from, &a, NULL) == -1)
-		return NULL;
-	free(a.name);
-	return a.spec;
+	return a ? xstrdup(a->spec) : NULL;
 }
 
 static void

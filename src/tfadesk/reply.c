@@ -132,22 +132,18 @@ re_subject(const char *subj)
 	return xstrfmt("Re: %s", s);
 }
 
-/* ADDR and display NAME of "Name <a@b>" or "a@b" (addr_parse_one), an
+/* ADDR and display NAME of "Name <a@b>" or "a@b" (addr_parse_ours), an
  * address we can write into a header and an envelope (ADDR_ASCII). */
 static int
 addr_parse(const char *s, char **addr, char **name)
 {
-	struct addr a;
+	const struct addr *a = addr_parse_ours(s);
 
 	*addr = *name = NULL;
-	if (addr_parse_one(s, &a, NULL) == -1)
+	if (a == NULL || !addr_valid(a->spec, ADDR_ASCII, NULL))
 		return -1;
-	if (!addr_valid(a.spec, ADDR_ASCII, NULL)) {
-		addr_free(&a);
-		return -1;
-	}
-	*addr = a.spec;
-	*name = a.name;
+	*addr = xstrdup(a->spec);
+	*name = a->name ? xstrdup(a->name) : NULL;
 	return 0;
 }
 
