@@ -94,6 +94,12 @@ utf8_valid(const char *s, size_t n)
 	size_t k;
 
 	while (n > 0) {
+		/* runs of ASCII (most text here) without decoding */
+		if ((unsigned char)*s < 0x80) {
+			s++;
+			n--;
+			continue;
+		}
 		if ((k = utf8_decode(s, n, &cp)) == 0)
 			return 0;
 		s += k;
