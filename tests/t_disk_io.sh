@@ -4,7 +4,8 @@
 # temporary file: SQLite's sub-journal of a ticket's savepoint stays in
 # memory, src/core/db-sqlite.c), and a bounded number of writes
 # a ticket. Before that fix a group of tickets spilled its sub-journal
-# into /var/tmp and wrote about 43 pages a ticket through it; now about 5.
+# into /var/tmp and wrote about 43 pages a ticket through it; then about 5,
+# under 3 since the raw message has a table of its own.
 # Counts, not times: the same on a busy machine as on a quiet one.
 . "$(dirname "$0")/lib.sh"
 sqlite_only "counts the writes to the SQLite files"
@@ -48,8 +49,11 @@ if [ -s "$T/others" ]; then
 else
 	ok "process writes the database, its WAL and -shm only (no temporary file)"
 fi
+# with the raw message in its own table (schema step 12) a decision
+# rewrites a small row and no covering index: under 3 pages a ticket
+# (923 for 194 tickets before, 4.8 a ticket; 521 after)
 w=$(grep -c 'pwrite64(' "$T/trace")
-per=$((w / n))
-[ "$per" -le 12 ] && ok "$w page writes for $n tickets ($per a ticket, at most 12)" ||
-    not_ok "$w page writes for $n tickets: $per a ticket (at most 12)"
+per=$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
+[ "$w" -le $((3 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 3)" ||
+    not_ok "$w page writes for $n tickets: $per a ticket (at most 3)"
 finish
