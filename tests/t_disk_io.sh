@@ -5,8 +5,8 @@
 # memory, src/core/db-sqlite.c), and a bounded number of writes
 # a ticket. Before that fix a group of tickets spilled its sub-journal
 # into /var/tmp and wrote about 43 pages a ticket through it; then about 5,
-# under 3 since the raw message has a table of its own.
-# Counts, not times: the same on a busy machine as on a quiet one.
+# about 3 since the raw message has a table of its own.
+# Counts, not times (but see the groups below).
 . "$(dirname "$0")/lib.sh"
 sqlite_only "counts the writes to the SQLite files"
 command -v strace >/dev/null || { echo "strace not installed (make deps)"; exit 77; }
@@ -49,11 +49,12 @@ if [ -s "$T/others" ]; then
 else
 	ok "process writes the database, its WAL and -shm only (no temporary file)"
 fi
-# with the raw message in its own table (schema step 12) a decision
-# rewrites a small row and no covering index: under 3 pages a ticket
-# (923 for 194 tickets before, 4.8 a ticket; 521 after)
+# Groups are committed by time (25 ms, src/tfadesk/process.c), so the
+# count grows with the machine's load (and under ASan): the bound is loose.
+# Measured with the raw message in its own table (schema step 12): 521 for
+# 194 tickets, 2.7 a ticket; 923, 4.8 a ticket, before.
 w=$(grep -c 'pwrite64(' "$T/trace")
 per=$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
-[ "$w" -le $((3 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 3)" ||
-    not_ok "$w page writes for $n tickets: $per a ticket (at most 3)"
+[ "$w" -le $((12 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 12)" ||
+    not_ok "$w page writes for $n tickets: $per a ticket (at most 12)"
 finish
