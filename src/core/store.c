@@ -280,8 +280,9 @@ static const char *const schema[] = {
 	 * (every column but raw and results, there only so that the desk
 	 * never read a raw message) was rewritten with it. Written once at
 	 * intake, read by queue show, the desk's ticket page and process.
-	 * The rows are copied in id order; DROP COLUMN leaves no index or
-	 * view naming raw (store_migrate_to checks the foreign keys).
+	 * The rows are copied in id order. DROP COLUMN (SQLite 3.35)
+	 * refuses a column an index or a view names: none names raw.
+	 * store_migrate_to checks the foreign keys before the commit.
 	 */
 	"CREATE TABLE ticket_raw ("
 	"  ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),"
