@@ -207,10 +207,11 @@ stop_desk
 
 # ---- 10,000 tickets: server time of the queue and a ticket page
 dbq main "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000)
-INSERT INTO tickets (msgkey, digest, source, raw, received, kind, state, reason, from_addr, subject, fields, results, account, updated)
-SELECT 'bulk' || i, 'bulk' || i, 'bulk:' || i, (SELECT raw FROM tickets WHERE id = 7), 1764000000 + i, 'missing_number',
+INSERT INTO tickets (msgkey, digest, source, received, kind, state, reason, from_addr, subject, fields, results, account, updated)
+SELECT 'bulk' || i, 'bulk' || i, 'bulk:' || i, 1764000000 + i, 'missing_number',
  CASE i % 4 WHEN 0 THEN 'needs_review' WHEN 1 THEN 'applied' WHEN 2 THEN 'rejected' ELSE 'ignored' END,
  'bulk', 'noc@acme.example', 'Bulk ticket ' || i, '{}', '[]', 'R100', 1764000000 FROM n;
+INSERT INTO ticket_raw (ticket_id, raw) SELECT id, (SELECT raw FROM ticket_raw WHERE ticket_id = 7) FROM tickets WHERE msgkey LIKE 'bulk%';
 INSERT INTO audit (at, actor, action, account, ticket_id) SELECT '2026-11-24T10:00:00Z', 'tfadesk', 'ticket.state', 'R100', id FROM tickets WHERE msgkey LIKE 'bulk%';"
 tfadesk -v -c "$C" desk >"$T/desk.out" 2>"$T/perf.err" &
 desk_pid=$!

@@ -4,8 +4,9 @@
 # temporary file: SQLite's sub-journal of a ticket's savepoint stays in
 # memory, src/core/db-sqlite.c), and a bounded number of writes
 # a ticket. Before that fix a group of tickets spilled its sub-journal
-# into /var/tmp and wrote about 43 pages a ticket through it; now about 5.
-# Counts, not times: the same on a busy machine as on a quiet one.
+# into /var/tmp and wrote about 43 pages a ticket through it; then about 5,
+# about 3 since the raw message has a table of its own.
+# Counts, not times (but see the groups below).
 . "$(dirname "$0")/lib.sh"
 sqlite_only "counts the writes to the SQLite files"
 command -v strace >/dev/null || { echo "strace not installed (make deps)"; exit 77; }
@@ -48,8 +49,12 @@ if [ -s "$T/others" ]; then
 else
 	ok "process writes the database, its WAL and -shm only (no temporary file)"
 fi
+# Groups are committed by time (25 ms, src/tfadesk/process.c), so the
+# count grows with the machine's load (and under ASan): the bound is loose.
+# Measured with the raw message in its own table (schema step 12): 521 for
+# 194 tickets, 2.7 a ticket; 923, 4.8 a ticket, before.
 w=$(grep -c 'pwrite64(' "$T/trace")
-per=$((w / n))
-[ "$per" -le 12 ] && ok "$w page writes for $n tickets ($per a ticket, at most 12)" ||
+per=$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
+[ "$w" -le $((12 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 12)" ||
     not_ok "$w page writes for $n tickets: $per a ticket (at most 12)"
 finish

@@ -141,8 +141,28 @@ sed "s|$T/var/tfadesk.db|$T/old/tfadesk.db|" "$C" > "$C2"
 tf2() { tfadesk -c "$C2" "$@"; }
 tf2 db init >/dev/null && tf2 db import "$T/v1/accounts.yaml" >/dev/null &&
 tf2 user edit U1002 --phone "07400 234999" >/dev/null && tf2 perm grant R100 use_2fa >/dev/null
+# tickets of every kind (the case fixtures and the demo maildir, one of
+# 300 KB), processed (their rows rewritten): each raw message as queue
+# show --raw gives it, before the undo and after the upgrade (step 12)
+{ sed -n '1,/^$/p' "$TOP/tests/cases/01-twofa-missing.eml" | sed 's/^Message-ID:.*/Message-ID: <big.'$$'@example.com>/'
+  awk 'BEGIN { for (i = 0; i < 5000; i++) printf "User ID: U%d mobile 07400 %06d the line %d of a long list\n", i, i, i }'; } > "$T/big.eml"
+tf2 ingest "$TOP"/tests/cases/*.eml "$TOP"/samples/maildir/new/* "$T/big.eml" >/dev/null 2>&1
+tf2 process >/dev/null 2>&1
+raws() { for i in $(sqlite3 "$T/old/tfadesk.db" "SELECT id FROM tickets ORDER BY id"); do
+	printf '%s ' "$i"; tf2 queue show "$i" --raw | md5sum; done; }
+raws > "$T/raws.before"
+n=$(wc -l < "$T/raws.before")
+check "tickets in the old database ($n)" test "$n" -ge 100
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT max(length(raw)) FROM ticket_raw")
+check "... one of them 300 KB ($n bytes)" test "$n" -ge 300000
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
-sqlite3 "$T/old/tfadesk.db" "UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
+# undo step 12 (raw back in tickets, tickets_desk), 11 (the view), 10
+# (the sync's columns), 9 (the verifier's tables moved out)
+sqlite3 "$T/old/tfadesk.db" "ALTER TABLE tickets ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
+UPDATE tickets SET raw = (SELECT r.raw FROM ticket_raw r WHERE r.ticket_id = tickets.id);
+DROP TABLE ticket_raw;
+CREATE INDEX tickets_desk ON tickets(state, id, received, kind, account, assigned, from_addr, subject, reason, msgkey, source, fields);
+UPDATE audit SET new = substr(new, 1, 4) || '******' || substr(new, -2) WHERE action IN ('user.create', 'user.phone') AND new IS NOT NULL;
 DROP VIEW tfadesk_portal_v1;
 DROP INDEX audit_actor; ALTER TABLE audit DROP COLUMN note; ALTER TABLE users DROP COLUMN imported_phone;
 ALTER TABLE accounts DROP COLUMN imported_twofa;
@@ -153,10 +173,18 @@ CREATE TABLE sms_log (id INTEGER PRIMARY KEY, user_id TEXT, dest TEXT NOT NULL, 
   status TEXT NOT NULL);
 INSERT INTO challenges VALUES ('U1002', '447400234999', x'00', 1, 2, 1, 'pending');
 INSERT INTO sms_log VALUES (7, 'U1002', '447400234999', 1, 'sent');
-PRAGMA user_version = $((v - 3))"
+PRAGMA user_version = $((v - 4))"
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"
+# schema 12: the raw messages in ticket_raw, every byte kept
+raws > "$T/raws.after"
+if cmp -s "$T/raws.before" "$T/raws.after"; then ok "every raw message the same after the upgrade ($(wc -l < "$T/raws.after") tickets)"; else
+	not_ok "every raw message the same after the upgrade"; diff "$T/raws.before" "$T/raws.after" | head -5; fi
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT (SELECT count(*) FROM tickets) - (SELECT count(*) FROM ticket_raw r JOIN tickets t ON t.id = r.ticket_id)")
+check "a raw message for every ticket ($n missing)" test "$n" = 0
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT (SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'raw') + (SELECT count(*) FROM sqlite_master WHERE name = 'tickets_desk')")
+check "tickets without raw, tickets_desk dropped ($n)" test "$n" = 0
 # schema 5: the verifier's tables move to their own file
 n=$(sqlite3 "$T/old/tfadesk-verify.db" "SELECT (SELECT count(*) FROM challenges WHERE user_id = 'U1002' AND attempts = 1) || (SELECT count(*) FROM sms_log WHERE id = 7)")
 check "the verifier's codes and send log copied to its file ($n)" test "$n" = 11

@@ -4,7 +4,7 @@
 # lock (another host's batch holds it: 75 at once, --wait waits), the
 # password file's mode rules, connection errors that never show the
 # password, verifier.database refused, the verifier's starts reusing
-# their connections.
+# their connections, schema step 12 (ticket_raw) on a database with tickets.
 . "$(dirname "$0")/lib.sh"
 [ "$ON_PG" = 1 ] || { echo "PostgreSQL only (tests/run.sh runs it as t_pg@pg)"; exit 77; }
 C="$T/tfadesk.yaml"
@@ -17,7 +17,7 @@ expect_exit 0 "db init" tfadesk -c "$C" db init
 lacks "$T/out" "verifier database" "db init: no verifier file on PostgreSQL"
 v=$(dbq main "SELECT version FROM schema_version")
 check "schema_version holds the version ($v)" test -n "$v"
-for t in accounts users contacts tickets audit outbox challenges sms_log heartbeat; do
+for t in accounts users contacts tickets ticket_raw audit outbox challenges sms_log heartbeat; do
 	n=$(dbq main "SELECT count(*) FROM information_schema.tables WHERE table_name = '$t'")
 	check "table $t" test "$n" = 1
 done
@@ -108,4 +108,29 @@ check "12 starts answered ($(sort "$T/starts" | uniq -c | tr -s ' \n' ' '))" \
 check "12 starts one after another: a few connections, not one each ($s0 -> $s1 sessions)" \
     test $((s1 - s0)) -le 4
 kill $spid; wait $spid
+
+# schema step 12 on a database with tickets: the step undone (raw back in
+# tickets, schema_version 11), db init moves every raw message to
+# ticket_raw again, queue show --raw the same before and after
+tfadesk -c "$C" ingest "$TOP"/tests/cases/*.eml "$TOP"/samples/maildir/new/* >/dev/null 2>&1
+tfadesk -c "$C" process >/dev/null 2>&1
+raws() { for i in $(dbq main "SELECT id FROM tickets ORDER BY id"); do
+	printf '%s ' "$i"; tfadesk -c "$C" queue show "$i" --raw | md5sum; done; }
+raws > "$T/raws.before"
+n=$(wc -l < "$T/raws.before")
+check "tickets to migrate ($n)" test "$n" -ge 100
+v=$(dbq main "SELECT version FROM schema_version")
+psql -d "$DB_URI" -c "ALTER TABLE tickets ADD COLUMN raw BYTEA;
+UPDATE tickets SET raw = (SELECT r.raw FROM ticket_raw r WHERE r.ticket_id = tickets.id);
+ALTER TABLE tickets ALTER COLUMN raw SET NOT NULL;
+DROP TABLE ticket_raw;
+UPDATE schema_version SET version = $((v - 1))"
+expect_exit 69 "at schema version $((v - 1)): 69" tfadesk -c "$C" queue list
+expect_exit 0 "db init migrates it" tfadesk -c "$C" db init
+check "to version $v" test "$(dbq main "SELECT version FROM schema_version")" = "$v"
+raws > "$T/raws.after"
+if cmp -s "$T/raws.before" "$T/raws.after"; then ok "every raw message the same after the upgrade ($n tickets)"; else
+	not_ok "every raw message the same after the upgrade"; diff "$T/raws.before" "$T/raws.after" | head -5; fi
+check "tickets without raw" test "$(dbq main "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tickets' AND column_name = 'raw'")" = 0
+check "a raw message for every ticket" test "$(dbq main "SELECT count(*) FROM tickets t LEFT JOIN ticket_raw r ON r.ticket_id = t.id WHERE r.raw IS NULL")" = 0
 finish

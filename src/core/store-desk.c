@@ -290,17 +290,15 @@ like_pattern(const char *q)
 }
 
 /*
- * The queue reads only what the covering index tickets_desk holds: a row's
- * raw message (stored before state) is never read, so 10,000 tickets cost
- * an index scan. One statement per shape (state given or not, order), so
- * that each gets its plan.
+ * The queue reads the tickets rows themselves: the raw messages are in
+ * ticket_raw (schema step 12), so a row is small and a state's tickets
+ * are found through tickets_state (state, id), in id order. One statement
+ * per shape (state given or not, order), so that each gets its plan.
  */
 #define DESK_TICKET_COLS "id, msgkey, source, received, kind, state, " \
 	"reason, from_addr, subject, fields, NULL, account, assigned"
-/* HEAD FROM tickets WHERE TAIL; INDEXED BY is SQLite's alone */
-#define DESK_SQL(s, head, tail) DB_SQL(s, \
-	head " FROM tickets INDEXED BY tickets_desk WHERE " tail, \
-	head " FROM tickets WHERE " tail)
+/* HEAD FROM tickets WHERE TAIL, on either backend */
+#define DESK_SQL(head, tail) (head " FROM tickets WHERE " tail)
 #define DESK_STATE "state = ?1 AND "
 #define DESK_ANY "CAST(?1 AS TEXT) IS NULL AND "
 #define DESK_TICKET_WHERE \
@@ -343,9 +341,9 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	*assigned = NULL;
 	*n = *total = 0;
 	st = f->state >= 0 ?
-	    store_stmt(s, DESK_SQL(s, "SELECT count(*)", DESK_STATE
+	    store_stmt(s, DESK_SQL("SELECT count(*)", DESK_STATE
 	    DESK_TICKET_WHERE)) :
-	    store_stmt(s, DESK_SQL(s, "SELECT count(*)", DESK_ANY
+	    store_stmt(s, DESK_SQL("SELECT count(*)", DESK_ANY
 	    DESK_TICKET_WHERE));
 	if (st == NULL)
 		goto fail;
@@ -360,15 +358,15 @@ store_ticket_search(struct store *s, const struct desk_filter *f,
 	}
 	if (f->state >= 0)
 		st = f->oldest_first ?
-		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    store_stmt(s, DESK_SQL("SELECT " DESK_TICKET_COLS,
 		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id LIMIT ?8")) :
-		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    store_stmt(s, DESK_SQL("SELECT " DESK_TICKET_COLS,
 		    DESK_STATE DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8"));
 	else
 		st = f->oldest_first ?
-		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    store_stmt(s, DESK_SQL("SELECT " DESK_TICKET_COLS,
 		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id LIMIT ?8")) :
-		    store_stmt(s, DESK_SQL(s, "SELECT " DESK_TICKET_COLS,
+		    store_stmt(s, DESK_SQL("SELECT " DESK_TICKET_COLS,
 		    DESK_ANY DESK_TICKET_WHERE " ORDER BY id DESC LIMIT ?8"));
 	if (st == NULL)
 		goto fail;

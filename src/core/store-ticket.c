@@ -97,26 +97,39 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 
 	if (own && store_begin(s) == -1)
 		return -1;
-	st = store_stmt(s, "INSERT INTO tickets (msgkey, digest, source, raw, "
-	    "received, updated) VALUES (?, ?, ?, ?, ?, ?) "
+	st = store_stmt(s, "INSERT INTO tickets (msgkey, digest, source, "
+	    "received, updated) VALUES (?, ?, ?, ?, ?) "
 	    "ON CONFLICT (msgkey, digest) DO NOTHING");
 	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, msgkey);
 	store_bind_text(st, 2, digest);
 	store_bind_text(st, 3, source_key);
-	db_bind_blob(st, 4, raw, len);
+	db_bind_int64(st, 4, now);
 	db_bind_int64(st, 5, now);
-	db_bind_int64(st, 6, now);
 	rc = db_step(st);
 	db_reset(st);
 	if (rc != DB_DONE) {
 		store_err(s, "ticket insert");
 		goto fail;
 	}
-	if (db_changes(s->db) == 1)
+	if (db_changes(s->db) == 1) {
+		/* the raw bytes in a table of their own (schema step 12):
+		 * written once, never with a change of state */
 		*id = db_last_id(s->db);
-	else {
+		st = store_stmt(s, "INSERT INTO ticket_raw (ticket_id, raw) "
+		    "VALUES (?, ?)");
+		if (st == NULL)
+			goto fail;
+		db_bind_int64(st, 1, *id);
+		db_bind_blob(st, 2, raw, len);
+		rc = db_step(st);
+		db_reset(st);
+		if (rc != DB_DONE) {
+			store_err(s, "ticket raw insert");
+			goto fail;
+		}
+	} else {
 		dup = 1;
 		st = store_stmt(s, "SELECT id FROM tickets WHERE msgkey = ? "
 		    "AND digest = ?");
@@ -207,14 +220,20 @@ store_read_ticket(struct dbst *st, struct ticket *t)
 int
 store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 {
-	/* dup_of: the first ticket with this msgkey, if not this one */
-	struct dbst *st = store_stmt(s, DB_SQL(s,
-	    "SELECT " TICKET_COLS ", raw, "
-	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
-	    "AND d.id < tickets.id) FROM tickets WHERE id = ?",
-	    "SELECT " TICKET_COLS_PG ", raw, "
-	    "(SELECT min(d.id) FROM tickets d WHERE d.msgkey = tickets.msgkey "
-	    "AND d.id < tickets.id) FROM tickets WHERE id = ?"));
+	/* dup_of: the first ticket with this msgkey, if not this one; the
+	 * raw message (ticket_raw) only when asked for */
+#define DUP_OF "(SELECT min(d.id) FROM tickets d WHERE " \
+	"d.msgkey = tickets.msgkey AND d.id < tickets.id)"
+#define WITH_RAW ", ticket_raw.raw FROM tickets LEFT JOIN ticket_raw " \
+	"ON ticket_raw.ticket_id = tickets.id WHERE tickets.id = ?"
+	struct dbst *st = with_raw ? store_stmt(s, DB_SQL(s,
+	    "SELECT " TICKET_COLS ", " DUP_OF WITH_RAW,
+	    "SELECT " TICKET_COLS_PG ", " DUP_OF WITH_RAW)) :
+	    store_stmt(s, DB_SQL(s,
+	    "SELECT " TICKET_COLS ", " DUP_OF " FROM tickets WHERE id = ?",
+	    "SELECT " TICKET_COLS_PG ", " DUP_OF " FROM tickets WHERE id = ?"));
+#undef WITH_RAW
+#undef DUP_OF
 	int rc;
 
 	memset(t, 0, sizeof *t);
@@ -224,17 +243,17 @@ store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 	rc = db_step(st);
 	if (rc == DB_ROW) {
 		read_ticket(st, t);
+		t->dup_of = db_col_int64(st, TICKET_NCOLS);
 		if (with_raw) {
-			const void *b = db_col_blob(st, TICKET_NCOLS);
+			const void *b = db_col_blob(st, TICKET_NCOLS + 1);
 			size_t n = (size_t)db_col_bytes(st,
-			    TICKET_NCOLS);
+			    TICKET_NCOLS + 1);
 			t->raw = xmalloc(n + 1);
 			if (n)
 				memcpy(t->raw, b, n);
 			t->raw[n] = '\0';
 			t->raw_len = n;
 		}
-		t->dup_of = db_col_int64(st, TICKET_NCOLS + 1);
 	}
 	db_reset(st);
 	if (rc == DB_ROW)

@@ -85,8 +85,9 @@ YAML
 }
 
 sql() { dbq main "$1"; }
-# raw_text: the SQL of a ticket's raw message as text
+# raw_text: the SQL of a ticket's raw message as text (in a query FROM tickets)
 if [ "$ON_PG" = 1 ]; then raw_text="convert_from(raw, 'UTF8')"; else raw_text="CAST(raw AS TEXT)"; fi
+raw_text="(SELECT $raw_text FROM ticket_raw WHERE ticket_raw.ticket_id = tickets.id)"
 tickets() { sql "SELECT count(*) FROM tickets"; }
 # messages (Message-ID and identity digest) stored more than once (must be 0)
 dups() { sql "SELECT count(*) FROM (SELECT msgkey FROM tickets GROUP BY msgkey, digest HAVING count(*) > 1) AS twice"; }

@@ -282,6 +282,8 @@ main(void)
 		struct ticket t1, t3, t4;
 		CHECK(store_ticket_get(s, id, 0, &t1) == 0 && t1.dup_of == 0,
 		    "the first ticket is no duplicate");
+		CHECK(t1.raw == NULL && t1.raw_len == 0,
+		    "... its raw message not read without with_raw");
 		CHECK(store_ticket_get(s, id3, 0, &t3) == 0 && t3.dup_of == id,
 		    "the later one names the first (%lld)",
 		    (long long)t3.dup_of);
@@ -323,6 +325,10 @@ main(void)
 	t.reason = xstrdup("why");
 	CHECK(store_begin(s) == 0 && store_ticket_set(s, &t, "ticket:1") == 0 &&
 	    store_commit(s) == 0, "ticket set");
+	ticket_clear(&t);
+	CHECK(store_ticket_get(s, id, 1, &t) == 0 && t.raw_len == 4 &&
+	    memcmp(t.raw, "raw1", 4) == 0 && t.state == TICKET_NEEDS_REVIEW &&
+	    t.dup_of == 0, "raw message kept across a change of state");
 	ticket_clear(&t);
 	int64_t *tids;
 	CHECK(store_ticket_ids(s, TICKET_NEEDS_REVIEW, &tids, &n) == 0 &&
