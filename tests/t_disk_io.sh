@@ -33,7 +33,9 @@ expect_exit 0 "ingest $i messages" tf ingest "$T"/mail/*.eml
 n=$(dbq main "SELECT count(*) FROM tickets WHERE state = 'new'")
 [ "$n" -ge 150 ] && ok "$n tickets to process" || not_ok "only $n tickets stored"
 
-strace -f -o "$T/trace" -e trace=openat,open,creat,pwrite64,write \
+# (a SANITIZE=1 build: LeakSanitizer cannot run under ptrace)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -o "$T/trace" -e trace=openat,open,creat,pwrite64,write \
     tfadesk -c "$C" process >"$T/out" 2>"$T/err"
 rc=$?
 [ "$rc" = 0 ] && ok "process under strace (exit 0)" || { not_ok "process exit $rc"; head -5 "$T/err"; }
@@ -50,11 +52,12 @@ else
 	ok "process writes the database, its WAL and -shm only (no temporary file)"
 fi
 # Groups are committed by time (25 ms, src/tfadesk/process.c), so the
-# count grows with the machine's load (and under ASan): the bound is loose.
-# Measured with the raw message in its own table (schema step 12): 521 for
-# 194 tickets, 2.7 a ticket; 923, 4.8 a ticket, before.
+# count grows with the machine's load (and under ASan: 11 a ticket): the
+# bound is loose, the spilled sub-journal wrote 42. Measured with the raw
+# message in its own table (schema step 12): 521 for 194 tickets, 2.7 a
+# ticket; 923, 4.8 a ticket, before.
 w=$(grep -c 'pwrite64(' "$T/trace")
 per=$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
-[ "$w" -le $((12 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 12)" ||
-    not_ok "$w page writes for $n tickets: $per a ticket (at most 12)"
+[ "$w" -le $((25 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 25)" ||
+    not_ok "$w page writes for $n tickets: $per a ticket (at most 25)"
 finish
