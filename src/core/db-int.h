@@ -33,7 +33,6 @@ struct db_ops {
 	const void *(*col_blob)(void *st, int col);
 	size_t (*col_bytes)(void *st, int col);
 	int (*exec)(void *conn, const char *sql);
-	int64_t (*last_id)(void *conn);
 	int64_t (*changes)(void *conn);
 	const char *(*errmsg)(void *conn);
 	int (*err_full)(void *conn);

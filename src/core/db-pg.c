@@ -705,21 +705,6 @@ pg_exec(void *pc_, const char *sql)
 }
 
 static int64_t
-pg_last_id(void *pc_)
-{
-	struct pgconn *pc = pc_;
-	PGresult *res = PQexec(pc->c, "SELECT lastval()");
-	int64_t id = 0;
-
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	else
-		set_err(pc, "lastval", res);
-	PQclear(res);
-	return id;
-}
-
-static int64_t
 pg_changes(void *pc_)
 {
 	struct pgconn *pc = pc_;
@@ -779,7 +764,6 @@ const struct db_ops db_pg_ops = {
 	.col_blob = pg_col_blob,
 	.col_bytes = pg_col_bytes,
 	.exec = pg_exec,
-	.last_id = pg_last_id,
 	.changes = pg_changes,
 	.errmsg = pg_errmsg,
 	.err_full = pg_err_full,

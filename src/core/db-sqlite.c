@@ -205,12 +205,6 @@ sq_exec(void *conn, const char *sql)
 }
 
 static int64_t
-sq_last_id(void *conn)
-{
-	return sqlite3_last_insert_rowid(((struct sqlconn *)conn)->h);
-}
-
-static int64_t
 sq_changes(void *conn)
 {
 	return sqlite3_changes(((struct sqlconn *)conn)->h);
@@ -256,7 +250,6 @@ const struct db_ops db_sqlite_ops = {
 	.col_blob = sq_col_blob,
 	.col_bytes = sq_col_bytes,
 	.exec = sq_exec,
-	.last_id = sq_last_id,
 	.changes = sq_changes,
 	.errmsg = sq_errmsg,
 	.err_full = sq_err_full,

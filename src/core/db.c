@@ -226,12 +226,6 @@ db_exec(struct db *db, const char *sql)
 }
 
 int64_t
-db_last_id(struct db *db)
-{
-	return db->ops->last_id(db->c);
-}
-
-int64_t
 db_changes(struct db *db)
 {
 	return db->ops->changes(db->c);

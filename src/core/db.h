@@ -69,8 +69,6 @@ size_t db_col_bytes(struct dbst *, int col);
 
 /* Runs SQL without parameters (several statements allowed). */
 int db_exec(struct db *, const char *sql);
-/* The id the last INSERT of this connection generated. */
-int64_t db_last_id(struct db *);
 /* Rows changed by the last INSERT, UPDATE or DELETE. */
 int64_t db_changes(struct db *);
 const char *db_errmsg(struct db *);

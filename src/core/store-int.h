@@ -28,6 +28,7 @@ struct store {
 	int readonly;
 	int sync_table;       /* db import made its temp.sync_seen table */
 	int has_verifier;     /* verifier.database attached as "verifier" */
+	int64_t audit_id;     /* the last audit row store_audit wrote */
 	struct timespec tx_start;   /* the open write transaction's BEGIN */
 	long tx_max_us, tx_n;       /* the longest write transaction, count */
 	struct stmt_cache cache[96];

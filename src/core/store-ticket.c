@@ -97,9 +97,11 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 
 	if (own && store_begin(s) == -1)
 		return -1;
+	/* RETURNING: the new id without a round trip of its own (lastval()
+	 * on PostgreSQL); no row when the ticket was there already */
 	st = store_stmt(s, "INSERT INTO tickets (msgkey, digest, source, "
 	    "received, updated) VALUES (?, ?, ?, ?, ?) "
-	    "ON CONFLICT (msgkey, digest) DO NOTHING");
+	    "ON CONFLICT (msgkey, digest) DO NOTHING RETURNING id");
 	if (st == NULL)
 		goto fail;
 	store_bind_text(st, 1, msgkey);
@@ -108,15 +110,16 @@ store_ticket_add(struct store *s, const char *source_key, const char *msgkey,
 	db_bind_int64(st, 4, now);
 	db_bind_int64(st, 5, now);
 	rc = db_step(st);
+	if (rc == DB_ROW)
+		*id = db_col_int64(st, 0);
 	db_reset(st);
-	if (rc != DB_DONE) {
+	if (rc != DB_ROW && rc != DB_DONE) {
 		store_err(s, "ticket insert");
 		goto fail;
 	}
-	if (db_changes(s->db) == 1) {
+	if (rc == DB_ROW) {
 		/* the raw bytes in a table of their own (schema step 12):
 		 * written once, never with a change of state */
-		*id = db_last_id(s->db);
 		st = store_stmt(s, "INSERT INTO ticket_raw (ticket_id, raw) "
 		    "VALUES (?, ?)");
 		if (st == NULL)
@@ -585,19 +588,17 @@ store_json_table(struct store *s, const char *json, const char *path,
 }
 
 int
-store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
+store_ticket_set(struct store *s, const struct ticket *t,
+    enum ticket_state old, const char *actor)
 {
 	struct dbst *st;
-	struct ticket old;
 	int rc;
 
-	if ((rc = store_ticket_get(s, t->id, 0, &old)) != 0)
-		return rc;
 	st = store_stmt(s, "UPDATE tickets SET kind = ?, state = ?, reason = ?, "
 	    "from_addr = ?, subject = ?, fields = ?, results = ?, account = ?, "
 	    "updated = ? WHERE id = ?");
 	if (st == NULL)
-		goto fail;
+		return -1;
 	store_bind_text(st, 1, t->kind);
 	store_bind_text(st, 2, ticket_state_name(t->state));
 	store_bind_text(st, 3, t->reason);
@@ -610,24 +611,20 @@ store_ticket_set(struct store *s, const struct ticket *t, const char *actor)
 	db_bind_int64(st, 10, t->id);
 	rc = db_step(st);
 	db_reset(st);
-	if (rc != DB_DONE) {
-		store_err(s, "ticket update");
-		goto fail;
-	}
-	if (old.state != t->state) {
+	if (rc != DB_DONE)
+		return store_err(s, "ticket update");
+	if (db_changes(s->db) != 1)
+		return 1;               /* no such ticket */
+	if (old != t->state) {
 		char *nv = xstrfmt("%s%s%s", ticket_state_name(t->state),
 		    t->reason ? ": " : "", t->reason ? t->reason : "");
 		rc = store_audit(s, actor, "ticket.state", t->account, NULL,
-		    ticket_state_name(old.state), nv, t->id);
+		    ticket_state_name(old), nv, t->id);
 		free(nv);
 		if (rc == -1)
-			goto fail;
+			return -1;
 	}
-	ticket_clear(&old);
 	return 0;
-fail:
-	ticket_clear(&old);
-	return -1;
 }
 
 static const char *const outbox_names[] = { "queued", "sent", "failed" };
@@ -659,7 +656,7 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 {
 	struct dbst *st = store_stmt(s, "INSERT INTO outbox (ticket_id, msgid, "
 	    "mail_from, rcpt, message, state, attempts, next_try, created) "
-	    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?)");
+	    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id");
 	int rc;
 
 	if (st == NULL)
@@ -673,11 +670,11 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 	db_bind_int64(st, 6, r->next_try);
 	db_bind_int64(st, 7, now_time());
 	rc = db_step(st);
+	if (rc == DB_ROW && id)
+		*id = db_col_int64(st, 0);
 	db_reset(st);
-	if (rc != DB_DONE)
+	if (rc != DB_ROW)
 		return store_err(s, "outbox insert");
-	if (id)
-		*id = db_last_id(s->db);
 	return 0;
 }
 

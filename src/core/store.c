@@ -1306,7 +1306,8 @@ store_audit(struct store *s, const char *actor, const char *action,
     const char *new_value, int64_t ticket_id)
 {
 	static const char sql[] = "INSERT INTO audit (at, actor, action, "
-	    "account, \"user\", old, new, ticket_id) VALUES (?,?,?,?,?,?,?,?)";
+	    "account, \"user\", old, new, ticket_id) VALUES (?,?,?,?,?,?,?,?) "
+	    "RETURNING id";
 	struct dbst *st = store_stmt(s, sql);
 	char *at;
 	int rc;
@@ -1324,9 +1325,11 @@ store_audit(struct store *s, const char *actor, const char *action,
 	if (ticket_id > 0)
 		db_bind_int64(st, 8, ticket_id);
 	rc = db_step(st);
+	if (rc == DB_ROW)
+		s->audit_id = db_col_int64(st, 0);
 	db_reset(st);
 	free(at);
-	if (rc != DB_DONE)
+	if (rc != DB_ROW)
 		return store_err(s, "audit");
 	return 0;
 }
@@ -1334,7 +1337,7 @@ store_audit(struct store *s, const char *actor, const char *action,
 int64_t
 store_audit_last(struct store *s)
 {
-	return db_last_id(s->db);
+	return s->audit_id;
 }
 
 int

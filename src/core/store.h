@@ -305,9 +305,12 @@ int store_ticket_assign(struct store *, int64_t id, const char *name,
 char *store_json_value(struct store *, const char *json, const char *path);
 int store_json_table(struct store *, const char *json, const char *path,
     const char *const *keys, size_t nkeys, char ***cells, size_t *nrows);
-/* Records the outcome (kind, state, reason, fields, results, account) and a
- * ticket.state audit row by ACTOR. Call inside a transaction. */
-int store_ticket_set(struct store *, const struct ticket *, const char *actor);
+/* Records the outcome (kind, state, reason, fields, results, account) and,
+ * when the state changes from OLD (as the caller read it in this
+ * transaction), a ticket.state audit row by ACTOR. Call inside a
+ * transaction. 0, 1 no such ticket, -1 error. */
+int store_ticket_set(struct store *, const struct ticket *,
+    enum ticket_state old, const char *actor);
 /* The plan a held ticket's approval would carry out (process.c's canonical
  * text, whole numbers: never shown as is) and its token, as computed when
  * the ticket was held; replaced when it is held again. get: 1 none. */

@@ -390,7 +390,7 @@ record(struct job *j)
 	out.fields = j->fields;
 	out.results = j->results;
 	out.account = j->have_reseller ? j->reseller.id : NULL;
-	if (store_ticket_set(j->s, &out, j->actor) != 0)
+	if (store_ticket_set(j->s, &out, j->t.state, j->actor) != 0)
 		return -1;
 	if (j->tmpl == NULL)
 		return 0;
@@ -790,7 +790,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 		out.results = j.results;
 		out.account = j.t.account;
 		tv_set(j.vars, "reason", b);
-		if (store_ticket_set(s, &out, j.actor) != 0 ||
+		if (store_ticket_set(s, &out, j.t.state, j.actor) != 0 ||
 		    (note && store_audit(s, j.actor, "ticket.note", j.t.account,
 		    NULL, NULL, note, id) != 0) ||
 		    check_reply_to(s, j.msg, 0) != 0 ||

@@ -326,8 +326,9 @@ vstore_smslog_add(struct store *s, const char *user_id, const char *dest,
     time_t at, const char *status, int64_t *id)
 {
 	static const char sql[] = "INSERT INTO sms_log (user_id, dest, at, "
-	    "status) VALUES (?, ?, ?, ?)";
+	    "status) VALUES (?, ?, ?, ?) RETURNING id";
 	struct dbst *st = store_stmt(s, sql);
+	int rc;
 
 	if (st == NULL)
 		return -1;
@@ -335,10 +336,12 @@ vstore_smslog_add(struct store *s, const char *user_id, const char *dest,
 	store_bind_text(st, 2, dest);
 	db_bind_int64(st, 3, at);
 	store_bind_text(st, 4, status);
-	if (step_done(s, st, "sms_log add") == -1)
-		return -1;
-	if (id)
-		*id = db_last_id(s->db);
+	rc = db_step(st);
+	if (rc == DB_ROW && id)
+		*id = db_col_int64(st, 0);
+	db_reset(st);
+	if (rc != DB_ROW)
+		return store_err(s, "sms_log add");
 	return 0;
 }
 

@@ -323,8 +323,16 @@ main(void)
 	    "ticket raw kept");
 	t.state = TICKET_NEEDS_REVIEW;
 	t.reason = xstrdup("why");
-	CHECK(store_begin(s) == 0 && store_ticket_set(s, &t, "ticket:1") == 0 &&
-	    store_commit(s) == 0, "ticket set");
+	CHECK(store_begin(s) == 0 && store_ticket_set(s, &t, TICKET_NEW,
+	    "ticket:1") == 0 && store_commit(s) == 0, "ticket set");
+	{
+		struct ticket none = t;
+
+		none.id = 999999;
+		CHECK(store_begin(s) == 0 && store_ticket_set(s, &none,
+		    TICKET_NEW, "ticket:1") == 1, "ticket set: no such ticket");
+		store_rollback(s);
+	}
 	ticket_clear(&t);
 	CHECK(store_ticket_get(s, id, 1, &t) == 0 && t.raw_len == 4 &&
 	    memcmp(t.raw, "raw1", 4) == 0 && t.state == TICKET_NEEDS_REVIEW &&
