@@ -155,10 +155,16 @@ n=$(wc -l < "$T/raws.before")
 check "tickets in the old database ($n)" test "$n" -ge 100
 n=$(sqlite3 "$T/old/tfadesk.db" "SELECT max(length(raw)) FROM ticket_raw")
 check "... one of them 300 KB ($n bytes)" test "$n" -ge 300000
+tf2 queue list --json > "$T/list.before"
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM tickets WHERE refused > 0")
+check "tickets with refused users ($n)" test "$n" -gt 0
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
-# undo step 12 (raw back in tickets, tickets_desk), 11 (the view), 10
-# (the sync's columns), 9 (the verifier's tables moved out)
-sqlite3 "$T/old/tfadesk.db" "ALTER TABLE tickets ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
+# undo step 13 (the refused count, contacts_addr_reseller), 12 (raw back in
+# tickets, tickets_desk), 11 (the view), 10 (the sync's columns), 9 (the
+# verifier's tables moved out)
+sqlite3 "$T/old/tfadesk.db" "ALTER TABLE tickets DROP COLUMN refused;
+DROP INDEX contacts_addr_reseller; CREATE INDEX contacts_addr ON contacts(addr COLLATE NOCASE);
+ALTER TABLE tickets ADD COLUMN raw BLOB NOT NULL DEFAULT x'';
 UPDATE tickets SET raw = (SELECT r.raw FROM ticket_raw r WHERE r.ticket_id = tickets.id);
 DROP TABLE ticket_raw;
 CREATE INDEX tickets_desk ON tickets(state, id, received, kind, account, assigned, from_addr, subject, reason, msgkey, source, fields);
@@ -173,10 +179,15 @@ CREATE TABLE sms_log (id INTEGER PRIMARY KEY, user_id TEXT, dest TEXT NOT NULL, 
   status TEXT NOT NULL);
 INSERT INTO challenges VALUES ('U1002', '447400234999', x'00', 1, 2, 1, 'pending');
 INSERT INTO sms_log VALUES (7, 'U1002', '447400234999', 1, 'sent');
-PRAGMA user_version = $((v - 4))"
+PRAGMA user_version = $((v - 5))"
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"
+# schema 13: the refused counts made from the results as the readers made
+# them, the same as process wrote them
+tf2 queue list --json > "$T/list.after"
+if cmp -s "$T/list.before" "$T/list.after"; then ok "queue list --json the same after the upgrade (refused counts)"; else
+	not_ok "queue list --json changed by the upgrade"; diff "$T/list.before" "$T/list.after" | head -5; fi
 # schema 12: the raw messages in ticket_raw, every byte kept
 raws > "$T/raws.after"
 if cmp -s "$T/raws.before" "$T/raws.after"; then ok "every raw message the same after the upgrade ($(wc -l < "$T/raws.after") tickets)"; else

@@ -4,7 +4,7 @@
 # lock (another host's batch holds it: 75 at once, --wait waits), the
 # password file's mode rules, connection errors that never show the
 # password, verifier.database refused, the verifier's starts reusing
-# their connections, schema step 12 (ticket_raw) on a database with tickets.
+# their connections, schema steps 12 (ticket_raw) and 13 (the refused count) on a database with tickets.
 . "$(dirname "$0")/lib.sh"
 [ "$ON_PG" = 1 ] || { echo "PostgreSQL only (tests/run.sh runs it as t_pg@pg)"; exit 77; }
 C="$T/tfadesk.yaml"
@@ -109,7 +109,7 @@ check "12 starts one after another: a few connections, not one each ($s0 -> $s1 
     test $((s1 - s0)) -le 4
 kill $spid; wait $spid
 
-# schema step 12 on a database with tickets: the step undone (raw back in
+# schema steps 13 and 12 on a database with tickets: the steps undone (raw back in
 # tickets, schema_version 11), db init moves every raw message to
 # ticket_raw again, queue show --raw the same before and after
 tfadesk -c "$C" ingest "$TOP"/tests/cases/*.eml "$TOP"/samples/maildir/new/* >/dev/null 2>&1
@@ -119,15 +119,23 @@ raws() { for i in $(dbq main "SELECT id FROM tickets ORDER BY id"); do
 raws > "$T/raws.before"
 n=$(wc -l < "$T/raws.before")
 check "tickets to migrate ($n)" test "$n" -ge 100
+tfadesk -c "$C" queue list --json > "$T/list.before"
+check "tickets with refused users" test "$(dbq main "SELECT count(*) FROM tickets WHERE refused > 0")" -gt 0
 v=$(dbq main "SELECT version FROM schema_version")
-psql -d "$DB_URI" -c "ALTER TABLE tickets ADD COLUMN raw BYTEA;
+# undo steps 13 (the refused count, contacts_addr_reseller) and 12
+psql -d "$DB_URI" -c "ALTER TABLE tickets DROP COLUMN refused;
+DROP INDEX contacts_addr_reseller; CREATE INDEX contacts_addr ON contacts(addr);
+ALTER TABLE tickets ADD COLUMN raw BYTEA;
 UPDATE tickets SET raw = (SELECT r.raw FROM ticket_raw r WHERE r.ticket_id = tickets.id);
 ALTER TABLE tickets ALTER COLUMN raw SET NOT NULL;
 DROP TABLE ticket_raw;
-UPDATE schema_version SET version = $((v - 1))"
-expect_exit 69 "at schema version $((v - 1)): 69" tfadesk -c "$C" queue list
+UPDATE schema_version SET version = $((v - 2))"
+expect_exit 69 "at schema version $((v - 2)): 69" tfadesk -c "$C" queue list
 expect_exit 0 "db init migrates it" tfadesk -c "$C" db init
 check "to version $v" test "$(dbq main "SELECT version FROM schema_version")" = "$v"
+tfadesk -c "$C" queue list --json > "$T/list.after"
+if cmp -s "$T/list.before" "$T/list.after"; then ok "queue list --json the same after the upgrade (refused counts)"; else
+	not_ok "queue list --json changed by the upgrade"; diff "$T/list.before" "$T/list.after" | head -5; fi
 raws > "$T/raws.after"
 if cmp -s "$T/raws.before" "$T/raws.after"; then ok "every raw message the same after the upgrade ($n tickets)"; else
 	not_ok "every raw message the same after the upgrade"; diff "$T/raws.before" "$T/raws.after" | head -5; fi

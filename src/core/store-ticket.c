@@ -172,22 +172,9 @@ fail:
 }
 
 /* refused: the users the per-user results refused (result "rejected"),
- * counted by SQLite's JSON functions, 0 when the text is not an array */
-#define TICKET_COLS_ "id, msgkey, source, received, kind, state, reason, " \
-	"from_addr, subject, fields, results, account, assigned, "
-#define TICKET_REFUSED_SQLITE \
-	"CASE WHEN json_valid(results) AND json_type(results) = 'array' " \
-	"THEN (SELECT count(*) FROM json_each(results) r WHERE CASE WHEN " \
-	"r.type = 'object' THEN json_extract(r.value, '$.result') END = " \
-	"'rejected') ELSE 0 END"
-/* PostgreSQL: tfadesk_json() is NULL for text that is not JSON */
-#define TICKET_REFUSED_PG \
-	"(SELECT count(*) FROM json_array_elements(CASE WHEN " \
-	"json_typeof(tfadesk_json(results)) = 'array' THEN " \
-	"tfadesk_json(results) ELSE '[]' END) r WHERE CASE WHEN " \
-	"json_typeof(r) = 'object' THEN r->>'result' END = 'rejected')"
-#define TICKET_COLS TICKET_COLS_ TICKET_REFUSED_SQLITE
-#define TICKET_COLS_PG TICKET_COLS_ TICKET_REFUSED_PG
+ * counted when they were written (store_ticket_set) */
+#define TICKET_COLS "id, msgkey, source, received, kind, state, reason, " \
+	"from_addr, subject, fields, results, account, assigned, refused"
 #define TICKET_NCOLS 14
 
 static void
@@ -229,12 +216,10 @@ store_ticket_get(struct store *s, int64_t id, int with_raw, struct ticket *t)
 	"d.msgkey = tickets.msgkey AND d.id < tickets.id)"
 #define WITH_RAW ", ticket_raw.raw FROM tickets LEFT JOIN ticket_raw " \
 	"ON ticket_raw.ticket_id = tickets.id WHERE tickets.id = ?"
-	struct dbst *st = with_raw ? store_stmt(s, DB_SQL(s,
-	    "SELECT " TICKET_COLS ", " DUP_OF WITH_RAW,
-	    "SELECT " TICKET_COLS_PG ", " DUP_OF WITH_RAW)) :
-	    store_stmt(s, DB_SQL(s,
-	    "SELECT " TICKET_COLS ", " DUP_OF " FROM tickets WHERE id = ?",
-	    "SELECT " TICKET_COLS_PG ", " DUP_OF " FROM tickets WHERE id = ?"));
+	struct dbst *st = with_raw ? store_stmt(s,
+	    "SELECT " TICKET_COLS ", " DUP_OF WITH_RAW) :
+	    store_stmt(s,
+	    "SELECT " TICKET_COLS ", " DUP_OF " FROM tickets WHERE id = ?");
 #undef WITH_RAW
 #undef DUP_OF
 	int rc;
@@ -295,11 +280,9 @@ store_ticket_list(struct store *s, int state, struct ticket **out, size_t *n)
 {
 	/* two statements: "?1 IS NULL OR state = ?1" would read every
 	 * ticket; "state = ?" walks the tickets_state index */
-	struct dbst *st = state < 0 ? store_stmt(s, DB_SQL(s, "SELECT "
-	    TICKET_COLS " FROM tickets ORDER BY id", "SELECT " TICKET_COLS_PG
-	    " FROM tickets ORDER BY id")) : store_stmt(s, DB_SQL(s, "SELECT "
-	    TICKET_COLS " FROM tickets WHERE state = ?1 ORDER BY id", "SELECT "
-	    TICKET_COLS_PG " FROM tickets WHERE state = ?1 ORDER BY id"));
+	struct dbst *st = state < 0 ? store_stmt(s, "SELECT " TICKET_COLS
+	    " FROM tickets ORDER BY id") : store_stmt(s, "SELECT " TICKET_COLS
+	    " FROM tickets WHERE state = ?1 ORDER BY id");
 	struct ticket *v = NULL;
 	size_t cnt = 0;
 	int rc;
@@ -338,9 +321,7 @@ store_ticket_query(struct store *s, const struct ticket_filter *f,
 	*n = 0;
 	buf_init(&sql);
 	buf_init(&pat);
-	buf_adds(&sql, store_is_pg(s) ? "SELECT " TICKET_COLS_PG " FROM "
-	    "tickets WHERE 1 = 1" : "SELECT " TICKET_COLS " FROM tickets "
-	    "WHERE 1 = 1");
+	buf_adds(&sql, "SELECT " TICKET_COLS " FROM tickets WHERE 1 = 1");
 	if (f->state >= 0)
 		buf_adds(&sql, " AND state = ?1");
 	if (f->kind)
@@ -596,7 +577,7 @@ store_ticket_set(struct store *s, const struct ticket *t,
 
 	st = store_stmt(s, "UPDATE tickets SET kind = ?, state = ?, reason = ?, "
 	    "from_addr = ?, subject = ?, fields = ?, results = ?, account = ?, "
-	    "updated = ? WHERE id = ?");
+	    "updated = ?, refused = ? WHERE id = ?");
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, t->kind);
@@ -608,7 +589,8 @@ store_ticket_set(struct store *s, const struct ticket *t,
 	store_bind_text(st, 7, t->results);
 	store_bind_text(st, 8, t->account);
 	db_bind_int64(st, 9, now_time());
-	db_bind_int64(st, 10, t->id);
+	db_bind_int64(st, 10, t->refused);
+	db_bind_int64(st, 11, t->id);
 	rc = db_step(st);
 	db_reset(st);
 	if (rc != DB_DONE)

@@ -291,6 +291,24 @@ static const char *const schema[] = {
 	"  ORDER BY id;"
 	"DROP INDEX IF EXISTS tickets_desk;"
 	"ALTER TABLE tickets DROP COLUMN raw;",
+	/*
+	 * 13: how many users a ticket's per-user results refused, counted
+	 * by process when it writes them; every reader of a ticket used to
+	 * parse the results JSON again (on PostgreSQL through tfadesk_json,
+	 * whose error handler costs a subtransaction a row). The tickets
+	 * there are counted here, as the readers did. And a reseller's
+	 * contacts by address in reseller order straight from an index (a
+	 * sort for every ticket's sender before).
+	 */
+	"ALTER TABLE tickets ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE tickets SET refused = CASE WHEN json_valid(results) AND"
+	"  json_type(results) = 'array' THEN (SELECT count(*) FROM"
+	"  json_each(results) r WHERE CASE WHEN r.type = 'object' THEN"
+	"  json_extract(r.value, '$.result') END = 'rejected') ELSE 0 END"
+	"  WHERE results IS NOT NULL;"
+	"CREATE INDEX contacts_addr_reseller ON contacts(addr COLLATE NOCASE,"
+	"  reseller);"
+	"DROP INDEX contacts_addr;",
 };
 #define SCHEMA_VERSION ((int)(sizeof schema / sizeof schema[0]))
 
@@ -502,6 +520,16 @@ static const char *const pgschema[] = {
 	"INSERT INTO ticket_raw (ticket_id, raw) SELECT id, raw FROM tickets"
 	"  ORDER BY id;"
 	"ALTER TABLE tickets DROP COLUMN raw;",
+	/* 13: the refused count a column (tfadesk_json() is NULL for text
+	 * that is not JSON), contacts by (addr, reseller) */
+	"ALTER TABLE tickets ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE tickets SET refused = (SELECT count(*) FROM"
+	"  json_array_elements(CASE WHEN json_typeof(tfadesk_json(results)) ="
+	"  'array' THEN tfadesk_json(results) ELSE '[]' END) r WHERE CASE WHEN"
+	"  json_typeof(r) = 'object' THEN r->>'result' END = 'rejected')"
+	"  WHERE results IS NOT NULL;"
+	"CREATE INDEX contacts_addr_reseller ON contacts(addr, reseller);"
+	"DROP INDEX contacts_addr;",
 	NULL
 };
 #define PG_STEPS ((int)(sizeof pgschema / sizeof pgschema[0]) - 1)

@@ -75,6 +75,7 @@ struct job {
 	enum ticket_state state;
 	struct buf reason;
 	char *fields, *results;
+	int refused;            /* users the results refused */
 	const char *tmpl;       /* reply template, NULL: none */
 	struct tv *vars;
 	struct plan_change *plan;       /* what the decision changes */

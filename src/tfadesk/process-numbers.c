@@ -241,6 +241,10 @@ results_json(struct job *j, struct judged *jd, size_t n)
 	json_end(&js);
 	free(j->results);
 	j->results = buf_steal(&b);
+	j->refused = 0;
+	for (size_t i = 0; i < n; i++)
+		if (jd[i].res == R_REJECTED)
+			j->refused++;
 }
 
 int

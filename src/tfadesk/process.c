@@ -389,6 +389,7 @@ record(struct job *j)
 	}
 	out.fields = j->fields;
 	out.results = j->results;
+	out.refused = j->refused;
 	out.account = j->have_reseller ? j->reseller.id : NULL;
 	if (store_ticket_set(j->s, &out, j->t.state, j->actor) != 0)
 		return -1;
@@ -788,6 +789,7 @@ process_reject(const struct config *cfg, struct store *s, int64_t id,
 		out.subject = j.t.subject;
 		out.fields = j.fields;
 		out.results = j.results;
+		out.refused = j.t.refused;
 		out.account = j.t.account;
 		tv_set(j.vars, "reason", b);
 		if (store_ticket_set(s, &out, j.t.state, j.actor) != 0 ||
