@@ -54,5 +54,6 @@ int sqlite_function(void *conn, const char *name,
 int sqlite_tune(void *conn, int serving);
 int sqlite_checkpoint(void *conn, int *frames, int *copied);
 int sqlite_presync(void *conn);
+int64_t sqlite_rowid(void *conn);
 
 #endif

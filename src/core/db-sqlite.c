@@ -360,3 +360,9 @@ sqlite_presync(void *conn)
 		f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 	return 0;
 }
+
+int64_t
+sqlite_rowid(void *conn)
+{
+	return sqlite3_last_insert_rowid(((struct sqlconn *)conn)->h);
+}

@@ -293,3 +293,11 @@ db_sqlite_presync(struct db *db)
 		return -1;
 	return sqlite_presync(db->c);
 }
+
+int64_t
+db_sqlite_rowid(struct db *db)
+{
+	if (db->kind != DB_SQLITE)
+		return -1;
+	return sqlite_rowid(db->c);
+}

@@ -90,5 +90,9 @@ int db_sqlite_function(struct db *, const char *name,
 int db_sqlite_tune(struct db *, int serving);
 int db_sqlite_checkpoint(struct db *, int *frames, int *copied);
 int db_sqlite_presync(struct db *);
+/* The rowid of this connection's last INSERT (-1 on PostgreSQL: there an
+ * INSERT asks for its id with RETURNING, which SQLite pays for with a
+ * result table of its own, a few us: see store_audit). */
+int64_t db_sqlite_rowid(struct db *);
 
 #endif

@@ -1333,10 +1333,14 @@ store_audit(struct store *s, const char *actor, const char *action,
     const char *account, const char *user, const char *old_value,
     const char *new_value, int64_t ticket_id)
 {
-	static const char sql[] = "INSERT INTO audit (at, actor, action, "
-	    "account, \"user\", old, new, ticket_id) VALUES (?,?,?,?,?,?,?,?) "
-	    "RETURNING id";
-	struct dbst *st = store_stmt(s, sql);
+	/* every check of the verifier writes one: the id (for
+	 * store_audit_last) from SQLite's rowid, from RETURNING on
+	 * PostgreSQL (no round trip of its own) */
+#define AUDIT_INSERT "INSERT INTO audit (at, actor, action, account, " \
+	"\"user\", old, new, ticket_id) VALUES (?,?,?,?,?,?,?,?)"
+	struct dbst *st = store_stmt(s, DB_SQL(s, AUDIT_INSERT,
+	    AUDIT_INSERT " RETURNING id"));
+#undef AUDIT_INSERT
 	char *at;
 	int rc;
 
@@ -1355,9 +1359,11 @@ store_audit(struct store *s, const char *actor, const char *action,
 	rc = db_step(st);
 	if (rc == DB_ROW)
 		s->audit_id = db_col_int64(st, 0);
+	else if (rc == DB_DONE)
+		s->audit_id = db_sqlite_rowid(s->db);
 	db_reset(st);
 	free(at);
-	if (rc != DB_ROW)
+	if (rc != (store_on_pg(s) ? DB_ROW : DB_DONE))
 		return store_err(s, "audit");
 	return 0;
 }
