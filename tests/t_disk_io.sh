@@ -2,11 +2,10 @@
 # t_disk_io.sh - what `tfadesk process` writes to disk, counted with
 # strace: its transactions write the database's WAL and nothing else (no
 # temporary file: SQLite's sub-journal of a ticket's savepoint stays in
-# memory, src/core/db-sqlite.c), and a bounded number of writes
-# a ticket. Before that fix a group of tickets spilled its sub-journal
-# into /var/tmp and wrote about 43 pages a ticket through it; then about 5,
-# about 3 since the raw message has a table of its own.
-# Counts, not times (but see the groups below).
+# memory, src/core/db-sqlite.c). Before that fix a group of tickets
+# spilled its sub-journal into /var/tmp and wrote about 43 pages a ticket
+# through it; then about 5, about 3 since the raw message has a table of
+# its own (printed, not checked: see the groups below).
 . "$(dirname "$0")/lib.sh"
 sqlite_only "counts the writes to the SQLite files"
 command -v strace >/dev/null || { echo "strace not installed (make deps)"; exit 77; }
@@ -51,13 +50,11 @@ if [ -s "$T/others" ]; then
 else
 	ok "process writes the database, its WAL and -shm only (no temporary file)"
 fi
-# Groups are committed by time (25 ms, src/tfadesk/process.c), so the
-# count grows with the machine's load (and under ASan: 11 a ticket): the
-# bound is loose, the spilled sub-journal wrote 42. Measured with the raw
-# message in its own table (schema step 12): 521 for 194 tickets, 2.7 a
-# ticket; 923, 4.8 a ticket, before.
+# The page writes a ticket, for the record only: groups are committed by
+# time (25 ms, src/tfadesk/process.c), so the count follows the machine's
+# load (2.7 a ticket on a quiet machine, 11 to 26 under ASan and load),
+# and no bound on it holds everywhere. The spilled sub-journal wrote 42,
+# through the temporary files the check above refuses.
 w=$(grep -c 'pwrite64(' "$T/trace")
-per=$(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }')
-[ "$w" -le $((25 * n)) ] && ok "$w page writes for $n tickets ($per a ticket, at most 25)" ||
-    not_ok "$w page writes for $n tickets: $per a ticket (at most 25)"
+echo "# $w page writes for $n tickets ($(awk -v w="$w" -v n="$n" 'BEGIN { printf "%.1f", w / n }') a ticket)"
 finish
