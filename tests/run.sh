@@ -65,7 +65,10 @@ all() {
 # Tests that need no server and no port and mostly keep a core busy (the
 # .eml case tests, the strict build, the fuzz replays, valgrind) run beside
 # the rest in lanes of their own, one after another in a lane, while the
-# server tests mostly wait; their lines come at the end.
+# server tests mostly wait; their lines come at the end. The lanes end
+# first, so the port-free command tests (t_cli, t_import, t_queue,
+# t_batch, t_db_copy: each in its own scratch folder and database) follow
+# in them, taking that much off the server tests' chain.
 lane() {    # DB NAME...: run the NAMEs (tests/t_NAME.sh; NAME@pg too)
 	db=$1; shift
 	names=
@@ -86,8 +89,8 @@ lane() {    # DB NAME...: run the NAMEs (tests/t_NAME.sh; NAME@pg too)
 }
 lanes=
 if [ "$DB" != postgresql ]; then
-	lane sqlite t_cases
-	lane sqlite t_build t_fuzz t_valgrind
+	lane sqlite t_cases t_cli t_import t_queue t_batch
+	lane sqlite t_build t_fuzz t_valgrind t_db_copy
 fi
 [ "$DB" != sqlite ] && lane postgresql t_cases@pg
 if [ "$DB" != postgresql ]; then
