@@ -31,6 +31,16 @@ buf_free(struct buf *b)
 	b->err = 0;
 }
 
+/* buf_free of a buffer that held a secret (an SMS code): zeroed first, in
+ * a way the compiler may not drop as a dead store */
+void
+buf_wipe(struct buf *b)
+{
+	if (b->s)
+		explicit_bzero(b->s, b->cap);
+	buf_free(b);
+}
+
 void
 buf_reset(struct buf *b)
 {

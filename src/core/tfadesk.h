@@ -76,6 +76,7 @@ struct buf {
 void buf_init(struct buf *);
 void buf_init_max(struct buf *, size_t max);
 void buf_free(struct buf *);    /* keeps the bound, clears err */
+void buf_wipe(struct buf *);    /* buf_free, the bytes zeroed first */
 void buf_reset(struct buf *);
 int buf_reserve(struct buf *, size_t more);
 int buf_add(struct buf *, const void *, size_t);

@@ -113,14 +113,6 @@ const struct sms_ops sms_http_ops = {
 	"http", http_open, http_send, http_close
 };
 
-/* Frees a buffer that may have held the code. */
-static void
-wipe(struct buf *b)
-{
-	if (b->s)
-		memset(b->s, 0, b->cap);
-	buf_free(b);
-}
 
 static void
 add_escaped(struct buf *b, const char *s, enum esc e)
@@ -543,9 +535,9 @@ out:
 	if (c)
 		curl_easy_cleanup(c);
 	curl_slist_free_all(hdrs);
-	wipe(&url);
-	wipe(&body);
-	wipe(&t);
+	buf_wipe(&url);
+	buf_wipe(&body);
+	buf_wipe(&t);
 	free(to);
 	free(masked);
 	return ok ? 0 : -1;

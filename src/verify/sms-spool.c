@@ -55,10 +55,7 @@ sms_spool_send(struct sms *g, const char *to, const char *text, const char **why
 		log_warn("sms: spool %s", sp->dir);
 		*why = "spool not writable";
 	}
-	/* it held the code */
-	if (b.s)
-		memset(b.s, 0, b.cap);
-	buf_free(&b);
+	buf_wipe(&b);           /* it held the code */
 	return rc;
 }
 
