@@ -13,11 +13,25 @@
 #include "db.h"
 #include "db-int.h"
 
+/*
+ * The transaction statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
+ * RELEASE) come once or twice a ticket and a check; sqlite3_exec() would
+ * parse each of them again every time, a quarter of what they cost. They
+ * are prepared once a connection and kept here, keyed by their text.
+ */
+#define XCACHE_N	8
+#define XCACHE_SQL	40
+
 struct sqlconn {
 	sqlite3 *h;
 	int last_err;
 	int (*fn)(void *, const void *, size_t, char *, size_t);
 	void *fn_arg;
+	struct {
+		char sql[XCACHE_SQL];
+		sqlite3_stmt *st;
+	} xc[XCACHE_N];
+	unsigned xnext;         /* the slot reused next when all are taken */
 };
 
 struct sqlst {
@@ -32,6 +46,8 @@ sq_close(void *conn)
 
 	if (c == NULL)
 		return;
+	for (size_t i = 0; i < XCACHE_N; i++)
+		sqlite3_finalize(c->xc[i].st);
 	if (c->h)
 		sqlite3_close(c->h);
 	free(c);
@@ -60,6 +76,10 @@ sq_config(void)
 	    SQLITE_OK)
 		log_debug("store: sub-journal spill size not set (SQLite "
 		    "was already initialised)");
+	/* Debian's SQLite has no lookaside: every small allocation is a
+	 * malloc (120 a ticket), and with the memory statistics on, each
+	 * also takes a global mutex to count itself. Nothing reads them. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 void *
@@ -192,11 +212,65 @@ sq_col_bytes(void *p, int col)
 	return (size_t)sqlite3_column_bytes(((struct sqlst *)p)->st, col);
 }
 
+/* Is SQL one of the transaction statements worth keeping prepared? */
+static int
+xcache_wanted(const char *sql)
+{
+	static const char *const kw[] = {
+		"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT ", "RELEASE ",
+	};
+
+	if (strlen(sql) >= XCACHE_SQL || strchr(sql, ';') != NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+		if (strncmp(sql, kw[i], strlen(kw[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* SQL's kept statement, prepared now if need be; NULL: not kept (not one
+ * of those statements) or not preparable (sqlite3_exec says why). */
+static sqlite3_stmt *
+xcache_get(struct sqlconn *c, const char *sql)
+{
+	sqlite3_stmt *h;
+	size_t i;
+
+	if (!xcache_wanted(sql))
+		return NULL;
+	for (i = 0; i < XCACHE_N; i++)
+		if (c->xc[i].st && strcmp(c->xc[i].sql, sql) == 0)
+			return c->xc[i].st;
+	if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &h,
+	    NULL) != SQLITE_OK)
+		return NULL;
+	for (i = 0; i < XCACHE_N && c->xc[i].st; i++)
+		;
+	if (i == XCACHE_N) {
+		i = c->xnext++ % XCACHE_N;
+		sqlite3_finalize(c->xc[i].st);
+	}
+	snprintf(c->xc[i].sql, sizeof c->xc[i].sql, "%s", sql);
+	c->xc[i].st = h;
+	return h;
+}
+
 static int
 sq_exec(void *conn, const char *sql)
 {
 	struct sqlconn *c = conn;
+	sqlite3_stmt *h;
+	int rc;
 
+	if ((h = xcache_get(c, sql)) != NULL) {
+		while ((rc = sqlite3_step(h)) == SQLITE_ROW)
+			;
+		/* the error, if any, is the connection's until the reset */
+		if (rc != SQLITE_DONE)
+			c->last_err = sqlite3_extended_errcode(c->h);
+		sqlite3_reset(h);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
 	if (sqlite3_exec(c->h, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		c->last_err = sqlite3_extended_errcode(c->h);
 		return -1;

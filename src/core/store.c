@@ -1321,9 +1321,25 @@ store_rollback(struct store *s)
 		snprintf(sql, sizeof sql, "ROLLBACK");
 		s->sync_table = 0;   /* a temp table made inside is gone */
 		tx_end(s);
-	} else
+		if (db_exec(s->db, sql) == -1)
+			store_err(s, "rollback");
+		return;
+	}
+	/* PostgreSQL: one round trip; SQLite: two statements, each kept
+	 * prepared by its layer */
+	if (store_is_pg(s)) {
 		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
 		    s->depth, s->depth);
+		if (db_exec(s->db, sql) == -1)
+			store_err(s, "rollback");
+		return;
+	}
+	snprintf(sql, sizeof sql, "ROLLBACK TO sp%d", s->depth);
+	if (db_exec(s->db, sql) == -1) {
+		store_err(s, "rollback");
+		return;
+	}
+	snprintf(sql, sizeof sql, "RELEASE sp%d", s->depth);
 	if (db_exec(s->db, sql) == -1)
 		store_err(s, "rollback");
 }

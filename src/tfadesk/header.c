@@ -32,11 +32,12 @@ mime_find_eol(const char *p, const char *end)
 }
 
 /* Split the header block into RAWHDR entries; *BODY is where the body
- * starts. Lines that are not headers (an mbox "From " line, garbage) are
- * skipped. Returns -1 on OOM. */
+ * starts, *HEND (if not NULL) where the header block ends: the blank line
+ * that ends it, or LEN. Lines that are not headers (an mbox "From " line,
+ * garbage) are skipped. Returns -1 on OOM. */
 int
 mime_scan_headers(const char *raw, size_t len, struct rawhdr **hp, size_t *np,
-    size_t *body)
+    size_t *body, size_t *hend)
 {
 	const char *p = raw, *end = raw + len, *eol, *c, *q;
 	struct rawhdr *h = NULL, *nh;
@@ -44,10 +45,14 @@ mime_scan_headers(const char *raw, size_t len, struct rawhdr **hp, size_t *np,
 
 	*hp = NULL;
 	*np = 0;
+	if (hend)
+		*hend = len;
 	while (p < end) {
 		eol = mime_find_eol(p, end);
 		if (p[0] == '\n' || (p[0] == '\r' && p + 1 < end &&
 		    p[1] == '\n') || (p[0] == '\r' && p + 1 == end)) {
+			if (hend)
+				*hend = (size_t)(p - raw);
 			p = eol < end ? eol + 1 : end;
 			break;		/* empty line: end of headers */
 		}

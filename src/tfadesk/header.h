@@ -20,10 +20,11 @@ struct rawhdr {
 /* The end of the line at P: its '\n', or END. */
 const char *mime_find_eol(const char *p, const char *end);
 /* Split the header block into RAWHDR entries; *BODY is where the body
- * starts. Lines that are not headers (an mbox "From " line, garbage) are
- * skipped. Returns -1 on OOM. */
+ * starts, *HEND (if not NULL) where the header block ends: the blank line
+ * that ends it, or LEN. Lines that are not headers (an mbox "From " line,
+ * garbage) are skipped. Returns -1 on OOM. */
 int mime_scan_headers(const char *raw, size_t len, struct rawhdr **,
-    size_t *n, size_t *body);
+    size_t *n, size_t *body, size_t *hend);
 /* Unfold: drop CR and LF (the folding whitespace that follows stays). */
 void mime_unfold(struct buf *, const char *s, size_t n);
 /* The decoded (DECODE: RFC 2047 words), cleaned value of a raw header

@@ -347,7 +347,7 @@ add_forwarded(struct walk *w, struct mailmime *mm)
 	buf_adds(&w->text, "\n---------- Forwarded message ---------\n");
 	if (d && d->dt_type == MAILMIME_DATA_TEXT &&
 	    mime_scan_headers(d->dt_data.dt_text.dt_data,
-	    d->dt_data.dt_text.dt_length, &h, &nh, &body) == 0) {
+	    d->dt_data.dt_text.dt_length, &h, &nh, &body, NULL) == 0) {
 		for (k = 0; keep[k]; k++)
 			for (i = 0; i < nh; i++) {
 				if (!mime_strncaseeq(h[i].name, h[i].namelen,
@@ -554,6 +554,34 @@ is_trace(const char *nm, size_t nl)
 	return 0;
 }
 
+/*
+ * The message as libetpan is given it: the MIME fields of its header
+ * block (Content-*, MIME-Version), each as written, then the rest from
+ * HEND (the blank line and the body) as it is. libetpan would otherwise
+ * build the whole envelope too (every Received, DKIM-Signature, ...),
+ * which nothing reads: half of its work. It also reads the header block
+ * as this file's scan does (H), not as a parser of its own would: a line
+ * that is no header (an mbox "From " line) no longer ends it there.
+ */
+static void
+mime_fields_only(struct buf *b, const char *raw, size_t len,
+    const struct rawhdr *h, size_t nh, size_t hend)
+{
+	const char *e;
+
+	for (size_t i = 0; i < nh; i++) {
+		if (!(h[i].namelen > 8 && strncasecmp(h[i].name, "Content-",
+		    8) == 0) && !mime_strncaseeq(h[i].name, h[i].namelen,
+		    "MIME-Version"))
+			continue;
+		e = h[i].val + h[i].vallen;     /* its '\n', or the end */
+		if (e < raw + len)
+			e++;
+		buf_add(b, h[i].name, (size_t)(e - h[i].name));
+	}
+	buf_add(b, raw + hend, len - hend);
+}
+
 struct msg *
 msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 {
@@ -561,10 +589,11 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	struct msg_limits lim = limits ? *limits : deflim;
 	struct msg *m;
 	struct rawhdr *h = NULL;
-	size_t nh = 0, body = 0, i, idx = 0;
+	size_t nh = 0, body = 0, hend = 0, i, idx = 0;
 	struct mailmime *mime = NULL;
 	struct walk w;
 	struct buf nt = MIME_BUF, qt = MIME_BUF, sg = MIME_BUF, u = MIME_BUF;
+	struct buf mb = MIME_BUF;
 	int r;
 
 	if (lim.max_bytes == 0)
@@ -586,7 +615,8 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 		/* headers only, from a bounded prefix */
 		len = lim.max_bytes;
 	}
-	if (mime_scan_headers(raw ? raw : "", len, &h, &nh, &body) == -1)
+	if (mime_scan_headers(raw ? raw : "", len, &h, &nh, &body, &hend) ==
+	    -1)
 		goto oom;
 	m->headers = calloc(nh ? nh : 1, sizeof(*m->headers));
 	if (m->headers == NULL)
@@ -637,6 +667,9 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 		}
 	}
 	buf_free(&u);
+	mime_fields_only(&mb, raw ? raw : "", len, h, nh, hend);
+	if (mb.err)
+		goto oom;
 	free(h);
 	h = NULL;
 	if (m->subject == NULL && (m->subject = strdup("")) == NULL)
@@ -655,7 +688,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 			w.error = "MIME nesting too deep";
 	}
 	if (w.error == NULL && len > 0) {
-		r = mailmime_parse(raw, len, &idx, &mime);
+		r = mailmime_parse(mb.s ? mb.s : "", mb.len, &idx, &mime);
 		if (r == MAILIMF_ERROR_MEMORY)
 			goto oom;
 		if (r == MAILIMF_NO_ERROR && mime != NULL) {
@@ -670,6 +703,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 	if (mime)
 		mailmime_free(mime);
 	mime = NULL;
+	buf_free(&mb);
 	if (w.text.err)
 		goto oom;
 	mime_tidy_text(&w.text);
@@ -700,6 +734,7 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 oom:
 	if (mime)
 		mailmime_free(mime);
+	buf_free(&mb);
 	free(h);
 	buf_free(&u);
 	buf_free(&w.text);

@@ -105,6 +105,24 @@ static const struct tcase tcases[] = {
 	  .has = { "See the attached request." }, .not = { "765432" },
 	  .quoted = "My mobile is 07400 765432",
 	  .fwd = { "My mobile is 07400 765432" }, .fwd_not = "From:" },
+	/* ---- the header block as our scan reads it, for libetpan too:
+	 * a line no header parser accepts (an mbox "From " line, a name
+	 * with a space) must not end it there and turn the headers that
+	 * follow into the body's text ---- */
+	{ .name = "mbox From line first, then the headers",
+	  .raw = "From noc@acme.example Mon Nov 23 08:00:00 2026\r\n" H
+	  "Subject: Locked out\r\nMIME-Version: 1.0\r\nContent-Type: "
+	  "text/html; charset=utf-8\r\nX-Note: User ID U9999 Mobile 07400 "
+	  "000111\r\n\r\n<p>User ID: U2001<br>Mobile: 07400 123456</p>\r\n",
+	  .subject = "Locked out", .from_addr = "noc@acme.example",
+	  .has = { "User ID: U2001", "Mobile: 07400 123456" },
+	  .not = { "U9999", "Content-Type", "<p>", "Subject:" }, .html = 'y' },
+	{ .name = "a header line libetpan refuses, then Content-Type",
+	  .raw = H "Subject: Locked out\r\nX-Bad Header : odd\r\n"
+	  "Content-Type: text/plain; format=flowed\r\nX-Note: U9999\r\n"
+	  "\r\nUser ID: U2001 \r\nMobile: 07400 123456\r\n",
+	  .has = { "User ID: U2001 Mobile: 07400 123456" },
+	  .not = { "U9999", "Content-Type", "X-Bad" }, .html = 'n' },
 	/* ---- forwarded messages: the forward's own new text ---- */
 	{ .name = "gmail forward",
 	  .raw = H "Subject: Fwd: Missing mobile\r\n\r\nPlease add the number "
