@@ -156,6 +156,9 @@ check "tickets in the old database ($n)" test "$n" -ge 100
 n=$(sqlite3 "$T/old/tfadesk.db" "SELECT max(length(raw)) FROM ticket_raw")
 check "... one of them 300 KB ($n bytes)" test "$n" -ge 300000
 tf2 queue list --json > "$T/list.before"
+tf2 outbox list --json > "$T/outbox.before"
+n=$(grep -o '"id":' "$T/outbox.before" | wc -l)
+check "replies in the old outbox ($n)" test "$n" -ge 50
 n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM tickets WHERE refused > 0")
 check "tickets with refused users ($n)" test "$n" -gt 0
 v=$(sqlite3 "$T/old/tfadesk.db" "PRAGMA user_version")
@@ -179,7 +182,16 @@ CREATE TABLE sms_log (id INTEGER PRIMARY KEY, user_id TEXT, dest TEXT NOT NULL, 
   status TEXT NOT NULL);
 INSERT INTO challenges VALUES ('U1002', '447400234999', x'00', 1, 2, 1, 'pending');
 INSERT INTO sms_log VALUES (7, 'U1002', '447400234999', 1, 'sent');
-PRAGMA user_version = $((v - 5))"
+PRAGMA user_version = $((v - 6))"
+# ... and 14 (the CHECKs on the state as SQLite wrote them before: IN lists)
+sqlite3 "$T/old/tfadesk.db" "PRAGMA writable_schema = ON;
+UPDATE sqlite_master SET sql = replace(sql, 'CHECK (state = ''new'' OR    state = ''applied'' OR state = ''needs_review'' OR    state = ''rejected'' OR state = ''ignored'')',
+  'CHECK (state IN    (''new'', ''applied'', ''needs_review'', ''rejected'', ''ignored''))') WHERE name = 'tickets';
+UPDATE sqlite_master SET sql = replace(sql, 'CHECK (state = ''queued'' OR    state = ''sent'' OR state = ''failed'')',
+  'CHECK (state IN    (''queued'', ''sent'', ''failed''))') WHERE name = 'outbox';
+PRAGMA writable_schema = OFF;"
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM sqlite_master WHERE name IN ('tickets', 'outbox') AND sql LIKE '%state IN%'")
+check "the old CHECKs back in place ($n of 2)" test "$n" = 2
 expect_exit 69 "an old database must be migrated first" tf2 account list
 expect_exit 0 "db init migrates it" tf2 db init
 contains "$T/out" "schema version $v" "migrated"
@@ -188,6 +200,18 @@ contains "$T/out" "schema version $v" "migrated"
 tf2 queue list --json > "$T/list.after"
 if cmp -s "$T/list.before" "$T/list.after"; then ok "queue list --json the same after the upgrade (refused counts)"; else
 	not_ok "queue list --json changed by the upgrade"; diff "$T/list.before" "$T/list.after" | head -5; fi
+# schema 14: tickets and outbox rebuilt, every row kept, the CHECKs as ORs
+# and still refusing a state that does not exist
+tf2 outbox list --json > "$T/outbox.after"
+if cmp -s "$T/outbox.before" "$T/outbox.after"; then ok "outbox list --json the same after the upgrade"; else
+	not_ok "outbox list --json changed by the upgrade"; diff "$T/outbox.before" "$T/outbox.after" | head -5; fi
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%state IN%'")
+check "no IN list left in a CHECK ($n)" test "$n" = 0
+n=$(sqlite3 "$T/old/tfadesk.db" "SELECT count(*) FROM sqlite_master WHERE tbl_name IN ('tickets', 'outbox') AND type = 'index'")
+check "the indexes of tickets and outbox made again ($n)" test "$n" -ge 10
+expect_exit 19 "a ticket state that does not exist is refused (CHECK)" sqlite3 "$T/old/tfadesk.db" "UPDATE tickets SET state = 'gone' WHERE id = (SELECT min(id) FROM tickets)"
+expect_exit 19 "a reply state that does not exist is refused (CHECK)" sqlite3 "$T/old/tfadesk.db" "UPDATE outbox SET state = 'gone' WHERE id = (SELECT min(id) FROM outbox)"
+is_eq "$(sqlite3 "$T/old/tfadesk.db" "PRAGMA integrity_check; PRAGMA foreign_key_check")" "ok" "integrity and foreign keys after the rebuild"
 # schema 12: the raw messages in ticket_raw, every byte kept
 raws > "$T/raws.after"
 if cmp -s "$T/raws.before" "$T/raws.after"; then ok "every raw message the same after the upgrade ($(wc -l < "$T/raws.after") tickets)"; else

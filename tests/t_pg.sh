@@ -109,9 +109,10 @@ check "12 starts one after another: a few connections, not one each ($s0 -> $s1 
     test $((s1 - s0)) -le 4
 kill $spid; wait $spid
 
-# schema steps 13 and 12 on a database with tickets: the steps undone (raw back in
-# tickets, schema_version 11), db init moves every raw message to
-# ticket_raw again, queue show --raw the same before and after
+# schema steps 14 (nothing on PostgreSQL), 13 and 12 on a database with
+# tickets: the steps undone (raw back in tickets, schema_version 11), db init
+# moves every raw message to ticket_raw again, queue show --raw the same
+# before and after
 tfadesk -c "$C" ingest "$TOP"/tests/cases/*.eml "$TOP"/samples/maildir/new/* >/dev/null 2>&1
 tfadesk -c "$C" process >/dev/null 2>&1
 raws() { for i in $(dbq main "SELECT id FROM tickets ORDER BY id"); do
@@ -122,15 +123,16 @@ check "tickets to migrate ($n)" test "$n" -ge 100
 tfadesk -c "$C" queue list --json > "$T/list.before"
 check "tickets with refused users" test "$(dbq main "SELECT count(*) FROM tickets WHERE refused > 0")" -gt 0
 v=$(dbq main "SELECT version FROM schema_version")
-# undo steps 13 (the refused count, contacts_addr_reseller) and 12
+# undo steps 14 (nothing), 13 (the refused count, contacts_addr_reseller)
+# and 12
 psql -d "$DB_URI" -c "ALTER TABLE tickets DROP COLUMN refused;
 DROP INDEX contacts_addr_reseller; CREATE INDEX contacts_addr ON contacts(addr);
 ALTER TABLE tickets ADD COLUMN raw BYTEA;
 UPDATE tickets SET raw = (SELECT r.raw FROM ticket_raw r WHERE r.ticket_id = tickets.id);
 ALTER TABLE tickets ALTER COLUMN raw SET NOT NULL;
 DROP TABLE ticket_raw;
-UPDATE schema_version SET version = $((v - 2))"
-expect_exit 69 "at schema version $((v - 2)): 69" tfadesk -c "$C" queue list
+UPDATE schema_version SET version = $((v - 3))"
+expect_exit 69 "at schema version $((v - 3)): 69" tfadesk -c "$C" queue list
 expect_exit 0 "db init migrates it" tfadesk -c "$C" db init
 check "to version $v" test "$(dbq main "SELECT version FROM schema_version")" = "$v"
 tfadesk -c "$C" queue list --json > "$T/list.after"

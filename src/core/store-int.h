@@ -60,6 +60,13 @@ void store_read_ticket(struct dbst *, struct ticket *);
 int store_bind_text(struct dbst *, int idx, const char *);
 /* 1 on PostgreSQL */
 int store_is_pg(const struct store *);
+/* An INSERT whose new id is wanted, prepared from its SQL as
+ * STORE_INSERT_ID(s, SQL): PostgreSQL gives the id with RETURNING (no
+ * round trip of its own); SQLite takes it from the rowid, because its
+ * RETURNING builds a result table for every row. Steps ST once and
+ * resets it: 0 and *ID (if ID), else -1 (the caller says what failed). */
+#define STORE_INSERT_ID(s, sql) DB_SQL(s, sql, sql " RETURNING id")
+int store_step_insert(struct store *, struct dbst *, int64_t *id);
 /* Copies a text column or NULL. */
 char *store_col_text(struct dbst *, int col);
 /* SQLite: ATTACH PATH AS NAME, read-only unless RW (outside a

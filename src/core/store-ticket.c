@@ -636,10 +636,10 @@ outbox_free(struct outbox_row *r, size_t n)
 int
 store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 {
-	struct dbst *st = store_stmt(s, "INSERT INTO outbox (ticket_id, msgid, "
-	    "mail_from, rcpt, message, state, attempts, next_try, created) "
-	    "VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id");
-	int rc;
+	struct dbst *st = store_stmt(s, STORE_INSERT_ID(s, "INSERT INTO "
+	    "outbox (ticket_id, msgid, mail_from, rcpt, message, state, "
+	    "attempts, next_try, created) VALUES (?, ?, ?, ?, ?, 'queued', 0, "
+	    "?, ?)"));
 
 	if (st == NULL)
 		return -1;
@@ -651,11 +651,7 @@ store_outbox_add(struct store *s, const struct outbox_row *r, int64_t *id)
 	db_bind_blob(st, 5, r->message, r->message_len);
 	db_bind_int64(st, 6, r->next_try);
 	db_bind_int64(st, 7, now_time());
-	rc = db_step(st);
-	if (rc == DB_ROW && id)
-		*id = db_col_int64(st, 0);
-	db_reset(st);
-	if (rc != DB_ROW)
+	if (store_step_insert(s, st, id) != 0)
 		return store_err(s, "outbox insert");
 	return 0;
 }

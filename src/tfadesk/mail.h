@@ -19,6 +19,10 @@ struct tv;
  * (loop rules), -1 error. */
 int reply_queue(const struct config *, struct store *, const struct msg *orig,
     int64_t ticket_id, const char *template_name, struct tv *vars);
+/* Between reply_hold(1) and reply_hold(0) (a group of tickets, one
+ * transaction) a template file, or its absence, is looked up once; at
+ * other times each reply looks again, so that an edit shows at once. */
+void reply_hold(int on);
 
 /* send.c: deliver due outbox rows (spool maildir or SMTP). */
 struct send_stats { size_t sent, failed, deferred; };

@@ -854,6 +854,7 @@ process_run(struct proc *p, struct store *s, struct process_stats *st)
 			failed += n - i;
 			break;
 		}
+		reply_hold(1);
 		for (; i < n && k < GROUP_MAX && (k == 0 ||
 		    ms_now() - t0 < GROUP_MS); i++, k++) {
 			/* SIGTERM/SIGINT: commit what is done, then 75 */
@@ -877,6 +878,7 @@ process_run(struct proc *p, struct store *s, struct process_stats *st)
 				break;
 			}
 		}
+		reply_hold(0);
 		if (store_commit(s) != 0) {
 			failed += k;
 			continue;

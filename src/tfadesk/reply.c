@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,9 +264,12 @@ split_template(const char *src, char ***hdrs, size_t *nh, const char **body)
  * one stat() a name tried instead of open, read, read, close: on this
  * kind of machine a system call costs more than rendering the reply. An
  * edited or replaced file has another identity and is read again, so a
- * long-lived process (the desk) sees edits at once, as before.
+ * long-lived process (the desk) sees edits at once, as before. Within a
+ * hold (reply_hold: process, a group of tickets) a path looked up in this
+ * hold, found or not (a name is tried before NAME.txt), is not looked up
+ * again: every reply of one transaction uses one version of a template.
  */
-#define TCACHE_N	16
+#define TCACHE_N	32
 
 /* A reply template as read and checked once: its header lines' names and
  * their values' templates, and the body's template. */
@@ -285,8 +289,56 @@ static struct tcache {
 	char		*src;
 	size_t		 len;
 	struct rtmpl	*rt;    /* compiled from src, once it checked out */
+	unsigned	 held;  /* looked up in this hold (hold_gen) */
+	int		 missing;       /* ... and not there (ENOENT) */
 } tcache[TCACHE_N];
 static size_t ntcache;
+static unsigned hold_gen, hold_next;    /* 0: no hold */
+
+void
+reply_hold(int on)
+{
+	if (on) {
+		if (++hold_next == 0)
+			hold_next = 1;
+		hold_gen = hold_next;
+	} else
+		hold_gen = 0;
+}
+
+static void rtmpl_free(struct rtmpl *);
+
+/* The slot for PATH: its own, else a new one (the last reused when all
+ * are taken), emptied. */
+static struct tcache *
+tcache_slot(const char *path)
+{
+	struct tcache *c;
+	size_t i;
+
+	for (i = 0; i < ntcache; i++)
+		if (strcmp(tcache[i].path, path) == 0)
+			break;
+	if (i == ntcache) {
+		if (ntcache == TCACHE_N)
+			i = TCACHE_N - 1;       /* full: the last is reused */
+		else
+			ntcache++;
+	}
+	c = &tcache[i];
+	if (c->path == NULL || strcmp(c->path, path) != 0) {
+		free(c->path);
+		c->path = xstrdup(path);
+	}
+	free(c->src);
+	rtmpl_free(c->rt);
+	c->src = NULL;
+	c->len = 0;
+	c->rt = NULL;
+	c->held = 0;
+	c->missing = 0;
+	return c;
+}
 
 static void
 rtmpl_free(struct rtmpl *rt)
@@ -319,19 +371,35 @@ static struct tcache *
 tcache_get(const char *path, struct tcache *tmp)
 {
 	struct stat sb;
-	struct tcache *c;
+	struct tcache *c = NULL;
 	char *src;
 	size_t i, len;
 
-	if (stat(path, &sb) == -1)
-		return NULL;
-	for (i = 0; i < ntcache; i++) {
-		c = &tcache[i];
-		if (strcmp(c->path, path) != 0)
-			continue;
-		if (tcache_same(c, path, &sb))
+	for (i = 0; i < ntcache; i++)
+		if (strcmp(tcache[i].path, path) == 0) {
+			c = &tcache[i];
+			break;
+		}
+	if (c && hold_gen && c->held == hold_gen) {
+		if (!c->missing)
 			return c;
-		break;          /* changed: read again into this slot */
+		errno = ENOENT;
+		return NULL;
+	}
+	if (stat(path, &sb) == -1) {
+		if (errno == ENOENT && hold_gen) {
+			int e = errno;
+
+			c = tcache_slot(path);
+			c->missing = 1;
+			c->held = hold_gen;
+			errno = e;
+		}
+		return NULL;
+	}
+	if (c && !c->missing && tcache_same(c, path, &sb)) {
+		c->held = hold_gen;
+		return c;
 	}
 	/* read after the stat: what is read is at least as new as the
 	 * identity kept, and a later change shows as another identity */
@@ -343,26 +411,14 @@ tcache_get(const char *path, struct tcache *tmp)
 		tmp->len = len;
 		return tmp;
 	}
-	if (i == ntcache) {
-		if (ntcache == TCACHE_N)
-			i = TCACHE_N - 1;       /* full: the last slot is reused */
-		else
-			ntcache++;
-	}
-	c = &tcache[i];
-	if (c->path == NULL || strcmp(c->path, path) != 0) {
-		free(c->path);
-		c->path = xstrdup(path);
-	}
-	free(c->src);
-	rtmpl_free(c->rt);
-	c->rt = NULL;
+	c = tcache_slot(path);          /* changed or new: cleared */
 	c->src = src;
 	c->len = len;
 	c->dev = sb.st_dev;
 	c->ino = sb.st_ino;
 	c->size = sb.st_size;
 	c->mtim = sb.st_mtim;
+	c->held = hold_gen;
 	return c;
 }
 

@@ -325,10 +325,8 @@ int
 vstore_smslog_add(struct store *s, const char *user_id, const char *dest,
     time_t at, const char *status, int64_t *id)
 {
-	static const char sql[] = "INSERT INTO sms_log (user_id, dest, at, "
-	    "status) VALUES (?, ?, ?, ?) RETURNING id";
-	struct dbst *st = store_stmt(s, sql);
-	int rc;
+	struct dbst *st = store_stmt(s, STORE_INSERT_ID(s, "INSERT INTO "
+	    "sms_log (user_id, dest, at, status) VALUES (?, ?, ?, ?)"));
 
 	if (st == NULL)
 		return -1;
@@ -336,11 +334,7 @@ vstore_smslog_add(struct store *s, const char *user_id, const char *dest,
 	store_bind_text(st, 2, dest);
 	db_bind_int64(st, 3, at);
 	store_bind_text(st, 4, status);
-	rc = db_step(st);
-	if (rc == DB_ROW && id)
-		*id = db_col_int64(st, 0);
-	db_reset(st);
-	if (rc != DB_ROW)
+	if (store_step_insert(s, st, id) != 0)
 		return store_err(s, "sms_log add");
 	return 0;
 }

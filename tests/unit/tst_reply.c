@@ -16,6 +16,7 @@
 #include "tfadesk.h"
 #include "tmpl.h"
 #include "tfadesk/mime.h"
+#include "tfadesk/mail.h"
 #include "tfadesk/reply-int.h"
 #include "check.h"
 
@@ -404,6 +405,49 @@ main(void)
 				reply_out_clear(&r);
 			}
 		}
+		/* within a hold (one group of tickets) a name is looked up
+		 * once: "edited" found, then an edit and a new "held" file
+		 * are not seen until the hold ends; both are seen then */
+		char *ph = xstrfmt("%s/held.txt", tdir);
+		static const char *const hwant[] = { "plain DDDD", "plain DDDD",
+		    "plain EEEE" };
+
+		reply_hold(1);
+		for (int i = 0; i < 3; i++) {
+			if (i == 1) {
+				put("edited", "Subject: s\n\nplain EEEE\n");
+				ts[0].tv_sec = ts[1].tv_sec = 1000000200;
+				utimensat(AT_FDCWD, pb, ts, 0);
+				put("held.txt", "Subject: s\n\nheld FFFF\n");
+			} else if (i == 2)
+				reply_hold(0);
+			msg_init(&m);
+			rc = reply_build(&cfg, &m, 7, "edited", NULL, &r, &why);
+			if (rc != 0 || strstr(r.message, hwant[i]) == NULL)
+				FAIL("template hold: step %d: not \"%s\"", i,
+				    hwant[i]);
+			else
+				CHECKED();
+			reply_out_clear(&r);
+			if (i == 0) {   /* missing now: stays so in the hold */
+				unlink(ph);
+				if (reply_build(&cfg, &m, 7, "held", NULL, &r,
+				    &why) != -1)
+					FAIL("template hold: held.txt found");
+			}
+			msg_init(&m);
+			rc = reply_build(&cfg, &m, 7, "held", NULL, &r, &why);
+			if ((i < 2 && rc != -1) || (i == 2 && (rc != 0 ||
+			    strstr(r.message, "held FFFF") == NULL)))
+				FAIL("template hold: step %d: held.txt %s", i,
+				    i < 2 ? "seen in the hold" : "not seen after");
+			else
+				CHECKED();
+			if (rc == 0)
+				reply_out_clear(&r);
+		}
+		unlink(ph);
+		free(ph);
 		unlink(pb);
 		unlink(pa);
 		free(pa);
