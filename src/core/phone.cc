@@ -23,6 +23,9 @@
 #include <string>
 
 #include "phone.h"
+extern "C" {
+#include "utf8.h"       /* the one UTF-8 decoder (utf8.c) */
+}
 
 using i18n::phonenumbers::PhoneNumber;
 using i18n::phonenumbers::PhoneNumberUtil;
@@ -55,49 +58,12 @@ map_type(PhoneNumberUtil::PhoneNumberType t)
 	}
 }
 
-/* Decodes one UTF-8 sequence at S (NUL-terminated); returns its length
- * and the code point in *CP, or 0 for a malformed sequence. */
-size_t
-utf8_decode(const unsigned char *s, unsigned long *cp)
-{
-	unsigned long c;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		c = s[0] & 0x1f;
-		n = 2;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		c = s[0] & 0x0f;
-		n = 3;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		c = s[0] & 0x07;
-		n = 4;
-	} else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
-	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /* Folds the Unicode look-alikes people paste from word processors and web
  * pages onto ASCII: spaces and joiners become ' ' (or vanish), dashes '-',
  * full-width digits, '+' and parentheses their ASCII selves. Anything
  * else non-ASCII is 0 (refused). */
 int
-fold(unsigned long cp)
+fold(uint32_t cp)
 {
 	if (cp < 0x80)
 		return (int)cp;
@@ -176,21 +142,20 @@ enum phone_input
 clean(const char *text, std::string &out, long *paren0)
 {
 	std::string ascii;
-	const unsigned char *s = (const unsigned char *)text;
-	unsigned long cp;
-	size_t n, i, ndigits = 0;
+	size_t len = strlen(text), n, i, ndigits = 0;
+	uint32_t cp;
 	bool plus = false;
 	int c;
 
 	*paren0 = -1;
 	out.clear();
-	if (strlen(text) > PHONE_MAX_INPUT)
+	if (len > PHONE_MAX_INPUT)
 		return PHONE_IN_TOO_LONG;
-	while (*s != '\0') {
-		if ((n = utf8_decode(s, &cp)) == 0 || (c = fold(cp)) == 0)
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_decode(text + i, len - i, &cp)) == 0 ||
+		    (c = fold(cp)) == 0)
 			return PHONE_IN_JUNK;
 		ascii += (char)c;
-		s += n;
 	}
 	i = 0;
 	while (i < ascii.size() && is_sep(ascii[i]) && ascii[i] != '(')

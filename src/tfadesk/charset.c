@@ -16,13 +16,6 @@
 #include "charset.h"
 #include "utf8.h"
 
-int
-mime_strncaseeq(const char *a, size_t alen, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return alen == n && strncasecmp(a, lit, n) == 0;
-}
 
 /* ---- UTF-8 and charsets -------------------------------------------- */
 

@@ -10,6 +10,8 @@
 #define CHARSET_H
 
 #include <stddef.h>
+#include <string.h>
+#include <strings.h>
 
 #include "tfadesk.h"
 
@@ -29,7 +31,15 @@ void mime_to_utf8(struct buf *, const char *charset, const char *s,
 /* Windows-1252 code point of byte C (>= 0x80); 0xFFFD if undefined. */
 unsigned long mime_cp1252(unsigned char c);
 
-int mime_strncaseeq(const char *a, size_t alen, const char *lit);
+/* A[0..ALEN) is LIT, ignoring ASCII case. Inline: called with a literal
+ * for every header of every message, whose length the compiler knows. */
+static inline int
+mime_strncaseeq(const char *a, size_t alen, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return alen == n && strncasecmp(a, lit, n) == 0;
+}
 
 /* Append the decoded bytes. Base64 is tolerant: whitespace skipped, other
  * junk counted in *BAD (BAD may be NULL). Quoted-printable (RFC 2045 6.7)

@@ -715,14 +715,15 @@ u8_next(const char *s, size_t len, size_t i)
  * or an error such as a limit hit (counted in M), which counts as no match.
  */
 static int
-pmatch(struct rules *r, const struct pat *p, const char *s, size_t len,
-    size_t off, struct rmatch *m)
+pmatch_o(struct rules *r, const struct pat *p, const char *s, size_t len,
+    size_t off, struct rmatch *m, uint32_t opts)
 {
 	int rc;
 
 	if (p->re == NULL || off > len)
 		return 0;
-	rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, off, 0, r->md, r->mctx);
+	rc = pcre2_match(p->re, (PCRE2_SPTR)s, len, off, opts, r->md,
+	    r->mctx);
 	if (rc >= 0)
 		return 1;
 	if (rc != PCRE2_ERROR_NOMATCH && m) {
@@ -731,6 +732,28 @@ pmatch(struct rules *r, const struct pat *p, const char *s, size_t len,
 			    "match", r->path, p->line, rc);
 	}
 	return 0;
+}
+
+static int
+pmatch(struct rules *r, const struct pat *p, const char *s, size_t len,
+    size_t off, struct rmatch *m)
+{
+	return pmatch_o(r, p, s, len, off, m, 0);
+}
+
+/*
+ * The options for matching S[0..LEN) again and again (patterns by the
+ * dozen, offsets through the text): PCRE2 checks the UTF-8 of the whole
+ * subject at every call, a fifth of its work here, unless told it is
+ * valid. It is, when utf8_valid says so once for the subject: then every
+ * match on it skips the check. Offsets given with it are always at a
+ * character (a match's end, or u8_next). Invalid text keeps the check,
+ * and PCRE2's refusal, as before.
+ */
+static uint32_t
+utf_checked(const char *s, size_t len)
+{
+	return utf8_valid(s, len) ? PCRE2_NO_UTF_CHECK : 0;
 }
 
 /* Start and end of group G of the last match; 0 if it did not take part. */
@@ -752,9 +775,10 @@ any_match(struct rules *r, const struct cond *c, const char *s,
     struct rmatch *m)
 {
 	size_t len = strlen(s);
+	uint32_t o = c->nalt > 1 ? utf_checked(s, len) : 0;
 
 	for (size_t i = 0; i < c->nalt; i++)
-		if (pmatch(r, &c->alt[i], s, len, 0, m))
+		if (pmatch_o(r, &c->alt[i], s, len, 0, m, o))
 			return 1;
 	return 0;
 }
@@ -801,8 +825,10 @@ rules_body(struct rules *r, const char *text)
 	}
 	b = xstrndup(text, len);
 	cut = len;
+	/* valid for every cut too: each is at a match's start */
+	uint32_t o = utf_checked(b, len);
 	for (size_t i = 0; i < r->ncut; i++)
-		if (pmatch(r, &r->cut[i], b, cut, 0, NULL)) {
+		if (pmatch_o(r, &r->cut[i], b, cut, 0, NULL, o)) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 			if (ov[0] < cut)
 				cut = ov[0];
@@ -1071,12 +1097,13 @@ find_labels(struct rules *r, const char *line, size_t len, struct hit *h,
     struct rmatch *m)
 {
 	size_t n = 0, k = 0;
+	uint32_t o = utf_checked(line, len);
 
 	/* 0..NF-1: the labels of a field; NF+i: shaped label i */
 	for (int f = 0; f < NF + (int)r->nslabel; f++) {
 		const struct pat *p = f < NF ? &r->label[f] : &r->slabel[f - NF].label;
 		size_t off = 0;
-		while (n < MAX_HITS && pmatch(r, p, line, len, off, m)) {
+		while (n < MAX_HITS && pmatch_o(r, p, line, len, off, m, o)) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 			if (label_at(line, ov[0]) && ov[1] > ov[0]) {
 				h[n].s = ov[0];
@@ -1475,10 +1502,12 @@ extract_sentences(struct rules *r, const char *body, struct rmatch *m,
     int fwd)
 {
 	size_t len = strlen(body);
+	uint32_t o = utf_checked(body, len);
 
 	for (size_t i = 0; i < r->nsent; i++) {
 		size_t off = 0;
-		while (off <= len && pmatch(r, &r->sent[i], body, len, off, m)) {
+		while (off <= len && pmatch_o(r, &r->sent[i], body, len, off, m,
+		    o)) {
 			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 			size_t ms = ov[0], me = ov[1], s, e;
 			struct rentry en;
@@ -1499,8 +1528,9 @@ static void
 find_accounts(struct rules *r, const char *s, struct rmatch *m)
 {
 	size_t len = strlen(s), off = 0, gs, ge;
+	uint32_t o = utf_checked(s, len);
 
-	while (off <= len && pmatch(r, &r->accounts, s, len, off, m)) {
+	while (off <= len && pmatch_o(r, &r->accounts, s, len, off, m, o)) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(r->md);
 		size_t ms = ov[0], me = ov[1];
 		char *v;
