@@ -111,13 +111,22 @@ int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = b->err || b->s == NULL ? 0 : b->cap - b->len;
 	int n;
 
+	/* straight into the room there is (one formatting, mostly); only
+	 * what does not fit is formatted again after buf_reserve() */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room ? b->s + b->len : NULL, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		fatalx("buf_addf: bad format");
+	if ((size_t)n < room) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (room)
+		b->s[b->len] = '\0';   /* what was cut off is not kept */
 	if (buf_reserve(b, (size_t)n) == -1)
 		return -1;
 	va_start(ap, fmt);

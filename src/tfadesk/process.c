@@ -74,7 +74,6 @@
 #include "tfadesk/authres.h"
 #include "tfadesk/process-int.h"
 
-static char *our_address(const char *);
 static void fields_json(struct job *);
 static void match_rules(struct job *);
 static int decide(struct job *);
@@ -117,15 +116,6 @@ process_close(struct proc *p)
 	free(p);
 }
 
-/* The address of "Name <addr>" or "addr" (addr_parse_one). Owned. */
-static char *
-our_address(const char *from)
-{
-	const struct addr *a = addr_parse_ours(from);
-
-	return a ? xstrdup(a->spec) : NULL;
-}
-
 static void
 set_reseller_vars(struct job *j)
 {
@@ -153,7 +143,6 @@ static int
 decide(struct job *j)
 {
 	const char *why = NULL;
-	char *ours;
 
 	/*
 	 * An earlier ticket has this Message-ID and other content: one of
@@ -178,9 +167,10 @@ decide(struct job *j)
 
 	/* RFC 3834: never answer automatic mail, never act on it */
 	if (!j->have_auto) {
-		ours = our_address(j->cfg->reply.from);
-		j->automatic = msg_is_automatic(j->msg, ours, &j->auto_why);
-		free(ours);
+		/* reply.from as written: addr_parse_ours() keeps the one
+		 * parse of it that reply.c uses too */
+		j->automatic = msg_is_automatic(j->msg, j->cfg->reply.from,
+		    &j->auto_why);
 		j->have_auto = 1;
 	}
 	if (j->automatic) {

@@ -40,6 +40,23 @@ main(void)
 	CHECK(buf_addf(&m, "%s", "123456789") == -1 && m.err == BUF_TOOBIG,
 	    "addf is bounded too");
 	buf_free(&m);
+	/* addf formats into the room there is, again when it did not fit:
+	 * what was cut off is never kept, the NUL stays at len */
+	CHECK(buf_adds(&m, "ab") == 0 && m.cap > 5, "room left");
+	CHECK(buf_addf(&m, "%d", 123) == 0 && strcmp(m.s, "ab123") == 0 &&
+	    m.len == 5, "addf into the room: %s", m.s);
+	CHECK(buf_addf(&m, "%s", "xyzw") == -1 && m.len == 5 &&
+	    m.s[5] == '\0' && strcmp(m.s, "ab123") == 0,
+	    "addf past the bound: nothing of it kept: %s", m.s);
+	buf_free(&m);
+	buf_init(&b);
+	CHECK(buf_adds(&b, "0123456789") == 0, "ten");
+	for (int i = 0; i < 100; i++)
+		buf_addf(&b, "%s%d;", "item-", i);
+	CHECK(b.len == 10 + 10 * 7 + 90 * 8 && strncmp(b.s + 10, "item-0;",
+	    7) == 0 && strcmp(b.s + b.len - 8, "item-99;") == 0 &&
+	    b.s[b.len] == '\0', "addf grows through many formats");
+	buf_free(&b);
 
 	/* code points */
 	buf_init(&b);
