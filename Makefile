@@ -28,6 +28,12 @@ PC_PATH := $(if $(PKG_CONFIG_PATH),$(PKG_CONFIG_PATH):)$(CURDIR)/mk
 CORE_PKGS   = sqlite3 libpq yaml-0.1 libsodium libpcre2-8 libphonenumber
 MAIL_PKGS   = libetpan gnutls libcurl
 VERIFY_PKGS = libmicrohttpd jansson libcurl gnutls
+# The allocator of the two programs (not of the sanitizer and fuzzing
+# builds, whose runtimes bring their own): jemalloc. SQLite (built without
+# its lookaside by Debian), ICU and libetpan make about 400 small
+# allocations a ticket; with glibc's malloc they were an eighth of
+# process's CPU, jemalloc takes 8% off the whole (make bench).
+ALLOC_PKGS  = jemalloc
 
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
@@ -59,12 +65,14 @@ CXXFLAGS = -O1 -g
 SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CFLAGS   += $(SAN)
 ALL_CXXFLAGS += $(SAN)
+ALLOC_PKGS =
 B = build/fuzz
 else ifeq ($(SANITIZE),1)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CFLAGS   += $(SAN)
 ALL_CXXFLAGS += $(SAN)
 ALL_LDFLAGS  += $(SAN)
+ALLOC_PKGS =
 B = build/san
 else ifeq ($(DEBUG),1)
 B = build/debug
@@ -85,7 +93,7 @@ ifeq ($(filter $(NO_PKG_CHECK),$(MAKECMDGOALS)),)
 ifeq ($(shell command -v $(PKG_CONFIG) 2>/dev/null),)
 $(error tfadesk: $(PKG_CONFIG) not found: run `make deps` (as root) to install what is missing)
 endif
-PKGS_MISSING := $(foreach p,$(sort $(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS)),$(shell \
+PKGS_MISSING := $(foreach p,$(sort $(CORE_PKGS) $(MAIL_PKGS) $(VERIFY_PKGS) $(ALLOC_PKGS)),$(shell \
 	PKG_CONFIG_PATH=$(PC_PATH) $(PKG_CONFIG) --exists $(p) || echo $(p)))
 ifneq ($(strip $(PKGS_MISSING)),)
 $(error tfadesk: missing packages (pkg-config): $(strip $(PKGS_MISSING)): run `make deps` (as root) to install them)
@@ -433,6 +441,7 @@ tst_utf8_PKGS =
 
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/tests/%)
 
+ALLOC_LIBS  = $(call pc_libs,$(ALLOC_PKGS))
 CORE_LIBS   = $(call pc_libs,$(CORE_PKGS))
 MAIL_LIBS   = $(call pc_libs,$(MAIL_PKGS))
 VERIFY_LIBS = $(call pc_libs,$(VERIFY_PKGS))
@@ -448,19 +457,22 @@ tfadesk tfadesk-verify: %: $(B)/% FORCE
 
 # tfadesk links the verifier's core too: the staff desk's SMS login code
 # goes through the same code, limits and tables (never the other way).
+# The allocator first: its malloc is then the one every library calls.
 $(B)/tfadesk: $(B)/src/tfadesk/main.o $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
-	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) \
-		-lpthread
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(ALLOC_LIBS) $(MAIL_LIBS) $(VERIFY_LIBS) \
+		$(CORE_LIBS) -lpthread
 
 $(B)/tfadesk-verify: $(B)/src/verify/main.o $(B)/libverify.a $(B)/libcore.a
-	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(ALLOC_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) \
+		-lpthread
 
 # tfadesk-hooks: tfadesk with its crash points (STEP in src/core/tfadesk.h) for
 # tests/t_crash_points.sh; only the files that hold a STEP are built again.
 HOOK_SRCS = src/core/util.c src/tfadesk/main.c src/tfadesk/fetch.c src/tfadesk/process.c \
 	src/tfadesk/send.c
 $(B)/tfadesk-hooks: $(HOOK_SRCS:%.c=$(B)/hooks/%.o) $(B)/libtfadesk.a $(B)/libverify.a $(B)/libcore.a
-	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(MAIL_LIBS) $(VERIFY_LIBS) $(CORE_LIBS) -lpthread
+	$(CXX) -o $@ $^ $(ALL_LDFLAGS) $(ALLOC_LIBS) $(MAIL_LIBS) $(VERIFY_LIBS) \
+		$(CORE_LIBS) -lpthread
 
 $(B)/hooks/src/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -5,6 +5,7 @@
 PKGS="build-essential pkg-config
 libetpan-dev libcurl4-gnutls-dev libgnutls28-dev libsqlite3-dev libyaml-dev
 libpcre2-dev libphonenumber-dev libsodium-dev libmicrohttpd-dev libjansson-dev
+libjemalloc-dev
 libpq-dev postgresql-15
 dovecot-imapd dovecot-pop3d kannel kannel-extras python3-aiosmtpd
 openssl curl wrk valgrind strace sqlite3 procps time systemd mandoc
