@@ -80,8 +80,10 @@ lane() {    # DB NAME...: run the NAMEs (tests/t_NAME.sh; NAME@pg too)
 	id=${names# }; id=${id%% *}
 	bgnames="$bgnames $names"
 	lanes="$lanes $id"
-	( trap - EXIT; inlane=1; TFADESK_DB=$db; export TFADESK_DB
+	( trap - EXIT; inlane=1; export TFADESK_DB
 	  for n in $names; do
+		# NAME@pg on PostgreSQL, NAME on the lane's DB
+		case "$n" in *@pg) TFADESK_DB=postgresql ;; *) TFADESK_DB=$db ;; esac
 		run "$n" sh "$TOP/tests/${n%@pg}.sh"
 	  done >"$logdir/.bg.$id.out"
 	  echo "$pass $fail $skip$failed" >"$logdir/.bg.$id.counts" ) &
@@ -92,7 +94,13 @@ if [ "$DB" != postgresql ]; then
 	lane sqlite t_cases t_cli t_import t_queue t_batch
 	lane sqlite t_build t_fuzz t_valgrind t_db_copy
 fi
-[ "$DB" != sqlite ] && lane postgresql t_cases@pg
+# the PostgreSQL lane ends first: with both backends it also takes the
+# last port-free tests on SQLite, off the server tests' chain
+if [ -z "$DB" ]; then
+	lane sqlite t_cases@pg t_ingest t_disk_full t_install t_docs t_maildir
+elif [ "$DB" = postgresql ]; then
+	lane postgresql t_cases@pg
+fi
 if [ "$DB" != postgresql ]; then
 	TFADESK_DB=sqlite; export TFADESK_DB
 	all ""
