@@ -667,11 +667,6 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 		}
 	}
 	buf_free(&u);
-	mime_fields_only(&mb, raw ? raw : "", len, h, nh, hend);
-	if (mb.err)
-		goto oom;
-	free(h);
-	h = NULL;
 	if (m->subject == NULL && (m->subject = strdup("")) == NULL)
 		goto oom;
 
@@ -688,6 +683,9 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 			w.error = "MIME nesting too deep";
 	}
 	if (w.error == NULL && len > 0) {
+		mime_fields_only(&mb, raw ? raw : "", len, h, nh, hend);
+		if (mb.err)
+			goto oom;
 		r = mailmime_parse(mb.s ? mb.s : "", mb.len, &idx, &mime);
 		if (r == MAILIMF_ERROR_MEMORY)
 			goto oom;
@@ -704,6 +702,8 @@ msg_parse(const char *raw, size_t len, const struct msg_limits *limits)
 		mailmime_free(mime);
 	mime = NULL;
 	buf_free(&mb);
+	free(h);
+	h = NULL;
 	if (w.text.err)
 		goto oom;
 	mime_tidy_text(&w.text);
