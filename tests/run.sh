@@ -64,8 +64,9 @@ all() {
 }
 # Tests that need no server and no port and mostly keep a core busy (the
 # .eml case tests, the strict build, the fuzz replays, valgrind) run beside
-# the rest in lanes of their own, one after another in a lane, while the
-# server tests mostly wait; their lines come at the end. The lanes end
+# the rest in lanes of their own, one after another in a lane, at a lower
+# priority (nice 10), while the server tests mostly wait; their lines come
+# at the end. The lanes end
 # first, so the port-free command tests (t_cli, t_import, t_queue,
 # t_batch, t_db_copy: each in its own scratch folder and database) follow
 # in them, taking that much off the server tests' chain.
@@ -88,6 +89,9 @@ lane() {    # DB NAME...: run the NAMEs (tests/t_NAME.sh; NAME@pg too)
 	  done >"$logdir/.bg.$id.out"
 	  echo "$pass $fail $skip$failed" >"$logdir/.bg.$id.counts" ) &
 	bg="$bg $!"
+	# below the server tests, whose chain bounds the run: they get the
+	# cores first, the lanes take what is left (they end sooner anyway)
+	renice -n 10 -p $! >/dev/null 2>&1 || :
 }
 lanes=
 if [ "$DB" != postgresql ]; then
