@@ -16,8 +16,8 @@
 /*
  * The transaction statements (BEGIN, COMMIT, ROLLBACK, SAVEPOINT,
  * RELEASE) come once or twice a ticket and a check; sqlite3_exec() would
- * parse each of them again every time, a quarter of what they cost. They
- * are prepared once a connection and kept here, keyed by their text.
+ * parse each of them again every time, about half of what they cost.
+ * They are prepared once a connection and kept here, keyed by their text.
  */
 #define XCACHE_N	8
 #define XCACHE_SQL	40
