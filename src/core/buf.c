@@ -108,6 +108,17 @@ buf_adds(struct buf *b, const char *s)
 }
 
 int
+buf_addc(struct buf *b, int c)
+{
+	if ((b->cap - b->len <= 1 || b->err) &&
+	    buf_reserve(b, 1) == -1)
+		return -1;
+	b->s[b->len++] = (char)c;
+	b->s[b->len] = '\0';
+	return 0;
+}
+
+int
 buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -81,17 +81,7 @@ void buf_reset(struct buf *);
 int buf_reserve(struct buf *, size_t more);
 int buf_add(struct buf *, const void *, size_t);
 int buf_adds(struct buf *, const char *);
-/* One byte: inline while there is room (a million calls a thousand
- * tickets, from the encoders), buf_reserve() when there is not. */
-static inline int
-buf_addc(struct buf *b, int c)
-{
-	if ((b->cap - b->len <= 1 || b->err) && buf_reserve(b, 1) == -1)
-		return -1;
-	b->s[b->len++] = (char)c;
-	b->s[b->len] = '\0';
-	return 0;
-}
+int buf_addc(struct buf *, int);
 int buf_addf(struct buf *, const char *, ...) PRINTFLIKE(2, 3);
 int buf_add_cp(struct buf *, uint32_t cp); /* UTF-8; U+FFFD if not a scalar */
 char *buf_steal(struct buf *); /* owned ("" if empty), buffer reset; NULL
