@@ -308,25 +308,23 @@ reply_hold(int on)
 
 static void rtmpl_free(struct rtmpl *);
 
-/* The slot for PATH: its own, else a new one (the last reused when all
- * are taken), emptied. */
+/* PATH's slot, or NULL. */
 static struct tcache *
-tcache_slot(const char *path)
+tcache_find(const char *path)
 {
-	struct tcache *c;
-	size_t i;
-
-	for (i = 0; i < ntcache; i++)
+	for (size_t i = 0; i < ntcache; i++)
 		if (strcmp(tcache[i].path, path) == 0)
-			break;
-	if (i == ntcache) {
-		if (ntcache == TCACHE_N)
-			i = TCACHE_N - 1;       /* full: the last is reused */
-		else
-			ntcache++;
-	}
-	c = &tcache[i];
-	if (c->path == NULL || strcmp(c->path, path) != 0) {
+			return &tcache[i];
+	return NULL;
+}
+
+/* C (PATH's slot, from tcache_find), else a new one for PATH (the last
+ * reused when all are taken); emptied either way. */
+static struct tcache *
+tcache_slot(struct tcache *c, const char *path)
+{
+	if (c == NULL) {
+		c = &tcache[ntcache == TCACHE_N ? TCACHE_N - 1 : ntcache++];
 		free(c->path);
 		c->path = xstrdup(path);
 	}
@@ -371,15 +369,10 @@ static struct tcache *
 tcache_get(const char *path, struct tcache *tmp)
 {
 	struct stat sb;
-	struct tcache *c = NULL;
+	struct tcache *c = tcache_find(path);
 	char *src;
-	size_t i, len;
+	size_t len;
 
-	for (i = 0; i < ntcache; i++)
-		if (strcmp(tcache[i].path, path) == 0) {
-			c = &tcache[i];
-			break;
-		}
 	if (c && hold_gen && c->held == hold_gen) {
 		if (!c->missing)
 			return c;
@@ -390,7 +383,7 @@ tcache_get(const char *path, struct tcache *tmp)
 		if (errno == ENOENT && hold_gen) {
 			int e = errno;
 
-			c = tcache_slot(path);
+			c = tcache_slot(c, path);
 			c->missing = 1;
 			c->held = hold_gen;
 			errno = e;
@@ -411,7 +404,7 @@ tcache_get(const char *path, struct tcache *tmp)
 		tmp->len = len;
 		return tmp;
 	}
-	c = tcache_slot(path);          /* changed or new: cleared */
+	c = tcache_slot(c, path);       /* changed or new: emptied */
 	c->src = src;
 	c->len = len;
 	c->dev = sb.st_dev;
