@@ -87,6 +87,16 @@ lacks() {
 	if grep -qF -- "$2" "$1"; then not_ok "$3: '$2' found in $1"; else ok "$3"; fi
 }
 finish() { echo "$fails failed"; [ "$fails" -eq 0 ]; }
+# wait_for SECONDS COMMAND...: 0 as soon as COMMAND succeeds, 1 when it
+# has not within SECONDS (tried every 0.1 s); for what another process
+# does in its own time, where a fixed sleep would be a race on a busy machine
+wait_for() {
+	wf_n=$(( $1 * 10 )); shift
+	until "$@"; do
+		wf_n=$((wf_n - 1)); [ $wf_n -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
 
 # write_config FILE [extra YAML]: a local config in $T, database
 # $DB_URI ($T/var/tfadesk.db on SQLite). REPLY_YAML replaces the reply transport lines;

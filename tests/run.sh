@@ -47,7 +47,8 @@ run() {
 		skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$logdir/$name.log")"
 	else
 		fail=$((fail + 1)); failed="$failed $name"
-		echo "FAIL $name (exit $rc, ${t}s); last lines of $logdir/$name.log:"
+		echo "FAIL $name (exit $rc, ${t}s); its failed checks, then the last lines of $logdir/$name.log:"
+		grep -E '^NOT OK|: FAIL: ' "$logdir/$name.log" | head -n 10 | sed 's/^/    /'
 		tail -n 15 "$logdir/$name.log" | sed 's/^/    /'
 	fi
 }

@@ -43,7 +43,7 @@ drop() { mail "$1" > "$T/maildir/tmp/m$1"; mv "$T/maildir/tmp/m$1" "$T/maildir/n
 flock "$(db_lock_file "$C")" sleep 3 &
 holder=$!
 at_exit "kill $holder 2>/dev/null"
-sleep 0.3
+wait_for 10 sh -c '! flock -n "$1" true' - "$(db_lock_file "$C")"
 t0=$(date +%s)
 expect_exit 75 "a second batch exits 75 while the lock is held" tf batch
 [ $(( $(date +%s) - t0 )) -le 2 ] && ok "at once" || not_ok "it waited"

@@ -176,7 +176,7 @@ expect_exit 0 "without the trigger the copy goes through" tf db copy --to "$PG2"
 PG3=$(pg_new_db)
 flock "$T/var/tfadesk.db.lock" sleep 3 &
 holder=$!
-sleep 0.5
+wait_for 10 sh -c '! flock -n "$1" true' - "$T/var/tfadesk.db.lock"
 expect_exit 75 "a batch holds the lock: 75" tf db copy --to "$PG3"
 contains "$T/err" "a batch is running" "... says so"
 wait $holder

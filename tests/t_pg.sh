@@ -29,7 +29,10 @@ expect_exit 0 "import" tfadesk -c "$C" db import "$TOP/samples/accounts.yaml"
 # is free)
 psql -d "$DB_URI" -c "SELECT pg_advisory_lock(7244401); SELECT pg_sleep(4)" >/dev/null &
 holder=$!
-sleep 1.5
+adv_held() {
+	[ "$(psql -d "$DB_URI" -tAc "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 7244401 AND granted")" = 1 ]
+}
+wait_for 10 adv_held
 expect_exit 75 "batch while another host's batch runs: 75" tfadesk -c "$C" batch
 contains "$T/err" "another batch is running" "... and says so"
 start=$(date +%s)

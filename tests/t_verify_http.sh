@@ -227,9 +227,9 @@ if [ -x /usr/bin/python3 ]; then
 	check "120 connections from one address: 100 kept (${1:-})" test "${1:-}" = 100
 	check "... a 101st request from it is refused (${2:-})" test "${2:-}" = 000
 	check "... another address is served (${3:-})" test "${3:-}" = 200
-	sleep 0.5
+	served3() { test "$(curl -s -m 3 -o /dev/null -w '%{http_code}' --interface 127.0.0.3 "$URL/healthz")" = 200; }
 	check "the connections closed: that address is served again" \
-	    test "$(curl -s -m 3 -o /dev/null -w '%{http_code}' --interface 127.0.0.3 "$URL/healthz")" = 200
+	    wait_for 10 served3
 fi
 
 # concurrency: 50 parallel checks of one right code, exactly one approval

@@ -149,7 +149,9 @@ late=$!
 i=0
 while { [ "$(cat "$GLOG" 2>/dev/null | wc -l)" -lt 4 ] || [ ! -f "$T/late.on" ]; } && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 kill -TERM $pid
-sleep 0.3
+# stopping once it takes no new connection (not a fixed sleep: a race)
+refused() { test "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$URL/healthz")" = 000; }
+wait_for 10 refused
 touch "$T/late.go"
 code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$URL/healthz")
 check "stopping: no new connections ($code)" test "$code" = 000

@@ -125,8 +125,9 @@ int stop_requested(void);              /* the signal number, or 0 */
  * TFADESK_STOP_AT=NAME:N ends the process with _exit(137), as kill -9
  * would, at the Nth passage of step NAME; TFADESK_SIGNAL_AT=NAME:N sends
  * the process SIGTERM there instead (a signal that lands mid-run, however
- * fast the run); TFADESK_STOP_AT=list prints the names. The release binary
- * compiles STEP to nothing.
+ * fast the run); TFADESK_PAUSE_AT=NAME:N:MS sleeps MS milliseconds there
+ * (a window another process can be made to hit); TFADESK_STOP_AT=list
+ * prints the names. The release binary compiles STEP to nothing.
  */
 #ifdef TFADESK_TEST_HOOKS
 void test_step(const char *);

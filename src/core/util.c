@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -425,13 +426,40 @@ static const char *const test_steps[] = {
 	"process.committed", "send.claimed", "send.accepted", "send.marked",
 };
 
+/* One hook of the environment: NAME:N[:MS], armed at the first step. */
+struct test_hook {
+	const char *env;
+	const char *want;
+	long left, ms;
+	int init;
+};
+
+static int
+test_hook_hit(struct test_hook *h, const char *name)
+{
+	const char *e, *colon;
+	char *end;
+
+	if (!h->init) {
+		h->init = 1;
+		if ((e = getenv(h->env)) != NULL &&
+		    (colon = strchr(e, ':')) != NULL) {
+			h->want = xstrndup(e, (size_t)(colon - e));
+			h->left = strtol(colon + 1, &end, 10);
+			if (*end == ':')
+				h->ms = strtol(end + 1, NULL, 10);
+		}
+	}
+	return h->want != NULL && strcmp(h->want, name) == 0 &&
+	    --h->left == 0;
+}
+
 void
 test_step(const char *name)
 {
-	static const char *want, *sig_want;
-	static long left = -1, sig_left = -1;
-	static int init, sig_init;
-	const char *e, *colon;
+	static struct test_hook stop = { "TFADESK_STOP_AT", NULL, -1, 0, 0 },
+	    sig = { "TFADESK_SIGNAL_AT", NULL, -1, 0, 0 },
+	    pause = { "TFADESK_PAUSE_AT", NULL, -1, 0, 0 };
 	size_t i, n = sizeof test_steps / sizeof test_steps[0];
 
 	for (i = 0; i < n; i++)
@@ -439,27 +467,12 @@ test_step(const char *name)
 			break;
 	if (i == n)
 		fatalx("test hook: step %s is not in test_steps[]", name);
-	if (!init) {
-		init = 1;
-		if ((e = getenv("TFADESK_STOP_AT")) != NULL &&
-		    (colon = strchr(e, ':')) != NULL) {
-			want = xstrndup(e, (size_t)(colon - e));
-			left = strtol(colon + 1, NULL, 10);
-		}
-	}
-	if (want != NULL && strcmp(want, name) == 0 && --left == 0)
+	if (test_hook_hit(&stop, name))
 		_exit(137);
-	if (!sig_init) {
-		sig_init = 1;
-		if ((e = getenv("TFADESK_SIGNAL_AT")) != NULL &&
-		    (colon = strchr(e, ':')) != NULL) {
-			sig_want = xstrndup(e, (size_t)(colon - e));
-			sig_left = strtol(colon + 1, NULL, 10);
-		}
-	}
-	if (sig_want != NULL && strcmp(sig_want, name) == 0 &&
-	    --sig_left == 0)
+	if (test_hook_hit(&sig, name))
 		raise(SIGTERM);
+	if (test_hook_hit(&pause, name) && pause.ms > 0)
+		(void)poll(NULL, 0, (int)(pause.ms > 60000 ? 60000 : pause.ms));
 }
 
 /* TFADESK_STOP_AT=list: print the step names and exit 0. */

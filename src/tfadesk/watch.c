@@ -128,7 +128,26 @@ watch_run(const struct config *cfg)
 
 	if (kind == W_MAILDIR && cfg->source.path)
 		mt = new_mtime(cfg->source.path);
-	rc = cycle(cfg);
+	/*
+	 * The waiting connection opens before the first batch, as after a
+	 * reconnection: a message that comes after the batch's fetch and
+	 * before the EXAMINE would be counted by the EXAMINE and never
+	 * reported by IDLE. Opened first, the batch's fetch sees what came
+	 * before it and IDLE reports what came after.
+	 */
+	rc = EX_OK;
+	if (kind == W_IMAP) {
+		r = imap_wait_open(cfg, &w);
+		if (r == SRC_CONFIG || r == SRC_NOPERM)
+			rc = source_exit(r);
+		else if (r != SRC_OK) {
+			/* the loop tries again with back-off */
+			imap_wait_close(w);
+			w = NULL;
+		}
+	}
+	if (!fatal_code(rc))
+		rc = cycle(cfg);
 	next = time(NULL) + poll_s;
 	while (!fatal_code(rc) && !stop_requested()) {
 		switch (kind) {
