@@ -73,7 +73,7 @@ buf_reserve(struct buf *b, size_t more)
 	need = b->len + more + 1;
 	if (need <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 64;
+	cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	if (b->max && cap > b->max + 1)         /* so that len < cap <= max + 1 */

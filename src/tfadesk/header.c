@@ -251,28 +251,29 @@ hdr_plain_value(const char *raw, size_t n, int decode, int *nomem)
 	int sp = 0;
 
 	*nomem = 0;
-	for (i = 0; i < n; i++) {
-		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r' &&
-		    p[i] != '\n') || p[i] >= 0x7F)
-			return NULL;
-		if (decode && p[i] == '=' && i + 1 < n && p[i + 1] == '?')
-			return NULL;
-	}
 	if ((out = malloc(n + 1)) == NULL) {
 		*nomem = 1;
 		return NULL;
 	}
+	/* one pass: copied as checked; given up at the first byte that
+	 * needs the full path */
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\r' || p[i] == '\n')
-			continue;
-		if (p[i] == ' ' || p[i] == '\t') {
+		if (p[i] > ' ' && p[i] < 0x7F) {
+			if (p[i] == '=' && decode && i + 1 < n &&
+			    p[i + 1] == '?')
+				break;
+			if (sp && o > 0)
+				out[o++] = ' ';
+			sp = 0;
+			out[o++] = (char)p[i];
+		} else if (p[i] == ' ' || p[i] == '\t')
 			sp = 1;
-			continue;
-		}
-		if (sp && o > 0)
-			out[o++] = ' ';
-		sp = 0;
-		out[o++] = (char)p[i];
+		else if (p[i] != '\r' && p[i] != '\n')
+			break;
+	}
+	if (i < n) {
+		free(out);
+		return NULL;
 	}
 	out[o] = '\0';
 	return out;

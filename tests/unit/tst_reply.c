@@ -3,6 +3,7 @@
  * quoted-printable, masked numbers, recipients the loop rules refuse,
  * threading, and every shipped template. */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ctype.h>
 #include <fcntl.h>
@@ -622,5 +623,45 @@ main(void)
 		}
 	}
 	rmdir(tdir);
+
+	/* Message-IDs: from a pool of random bytes, each byte used once;
+	 * a child of fork starts with an empty pool, never its parent's */
+	{
+		enum { N = 200 };
+		char *ids[N], *child, *parent;
+		int fd[2], same = 0;
+		ssize_t got;
+		char cbuf[200];
+
+		for (int i = 0; i < N; i++) {
+			ids[i] = rfc5322_msgid(7, "500.uk.com");
+			CHECK(strncmp(ids[i], "tfadesk.7.", 10) == 0 &&
+			    strlen(ids[i]) == 10 + 32 + 11, "msgid %s", ids[i]);
+		}
+		for (int i = 0; i < N; i++)
+			for (int k = i + 1; k < N; k++)
+				same += strcmp(ids[i], ids[k]) == 0;
+		CHECK(same == 0, "%d Message-IDs repeated among %d", same, N);
+		for (int i = 0; i < N; i++)
+			free(ids[i]);
+		(void)rfc5322_msgid(7, "x");  /* the pool partly used */
+		CHECK(pipe(fd) == 0, "pipe");
+		fflush(NULL);
+		pid_t pid = fork();
+		if (pid == 0) {
+			child = rfc5322_msgid(7, "x");
+			(void)!write(fd[1], child, strlen(child));
+			_exit(0);
+		}
+		close(fd[1]);
+		parent = rfc5322_msgid(7, "x");
+		got = read(fd[0], cbuf, sizeof cbuf - 1);
+		close(fd[0]);
+		waitpid(pid, NULL, 0);
+		cbuf[got > 0 ? got : 0] = '\0';
+		CHECK(got > 0 && strcmp(cbuf, parent) != 0,
+		    "parent and child after fork: %s and %s", parent, cbuf);
+		free(parent);
+	}
 	return DONE();
 }
