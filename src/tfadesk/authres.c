@@ -444,7 +444,9 @@ resinfo(struct ar *a, const char *from, char **dkim_d, int *dk_al,
 		buf_adds(sum, ", ");
 	str_lower(method);
 	str_lower(result);
-	buf_addf(sum, "%s=%s", method, result);
+	buf_adds(sum, method);
+	buf_addc(sum, '=');
+	buf_adds(sum, result);
 	if (strcmp(method, "dkim") == 0) {
 		const char *dom = d ? d : i;
 		/* header.d, when given, is the signing domain even if
@@ -452,13 +454,19 @@ resinfo(struct ar *a, const char *from, char **dkim_d, int *dk_al,
 		for (k = 0; k < nseen; k++)
 			if (strcmp(seen[k], "header.d") == 0)
 				dom = d;
-		if (dom)
-			buf_addf(sum, " (%s)", dom);
+		if (dom) {
+			buf_adds(sum, " (");
+			buf_adds(sum, dom);
+			buf_addc(sum, ')');
+		}
 		if (strcmp(result, "pass") == 0 && dom)
 			keep(dkim_d, dk_al, xstrdup(dom), from);
 	} else if (strcmp(method, "spf") == 0) {
-		if (mailfrom)
-			buf_addf(sum, " (%s)", mailfrom);
+		if (mailfrom) {
+			buf_adds(sum, " (");
+			buf_adds(sum, mailfrom);
+			buf_addc(sum, ')');
+		}
 		if (strcmp(result, "pass") == 0 && mailfrom)
 			keep(spf_d, spf_al, xstrdup(mailfrom), from);
 	}

@@ -156,7 +156,8 @@ hdr_unstructured(struct buf *b, const char *name, const char *value)
 		p += n;
 		p += strspn(p, " ");
 	}
-	buf_addf(b, "%s:", name);
+	buf_adds(b, name);
+	buf_addc(b, ':');
 	col = strlen(name) + 1;
 	/* a space always follows the colon */
 	buf_addc(b, ' ');
@@ -191,7 +192,8 @@ hdr_address(struct buf *b, const char *hname, const char *name,
 	int ascii = 1, atoms = 1;
 	struct buf q;
 
-	buf_addf(b, "%s: ", hname);
+	buf_adds(b, hname);
+	buf_adds(b, ": ");
 	if (n) {
 		char *w = n;
 		/* one space between words */
@@ -236,7 +238,9 @@ hdr_address(struct buf *b, const char *hname, const char *name,
 	}
 	if (col + strlen(addr) + 2 > HDR_WIDTH && col > strlen(hname) + 2)
 		buf_adds(b, "\r\n ");
-	buf_addf(b, "<%s>\r\n", addr);
+	buf_addc(b, '<');
+	buf_adds(b, addr);
+	buf_adds(b, ">\r\n");
 }
 
 /* A msg-id between <> we may repeat: printable ASCII, no blanks or <>. */
@@ -292,15 +296,23 @@ hdr_msgids(struct buf *b, const char *name, const struct msg *orig)
 		if (orig->message_id == NULL ||
 		    !msgid_ok(orig->message_id, strlen(orig->message_id)))
 			return;
-		buf_addf(b, "%s: <%.*s>\r\n", name, (int)lens[n - 1],
-		    ids[n - 1]);
+		buf_adds(b, name);
+		buf_adds(b, ": <");
+		buf_add(b, ids[n - 1], lens[n - 1]);
+		buf_adds(b, ">\r\n");
 		return;
 	}
 	/* the first id (thread root) and the newest ones */
-	buf_addf(b, "%s: <%.*s>", name, (int)lens[0], ids[0]);
+	buf_adds(b, name);
+	buf_adds(b, ": <");
+	buf_add(b, ids[0], lens[0]);
+	buf_addc(b, '>');
 	i = n > REFS_MAX ? n - (REFS_MAX - 1) : 1;
-	for (; i < n; i++)
-		buf_addf(b, "\r\n <%.*s>", (int)lens[i], ids[i]);
+	for (; i < n; i++) {
+		buf_adds(b, "\r\n <");
+		buf_add(b, ids[i], lens[i]);
+		buf_addc(b, '>');
+	}
 	buf_adds(b, "\r\n");
 }
 
@@ -389,13 +401,17 @@ rfc5322_write(struct buf *b, const struct rfc5322_msg *m)
 	int qp;
 
 	rfc5322_date(date, sizeof date, now_time());
-	buf_addf(b, "Date: %s\r\n", date);
+	buf_adds(b, "Date: ");
+	buf_adds(b, date);
+	buf_adds(b, "\r\n");
 	hdr_address(b, "From", m->from_name, m->from_addr);
 	hdr_address(b, "To", m->to_name, m->to_addr);
 	for (size_t i = 0; i < m->nh; i++)
 		hdr_unstructured(b, m->hnames[i], m->hvalues[i]);
 	hdr_unstructured(b, "Subject", m->subject);
-	buf_addf(b, "Message-ID: <%s>\r\n", m->msgid);
+	buf_adds(b, "Message-ID: <");
+	buf_adds(b, m->msgid);
+	buf_adds(b, ">\r\n");
 	hdr_msgids(b, "In-Reply-To", m->orig);
 	hdr_msgids(b, "References", m->orig);
 	buf_adds(b, "Auto-Submitted: auto-replied\r\n");
@@ -405,8 +421,8 @@ rfc5322_write(struct buf *b, const struct rfc5322_msg *m)
 	buf_adds(b, "Content-Type: text/plain; charset=UTF-8\r\n");
 	buf_init(&bb);
 	qp = body_encode(&bb, m->body);
-	buf_addf(b, "Content-Transfer-Encoding: %s\r\n\r\n",
-	    qp ? "quoted-printable" : "7bit");
+	buf_adds(b, qp ? "Content-Transfer-Encoding: quoted-printable\r\n\r\n" :
+	    "Content-Transfer-Encoding: 7bit\r\n\r\n");
 	buf_add(b, bb.s, bb.len);
 	buf_free(&bb);
 }
