@@ -644,13 +644,14 @@ main(void)
 		CHECK(same == 0, "%d Message-IDs repeated among %d", same, N);
 		for (int i = 0; i < N; i++)
 			free(ids[i]);
-		(void)rfc5322_msgid(7, "x");  /* the pool partly used */
+		free(rfc5322_msgid(7, "x"));  /* the pool partly used */
 		CHECK(pipe(fd) == 0, "pipe");
 		fflush(NULL);
 		pid_t pid = fork();
 		if (pid == 0) {
 			child = rfc5322_msgid(7, "x");
 			(void)!write(fd[1], child, strlen(child));
+			free(child);
 			_exit(0);
 		}
 		close(fd[1]);
