@@ -1390,25 +1390,19 @@ store_rollback(struct store *s)
 		snprintf(sql, sizeof sql, "ROLLBACK");
 		s->sync_table = 0;   /* a temp table made inside is gone */
 		tx_end(s);
-		if (db_exec(s->db, sql) == -1)
-			store_err(s, "rollback");
-		return;
-	}
-	/* PostgreSQL: one round trip; SQLite: two statements, each kept
-	 * prepared by its layer */
-	if (store_is_pg(s)) {
+	} else if (store_is_pg(s)) {
+		/* one round trip */
 		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d; RELEASE sp%d",
 		    s->depth, s->depth);
-		if (db_exec(s->db, sql) == -1)
+	} else {
+		/* two statements, each kept prepared by the SQLite layer */
+		snprintf(sql, sizeof sql, "ROLLBACK TO sp%d", s->depth);
+		if (db_exec(s->db, sql) == -1) {
 			store_err(s, "rollback");
-		return;
+			return;
+		}
+		snprintf(sql, sizeof sql, "RELEASE sp%d", s->depth);
 	}
-	snprintf(sql, sizeof sql, "ROLLBACK TO sp%d", s->depth);
-	if (db_exec(s->db, sql) == -1) {
-		store_err(s, "rollback");
-		return;
-	}
-	snprintf(sql, sizeof sql, "RELEASE sp%d", s->depth);
 	if (db_exec(s->db, sql) == -1)
 		store_err(s, "rollback");
 }

@@ -353,10 +353,11 @@ rtmpl_free(struct rtmpl *rt)
 	free(rt);
 }
 
+/* C (found by its path) still holds the file SB describes. */
 static int
-tcache_same(const struct tcache *c, const char *path, const struct stat *sb)
+tcache_same(const struct tcache *c, const struct stat *sb)
 {
-	return strcmp(c->path, path) == 0 && c->dev == sb->st_dev &&
+	return c->dev == sb->st_dev &&
 	    c->ino == sb->st_ino && c->size == sb->st_size &&
 	    c->mtim.tv_sec == sb->st_mtim.tv_sec &&
 	    c->mtim.tv_nsec == sb->st_mtim.tv_nsec;
@@ -390,7 +391,7 @@ tcache_get(const char *path, struct tcache *tmp)
 		}
 		return NULL;
 	}
-	if (c && !c->missing && tcache_same(c, path, &sb)) {
+	if (c && !c->missing && tcache_same(c, &sb)) {
 		c->held = hold_gen;
 		return c;
 	}
