@@ -430,33 +430,53 @@ rfc5322_write(struct buf *b, const struct rfc5322_msg *m)
 /*
  * The random part of Message-IDs comes from a pool of libsodium's random
  * bytes, filled 32 IDs at a time: one getrandom(2) a reply was about 1% of
- * `process`. Each byte is used once and wiped as it is taken; a child of
- * fork(2) starts with an empty pool (pthread_atfork), so two processes
- * never share bytes.
+ * `process`. Each byte is used once and wiped as it is taken, under a
+ * lock (the desk may build replies in a thread of its own); a child of
+ * fork(2) starts with an empty pool (pthread_atfork, the lock held across
+ * the fork), so two processes never share bytes.
  */
 #define MSGID_RND	16
 static unsigned char msgid_pool[32 * MSGID_RND];
 static size_t msgid_left;
+static pthread_mutex_t msgid_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t msgid_once = PTHREAD_ONCE_INIT;
+
+static void
+msgid_pool_lock(void)
+{
+	pthread_mutex_lock(&msgid_lock);
+}
+
+static void
+msgid_pool_unlock(void)
+{
+	pthread_mutex_unlock(&msgid_lock);
+}
 
 static void
 msgid_pool_forget(void)
 {
 	sodium_memzero(msgid_pool, sizeof msgid_pool);
 	msgid_left = 0;
+	pthread_mutex_unlock(&msgid_lock);
+}
+
+static void
+msgid_pool_arm(void)
+{
+	if (pthread_atfork(msgid_pool_lock, msgid_pool_unlock,
+	    msgid_pool_forget) != 0)
+		fatalx("rfc5322: pthread_atfork failed");
 }
 
 char *
 rfc5322_msgid(int64_t ticket_id, const char *domain)
 {
-	static int armed;
 	unsigned char *rnd;
 	char rnd_hex[2 * MSGID_RND + 1];
 
-	if (!armed) {
-		armed = 1;
-		if (pthread_atfork(NULL, NULL, msgid_pool_forget) != 0)
-			fatalx("rfc5322: pthread_atfork failed");
-	}
+	pthread_once(&msgid_once, msgid_pool_arm);
+	pthread_mutex_lock(&msgid_lock);
 	if (msgid_left < MSGID_RND) {
 		randombytes_buf(msgid_pool, sizeof msgid_pool);
 		msgid_left = sizeof msgid_pool;
@@ -465,6 +485,7 @@ rfc5322_msgid(int64_t ticket_id, const char *domain)
 	rnd = msgid_pool + msgid_left;
 	sodium_bin2hex(rnd_hex, sizeof rnd_hex, rnd, MSGID_RND);
 	sodium_memzero(rnd, MSGID_RND);
+	pthread_mutex_unlock(&msgid_lock);
 	return xstrfmt("tfadesk.%lld.%s@%s", (long long)ticket_id, rnd_hex,
 	    domain);
 }
